@@ -1,0 +1,57 @@
+# The two commands a newcomer needs: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+PYTEST_WORKERS ?= 2
+
+.PHONY: demo test install serve worker scheduler lint bench vendor chromium clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## make demo: migrate, load the demo agency, recompute, serve on http://127.0.0.1:5000
+demo: $(STAMP)
+	$(BIN)/agency db upgrade
+	$(BIN)/agency demo load
+	@echo
+	@echo "  Agency demo on http://$(HOST):$(PORT)  (API docs: http://$(HOST):$(PORT)/api/docs)"
+	@echo "  Log in as admin@agency.example / demo-password-2026"
+	@echo "  (also manager1@agency.example, manager2@..., manager3@..., analyst@... with the same password)"
+	@echo
+	$(BIN)/gunicorn --config deploy/gunicorn.conf.py --bind $(HOST):$(PORT) wsgi:app
+
+serve: $(STAMP)
+	$(BIN)/gunicorn --config deploy/gunicorn.conf.py --bind $(HOST):$(PORT) wsgi:app
+
+## make test: everything the suite needs, then the suite (PostgreSQL, then the API tests on SQLite)
+test: $(STAMP) chromium
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile
+	TEST_DATABASE_URL=sqlite:// $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile tests/api
+
+chromium:
+	@test -x /usr/bin/chromium || { \
+	  echo "Installing Debian's chromium for the browser tests"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+bench: $(STAMP)
+	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script; done
+
+vendor:
+	rm -rf /tmp/agency-vendor && mkdir -p /tmp/agency-vendor
+	cd /tmp/agency-vendor && npm pack --silent swagger-ui-dist@5.35.0 htmx.org@2.0.11 chart.js@4.6.1 \
+	  && for f in *.tgz; do mkdir -p "$${f%.tgz}" && tar xzf "$$f" -C "$${f%.tgz}"; done
+	cp /tmp/agency-vendor/swagger-ui-dist-5.35.0/package/{swagger-ui-bundle.js,swagger-ui-standalone-preset.js,swagger-ui.css,LICENSE,NOTICE} agency/web/static/vendor/swagger-ui/
+	cp /tmp/agency-vendor/htmx.org-2.0.11/package/{dist/htmx.min.js,LICENSE} agency/web/static/vendor/htmx/
+	cp /tmp/agency-vendor/chart.js-4.6.1/package/{dist/chart.umd.min.js,LICENSE.md} agency/web/static/vendor/chartjs/
+
+clean:
+	rm -rf $(VENV) instance/*.sqlite3* .pytest_cache

@@ -1,0 +1,103 @@
+"""Pieces every API blueprint uses: the current user, pagination, shared fields."""
+from __future__ import annotations
+
+from functools import wraps
+
+import pycountry
+from flask import abort, g, request
+from marshmallow import ValidationError, fields, validate
+from sqlalchemy import Select, func, select
+
+from agency.extensions import csrf, get_session
+from agency.models import Role, User
+from agency.services.audit import Actor
+from agency.services.auth import resolve_token
+
+MAX_PAGE_SIZE = 200
+DEFAULT_PAGE_SIZE = 50
+
+
+def current_user() -> User:
+    return g.current_user
+
+
+def current_actor() -> Actor:
+    return Actor(user=g.current_user, request_id=g.get("request_id"))
+
+
+def authenticate_request() -> None:
+    """`before_request` of every protected API blueprint: a valid bearer token, or the UI's
+    session (so the UI's own htmx calls can use the API)."""
+    from flask_login import current_user as session_user
+
+    header = request.headers.get("Authorization", "")
+    if header.lower().startswith("bearer "):
+        record = resolve_token(db_session=get_session(), token=header[7:].strip())
+        if record is None:
+            abort(401, description="Invalid or expired token.")
+        g.current_user = record.user
+        g.current_token = record
+        return
+    if session_user and session_user.is_authenticated:
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            csrf.protect()  # a cookie-authenticated write must prove it comes from our UI
+        g.current_user = session_user._get_current_object()
+        return
+    abort(401, description="Authentication required: send 'Authorization: Bearer <token>'.")
+
+
+def roles_required(*roles: Role):
+    def decorator(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            if current_user().role not in roles:
+                abort(403, description=f"This action needs the role {' or '.join(r.value for r in roles)}.")
+            return view(*args, **kwargs)
+        return wrapper
+    return decorator
+
+
+def paginate(stmt: Select, pagination_parameters) -> list:
+    """Run `stmt` for one page and tell flask-smorest the total (it sets X-Pagination)."""
+    session = get_session()
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    pagination_parameters.item_count = total
+    page_size = pagination_parameters.page_size
+    offset = (pagination_parameters.page - 1) * page_size
+    return list(session.scalars(stmt.limit(page_size).offset(offset)).unique())
+
+
+def _validate_country(value: str) -> None:
+    if pycountry.countries.get(alpha_2=value.upper()) is None:
+        raise ValidationError(f"'{value}' is not an ISO 3166-1 alpha-2 country code.")
+
+
+def _validate_language(value: str) -> None:
+    if pycountry.languages.get(alpha_2=value.lower()) is None:
+        raise ValidationError(f"'{value}' is not an ISO 639-1 language code.")
+
+
+class CountryCode(fields.String):
+    """An ISO 3166-1 alpha-2 code, upper-cased on load."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("metadata", {}).setdefault("example", "FR")
+        super().__init__(validate=[validate.Length(equal=2), _validate_country], **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return super()._deserialize(value, attr, data, **kwargs).upper()
+
+
+class LanguageCode(fields.String):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("metadata", {}).setdefault("example", "fr")
+        super().__init__(validate=[validate.Length(equal=2), _validate_language], **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return super()._deserialize(value, attr, data, **kwargs).lower()
+
+
+def csv_list(value: str | None) -> list[str] | None:
+    if not value:
+        return None
+    return [part.strip() for part in value.split(",") if part.strip()]

@@ -1,0 +1,134 @@
+"""The `agency` command: database, users, demo data, server (plus Flask's own `run`, `shell`)."""
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from agency.config import PROJECT_ROOT
+
+
+def _create_app():
+    from agency import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False, load_dotenv=False)
+def main() -> None:
+    """Manage the agency backend."""
+
+
+def register_commands(app) -> None:
+    """Commands are attached to `main`; the app hook exists so `flask --app agency` sees them too."""
+    for command in main.commands.values():
+        if command.name not in app.cli.commands and command.name not in ("run", "shell", "routes"):
+            app.cli.add_command(command)
+
+
+# --- database ---------------------------------------------------------------------------------
+
+def alembic_config(database_url: str):
+    from alembic.config import Config as AlembicConfig
+
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
+    cfg.attributes["database_url"] = database_url
+    return cfg
+
+
+@main.group()
+def db() -> None:
+    """Schema migrations (Alembic)."""
+
+
+@db.command()
+@click.argument("revision", default="head")
+@with_appcontext
+def upgrade(revision: str) -> None:
+    """Migrate the database up to REVISION (default: head)."""
+    from alembic import command
+
+    command.upgrade(alembic_config(current_app.config["AGENCY"].database_url), revision)
+
+
+@db.command()
+@click.argument("revision", default="-1")
+@with_appcontext
+def downgrade(revision: str) -> None:
+    """Migrate down to REVISION (default: one step; 'base' removes everything)."""
+    from alembic import command
+
+    command.downgrade(alembic_config(current_app.config["AGENCY"].database_url), revision)
+
+
+@db.command()
+@with_appcontext
+def current() -> None:
+    """Show the database's current revision."""
+    from alembic import command
+
+    command.current(alembic_config(current_app.config["AGENCY"].database_url), verbose=False)
+
+
+# --- users ------------------------------------------------------------------------------------
+
+@main.group()
+def users() -> None:
+    """Staff accounts."""
+
+
+@users.command("create")
+@click.option("--email", required=True)
+@click.option("--role", type=click.Choice(["admin", "manager", "analyst"]), required=True)
+@click.option("--name", "full_name", default="")
+@click.option("--timezone", default="UTC", show_default=True)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@with_appcontext
+def create_user_command(email: str, role: str, full_name: str, timezone: str, password_stdin: bool) -> None:
+    """Create a staff account (password from a prompt or --password-stdin)."""
+    from agency.extensions import get_db
+    from agency.services import ServiceError
+    from agency.services.audit import Actor, record_audit, snapshot
+    from agency.services.auth import create_user
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        with get_db().session_scope() as session:
+            user = create_user(db_session=session, email=email, password=password, role=role,
+                               full_name=full_name, timezone=timezone)
+            record_audit(db_session=session, actor=Actor.system("cli"), action="user.create",
+                         entity_type="user", entity_id=user.id, after=snapshot(user))
+            click.echo(f"Created {user.role.value} {user.email} (id {user.id}).")
+    except ServiceError as exc:
+        raise click.ClickException(f"{exc.message} {exc.errors or ''}".strip()) from exc
+
+
+# --- demo data --------------------------------------------------------------------------------
+
+@main.group()
+def demo() -> None:
+    """The demo agency."""
+
+
+@demo.command("load")
+@click.option("--creators", default=48, show_default=True, type=click.IntRange(1, 1_000_000))
+@click.option("--days", default=120, show_default=True, type=click.IntRange(1, 3650))
+@click.option("--seed", default=7, show_default=True)
+@click.option("--reset", is_flag=True, help="Delete existing demo data first.")
+@with_appcontext
+def demo_load(creators: int, days: int, seed: int, reset: bool) -> None:
+    """Load a deterministic demo agency (staff, creators, accounts, daily metrics)."""
+    from agency.extensions import get_db
+    from agency.services.demo import DEMO_PASSWORD, load_demo
+
+    with get_db().session_scope() as session:
+        summary = load_demo(db_session=session, creators=creators, days=days, seed=seed, reset=reset)
+    for key, value in summary.items():
+        click.echo(f"  {key}: {value}")
+    click.echo(f"Log in as admin@agency.example / {DEMO_PASSWORD} (also manager1@..., analyst@...).")

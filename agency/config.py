@@ -1,0 +1,118 @@
+"""Settings, read from environment variables in one place.
+
+Nothing here touches the network or the clock at import time: `Config.from_env()` is called
+by the app factory, the CLI and the workers when they start.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = PROJECT_ROOT / "instance"
+
+
+def _bool(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(value: str) -> int:
+    return int(value.strip())
+
+
+def default_database_url() -> str:
+    """The embedded database used when DATABASE_URL is not set."""
+    return f"sqlite:///{INSTANCE_DIR / 'agency.sqlite3'}"
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the `postgres://` and `postgresql://` spellings and use psycopg 3 for both."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+@dataclass
+class Config:
+    """Every setting the web app, CLI and workers read. Environment names are the field names
+    in upper case (see `.env.example`)."""
+
+    database_url: str = field(default_factory=default_database_url)
+    redis_url: str = ""
+    secret_key: str = ""
+    base_currency: str = "EUR"
+    # Public address of the UI, used in email links.
+    public_url: str = "http://127.0.0.1:5000"
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_use_tls: bool = False
+    smtp_use_ssl: bool = False
+    smtp_from: str = "Agency alerts <alerts@agency.local>"
+    token_ttl_hours: int = 24 * 30
+    login_rate_limit: str = "10 per minute"
+    max_upload_mb: int = 20
+    log_level: str = "INFO"
+    log_json: bool = True
+    sentry_dsn: str = ""
+    session_cookie_secure: bool = False
+    # Eligibility: creators at or above this fraction of a threshold are "near" it.
+    near_threshold_margin: str = "0.90"
+    diversification_window_days: int = 90
+    testing: bool = False
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> "Config":
+        environ = dict(os.environ if environ is None else environ)
+        values: dict = {}
+        for f in fields(cls):
+            raw = environ.get(f.name.upper())
+            if raw is None or raw == "":
+                continue
+            if f.type in ("bool", bool):
+                values[f.name] = _bool(raw)
+            elif f.type in ("int", int):
+                values[f.name] = _int(raw)
+            else:
+                values[f.name] = raw
+        values.update(overrides)
+        config = cls(**values)
+        config.database_url = normalise_database_url(config.database_url)
+        if not config.secret_key:
+            # A per-process random key keeps a forgotten SECRET_KEY from being guessable; sessions
+            # then do not survive a restart, which the README tells operators to fix.
+            config.secret_key = secrets.token_hex(32)
+        config.base_currency = config.base_currency.upper()
+        return config
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def flask_settings(self) -> dict:
+        return {
+            "SECRET_KEY": self.secret_key,
+            "TESTING": self.testing,
+            "MAX_CONTENT_LENGTH": self.max_upload_mb * 1024 * 1024,
+            "SESSION_COOKIE_HTTPONLY": True,
+            "SESSION_COOKIE_SAMESITE": "Lax",
+            "SESSION_COOKIE_SECURE": self.session_cookie_secure,
+            "REMEMBER_COOKIE_HTTPONLY": True,
+            "REMEMBER_COOKIE_SAMESITE": "Lax",
+            "REMEMBER_COOKIE_SECURE": self.session_cookie_secure,
+            "API_TITLE": "Agency API",
+            "API_VERSION": "v1",
+            "OPENAPI_VERSION": "3.0.3",
+            "OPENAPI_URL_PREFIX": "/api",
+            "OPENAPI_JSON_PATH": "openapi.json",
+            "OPENAPI_SWAGGER_UI_PATH": "/docs",
+            "OPENAPI_SWAGGER_UI_URL": "/static/vendor/swagger-ui/",
+            "RATELIMIT_STORAGE_URI": self.redis_url or "memory://",
+            "RATELIMIT_HEADERS_ENABLED": True,
+            "WTF_CSRF_TIME_LIMIT": None,
+        }

@@ -1,0 +1,129 @@
+"""Engine, session factory and the declarative base.
+
+The web app opens one session per request (`get_session()`); the request wrapper commits it
+when the response is a success and rolls it back otherwise, so views and services never commit.
+Jobs and CLI commands use `Database.session_scope()` which does the same around a block.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+
+from sqlalchemy import DateTime, Enum, MetaData, create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator):
+    """A timezone-aware timestamp stored as UTC (`timestamptz` on PostgreSQL). SQLite has no
+    time zones, so values read back from it are marked UTC here."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None:
+            if value.tzinfo is None:
+                raise ValueError("naive datetime given; use an aware UTC datetime")
+            value = value.astimezone(timezone.utc)
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime()}
+
+
+def str_enum(cls, name: str) -> Enum:
+    """A Python enum stored as a short string with a CHECK constraint (portable, and adding a
+    value is a small migration rather than an ALTER TYPE)."""
+    return Enum(cls, name=name, native_enum=False, length=24, create_constraint=True,
+                values_callable=lambda members: [m.value for m in members])
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):  # pragma: no cover - exercised via sqlite runs
+        # Let SQLAlchemy manage transactions (pysqlite's own handling breaks SAVEPOINT).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):  # pragma: no cover - exercised via sqlite runs
+        conn.exec_driver_sql("BEGIN")
+
+
+def make_engine(url: str, **kwargs) -> Engine:
+    if url.startswith("sqlite"):
+        from pathlib import Path
+
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
+        _configure_sqlite(engine)
+        return engine
+    # pre_ping lets the app survive a database restart or killed backends without a restart.
+    kwargs.setdefault("pool_pre_ping", True)
+    kwargs.setdefault("pool_size", 10)
+    kwargs.setdefault("max_overflow", 10)
+    return create_engine(url, **kwargs)
+
+
+class Database:
+    """Holds the engine and the session factory for one configured database."""
+
+    def __init__(self, url: str, **engine_kwargs) -> None:
+        self.url = url
+        self.engine = make_engine(url, **engine_kwargs)
+        self.session_factory = sessionmaker(bind=self.engine, expire_on_commit=False)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def bind_to(self, connection) -> None:
+        """Tests: make every session join an outer transaction on `connection` and use
+        savepoints for its own commits, so the test can roll everything back."""
+        self.session_factory = sessionmaker(
+            bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
+        )
+
+    @contextmanager
+    def session_scope(self) -> Iterator[Session]:
+        session = self.session_factory()
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    def dispose(self) -> None:
+        self.engine.dispose()

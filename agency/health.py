@@ -1,0 +1,52 @@
+"""Liveness and readiness probes."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify
+from sqlalchemy import text
+
+from agency.extensions import get_db
+
+bp = Blueprint("health", __name__)
+
+
+@bp.get("/healthz")
+def healthz():
+    """The process is up; checks nothing else (a liveness probe)."""
+    return jsonify(status="ok")
+
+
+def check_database() -> str | None:
+    try:
+        with get_db().engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as exc:  # any failure means "not ready"; say which
+        return f"database unreachable: {type(exc).__name__}"
+    return None
+
+
+def check_redis() -> str | None:
+    url = current_app.config["AGENCY"].redis_url
+    if not url:
+        return None
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1).ping()
+    except Exception as exc:
+        return f"redis unreachable: {type(exc).__name__}"
+    return None
+
+
+@bp.get("/readyz")
+def readyz():
+    """Ready to serve: the database answers and, when configured, Redis answers."""
+    checks = {"database": check_database(), "redis": check_redis()}
+    for extra in current_app.extensions.get("agency_readiness_checks", []):
+        checks.update(extra())
+    failed = {name: problem for name, problem in checks.items() if problem}
+    body = {name: ("ok" if not problem else problem) for name, problem in checks.items()}
+    if not current_app.config["AGENCY"].redis_url:
+        body["redis"] = "not configured (jobs run in-process)"
+    if failed:
+        return jsonify(status="unavailable", checks=body, failed=sorted(failed)), 503
+    return jsonify(status="ready", checks=body)

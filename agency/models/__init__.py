@@ -1,0 +1,12 @@
+"""All models, imported here so that `Base.metadata` knows every table (Alembic relies on it)."""
+from agency.models.audit import AuditEntry
+from agency.models.creators import (
+    AccountType, Creator, CreatorStatus, GuidelineStrike, Niche, Platform, PlatformAccount, Standing,
+)
+from agency.models.metrics import METRIC_FIELDS, MetricSnapshot
+from agency.models.users import ApiToken, Role, User
+
+__all__ = [
+    "AccountType", "ApiToken", "AuditEntry", "Creator", "CreatorStatus", "GuidelineStrike",
+    "METRIC_FIELDS", "MetricSnapshot", "Niche", "Platform", "PlatformAccount", "Role", "Standing", "User",
+]

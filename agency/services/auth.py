@@ -1,0 +1,124 @@
+"""Passwords (argon2), bearer tokens (random, stored as SHA-256) and role checks."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from agency.db import utcnow
+from agency.models import ApiToken, Creator, Role, User
+from agency.services import Forbidden, InvalidInput
+
+_hasher = PasswordHasher()
+# Verified against when the email is unknown, so a login takes the same time either way.
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+MIN_PASSWORD_LENGTH = 12
+TOKEN_PREFIX = "agy_"
+
+
+def check_password_policy(password: str, email: str = "") -> None:
+    problems = []
+    if len(password) < MIN_PASSWORD_LENGTH:
+        problems.append(f"must be at least {MIN_PASSWORD_LENGTH} characters long")
+    if len(password) > 256:
+        problems.append("must be at most 256 characters long")
+    if password.isdigit() or password.isalpha():
+        problems.append("must mix letters with digits or symbols")
+    if email and email.split("@")[0].lower() in password.lower():
+        problems.append("must not contain the email address")
+    if problems:
+        raise InvalidInput("Password rejected by the password policy.", {"password": problems})
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def create_user(*, db_session: Session, email: str, password: str, role: Role | str,
+                full_name: str = "", timezone: str = "UTC", enforce_policy: bool = True) -> User:
+    email = email.strip().lower()
+    if "@" not in email:
+        raise InvalidInput("Invalid email address.", {"email": ["not a valid email address"]})
+    if db_session.scalar(select(User.id).where(User.email == email)) is not None:
+        raise InvalidInput("A user with this email already exists.", {"email": ["already registered"]})
+    if enforce_policy:
+        check_password_policy(password, email)
+    user = User(email=email, password_hash=hash_password(password), role=Role(role),
+                full_name=full_name, timezone=timezone)
+    db_session.add(user)
+    db_session.flush()
+    return user
+
+
+def authenticate(*, db_session: Session, email: str, password: str) -> User | None:
+    user = db_session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        verify_password(_DUMMY_HASH, password)
+        return None
+    if not verify_password(user.password_hash, password) or not user.is_active:
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.last_login_at = utcnow()
+    return user
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(*, db_session: Session, user: User, ttl: timedelta) -> tuple[str, ApiToken]:
+    """Returns the plain token (shown once) and its stored record."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    record = ApiToken(user=user, token_hash=_digest(token), prefix=token[:12], expires_at=utcnow() + ttl)
+    db_session.add(record)
+    db_session.flush()
+    return token, record
+
+
+def resolve_token(*, db_session: Session, token: str, now: datetime | None = None) -> ApiToken | None:
+    now = now or utcnow()
+    record = db_session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(token)))
+    if record is None or record.revoked_at is not None or record.expires_at <= now:
+        return None
+    if not record.user.is_active:
+        return None
+    # Write last use at most once a minute, so reads stay reads.
+    if record.last_used_at is None or now - record.last_used_at > timedelta(minutes=1):
+        record.last_used_at = now
+    return record
+
+
+def revoke_token(*, db_session: Session, record: ApiToken) -> None:
+    record.revoked_at = utcnow()
+
+
+def can_write_creator(user: User, creator: Creator) -> bool:
+    if user.role is Role.admin:
+        return True
+    return user.role is Role.manager and creator.manager_id == user.id
+
+
+def require_creator_write(user: User, creator: Creator) -> None:
+    if not can_write_creator(user, creator):
+        if user.role is Role.analyst:
+            raise Forbidden("Analysts have read-only access.")
+        raise Forbidden("You can only change creators you manage.")
+
+
+def require_role(user: User, *roles: Role) -> None:
+    if user.role not in roles:
+        raise Forbidden(f"This action needs the role {' or '.join(r.value for r in roles)}.")

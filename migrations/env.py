@@ -1,0 +1,48 @@
+"""Alembic environment: the schema is `agency.db.Base.metadata`; the URL comes from the caller
+(`agency db ...` sets it) or from DATABASE_URL."""
+from __future__ import annotations
+
+from alembic import context
+
+import agency.models  # noqa: F401  (registers every table on the metadata)
+from agency.config import Config
+from agency.db import Base, make_engine
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def _url() -> str:
+    return config.attributes.get("database_url") or Config.from_env().database_url
+
+
+def run_migrations_offline() -> None:
+    context.configure(url=_url(), target_metadata=target_metadata, literal_binds=True,
+                      render_as_batch=True, dialect_opts={"paramstyle": "named"})
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        _run(connection)
+        return
+    engine = make_engine(_url())
+    with engine.connect() as conn:
+        _run(conn)
+    engine.dispose()
+
+
+def _run(connection) -> None:
+    # Batch mode lets the same revisions ALTER tables on SQLite.
+    context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True,
+                      compare_type=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()
