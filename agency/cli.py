@@ -73,6 +73,11 @@ def current() -> None:
     command.current(alembic_config(current_app.config["AGENCY"].database_url), verbose=False)
 
 
+@main.group()
+def recompute() -> None:
+    """Recompute derived data (eligibility, diversification, alerts)."""
+
+
 # --- users ------------------------------------------------------------------------------------
 
 @main.group()

@@ -2,6 +2,7 @@
 one database per xdist worker, and one rolled-back transaction per test."""
 from __future__ import annotations
 
+import hashlib
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -21,7 +22,9 @@ PASSWORD = "correct-horse-battery-9"
 
 
 def _worker_id() -> str:
-    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+    """Unique per checkout and xdist worker, so two checkouts on one machine never share a database."""
+    checkout = hashlib.sha1(str(Path(__file__).resolve().parent).encode()).hexdigest()[:6]
+    return f"{checkout}_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
 
 
 def _create_database(base_url: str, name: str) -> str:
