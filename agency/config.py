@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import time
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
@@ -34,6 +35,27 @@ def normalise_database_url(url: str) -> str:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
     return url
+
+
+def _local_secret_key() -> str:
+    """Without SECRET_KEY, a random key kept in instance/secret_key (mode 0600), so sessions work
+    across the web workers of one machine and survive a restart. Production sets SECRET_KEY."""
+    path = INSTANCE_DIR / "secret_key"
+    if not path.exists():
+        INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass  # another process created it first; read theirs below
+        else:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_hex(32))
+    for _ in range(50):  # a concurrent creator may not have written the key yet
+        key = path.read_text().strip()
+        if key:
+            return key
+        time.sleep(0.01)
+    raise RuntimeError(f"{path} is empty; delete it or set SECRET_KEY")
 
 
 @dataclass
@@ -84,9 +106,7 @@ class Config:
         config = cls(**values)
         config.database_url = normalise_database_url(config.database_url)
         if not config.secret_key:
-            # A per-process random key keeps a forgotten SECRET_KEY from being guessable; sessions
-            # then do not survive a restart, which the README tells operators to fix.
-            config.secret_key = secrets.token_hex(32)
+            config.secret_key = _local_secret_key()
         config.base_currency = config.base_currency.upper()
         return config
 
