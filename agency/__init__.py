@@ -13,6 +13,9 @@ API_BLUEPRINT_MODULES = (
     "agency.api.auth",
     "agency.api.users",
     "agency.api.creators",
+    "agency.api.metrics",
+    "agency.api.programs",
+    "agency.api.eligibility",
 )
 
 # Body types the API reads; each endpoint narrows further (imports take CSV and JSON lines).

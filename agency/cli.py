@@ -78,6 +78,41 @@ def recompute() -> None:
     """Recompute derived data (eligibility, diversification, alerts)."""
 
 
+@recompute.command("eligibility")
+@click.option("--creator", "creator_ids", type=int, multiple=True, help="Only these creators (repeatable).")
+@click.option("--as-of", type=click.DateTime(formats=["%Y-%m-%d"]), help="Evaluate as of this day (rules and metrics).")
+@with_appcontext
+def recompute_eligibility_command(creator_ids: tuple[int, ...], as_of) -> None:
+    """Re-evaluate every programme for every creator (or the ones given); writes only changes."""
+    from decimal import Decimal
+
+    from agency.extensions import get_db
+    from agency.services.eligibility import recompute_eligibility
+
+    margin = Decimal(current_app.config["AGENCY"].near_threshold_margin)
+    with get_db().session_scope() as session:
+        result = recompute_eligibility(db_session=session, creator_ids=list(creator_ids) or None,
+                                       as_of=as_of.date() if as_of else None, margin=margin)
+    click.echo(" ".join(f"{key}={value}" for key, value in result.as_dict().items()))
+
+
+@main.group()
+def programs() -> None:
+    """The monetisation programme catalogue."""
+
+
+@programs.command("seed")
+@with_appcontext
+def seed_programs_command() -> None:
+    """Add the shipped programmes and rule versions that are missing (never overwrites)."""
+    from agency.extensions import get_db
+    from agency.services.catalogue import seed_catalogue
+
+    with get_db().session_scope() as session:
+        summary = seed_catalogue(db_session=session)
+    click.echo(" ".join(f"{key}={value}" for key, value in summary.items()))
+
+
 # --- users ------------------------------------------------------------------------------------
 
 @main.group()

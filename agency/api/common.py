@@ -57,14 +57,22 @@ def roles_required(*roles: Role):
     return decorator
 
 
-def paginate(stmt: Select, pagination_parameters) -> list:
-    """Run `stmt` for one page and tell flask-smorest the total (it sets X-Pagination)."""
-    session = get_session()
-    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+def _page(stmt: Select, pagination_parameters) -> Select:
+    """Tell flask-smorest the total (it sets X-Pagination) and return the page's statement."""
+    total = get_session().scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
     pagination_parameters.item_count = total
     page_size = pagination_parameters.page_size
-    offset = (pagination_parameters.page - 1) * page_size
-    return list(session.scalars(stmt.limit(page_size).offset(offset)).unique())
+    return stmt.limit(page_size).offset((pagination_parameters.page - 1) * page_size)
+
+
+def paginate(stmt: Select, pagination_parameters) -> list:
+    """One page of ORM objects from a single-entity `select`."""
+    return list(get_session().scalars(_page(stmt, pagination_parameters)).unique())
+
+
+def paginate_rows(stmt: Select, pagination_parameters) -> list:
+    """One page of rows from a multi-entity `select`."""
+    return list(get_session().execute(_page(stmt, pagination_parameters)).all())
 
 
 def _validate_country(value: str) -> None:
@@ -101,3 +109,13 @@ def csv_list(value: str | None) -> list[str] | None:
     if not value:
         return None
     return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def import_rejected(report):
+    """422 in the shared error shape, with the per-row errors and the whole import report."""
+    from flask import jsonify
+
+    body = {"code": 422, "status": "Unprocessable Entity",
+            "message": f"{report.error_count} row(s) are invalid; nothing was imported.",
+            "errors": {"rows": [e.as_dict() for e in report.errors]}, "report": report.as_dict()}
+    return jsonify(body), 422

@@ -4,9 +4,13 @@ from agency.models.creators import (
     AccountType, Creator, CreatorStatus, GuidelineStrike, Niche, Platform, PlatformAccount, Standing,
 )
 from agency.models.metrics import METRIC_FIELDS, MetricSnapshot
+from agency.models.programmes import (
+    ActivationStatus, EligibilityChange, EligibilityEvaluation, Program, ProgramActivation, RuleVersion,
+)
 from agency.models.users import ApiToken, Role, User
 
 __all__ = [
+    "ActivationStatus", "EligibilityChange", "EligibilityEvaluation", "Program", "ProgramActivation", "RuleVersion",
     "AccountType", "ApiToken", "AuditEntry", "Creator", "CreatorStatus", "GuidelineStrike",
     "METRIC_FIELDS", "MetricSnapshot", "Niche", "Platform", "PlatformAccount", "Role", "Standing", "User",
 ]

@@ -1,0 +1,126 @@
+"""Daily metrics: one snapshot per account and day, bulk imports, and time series for charts."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import jsonify, request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+from sqlalchemy import select
+
+from agency.api.common import authenticate_request, current_actor, current_user
+from agency.db import utcnow
+from agency.extensions import get_session
+from agency.models import MetricSnapshot, PlatformAccount, Role
+from agency.services import Forbidden, NotFound
+from agency.services.audit import record_audit
+from agency.services.auth import require_creator_write
+from agency.api.common import import_rejected
+from agency.services.imports import format_from_content_type
+from agency.services.metrics import import_metrics, put_snapshot
+
+blp = Blueprint("metrics", __name__, url_prefix="/api/v1", description="Daily metric snapshots and imports.")
+blp.before_request(authenticate_request)
+
+_COUNT = {"validate": validate.Range(min=0, max=10**15)}
+_HOURS = {"validate": validate.Range(min=0, max=99_999_999), "places": 2, "as_string": False}
+
+
+class SnapshotSchema(Schema):
+    account_id = fields.Integer(dump_only=True)
+    day = fields.Date(dump_only=True)
+    followers = fields.Integer(required=True, **_COUNT)
+    views = fields.Integer(**_COUNT)
+    likes = fields.Integer(**_COUNT)
+    comments = fields.Integer(**_COUNT)
+    shares = fields.Integer(**_COUNT)
+    videos = fields.Integer(**_COUNT)
+    qualified_videos = fields.Integer(**_COUNT)
+    live_hours = fields.Decimal(**_HOURS)
+    watch_hours = fields.Decimal(**_HOURS)
+    shorts_views = fields.Integer(**_COUNT)
+
+
+class SeriesQuerySchema(Schema):
+    days = fields.Integer(load_default=90, validate=validate.Range(min=1, max=3650))
+
+
+class ImportQuerySchema(Schema):
+    mode = fields.String(load_default="all", validate=validate.OneOf(["all", "partial"]), metadata={
+        "description": "all: one bad row rejects the file; partial: import good rows, report the rest."})
+
+
+def _today():
+    # Accept "today" in time zones ahead of UTC.
+    return utcnow().date() + timedelta(days=1)
+
+
+def _account(account_id: int) -> PlatformAccount:
+    account = get_session().get(PlatformAccount, account_id)
+    if account is None:
+        raise NotFound(f"Account {account_id} not found.")
+    return account
+
+
+@blp.route("/accounts/<int:account_id>/metrics/<string:day>")
+class AccountDayMetrics(MethodView):
+    @blp.arguments(SnapshotSchema)
+    @blp.response(200, SnapshotSchema)
+    def put(self, data, account_id, day):
+        """Create or replace an account's snapshot for one day (YYYY-MM-DD)"""
+        session = get_session()
+        require_creator_write(current_user(), _account(account_id).creator)
+        snapshot, created = put_snapshot(db_session=session, account_id=account_id, day=day, values=data,
+                                         today=_today())
+        record_audit(db_session=session, actor=current_actor(), action="metrics.put", entity_type="platform_account",
+                     entity_id=account_id, after={"day": snapshot.day.isoformat(), **{k: str(v) for k, v in data.items()}})
+        return snapshot
+
+
+@blp.route("/accounts/<int:account_id>/metrics")
+class AccountMetrics(MethodView):
+    @blp.arguments(SeriesQuerySchema, location="query")
+    @blp.response(200, SnapshotSchema(many=True))
+    def get(self, args, account_id):
+        """An account's daily snapshots over the last `days` days"""
+        _account(account_id)
+        since = utcnow().date() - timedelta(days=args["days"])
+        return get_session().scalars(select(MetricSnapshot).where(
+            MetricSnapshot.account_id == account_id, MetricSnapshot.day > since).order_by(MetricSnapshot.day))
+
+
+@blp.route("/metrics/import")
+class MetricsImport(MethodView):
+    @blp.arguments(ImportQuerySchema, location="query")
+    @blp.doc(requestBody={"required": True, "content": {
+        "text/csv": {"schema": {"type": "string"}, "example": "platform,handle,day,followers,views\n"
+                                                                 "tiktok,lina,2026-11-01,8150,12000\n"},
+        "application/x-ndjson": {"schema": {"type": "string"}}}},
+        responses={"200": {"description": "The import report"}, "422": {"description": "Rejected rows"}})
+    def post(self, args):
+        """Import snapshots from CSV or JSON lines (account_id or platform+handle, day, metrics)"""
+        if current_user().role is Role.analyst:
+            raise Forbidden("Analysts have read-only access.")
+        upload = request.files.get("file")
+        stream = upload.stream if upload else request.stream
+        fmt = format_from_content_type(upload.mimetype if upload else request.mimetype,
+                                       upload.filename if upload else None)
+        session = get_session()
+        report = import_metrics(db_session=session, stream=stream, fmt=fmt, mode=args["mode"], today=_today())
+        if current_user().role is Role.manager and report.committed:
+            _check_manager_owns(session, report.affected_creator_ids)
+        record_audit(db_session=session, actor=current_actor(), action="metrics.import", entity_type="metrics",
+                     entity_id=None, after={k: v for k, v in report.as_dict().items() if k != "errors"})
+        if report.error_count and not report.committed:
+            return import_rejected(report)
+        return jsonify(report.as_dict()), 200
+
+
+def _check_manager_owns(session, creator_ids: list[int]) -> None:
+    from agency.models import Creator
+
+    foreign = session.scalars(select(Creator.id).where(Creator.id.in_(creator_ids),
+                                                       Creator.manager_id != current_user().id)).all()
+    if foreign:
+        raise Forbidden(f"The file has metrics for creators you do not manage: {sorted(foreign)[:20]}.")

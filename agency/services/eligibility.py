@@ -1,0 +1,324 @@
+"""The eligibility engine: for every creator and programme, eligible today, why not, and when.
+
+`recompute_eligibility` evaluates every rule in force with one set-based query per rule version
+(see eligibility_sql.py), explains each result per criterion (`explain`), estimates crossing
+dates (forecasts.py), then writes only what changed and appends history rows for transitions.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from sqlalchemy import delete, insert, not_, or_, select, update
+from sqlalchemy.orm import Session
+
+from agency.models import (
+    Creator, EligibilityChange, EligibilityEvaluation, MetricSnapshot, PlatformAccount, Program, RuleVersion,
+)
+from agency.services.eligibility_sql import evaluation_query, needed_features, years_before
+from agency.services.forecasts import TREND_DAYS, estimate_crossing
+from agency.services.rules import STANDING_ORDER, describe, feature_key, iter_metric_criteria
+
+DEFAULT_MARGIN = Decimal("0.90")
+
+
+@dataclass
+class CreatorFacts:
+    """What the criteria read about one creator on one day."""
+
+    country: str
+    date_of_birth: date | None
+    parental_agreement_on_file: bool
+    guideline_standing: str
+    account_types: dict[str, set[str]] = field(default_factory=dict)
+    features: dict[str, object] = field(default_factory=dict)
+
+
+def _plain(value):
+    """JSON-friendly numbers for details (metric values are counts or hours, never money)."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(round(value, 2))
+    return value
+
+
+def explain(criterion: dict, facts: CreatorFacts, as_of: date, margin: Decimal = DEFAULT_MARGIN) -> dict:
+    """Pass/fail of one criterion with the actual value, the threshold and the gap."""
+    kind = criterion["kind"]
+    out = {"kind": kind, "label": describe(criterion), "passed": False}
+    if kind == "metric":
+        actual = facts.features.get(feature_key(criterion))
+        threshold = criterion["min"]
+        out |= {"metric": criterion["metric"], "platform": criterion["platform"], "aggregate": criterion["aggregate"],
+                "window_days": criterion.get("window_days"), "actual": _plain(actual), "threshold": threshold}
+        out["passed"] = actual is not None and actual >= threshold
+        if actual is None:
+            out["reason"] = f"no {criterion['platform']} metrics"
+        if not out["passed"]:
+            have = actual or 0
+            out["gap"] = _plain(threshold - have) if isinstance(have, Decimal) else threshold - have
+            out["near"] = threshold > 0 and Decimal(str(have)) >= margin * Decimal(str(threshold))
+            if isinstance(out["gap"], float):
+                out["gap"] = round(out["gap"], 2)
+    elif kind == "age":
+        minimum = max(criterion["min"], (criterion.get("by_country") or {}).get(facts.country, 0))
+        out["threshold"] = minimum
+        if facts.date_of_birth is None:
+            out["actual"] = None
+            out["reason"] = "date of birth unknown"
+        else:
+            dob = facts.date_of_birth
+            age = as_of.year - dob.year - ((as_of.month, as_of.day) < (dob.month, dob.day))
+            out["actual"] = age
+            out["passed"] = dob <= years_before(as_of, minimum)
+            if not out["passed"]:
+                out["gap"] = minimum - age
+                out["eta"] = (dob.replace(year=dob.year + minimum) if not (dob.month == 2 and dob.day == 29)
+                              else date(dob.year + minimum, 3, 1)).isoformat()
+        if not out["passed"] and criterion.get("parental_agreement_suffices") and facts.parental_agreement_on_file:
+            out["passed"] = True
+            out["reason"] = "parental agreement on file"
+            out.pop("gap", None)
+            out.pop("eta", None)
+    elif kind == "country":
+        out |= {"actual": facts.country, "threshold": criterion["in"], "passed": facts.country in criterion["in"]}
+    elif kind == "standing":
+        out |= {"actual": facts.guideline_standing, "threshold": criterion["at_least"],
+                "passed": STANDING_ORDER[facts.guideline_standing] >= STANDING_ORDER[criterion["at_least"]]}
+    elif kind == "account_type":
+        types = sorted(facts.account_types.get(criterion["platform"], set()))
+        out |= {"actual": types, "threshold": criterion["in"], "passed": bool(set(types) & set(criterion["in"]))}
+        if not types:
+            out["reason"] = f"no {criterion['platform']} account"
+    elif kind == "any_of":
+        children = [explain(c, facts, as_of, margin) for c in criterion["criteria"]]
+        out["criteria"] = children
+        out["passed"] = any(c["passed"] for c in children)
+        out["near"] = not out["passed"] and any(c.get("near") for c in children)
+    return out
+
+
+def explain_all(criteria: list[dict], facts: CreatorFacts, as_of: date, margin: Decimal = DEFAULT_MARGIN):
+    details = [explain(c, facts, as_of, margin) for c in criteria]
+    eligible = all(d["passed"] for d in details)
+    failing = [d for d in details if not d["passed"]]
+    near = bool(failing) and all(d.get("near") for d in failing)
+    return eligible, near, details
+
+
+# --- rules in force -------------------------------------------------------------------------
+
+def rules_in_force(db_session: Session, as_of: date) -> dict[int, list[RuleVersion]]:
+    """Active programmes -> their rule versions in force on `as_of`, highest version first."""
+    rows = db_session.scalars(
+        select(RuleVersion).join(Program).where(
+            Program.is_active.is_(True), RuleVersion.effective_from <= as_of,
+            or_(RuleVersion.effective_to.is_(None), RuleVersion.effective_to > as_of))
+        .order_by(RuleVersion.program_id, RuleVersion.version.desc()))
+    by_program: dict[int, list[RuleVersion]] = defaultdict(list)
+    for rule in rows:
+        by_program[rule.program_id].append(rule)
+    return by_program
+
+
+def scoped_assignments(versions: list[RuleVersion]) -> list[tuple[RuleVersion, object]]:
+    """Which creators each version applies to: a country-scoped version wins for its countries,
+    the newest unscoped version covers everyone else."""
+    creator = Creator.__table__
+    claimed: set[str] = set()
+    out = []
+    for rule in versions:
+        if rule.country_scope:
+            countries = [c for c in rule.country_scope if c not in claimed]
+            if countries:
+                claimed.update(countries)
+                out.append((rule, creator.c.country.in_(countries)))
+    unscoped = next((r for r in versions if not r.country_scope), None)
+    if unscoped is not None:
+        out.append((unscoped, not_(creator.c.country.in_(sorted(claimed))) if claimed else None))
+    return out
+
+
+# --- recompute ------------------------------------------------------------------------------
+
+@dataclass
+class RecomputeResult:
+    as_of: date
+    evaluated: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    transitions: int = 0
+    gained: list[tuple[int, int]] = field(default_factory=list)
+    lost: list[tuple[int, int]] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {"as_of": self.as_of.isoformat(), "evaluated": self.evaluated, "inserted": self.inserted,
+                "updated": self.updated, "unchanged": self.unchanged, "removed": self.removed,
+                "transitions": self.transitions, "gained": len(self.gained), "lost": len(self.lost)}
+
+
+def _account_types(db_session: Session, creator_ids: list[int] | None) -> dict[int, dict[str, set[str]]]:
+    stmt = select(PlatformAccount.creator_id, PlatformAccount.platform, PlatformAccount.account_type)
+    if creator_ids is not None:
+        stmt = stmt.where(PlatformAccount.creator_id.in_(creator_ids))
+    out: dict[int, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    for creator_id, platform, account_type in db_session.execute(stmt):
+        out[creator_id][platform.value].add(account_type.value)
+    return out
+
+
+def _series(db_session: Session, wanted: dict[int, set[tuple[str, str]]], as_of: date):
+    """Daily values over the trend window for (creator, platform, metric), best account per day."""
+    if not wanted:
+        return {}
+    metrics = sorted({m for pairs in wanted.values() for _, m in pairs})
+    stmt = (select(PlatformAccount.creator_id, PlatformAccount.platform, MetricSnapshot.day,
+                   *[getattr(MetricSnapshot, m) for m in metrics])
+            .join(PlatformAccount, PlatformAccount.id == MetricSnapshot.account_id)
+            .where(MetricSnapshot.day > as_of - timedelta(days=TREND_DAYS), MetricSnapshot.day <= as_of,
+                   PlatformAccount.creator_id.in_(list(wanted)))
+            .order_by(MetricSnapshot.day))
+    series: dict[tuple[int, str, str], dict[date, float]] = defaultdict(dict)
+    for row in db_session.execute(stmt):
+        creator_id, platform, day = row[0], row[1].value, row[2]
+        for metric, value in zip(metrics, row[3:]):
+            if (platform, metric) in wanted[creator_id] and value is not None:
+                key = (creator_id, platform, metric)
+                series[key][day] = max(series[key].get(day, 0), float(value))
+    return {key: sorted(days.items()) for key, days in series.items()}
+
+
+def _add_forecasts(db_session: Session, evaluations: list[dict], rules: dict[int, RuleVersion], as_of: date):
+    """ETA per failing metric criterion, and per evaluation when every failing criterion has one."""
+    wanted: dict[int, set[tuple[str, str]]] = defaultdict(set)
+    for ev in evaluations:
+        if not ev["eligible"]:
+            for c in iter_metric_criteria(rules[ev["rule_version_id"]].criteria):
+                wanted[ev["creator_id"]].add((c["platform"], c["metric"]))
+    series = _series(db_session, wanted, as_of)
+
+    def visit(detail: dict, creator_id: int):
+        if detail["kind"] == "metric" and not detail["passed"]:
+            criterion = {"min": detail["threshold"], "aggregate": detail["aggregate"],
+                         "window_days": detail.get("window_days")}
+            eta = estimate_crossing(criterion, detail["actual"],
+                                    series.get((creator_id, detail["platform"], detail["metric"]), []), as_of)
+            detail["eta"] = eta.isoformat() if eta else None
+        elif detail["kind"] == "any_of" and not detail["passed"]:
+            etas = [visit(child, creator_id) for child in detail["criteria"]]
+            known = [e for e in etas if e]
+            detail["eta"] = min(known) if known else None
+        return detail.get("eta")
+
+    for ev in evaluations:
+        if ev["eligible"]:
+            ev["eta"] = None
+            continue
+        etas = [visit(d, ev["creator_id"]) for d in ev["details"] if not d["passed"]]
+        ev["eta"] = date.fromisoformat(max(etas)) if etas and all(etas) else None
+
+
+def evaluate(db_session: Session, as_of: date, creator_ids: list[int] | None = None,
+             margin: Decimal = DEFAULT_MARGIN) -> list[dict]:
+    """Evaluations of every programme in force for the creators (all when None), not written."""
+    account_types = _account_types(db_session, creator_ids)
+    evaluations, rules_by_id = [], {}
+    for program_id, versions in rules_in_force(db_session, as_of).items():
+        for rule, scope in scoped_assignments(versions):
+            rules_by_id[rule.id] = rule
+            creator_filter = scope
+            if creator_ids is not None:
+                ids_filter = Creator.__table__.c.id.in_(creator_ids)
+                creator_filter = ids_filter if scope is None else (scope & ids_filter)
+            keys = list(needed_features(rule.criteria))
+            for row in db_session.execute(evaluation_query(rule.criteria, as_of, creator_filter)).mappings():
+                facts = CreatorFacts(
+                    country=row["country"], date_of_birth=row["date_of_birth"],
+                    parental_agreement_on_file=bool(row["parental_agreement_on_file"]),
+                    guideline_standing=getattr(row["guideline_standing"], "value", row["guideline_standing"]),
+                    account_types=account_types.get(row["creator_id"], {}),
+                    features={k: row[k] for k in keys})
+                eligible, near, details = explain_all(rule.criteria, facts, as_of, margin)
+                evaluations.append({"creator_id": row["creator_id"], "program_id": program_id,
+                                    "rule_version_id": rule.id, "eligible": bool(row["eligible"]),
+                                    "near_threshold": near, "details": details, "as_of": as_of})
+    _add_forecasts(db_session, evaluations, rules_by_id, as_of)
+    return evaluations
+
+
+def _changed_criteria(old: list[dict], new: list[dict]) -> list[dict]:
+    before = {d["label"]: d["passed"] for d in old or []}
+    return [{"label": d["label"], "passed": d["passed"], "was": before.get(d["label"])}
+            for d in new if before.get(d["label"]) != d["passed"]]
+
+
+def recompute_eligibility(*, db_session: Session, creator_ids: list[int] | None = None, as_of: date | None = None,
+                          margin: Decimal = DEFAULT_MARGIN) -> RecomputeResult:
+    """Evaluate, then write only changed evaluations and a history row per transition."""
+    as_of = as_of or date.today()
+    result = RecomputeResult(as_of=as_of)
+    fresh = evaluate(db_session, as_of, creator_ids, margin)
+    result.evaluated = len(fresh)
+
+    existing_stmt = select(EligibilityEvaluation.id, EligibilityEvaluation.creator_id,
+                           EligibilityEvaluation.program_id, EligibilityEvaluation.rule_version_id,
+                           EligibilityEvaluation.eligible, EligibilityEvaluation.near_threshold,
+                           EligibilityEvaluation.eta, EligibilityEvaluation.details)
+    if creator_ids is not None:
+        existing_stmt = existing_stmt.where(EligibilityEvaluation.creator_id.in_(creator_ids))
+    existing = {(r.creator_id, r.program_id): r for r in db_session.execute(existing_stmt)}
+
+    inserts, updates, history = [], [], []
+    for ev in fresh:
+        key = (ev["creator_id"], ev["program_id"])
+        old = existing.pop(key, None)
+        if old is None:
+            inserts.append(ev)
+            history.append(ev | {"change": "first", "changed_criteria": []})
+            continue
+        same = (old.eligible == ev["eligible"] and old.near_threshold == ev["near_threshold"]
+                and old.eta == ev["eta"] and old.rule_version_id == ev["rule_version_id"]
+                and old.details == ev["details"])
+        if same:
+            result.unchanged += 1
+            continue
+        updates.append(ev | {"id": old.id})
+        if old.eligible != ev["eligible"]:
+            history.append(ev | {"change": "gained" if ev["eligible"] else "lost",
+                                 "changed_criteria": _changed_criteria(old.details, ev["details"])})
+            (result.gained if ev["eligible"] else result.lost).append(key)
+
+    if inserts:
+        db_session.execute(insert(EligibilityEvaluation), [_row(ev) for ev in inserts])
+    if updates:
+        db_session.execute(update(EligibilityEvaluation), [_row(ev) | {"id": ev["id"]} for ev in updates])
+    if history:
+        db_session.execute(insert(EligibilityChange), [
+            {"creator_id": h["creator_id"], "program_id": h["program_id"], "rule_version_id": h["rule_version_id"],
+             "change": h["change"], "eligible": h["eligible"], "as_of": as_of,
+             "changed_criteria": h["changed_criteria"]} for h in history])
+    if existing:  # programmes no longer in force, or creators archived since
+        ids = [r.id for r in existing.values()]
+        db_session.execute(delete(EligibilityEvaluation).where(EligibilityEvaluation.id.in_(ids)))
+    result.inserted, result.updated, result.removed = len(inserts), len(updates), len(existing)
+    result.transitions = sum(1 for h in history if h["change"] != "first")
+    return result
+
+
+def _row(ev: dict) -> dict:
+    return {"creator_id": ev["creator_id"], "program_id": ev["program_id"], "rule_version_id": ev["rule_version_id"],
+            "eligible": ev["eligible"], "near_threshold": ev["near_threshold"], "eta": ev["eta"],
+            "details": ev["details"], "as_of": ev["as_of"]}
+
+
+def explain_creator(*, db_session: Session, creator_id: int, as_of: date,
+                    margin: Decimal = DEFAULT_MARGIN) -> list[dict]:
+    """Fresh evaluations of one creator on any day (nothing written): the "as of" answer."""
+    return evaluate(db_session, as_of, [creator_id], margin)
+
+
+__all__ = ["CreatorFacts", "RecomputeResult", "evaluate", "explain", "explain_all", "explain_creator",
+           "recompute_eligibility", "rules_in_force"]
