@@ -96,6 +96,56 @@ def recompute_eligibility_command(creator_ids: tuple[int, ...], as_of) -> None:
     click.echo(" ".join(f"{key}={value}" for key, value in result.as_dict().items()))
 
 
+@main.command("import-metrics")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--partial", is_flag=True, help="Import the good rows and report the bad ones.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), help="Default: from the file extension.")
+@with_appcontext
+def import_metrics_command(file: str, partial: bool, fmt: str | None) -> None:
+    """Import daily metric snapshots from a CSV or JSON-lines FILE (all-or-nothing by default)."""
+    import os
+    from datetime import timedelta
+
+    from agency.db import utcnow
+    from agency.extensions import get_db
+    from agency.services import ServiceError
+    from agency.services.audit import Actor, record_audit
+    from agency.services.eligibility import recompute_eligibility
+    from agency.services.imports import format_from_content_type
+    from agency.services.metrics import import_metrics
+
+    fmt = fmt or format_from_content_type(None, file)
+    size = os.path.getsize(file)
+    try:
+        with open(file, "rb") as handle, click.progressbar(length=size, label="Importing", file=sys.stderr) as bar, \
+                get_db().session_scope() as session:
+            def progress(_rows):
+                bar.update(handle.tell() - bar.pos)
+
+            report = import_metrics(db_session=session, stream=handle, fmt=fmt, mode="partial" if partial else "all",
+                                    today=utcnow().date() + timedelta(days=1), progress=progress)
+            if report.committed:
+                record_audit(db_session=session, actor=Actor.system("cli"), action="metrics.import",
+                             entity_type="metrics", entity_id=None,
+                             after={k: v for k, v in report.as_dict().items() if k != "errors"})
+                if report.affected_creator_ids:
+                    recompute_eligibility(db_session=session, creator_ids=report.affected_creator_ids)
+    except ServiceError as exc:
+        raise click.ClickException(f"{exc.message} {exc.errors or ''}".strip()) from exc
+    _print_report(report)
+    if not report.committed:
+        raise SystemExit(1)
+
+
+def _print_report(report) -> None:
+    click.echo(f"rows={report.rows} inserted={report.inserted} updated={report.updated} "
+               f"unchanged={report.unchanged} rejected={report.rejected} committed={report.committed}")
+    for error in report.errors[:50]:
+        click.echo(f"  line {error.line}: {error.field}: {error.reason}", err=True)
+    if report.error_count > 50:
+        click.echo(f"  ... and {report.error_count - 50} more", err=True)
+
+
 @main.group()
 def programs() -> None:
     """The monetisation programme catalogue."""

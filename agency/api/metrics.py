@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import jsonify, request
+from decimal import Decimal
+
+from flask import current_app, jsonify, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
@@ -18,6 +20,7 @@ from agency.services.audit import record_audit
 from agency.services.auth import require_creator_write
 from agency.api.common import import_rejected
 from agency.services.imports import format_from_content_type
+from agency.services.eligibility import recompute_eligibility
 from agency.services.metrics import import_metrics, put_snapshot
 
 blp = Blueprint("metrics", __name__, url_prefix="/api/v1", description="Daily metric snapshots and imports.")
@@ -114,7 +117,13 @@ class MetricsImport(MethodView):
                      entity_id=None, after={k: v for k, v in report.as_dict().items() if k != "errors"})
         if report.error_count and not report.committed:
             return import_rejected(report)
-        return jsonify(report.as_dict()), 200
+        body = report.as_dict()
+        if report.affected_creator_ids:
+            # Keep eligibility fresh for exactly the creators the file touched.
+            body["eligibility"] = recompute_eligibility(
+                db_session=session, creator_ids=report.affected_creator_ids,
+                margin=Decimal(current_app.config["AGENCY"].near_threshold_margin)).as_dict()
+        return jsonify(body), 200
 
 
 def _check_manager_owns(session, creator_ids: list[int]) -> None:

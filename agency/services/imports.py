@@ -55,7 +55,8 @@ class ImportReport:
         return {"mode": self.mode, "rows": self.rows, "inserted": self.inserted, "updated": self.updated,
                 "unchanged": self.unchanged, "rejected": self.rejected, "committed": self.committed,
                 "error_count": self.error_count, "errors": [e.as_dict() for e in self.errors],
-                "errors_truncated": self.error_count > len(self.errors)}
+                "errors_truncated": self.error_count > len(self.errors),
+                "affected_creator_ids": self.affected_creator_ids}
 
 
 def format_from_content_type(mimetype: str | None, filename: str | None = None) -> str:
@@ -72,8 +73,17 @@ def read_rows(stream, fmt: str, allowed_columns: Iterable[str], required_columns
 
     Raises InvalidInput for a file whose header is unusable (nothing can be imported from it);
     problems with single rows are yielded as rows with a `__error__` key instead."""
-    text = stream if isinstance(stream, io.TextIOBase) else io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
+    owned = not isinstance(stream, io.TextIOBase)
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="") if owned else stream
     allowed, required = set(allowed_columns), set(required_columns)
+    try:
+        yield from _parse(text, fmt, allowed, required)
+    finally:
+        if owned:
+            text.detach()  # leave the caller's stream open
+
+
+def _parse(text, fmt: str, allowed: set[str], required: set[str]) -> Iterator[tuple[int, dict]]:
     try:
         if fmt == "csv":
             reader = csv.reader(text, strict=True)
