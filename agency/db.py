@@ -127,3 +127,25 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def bulk_insert(connection, table, rows: list[dict]) -> None:
+    """Insert many rows at once: COPY on PostgreSQL (an order of magnitude faster than executemany
+    for large batches), a Core executemany elsewhere. Missing keys take the column's default."""
+    if not rows:
+        return
+    if connection.dialect.name != "postgresql":
+        connection.execute(table.insert(), rows)
+        return
+    import enum
+    import json
+
+    from sqlalchemy import JSON
+
+    names = list(rows[0])
+    json_columns = {name for name in names if isinstance(table.c[name].type, JSON)}
+    cursor = connection.connection.driver_connection.cursor()
+    with cursor.copy(f'COPY "{table.name}" ({", ".join(names)}) FROM STDIN') as copy:
+        for row in rows:
+            copy.write_row([json.dumps(row[n]) if n in json_columns
+                            else row[n].value if isinstance(row[n], enum.Enum) else row[n] for n in names])

@@ -6,20 +6,23 @@ dates (forecasts.py), then writes only what changed and appends history rows for
 """
 from __future__ import annotations
 
+import json
+from copy import deepcopy
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import delete, insert, not_, or_, select, update
+from sqlalchemy import Text, cast, delete, not_, or_, select, update
 from sqlalchemy.orm import Session
 
+from agency.db import bulk_insert
 from agency.models import (
-    Creator, EligibilityChange, EligibilityEvaluation, MetricSnapshot, PlatformAccount, Program, RuleVersion,
+    Creator, EligibilityChange, EligibilityEvaluation, PlatformAccount, Program, RuleVersion,
 )
-from agency.services.eligibility_sql import evaluation_query, needed_features, years_before
-from agency.services.forecasts import TREND_DAYS, estimate_crossing
-from agency.services.rules import STANDING_ORDER, describe, feature_key, iter_metric_criteria
+from agency.services.eligibility_sql import evaluation_query, flatten, needed_features, trend_keys, years_before
+from agency.services.forecasts import estimate_crossing
+from agency.services.rules import STANDING_ORDER, describe, feature_key
 
 DEFAULT_MARGIN = Decimal("0.90")
 
@@ -170,82 +173,61 @@ def _account_types(db_session: Session, creator_ids: list[int] | None) -> dict[i
     return out
 
 
-def _series(db_session: Session, wanted: dict[int, set[tuple[str, str]]], as_of: date):
-    """Daily values over the trend window for (creator, platform, metric), best account per day."""
-    if not wanted:
-        return {}
-    metrics = sorted({m for pairs in wanted.values() for _, m in pairs})
-    stmt = (select(PlatformAccount.creator_id, PlatformAccount.platform, MetricSnapshot.day,
-                   *[getattr(MetricSnapshot, m) for m in metrics])
-            .join(PlatformAccount, PlatformAccount.id == MetricSnapshot.account_id)
-            .where(MetricSnapshot.day > as_of - timedelta(days=TREND_DAYS), MetricSnapshot.day <= as_of,
-                   PlatformAccount.creator_id.in_(list(wanted)))
-            .order_by(MetricSnapshot.day))
-    series: dict[tuple[int, str, str], dict[date, float]] = defaultdict(dict)
-    for row in db_session.execute(stmt):
-        creator_id, platform, day = row[0], row[1].value, row[2]
-        for metric, value in zip(metrics, row[3:]):
-            if (platform, metric) in wanted[creator_id] and value is not None:
-                key = (creator_id, platform, metric)
-                series[key][day] = max(series[key].get(day, 0), float(value))
-    return {key: sorted(days.items()) for key, days in series.items()}
-
-
-def _add_forecasts(db_session: Session, evaluations: list[dict], rules: dict[int, RuleVersion], as_of: date):
-    """ETA per failing metric criterion, and per evaluation when every failing criterion has one."""
-    wanted: dict[int, set[tuple[str, str]]] = defaultdict(set)
-    for ev in evaluations:
-        if not ev["eligible"]:
-            for c in iter_metric_criteria(rules[ev["rule_version_id"]].criteria):
-                wanted[ev["creator_id"]].add((c["platform"], c["metric"]))
-    series = _series(db_session, wanted, as_of)
-
-    def visit(detail: dict, creator_id: int):
-        if detail["kind"] == "metric" and not detail["passed"]:
-            criterion = {"min": detail["threshold"], "aggregate": detail["aggregate"],
-                         "window_days": detail.get("window_days")}
-            eta = estimate_crossing(criterion, detail["actual"],
-                                    series.get((creator_id, detail["platform"], detail["metric"]), []), as_of)
+def _attach_etas(details: list[dict], row, as_of: date) -> date | None:
+    """ETA per failing metric criterion (from the row's trend columns), and for the evaluation when
+    every failing criterion has one (age criteria carry the birthday)."""
+    def visit(detail: dict):
+        if detail["passed"]:
+            return None
+        if detail["kind"] == "metric":
+            early_key, recent_key = trend_keys(detail)
+            eta = estimate_crossing({"min": detail["threshold"], "aggregate": detail["aggregate"],
+                                     "window_days": detail.get("window_days")},
+                                    detail["actual"], row[early_key], row[recent_key], as_of)
             detail["eta"] = eta.isoformat() if eta else None
-        elif detail["kind"] == "any_of" and not detail["passed"]:
-            etas = [visit(child, creator_id) for child in detail["criteria"]]
-            known = [e for e in etas if e]
+        elif detail["kind"] == "any_of":
+            known = [e for e in (visit(child) for child in detail["criteria"]) if e]
             detail["eta"] = min(known) if known else None
         return detail.get("eta")
 
-    for ev in evaluations:
-        if ev["eligible"]:
-            ev["eta"] = None
-            continue
-        etas = [visit(d, ev["creator_id"]) for d in ev["details"] if not d["passed"]]
-        ev["eta"] = date.fromisoformat(max(etas)) if etas and all(etas) else None
+    etas = [visit(d) for d in details if not d["passed"]]
+    return date.fromisoformat(max(etas)) if etas and all(etas) else None
+
+
+def _labelled(criteria: list[dict]) -> list[dict]:
+    """A copy of the criteria with every label filled in once, rather than once per creator."""
+    out = deepcopy(criteria)
+    for _name, criterion in flatten(out):
+        criterion.setdefault("label", describe(criterion))
+    return out
 
 
 def evaluate(db_session: Session, as_of: date, creator_ids: list[int] | None = None,
              margin: Decimal = DEFAULT_MARGIN) -> list[dict]:
     """Evaluations of every programme in force for the creators (all when None), not written."""
     account_types = _account_types(db_session, creator_ids)
-    evaluations, rules_by_id = [], {}
+    evaluations = []
     for program_id, versions in rules_in_force(db_session, as_of).items():
         for rule, scope in scoped_assignments(versions):
-            rules_by_id[rule.id] = rule
             creator_filter = scope
             if creator_ids is not None:
                 ids_filter = Creator.__table__.c.id.in_(creator_ids)
                 creator_filter = ids_filter if scope is None else (scope & ids_filter)
-            keys = list(needed_features(rule.criteria))
-            for row in db_session.execute(evaluation_query(rule.criteria, as_of, creator_filter)).mappings():
+            criteria = _labelled(rule.criteria)
+            keys = list(needed_features(criteria))
+            query = evaluation_query(criteria, as_of, creator_filter, with_trends=True)
+            for row in db_session.execute(query).mappings():
                 facts = CreatorFacts(
                     country=row["country"], date_of_birth=row["date_of_birth"],
                     parental_agreement_on_file=bool(row["parental_agreement_on_file"]),
                     guideline_standing=getattr(row["guideline_standing"], "value", row["guideline_standing"]),
                     account_types=account_types.get(row["creator_id"], {}),
                     features={k: row[k] for k in keys})
-                eligible, near, details = explain_all(rule.criteria, facts, as_of, margin)
+                eligible, near, details = explain_all(criteria, facts, as_of, margin)
+                eta = None if eligible else _attach_etas(details, row, as_of)
                 evaluations.append({"creator_id": row["creator_id"], "program_id": program_id,
                                     "rule_version_id": rule.id, "eligible": bool(row["eligible"]),
-                                    "near_threshold": near, "details": details, "as_of": as_of})
-    _add_forecasts(db_session, evaluations, rules_by_id, as_of)
+                                    "near_threshold": near, "eta": eta, "details": details, "as_of": as_of})
     return evaluations
 
 
@@ -266,7 +248,10 @@ def recompute_eligibility(*, db_session: Session, creator_ids: list[int] | None 
     existing_stmt = select(EligibilityEvaluation.id, EligibilityEvaluation.creator_id,
                            EligibilityEvaluation.program_id, EligibilityEvaluation.rule_version_id,
                            EligibilityEvaluation.eligible, EligibilityEvaluation.near_threshold,
-                           EligibilityEvaluation.eta, EligibilityEvaluation.details)
+                           EligibilityEvaluation.eta,
+                           # Compared as stored text: parsing every stored JSON document costs more
+                           # than the whole comparison (both sides use the same serialiser).
+                           cast(EligibilityEvaluation.details, Text).label("details_text"))
     if creator_ids is not None:
         existing_stmt = existing_stmt.where(EligibilityEvaluation.creator_id.in_(creator_ids))
     existing = {(r.creator_id, r.program_id): r for r in db_session.execute(existing_stmt)}
@@ -281,22 +266,23 @@ def recompute_eligibility(*, db_session: Session, creator_ids: list[int] | None 
             continue
         same = (old.eligible == ev["eligible"] and old.near_threshold == ev["near_threshold"]
                 and old.eta == ev["eta"] and old.rule_version_id == ev["rule_version_id"]
-                and old.details == ev["details"])
+                and old.details_text == json.dumps(ev["details"]))
         if same:
             result.unchanged += 1
             continue
         updates.append(ev | {"id": old.id})
         if old.eligible != ev["eligible"]:
             history.append(ev | {"change": "gained" if ev["eligible"] else "lost",
-                                 "changed_criteria": _changed_criteria(old.details, ev["details"])})
+                                 "changed_criteria": _changed_criteria(json.loads(old.details_text), ev["details"])})
             (result.gained if ev["eligible"] else result.lost).append(key)
 
+    connection = db_session.connection()
     if inserts:
-        db_session.execute(insert(EligibilityEvaluation), [_row(ev) for ev in inserts])
+        bulk_insert(connection, EligibilityEvaluation.__table__, [_row(ev) for ev in inserts])
     if updates:
         db_session.execute(update(EligibilityEvaluation), [_row(ev) | {"id": ev["id"]} for ev in updates])
     if history:
-        db_session.execute(insert(EligibilityChange), [
+        bulk_insert(connection, EligibilityChange.__table__, [
             {"creator_id": h["creator_id"], "program_id": h["program_id"], "rule_version_id": h["rule_version_id"],
              "change": h["change"], "eligible": h["eligible"], "as_of": as_of,
              "changed_criteria": h["changed_criteria"]} for h in history])

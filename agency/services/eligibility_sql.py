@@ -14,6 +14,7 @@ from sqlalchemy import (
 from sqlalchemy.sql.elements import ColumnElement
 
 from agency.models import Creator, MetricSnapshot, PlatformAccount
+from agency.services.forecasts import TREND_DAYS, WEEK
 from agency.services.rules import STANDING_ORDER, feature_key, iter_metric_criteria
 
 
@@ -29,8 +30,14 @@ def needed_features(criteria: list[dict]) -> dict[str, dict]:
     return {feature_key(c): c for c in iter_metric_criteria(criteria)}
 
 
-def metric_features_query(features: dict[str, dict], as_of: date) -> Select:
-    """One row per creator with an account, one column per feature (NULL when there is no data)."""
+def trend_keys(criterion: dict) -> tuple[str, str]:
+    base = f"{criterion['platform']}_{criterion['metric']}"
+    return f"trend_early_{base}", f"trend_recent_{base}"
+
+
+def metric_features_query(features: dict[str, dict], as_of: date, with_trends: bool = False) -> Select:
+    """One row per creator with an account, one column per feature (NULL when there is no data).
+    With `with_trends`, also the weekly averages the forecasts compare (see forecasts.py)."""
     snapshot = MetricSnapshot.__table__
     account = PlatformAccount.__table__
     latest = {k: c for k, c in features.items() if c["aggregate"] == "latest"}
@@ -47,14 +54,24 @@ def metric_features_query(features: dict[str, dict], as_of: date) -> Select:
         joins = joins.outerjoin(latest_row, latest_row.c.account_id == account.c.id)
         for key, c in latest.items():
             columns.append(func.max(case((account.c.platform == c["platform"], latest_row.c[c["metric"]]))).label(key))
-    if windowed:
-        longest = max(c["window_days"] for c in windowed.values())
+    trend_metrics = {}
+    if with_trends:
+        for c in features.values():
+            trend_metrics[trend_keys(c)] = c
+    if windowed or trend_metrics:
+        longest = max([c["window_days"] for c in windowed.values()] + ([TREND_DAYS] if trend_metrics else []))
         window_columns = []
         for key, c in windowed.items():
             start = as_of - timedelta(days=c["window_days"] - 1)
             in_window = case((snapshot.c.day >= start, snapshot.c[c["metric"]]))
             agg = func.sum(in_window) if c["aggregate"] == "sum" else func.avg(in_window)
             window_columns.append(agg.label(key))
+        for (early_key, recent_key), c in trend_metrics.items():
+            value = snapshot.c[c["metric"]]
+            window_columns.append(func.avg(case((snapshot.c.day <= as_of - timedelta(days=TREND_DAYS - WEEK), value)))
+                                  .label(early_key))
+            window_columns.append(func.avg(case((snapshot.c.day > as_of - timedelta(days=WEEK), value)))
+                                  .label(recent_key))
         window = (select(snapshot.c.account_id, *window_columns)
                   .where(snapshot.c.day <= as_of, snapshot.c.day >= as_of - timedelta(days=longest - 1))
                   .group_by(snapshot.c.account_id).subquery("window"))
@@ -63,6 +80,9 @@ def metric_features_query(features: dict[str, dict], as_of: date) -> Select:
             # Sums over an account with no snapshot in the window are 0, not unknown.
             value = window.c[key] if c["aggregate"] == "avg" else func.coalesce(window.c[key], 0)
             columns.append(func.max(case((account.c.platform == c["platform"], value))).label(key))
+        for keys, c in trend_metrics.items():
+            for key in keys:
+                columns.append(func.max(case((account.c.platform == c["platform"], window.c[key]))).label(key))
     return select(account.c.creator_id, *columns).select_from(joins).group_by(account.c.creator_id)
 
 
@@ -110,17 +130,20 @@ def flatten(criteria: list[dict], prefix: str = "c") -> list[tuple[str, dict]]:
     return out
 
 
-def evaluation_query(criteria: list[dict], as_of: date, creator_filter: ColumnElement[bool] | None) -> Select:
+def evaluation_query(criteria: list[dict], as_of: date, creator_filter: ColumnElement[bool] | None,
+                     with_trends: bool = False) -> Select:
     """One row per creator: the creator's facts, each feature, each criterion's pass flag and the
     overall result (`eligible`)."""
     creator = Creator.__table__
-    features = metric_features_query(needed_features(criteria), as_of).subquery("features")
+    features = metric_features_query(needed_features(criteria), as_of, with_trends).subquery("features")
     flags = [(name, criterion_sql(c, features, as_of)) for name, c in flatten(criteria)]
     # SQL booleans may be NULL when data is missing; a missing value fails the criterion.
     flag_columns = [case((expr, true()), else_=false()).label(name) for name, expr in flags]
     top_level = [expr for name, expr in flags if "_" not in name]
     eligible = case((and_(true(), *top_level), true()), else_=false()).label("eligible")
     feature_columns = [features.c[k] for k in needed_features(criteria)]
+    if with_trends:
+        feature_columns += [features.c[k] for c in needed_features(criteria).values() for k in trend_keys(c)]
     stmt = (select(creator.c.id.label("creator_id"), creator.c.country, creator.c.date_of_birth,
                    creator.c.parental_agreement_on_file, creator.c.guideline_standing,
                    *feature_columns, *flag_columns, eligible)

@@ -1,56 +1,51 @@
-"""When will a creator cross a threshold? Estimates from the recent daily trend.
+"""When will a creator cross a threshold? Estimates from the recent trend.
 
-Robust on purpose: the slope compares the median of the first and last week of the recent
-window, so one viral day or a few missing days do not move it much. No estimate when the trend
-is flat or negative, or when crossing would take longer than `HORIZON_DAYS`.
+The trend compares weekly averages three weeks apart (days -27..-21 against the last seven
+days), computed in SQL with the other features: averaging a week smooths daily noise and copes
+with missing days. No estimate when the trend is flat or negative, when there is too little data,
+or when crossing would take longer than `HORIZON_DAYS`.
 """
 from __future__ import annotations
 
 import math
 from datetime import date, timedelta
-from statistics import median
+from decimal import Decimal
 
 TREND_DAYS = 28
-EDGE_DAYS = 7
+WEEK = 7
+# Distance between the middles of the first and the last week of the trend window.
+TREND_SPAN_DAYS = TREND_DAYS - WEEK
 HORIZON_DAYS = 365
 
 
-def _slope_per_day(series: list[tuple[date, float]]) -> float | None:
-    """Median-of-ends slope of (day, value) points sorted by day."""
-    if len(series) < 4:
-        return None
-    edge = max(2, min(EDGE_DAYS, len(series) // 3))
-    head, tail = series[:edge], series[-edge:]
-    head_day = median(d.toordinal() for d, _ in head)
-    tail_day = median(d.toordinal() for d, _ in tail)
-    if tail_day <= head_day:
-        return None
-    return (median(v for _, v in tail) - median(v for _, v in head)) / (tail_day - head_day)
+def _number(value) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
 
 
-def estimate_crossing(criterion: dict, actual, series: list[tuple[date, float]], as_of: date) -> date | None:
-    """Estimated date the metric criterion passes, from the creator's recent daily values."""
-    threshold = criterion["min"]
-    current = 0 if actual is None else actual
-    if current >= threshold or not series:
+def estimate_crossing(criterion: dict, actual, early_avg, recent_avg, as_of: date) -> date | None:
+    """Estimated date the metric criterion passes, or None."""
+    threshold = Decimal(str(criterion["min"]))
+    current = _number(actual) or Decimal(0)
+    early, recent = _number(early_avg), _number(recent_avg)
+    if current >= threshold or recent is None:
         return None
     if criterion["aggregate"] == "latest":
-        slope = _slope_per_day(series)
-        if slope is None or slope <= 0:
+        if early is None:
+            return None
+        slope = (recent - early) / TREND_SPAN_DAYS
+        if slope <= 0:
             return None
         days = math.ceil((threshold - current) / slope)
-    else:
-        # Windowed sums and averages: at the recent daily rate, each new day replaces an average old one.
-        recent_rate = median(v for _, v in series[-EDGE_DAYS:])
+    elif criterion["aggregate"] == "sum":
+        # At the recent daily rate, each new day replaces an average day of the window.
         window = criterion["window_days"]
-        if criterion["aggregate"] == "sum":
-            if recent_rate * window < threshold:
-                return None
-            days = math.ceil((threshold - current) / (recent_rate - current / window))
-        else:
-            if recent_rate <= threshold or recent_rate <= current:
-                return None
-            days = math.ceil(window * (threshold - current) / (recent_rate - current))
+        if recent * window < threshold:
+            return None
+        days = math.ceil((threshold - current) / (recent - current / window))
+    else:
+        if recent <= threshold or recent <= current:
+            return None
+        days = math.ceil(criterion["window_days"] * (threshold - current) / (recent - current))
     if days <= 0 or days > HORIZON_DAYS:
         return None
     return as_of + timedelta(days=days)

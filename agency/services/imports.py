@@ -152,3 +152,15 @@ def staging_table(prefix: str, *columns: Column) -> Table:
     """A temporary table (dropped by the caller) with a `line` column plus the given ones."""
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     return Table(name, MetaData(), Column("line", Integer, primary_key=True), *columns, prefixes=["TEMPORARY"])
+
+
+def stage_rows(connection, staging: Table, rows: list[dict]) -> None:
+    """Write validated rows to the staging table: COPY on PostgreSQL, a multi-row INSERT elsewhere."""
+    names = [c.name for c in staging.c]
+    if connection.dialect.name == "postgresql":
+        cursor = connection.connection.driver_connection.cursor()
+        with cursor.copy(f'COPY "{staging.name}" ({", ".join(names)}) FROM STDIN') as copy:
+            for row in rows:
+                copy.write_row([row.get(name) for name in names])
+        return
+    connection.execute(staging.insert(), [{name: row.get(name) for name in names} for row in rows])

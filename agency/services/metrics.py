@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from agency.models import METRIC_FIELDS, MetricSnapshot, Platform, PlatformAccount
 from agency.services import InvalidInput, NotFound
 from agency.services.creators import normalise_handle
-from agency.services.imports import ImportReport, chunks, read_rows, staging_table
+from agency.services.imports import ImportReport, chunks, read_rows, stage_rows, staging_table
 
 DECIMAL_FIELDS = ("live_hours", "watch_hours")
 INTEGER_FIELDS = tuple(f for f in METRIC_FIELDS if f not in DECIMAL_FIELDS)
@@ -171,7 +171,7 @@ def import_metrics(*, db_session: Session, stream, fmt: str, mode: str = "all", 
             valid = [row for line, raw in batch if (row := _validate(line, raw, today, report)) is not None]
             valid = _resolve_accounts(db_session, valid, report)
             if valid:
-                db_session.execute(staging.insert(), [{c.name: row.get(c.name) for c in staging.c} for row in valid])
+                stage_rows(connection, staging, valid)
             if progress:
                 progress(report.rows)
 
