@@ -16,6 +16,10 @@ API_BLUEPRINT_MODULES = (
     "agency.api.metrics",
     "agency.api.programs",
     "agency.api.eligibility",
+    "agency.api.brands",
+    "agency.api.deals",
+    "agency.api.revenue",
+    "agency.api.diversification",
 )
 
 # Body types the API reads; each endpoint narrows further (imports take CSV and JSON lines).

@@ -86,6 +86,13 @@ class Config:
     # Eligibility: creators at or above this fraction of a threshold are "near" it.
     near_threshold_margin: str = "0.90"
     diversification_window_days: int = 90
+    # Risk levels of the revenue mix: HHI over sources, and the top platform's share.
+    risk_hhi_high: str = "0.50"
+    risk_hhi_medium: str = "0.30"
+    risk_platform_high: str = "0.70"
+    risk_platform_medium: str = "0.50"
+    # Agency commission on revenue not tied to a deal (deals carry their own percentage).
+    default_commission_percent: str = "20.00"
     testing: bool = False
 
     @classmethod

@@ -75,7 +75,7 @@ class AsOfSchema(Schema):
     as_of = fields.Date(metadata={"description": "Evaluate with the rules and metrics of that day."})
 
 
-class RosterQuerySchema(Schema):
+class EligibilityQuerySchema(Schema):
     program = fields.String(validate=validate.Length(max=64), metadata={"description": "Programme code."})
     eligible = fields.Boolean()
     near_threshold = fields.Boolean()
@@ -85,7 +85,7 @@ class RosterQuerySchema(Schema):
     format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv"]))
 
 
-class RecomputeSchema(Schema):
+class EligibilityRecomputeSchema(Schema):
     creator_ids = fields.List(fields.Integer(validate=validate.Range(min=1)), validate=validate.Length(max=10_000))
     as_of = fields.Date()
 
@@ -142,7 +142,7 @@ class CreatorEligibilityHistory(MethodView):
 
 @blp.route("/eligibility")
 class RosterEligibility(MethodView):
-    @blp.arguments(RosterQuerySchema, location="query")
+    @blp.arguments(EligibilityQuerySchema, location="query")
     @blp.response(200, EvaluationSchema(many=True))
     @blp.paginate(page_size=50, max_page_size=200)
     def get(self, args, pagination_parameters):
@@ -173,7 +173,7 @@ def _csv(rows) -> Response:
 @blp.route("/eligibility/recompute")
 class Recompute(MethodView):
     @roles_required(Role.admin, Role.manager)
-    @blp.arguments(RecomputeSchema)
+    @blp.arguments(EligibilityRecomputeSchema)
     @blp.response(200, description="What the recompute changed")
     def post(self, data):
         """Recompute eligibility for the given creators, or everyone when none are given"""

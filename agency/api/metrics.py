@@ -49,7 +49,7 @@ class SeriesQuerySchema(Schema):
     days = fields.Integer(load_default=90, validate=validate.Range(min=1, max=3650))
 
 
-class ImportQuerySchema(Schema):
+class MetricsImportQuerySchema(Schema):
     mode = fields.String(load_default="all", validate=validate.OneOf(["all", "partial"]), metadata={
         "description": "all: one bad row rejects the file; partial: import good rows, report the rest."})
 
@@ -95,7 +95,7 @@ class AccountMetrics(MethodView):
 
 @blp.route("/metrics/import")
 class MetricsImport(MethodView):
-    @blp.arguments(ImportQuerySchema, location="query")
+    @blp.arguments(MetricsImportQuerySchema, location="query")
     @blp.doc(requestBody={"required": True, "content": {
         "text/csv": {"schema": {"type": "string"}, "example": "platform,handle,day,followers,views\n"
                                                                  "tiktok,lina,2026-11-01,8150,12000\n"},

@@ -3,13 +3,19 @@ from agency.models.audit import AuditEntry
 from agency.models.creators import (
     AccountType, Creator, CreatorStatus, GuidelineStrike, Niche, Platform, PlatformAccount, Standing,
 )
+from agency.models.deals import (
+    Brand, Deal, DealSource, DealStage, DealTransition, Deliverable, DeliverableKind, DeliverableStatus,
+)
 from agency.models.metrics import METRIC_FIELDS, MetricSnapshot
 from agency.models.programmes import (
     ActivationStatus, EligibilityChange, EligibilityEvaluation, Program, ProgramActivation, RuleVersion,
 )
+from agency.models.revenue import DiversificationSnapshot, FxRate, RevenueRecord, RevenueSource, RiskLevel
 from agency.models.users import ApiToken, Role, User
 
 __all__ = [
+    "Brand", "Deal", "DealSource", "DealStage", "DealTransition", "Deliverable", "DeliverableKind",
+    "DeliverableStatus", "DiversificationSnapshot", "FxRate", "RevenueRecord", "RevenueSource", "RiskLevel",
     "ActivationStatus", "EligibilityChange", "EligibilityEvaluation", "Program", "ProgramActivation", "RuleVersion",
     "AccountType", "ApiToken", "AuditEntry", "Creator", "CreatorStatus", "GuidelineStrike",
     "METRIC_FIELDS", "MetricSnapshot", "Niche", "Platform", "PlatformAccount", "Role", "Standing", "User",
