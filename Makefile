@@ -21,6 +21,7 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/agency db upgrade
 	$(BIN)/agency demo load
+	$(BIN)/agency recompute all
 	@echo
 	@echo "  Agency demo on http://$(HOST):$(PORT)  (API docs: http://$(HOST):$(PORT)/api/docs)"
 	@echo "  Log in as admin@agency.example / demo-password-2026"

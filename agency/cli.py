@@ -96,45 +96,101 @@ def recompute_eligibility_command(creator_ids: tuple[int, ...], as_of) -> None:
     click.echo(" ".join(f"{key}={value}" for key, value in result.as_dict().items()))
 
 
-@main.command("import-metrics")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False))
-@click.option("--partial", is_flag=True, help="Import the good rows and report the bad ones.")
-@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), help="Default: from the file extension.")
-@with_appcontext
-def import_metrics_command(file: str, partial: bool, fmt: str | None) -> None:
-    """Import daily metric snapshots from a CSV or JSON-lines FILE (all-or-nothing by default)."""
+def _run_import(file: str, fmt: str | None, importer, action: str, after_commit=None) -> None:
+    """Stream FILE through `importer(session, handle, fmt, progress)` with a progress bar, audit
+    it, print the report; exit 1 when nothing was imported."""
     import os
-    from datetime import timedelta
 
-    from agency.db import utcnow
     from agency.extensions import get_db
     from agency.services import ServiceError
     from agency.services.audit import Actor, record_audit
-    from agency.services.eligibility import recompute_eligibility
     from agency.services.imports import format_from_content_type
-    from agency.services.metrics import import_metrics
 
-    fmt = fmt or format_from_content_type(None, file)
-    size = os.path.getsize(file)
     try:
-        with open(file, "rb") as handle, click.progressbar(length=size, label="Importing", file=sys.stderr) as bar, \
+        fmt = fmt or format_from_content_type(None, file)
+        with open(file, "rb") as handle, click.progressbar(length=os.path.getsize(file), label="Importing",
+                                                           file=sys.stderr) as bar, \
                 get_db().session_scope() as session:
             def progress(_rows):
                 bar.update(handle.tell() - bar.pos)
 
-            report = import_metrics(db_session=session, stream=handle, fmt=fmt, mode="partial" if partial else "all",
-                                    today=utcnow().date() + timedelta(days=1), progress=progress)
+            report = importer(session, handle, fmt, progress)
             if report.committed:
-                record_audit(db_session=session, actor=Actor.system("cli"), action="metrics.import",
-                             entity_type="metrics", entity_id=None,
-                             after={k: v for k, v in report.as_dict().items() if k != "errors"})
-                if report.affected_creator_ids:
-                    recompute_eligibility(db_session=session, creator_ids=report.affected_creator_ids)
+                record_audit(db_session=session, actor=Actor.system("cli"), action=action, entity_type=action.split(".")[0],
+                             entity_id=None, after={k: v for k, v in report.as_dict().items() if k != "errors"})
+                if after_commit and report.affected_creator_ids:
+                    after_commit(session, report.affected_creator_ids)
     except ServiceError as exc:
         raise click.ClickException(f"{exc.message} {exc.errors or ''}".strip()) from exc
     _print_report(report)
     if not report.committed:
         raise SystemExit(1)
+
+
+def _import_options(command):
+    command = click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]),
+                           help="Default: from the file extension.")(command)
+    command = click.option("--partial", is_flag=True, help="Import the good rows and report the bad ones.")(command)
+    return click.argument("file", type=click.Path(exists=True, dir_okay=False))(command)
+
+
+def _import_day():
+    from datetime import timedelta
+
+    from agency.db import utcnow
+
+    return utcnow().date() + timedelta(days=1)  # "today" somewhere ahead of UTC
+
+
+@main.command("import-metrics")
+@_import_options
+@with_appcontext
+def import_metrics_command(file: str, partial: bool, fmt: str | None) -> None:
+    """Import daily metric snapshots from a CSV or JSON-lines FILE (all-or-nothing by default)."""
+    from agency.services.eligibility import recompute_eligibility
+    from agency.services.metrics import import_metrics
+
+    _run_import(file, fmt, lambda session, handle, fmt, progress: import_metrics(
+        db_session=session, stream=handle, fmt=fmt, mode="partial" if partial else "all", today=_import_day(),
+        progress=progress), "metrics.import",
+        after_commit=lambda session, ids: recompute_eligibility(db_session=session, creator_ids=ids))
+
+
+@main.command("import-revenue")
+@_import_options
+@with_appcontext
+def import_revenue_command(file: str, partial: bool, fmt: str | None) -> None:
+    """Import revenue records from a CSV or JSON-lines FILE (idempotent by source + external_ref)."""
+    from agency.services.revenue import import_revenue
+
+    _run_import(file, fmt, lambda session, handle, fmt, progress: import_revenue(
+        db_session=session, stream=handle, fmt=fmt, mode="partial" if partial else "all", today=_import_day(),
+        progress=progress), "revenue.import", after_commit=_recompute_diversification)
+
+
+def _recompute_diversification(session, creator_ids):
+    from agency.services.diversification import RiskThresholds, recompute_diversification
+
+    config = current_app.config["AGENCY"]
+    return recompute_diversification(db_session=session, base_currency=config.base_currency,
+                                     window_days=config.diversification_window_days,
+                                     thresholds=RiskThresholds.from_config(config), creator_ids=creator_ids)
+
+
+@main.group()
+def fx() -> None:
+    """Exchange rates."""
+
+
+@fx.command("import")
+@_import_options
+@with_appcontext
+def fx_import_command(file: str, partial: bool, fmt: str | None) -> None:
+    """Import dated exchange rates from a CSV FILE (day,base,quote,rate[,source])."""
+    from agency.services.fx import import_fx_rates
+
+    _run_import(file, fmt, lambda session, handle, fmt, _progress: import_fx_rates(
+        db_session=session, stream=handle, fmt=fmt, mode="partial" if partial else "all"), "fx.import")
 
 
 def _print_report(report) -> None:
@@ -144,6 +200,32 @@ def _print_report(report) -> None:
         click.echo(f"  line {error.line}: {error.field}: {error.reason}", err=True)
     if report.error_count > 50:
         click.echo(f"  ... and {report.error_count - 50} more", err=True)
+
+
+@recompute.command("diversification")
+@click.option("--creator", "creator_ids", type=int, multiple=True, help="Only these creators (repeatable).")
+@click.option("--as-of", type=click.DateTime(formats=["%Y-%m-%d"]), help="Analyse the window ending this day.")
+@with_appcontext
+def recompute_diversification_command(creator_ids: tuple[int, ...], as_of) -> None:
+    """Analyse every creator's revenue mix and store changed snapshots."""
+    from agency.extensions import get_db
+    from agency.services.diversification import RiskThresholds, recompute_diversification
+
+    config = current_app.config["AGENCY"]
+    with get_db().session_scope() as session:
+        result = recompute_diversification(
+            db_session=session, base_currency=config.base_currency, as_of=as_of.date() if as_of else None,
+            window_days=config.diversification_window_days, thresholds=RiskThresholds.from_config(config),
+            creator_ids=list(creator_ids) or None)
+    click.echo(" ".join(f"{key}={value}" for key, value in result.as_dict().items()))
+
+
+@recompute.command("all")
+@click.pass_context
+def recompute_all_command(ctx) -> None:
+    """Eligibility, then diversification, for everyone."""
+    ctx.invoke(recompute_eligibility_command, creator_ids=(), as_of=None)
+    ctx.invoke(recompute_diversification_command, creator_ids=(), as_of=None)
 
 
 @main.group()

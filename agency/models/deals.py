@@ -103,8 +103,8 @@ class DealTransition(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     deal_id: Mapped[int] = mapped_column(ForeignKey("deals.id", ondelete="CASCADE"), index=True)
-    from_stage: Mapped[DealStage] = mapped_column(str_enum(DealStage, "deal_stage"))
-    to_stage: Mapped[DealStage] = mapped_column(str_enum(DealStage, "deal_stage"))
+    from_stage: Mapped[DealStage] = mapped_column(str_enum(DealStage, "from_stage"))
+    to_stage: Mapped[DealStage] = mapped_column(str_enum(DealStage, "to_stage"))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     actor_label: Mapped[str] = mapped_column(String(254))
     note: Mapped[str] = mapped_column(String(1000), default="")

@@ -14,10 +14,12 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from agency.models import (
-    AccountType, AuditEntry, Creator, CreatorStatus, MetricSnapshot, Niche, Platform, PlatformAccount, Role,
+    AccountType, AuditEntry, Brand, Deal, FxRate, RevenueRecord, Creator, CreatorStatus, MetricSnapshot, Niche, Platform, PlatformAccount, Role,
     Standing, User,
 )
 from agency.services.auth import hash_password
+from agency.services.catalogue import seed_catalogue
+from agency.services.demo_money import load_demo_money
 
 DEMO_PASSWORD = "demo-password-2026"
 DEMO_EMAIL_DOMAIN = "agency.example"
@@ -98,6 +100,8 @@ def _ensure_staff(session: Session) -> dict[str, User]:
 
 def reset_demo(session: Session) -> None:
     """Remove creators (and everything hanging off them) and demo staff."""
+    for model in (RevenueRecord, Deal, Brand, FxRate):
+        session.execute(delete(model))
     session.execute(delete(Creator))
     session.execute(delete(AuditEntry))
     session.execute(delete(User).where(User.email.like(f"%@{DEMO_EMAIL_DOMAIN}")))
@@ -161,5 +165,8 @@ def load_demo(*, db_session: Session, creators: int = 48, days: int = 120, seed:
         db_session.execute(insert(MetricSnapshot), batch)
         metric_count += len(batch)
     db_session.flush()
-    return {"staff": len(users), "creators": len(creator_ids), "accounts": len(account_ids),
-            "metric_snapshots": metric_count, "days": f"{first_day} .. {today - timedelta(days=1)}"}
+    summary = {"staff": len(users), "creators": len(creator_ids), "accounts": len(account_ids),
+               "metric_snapshots": metric_count, "days": f"{first_day} .. {today - timedelta(days=1)}"}
+    summary |= seed_catalogue(db_session=db_session)
+    summary |= load_demo_money(db_session=db_session, seed=seed, today=today, days=days)
+    return summary

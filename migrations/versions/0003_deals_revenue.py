@@ -2,7 +2,7 @@
 
 Revision ID: 0003
 Revises: 0002
-Create Date: 2026-11-25 05:01:17.899437
+Create Date: 2026-11-25 05:06:02.475058
 """
 from alembic import op
 import sqlalchemy as sa
@@ -102,8 +102,8 @@ def upgrade() -> None:
     op.create_table('deal_transitions',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('deal_id', sa.Integer(), nullable=False),
-    sa.Column('from_stage', sa.Enum('lead', 'negotiating', 'contracted', 'in_progress', 'delivered', 'invoiced', 'paid', 'cancelled', 'lost', name='deal_stage', native_enum=False, create_constraint=True, length=24), nullable=False),
-    sa.Column('to_stage', sa.Enum('lead', 'negotiating', 'contracted', 'in_progress', 'delivered', 'invoiced', 'paid', 'cancelled', 'lost', name='deal_stage', native_enum=False, create_constraint=True, length=24), nullable=False),
+    sa.Column('from_stage', sa.Enum('lead', 'negotiating', 'contracted', 'in_progress', 'delivered', 'invoiced', 'paid', 'cancelled', 'lost', name='from_stage', native_enum=False, create_constraint=True, length=24), nullable=False),
+    sa.Column('to_stage', sa.Enum('lead', 'negotiating', 'contracted', 'in_progress', 'delivered', 'invoiced', 'paid', 'cancelled', 'lost', name='to_stage', native_enum=False, create_constraint=True, length=24), nullable=False),
     sa.Column('actor_id', sa.Integer(), nullable=True),
     sa.Column('actor_label', sa.String(length=254), nullable=False),
     sa.Column('note', sa.String(length=1000), nullable=False),
