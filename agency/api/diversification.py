@@ -163,7 +163,7 @@ class MonthlyStatement(MethodView):
         if args["format"] == "csv":
             return _statement_csv(statement)
         if args["format"] == "html":
-            return render_template("statement.html", statement=statement)
+            return Response(render_template("statement.html", statement=statement), mimetype="text/html")
         return _statement_json(statement)
 
 

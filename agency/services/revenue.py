@@ -276,9 +276,10 @@ def import_revenue(*, db_session: Session, stream, fmt: str, mode: str = "all", 
         insert_fn = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
         source = select(*[staging.c[c] for c in columns], func.now(), func.now(), 1).where(
             ~and_(with_ref, already))
-        result = db_session.execute(insert_fn(records).from_select(
+        report.inserted = db_session.scalar(select(func.count()).select_from(staging).where(~and_(with_ref, already)))
+        # DO NOTHING only matters for a concurrent import of the same refs: theirs wins, ours is skipped.
+        db_session.execute(insert_fn(records).from_select(
             columns + ["created_at", "updated_at", "version"], source).on_conflict_do_nothing())
-        report.inserted = result.rowcount
         report.affected_creator_ids = sorted(db_session.scalars(select(staging.c.creator_id).distinct()))
         report.committed = True
         return report
