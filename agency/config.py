@@ -81,7 +81,6 @@ class Config:
     max_upload_mb: int = 20
     log_level: str = "INFO"
     log_json: bool = True
-    sentry_dsn: str = ""
     session_cookie_secure: bool = False
     # Eligibility: creators at or above this fraction of a threshold are "near" it.
     near_threshold_margin: str = "0.90"
