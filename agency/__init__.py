@@ -20,6 +20,8 @@ API_BLUEPRINT_MODULES = (
     "agency.api.deals",
     "agency.api.revenue",
     "agency.api.diversification",
+    "agency.api.alerts",
+    "agency.api.jobs",
 )
 
 # Body types the API reads; each endpoint narrows further (imports take CSV and JSON lines).

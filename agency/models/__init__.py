@@ -1,4 +1,7 @@
 """All models, imported here so that `Base.metadata` knows every table (Alembic relies on it)."""
+from agency.models.alerts import (
+    Alert, AlertKind, AlertStatus, NotificationPreference, OutboxMessage, OutboxStatus, Severity,
+)
 from agency.models.audit import AuditEntry
 from agency.models.creators import (
     AccountType, Creator, CreatorStatus, GuidelineStrike, Niche, Platform, PlatformAccount, Standing,
@@ -6,6 +9,7 @@ from agency.models.creators import (
 from agency.models.deals import (
     Brand, Deal, DealSource, DealStage, DealTransition, Deliverable, DeliverableKind, DeliverableStatus,
 )
+from agency.models.jobs import JobRecord, JobStatus, RunStatus, ScheduledRun
 from agency.models.metrics import METRIC_FIELDS, MetricSnapshot
 from agency.models.programmes import (
     ActivationStatus, EligibilityChange, EligibilityEvaluation, Program, ProgramActivation, RuleVersion,
@@ -14,6 +18,8 @@ from agency.models.revenue import DiversificationSnapshot, FxRate, RevenueRecord
 from agency.models.users import ApiToken, Role, User
 
 __all__ = [
+    "Alert", "AlertKind", "AlertStatus", "NotificationPreference", "OutboxMessage", "OutboxStatus", "Severity",
+    "JobRecord", "JobStatus", "RunStatus", "ScheduledRun",
     "Brand", "Deal", "DealSource", "DealStage", "DealTransition", "Deliverable", "DeliverableKind",
     "DeliverableStatus", "DiversificationSnapshot", "FxRate", "RevenueRecord", "RevenueSource", "RiskLevel",
     "ActivationStatus", "EligibilityChange", "EligibilityEvaluation", "Program", "ProgramActivation", "RuleVersion",
