@@ -1,6 +1,8 @@
 """Liveness and readiness probes."""
 from __future__ import annotations
 
+from datetime import timezone
+
 from flask import Blueprint, current_app, jsonify
 from sqlalchemy import text
 
@@ -37,6 +39,25 @@ def check_redis() -> str | None:
     return None
 
 
+def worker_heartbeats() -> str:
+    """Informational: how many RQ workers are alive and how fresh their heartbeat is. It does not
+    fail readiness: the web process can serve without workers (queued work waits)."""
+    from rq import Worker
+
+    from agency.db import utcnow
+    from workers.queues import redis_connection
+
+    try:
+        workers = Worker.all(connection=redis_connection(current_app.config["AGENCY"].redis_url))
+    except Exception as exc:
+        return f"unknown ({type(exc).__name__})"
+    beats = [w.last_heartbeat for w in workers if w.last_heartbeat]
+    if not beats:
+        return "no live worker: queued jobs wait"
+    newest = max(b if b.tzinfo else b.replace(tzinfo=timezone.utc) for b in beats)
+    return f"{len(workers)} worker(s), last heartbeat {int((utcnow() - newest).total_seconds())}s ago"
+
+
 @bp.get("/readyz")
 def readyz():
     """Ready to serve: the database answers and, when configured, Redis answers."""
@@ -47,6 +68,8 @@ def readyz():
     body = {name: ("ok" if not problem else problem) for name, problem in checks.items()}
     if not current_app.config["AGENCY"].redis_url:
         body["redis"] = "not configured (jobs run in-process)"
+    elif not failed.get("redis"):
+        body["workers"] = worker_heartbeats()
     if failed:
         return jsonify(status="unavailable", checks=body, failed=sorted(failed)), 503
     return jsonify(status="ready", checks=body)

@@ -68,7 +68,14 @@ def database_url(base_database_url, tmp_path_factory) -> str:
 
 @pytest.fixture(scope="session")
 def redis_url() -> str:
-    return os.environ.get("TEST_REDIS_URL", DEFAULT_TEST_REDIS_URL)
+    """TEST_REDIS_URL with a database number per xdist worker (1, 2, ...), so parallel tests
+    flushing their database never touch each other's."""
+    base = os.environ.get("TEST_REDIS_URL", DEFAULT_TEST_REDIS_URL)
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker.startswith("gw"):
+        return base
+    root = base.rsplit("/", 1)[0] if base.rsplit("/", 1)[-1].isdigit() else base.rstrip("/")
+    return f"{root}/{1 + int(worker[2:]) % 15}"
 
 
 @pytest.fixture(scope="session")

@@ -81,9 +81,12 @@ def cleanup_job(session, config, arguments, record) -> dict:
 
 
 def requeue_job(session, config, arguments, record) -> dict:
-    from workers.queues import requeue_unpushed
+    """The sweep: push jobs recorded while Redis was down, and jobs whose worker died."""
+    from workers.queues import recover_abandoned, requeue_unpushed
 
-    return {"requeued": requeue_unpushed(session, config)}
+    pushed = requeue_unpushed(session, config)
+    recovered = recover_abandoned(session, config, int(arguments.get("stale_after_seconds", 600)))
+    return {"requeued": pushed, "recovered": len(recovered), "rows_changed": pushed + len(recovered)}
 
 
 JOBS = {

@@ -70,9 +70,15 @@ def enqueue(session: Session, config, name: str, arguments: dict | None = None, 
 
 def _mark_in_redis(session: Session, job_id: str) -> None:
     # After commit the session is between transactions; a short one records the hand-over.
+    from sqlalchemy.engine import Connection
+
+    statement = JobRecord.__table__.update().where(JobRecord.__table__.c.id == job_id).values(in_redis=True)
     bind = session.get_bind()
+    if isinstance(bind, Connection):  # a session joined to an outer transaction (tests)
+        bind.execute(statement)
+        return
     with bind.begin() as conn:
-        conn.execute(JobRecord.__table__.update().where(JobRecord.__table__.c.id == job_id).values(in_redis=True))
+        conn.execute(statement)
 
 
 def requeue_unpushed(session: Session, config) -> int:
@@ -94,3 +100,37 @@ def queue_depths(redis_url: str) -> dict[str, int]:
 
     connection = redis_connection(redis_url)
     return {name: Queue(name, connection=connection).count for name in QUEUES}
+
+
+def recover_abandoned(session: Session, config, stale_after_seconds: int = 600) -> list[str]:
+    """Push again jobs whose worker died mid-run (SIGKILL, lost node): RQ still lists them as
+    started but their heartbeat stopped. Their database work was one transaction that never
+    committed, so running them again converges."""
+    from datetime import timedelta
+
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job, JobStatus as RQStatus
+
+    from agency.db import utcnow
+
+    if not config.redis_url:
+        return []
+    connection = redis_connection(config.redis_url)
+    recovered = []
+    for record in session.scalars(select(JobRecord).where(JobRecord.status.in_([JobStatus.queued, JobStatus.started]),
+                                                          JobRecord.in_redis.is_(True))).all():
+        try:
+            job = Job.fetch(record.id, connection=connection)
+            status = job.get_status()
+        except NoSuchJobError:
+            job, status = None, None
+        heartbeat = job.last_heartbeat if job is not None else None
+        if heartbeat is not None and heartbeat.tzinfo is None:
+            from datetime import timezone
+
+            heartbeat = heartbeat.replace(tzinfo=timezone.utc)
+        dead = status is None or status in (RQStatus.FAILED, RQStatus.STOPPED, RQStatus.CANCELED) or (
+            status == RQStatus.STARTED and (heartbeat is None or utcnow() - heartbeat > timedelta(seconds=stale_after_seconds)))
+        if dead and push_to_redis(config.redis_url, record.id, record.queue):
+            recovered.append(record.id)
+    return recovered

@@ -119,3 +119,41 @@ def import_rejected(report):
             "message": f"{report.error_count} row(s) are invalid; nothing was imported.",
             "errors": {"rows": [e.as_dict() for e in report.errors]}, "report": report.as_dict()}
     return jsonify(body), 422
+
+
+# Work bigger than this runs as a background job when Redis is configured (202 + Location).
+SYNC_CREATOR_LIMIT = 200
+
+
+def run_or_enqueue(job_name: str, arguments: dict, queue: str, run_now):
+    """Small work, or no Redis: run now, answer 200 with the result. Otherwise record a job and
+    answer 202 with its location (GET /api/v1/jobs/{job_id})."""
+    from flask import current_app, jsonify
+
+    from workers.queues import enqueue
+
+    config = current_app.config["AGENCY"]
+    ids = arguments.get("creator_ids")
+    if not config.redis_url or (ids and len(ids) <= SYNC_CREATOR_LIMIT):
+        return jsonify(run_now()), 200
+    record = enqueue(get_session(), config, job_name, arguments, queue=queue, requested_by_id=current_user().id)
+    location = f"/api/v1/jobs/{record.id}"
+    return jsonify({"job_id": record.id, "status": record.status.value, "location": location}), 202, {"Location": location}
+
+
+def after_import(job_name: str, creator_ids: list[int], run_now) -> dict | None:
+    """Refresh what an import changed, for exactly the creators it touched: in-process without
+    Redis, else one background job (identical pending requests are merged)."""
+    from flask import current_app
+
+    from workers.queues import enqueue
+
+    if not creator_ids:
+        return None
+    config = current_app.config["AGENCY"]
+    if not config.redis_url:
+        return run_now()
+    key = f"{job_name}:" + ",".join(map(str, creator_ids[:50])) + (f"+{len(creator_ids)}" if len(creator_ids) > 50 else "")
+    record = enqueue(get_session(), config, job_name, {"creator_ids": creator_ids}, queue="recompute",
+                     dedup_key=key[:200], requested_by_id=current_user().id)
+    return {"job_id": record.id, "location": f"/api/v1/jobs/{record.id}"}

@@ -12,7 +12,7 @@ from flask_smorest import Blueprint, abort
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
-from agency.api.common import authenticate_request, current_user, paginate, roles_required
+from agency.api.common import authenticate_request, current_user, paginate, roles_required, run_or_enqueue
 from agency.db import utcnow
 from agency.extensions import get_session
 from agency.models import Creator, DiversificationSnapshot, Role, RiskLevel
@@ -136,14 +136,16 @@ def _roster_csv(session, snapshots) -> Response:
 class Recompute(MethodView):
     @roles_required(Role.admin, Role.manager)
     @blp.arguments(DiversificationRecomputeSchema)
-    @blp.response(200, description="What the recompute wrote")
+    @blp.response(200, description="What the recompute wrote (small, or no Redis)")
+    @blp.alt_response(202, description="Queued as a background job; follow the Location header")
     def post(self, data):
         """Recompute and store snapshots (only changed ones are written)"""
         config, thresholds = _settings()
-        return recompute_diversification(
-            db_session=get_session(), base_currency=config.base_currency, as_of=data.get("as_of"),
-            window_days=config.diversification_window_days, thresholds=thresholds,
-            creator_ids=data.get("creator_ids") or None).as_dict()
+        return run_or_enqueue("recompute_diversification", {"creator_ids": data.get("creator_ids") or None},
+                              "recompute", lambda: recompute_diversification(
+                                  db_session=get_session(), base_currency=config.base_currency,
+                                  as_of=data.get("as_of"), window_days=config.diversification_window_days,
+                                  thresholds=thresholds, creator_ids=data.get("creator_ids") or None).as_dict())
 
 
 @blp.route("/creators/<int:creator_id>/statements/<string:month>")

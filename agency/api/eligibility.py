@@ -12,7 +12,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates
 from sqlalchemy import select
 
 from agency.api.common import (
-    authenticate_request, current_actor, current_user, paginate, paginate_rows, roles_required,
+    authenticate_request, current_actor, current_user, paginate, paginate_rows, roles_required, run_or_enqueue,
 )
 from agency.db import utcnow
 from agency.extensions import get_session
@@ -174,12 +174,15 @@ def _csv(rows) -> Response:
 class Recompute(MethodView):
     @roles_required(Role.admin, Role.manager)
     @blp.arguments(EligibilityRecomputeSchema)
-    @blp.response(200, description="What the recompute changed")
+    @blp.response(200, description="What the recompute changed (small, or no Redis)")
+    @blp.alt_response(202, description="Queued as a background job; follow the Location header")
     def post(self, data):
         """Recompute eligibility for the given creators, or everyone when none are given"""
-        result = recompute_eligibility(db_session=get_session(), creator_ids=data.get("creator_ids") or None,
-                                       as_of=data.get("as_of"), margin=_margin())
-        return result.as_dict()
+        arguments = {"creator_ids": data.get("creator_ids") or None,
+                     "as_of": data["as_of"].isoformat() if data.get("as_of") else None}
+        return run_or_enqueue("recompute_eligibility", arguments, "recompute", lambda: recompute_eligibility(
+            db_session=get_session(), creator_ids=arguments["creator_ids"], as_of=data.get("as_of"),
+            margin=_margin()).as_dict())
 
 
 @blp.route("/creators/<int:creator_id>/activations")

@@ -18,7 +18,7 @@ from agency.models import MetricSnapshot, PlatformAccount, Role
 from agency.services import Forbidden, NotFound
 from agency.services.audit import record_audit
 from agency.services.auth import require_creator_write
-from agency.api.common import import_rejected
+from agency.api.common import after_import, import_rejected
 from agency.services.imports import format_from_content_type
 from agency.services.eligibility import recompute_eligibility
 from agency.services.metrics import import_metrics, put_snapshot
@@ -118,11 +118,9 @@ class MetricsImport(MethodView):
         if report.error_count and not report.committed:
             return import_rejected(report)
         body = report.as_dict()
-        if report.affected_creator_ids:
-            # Keep eligibility fresh for exactly the creators the file touched.
-            body["eligibility"] = recompute_eligibility(
-                db_session=session, creator_ids=report.affected_creator_ids,
-                margin=Decimal(current_app.config["AGENCY"].near_threshold_margin)).as_dict()
+        body["eligibility"] = after_import("recompute_eligibility", report.affected_creator_ids, lambda: recompute_eligibility(
+            db_session=session, creator_ids=report.affected_creator_ids,
+            margin=Decimal(current_app.config["AGENCY"].near_threshold_margin)).as_dict())
         return jsonify(body), 200
 
 

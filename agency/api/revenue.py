@@ -9,7 +9,9 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
-from agency.api.common import authenticate_request, current_actor, current_user, import_rejected, paginate
+from agency.api.common import (
+    after_import, authenticate_request, current_actor, current_user, import_rejected, paginate,
+)
 from agency.db import utcnow
 from agency.extensions import get_session
 from agency.models import FxRate, Platform, RevenueSource, Role
@@ -163,7 +165,10 @@ class RevenueImport(MethodView):
             return import_rejected(report)
         record_audit(db_session=session, actor=current_actor(), action="revenue.import", entity_type="revenue",
                      entity_id=None, after={k: v for k, v in report.as_dict().items() if k != "errors"})
-        return jsonify(report.as_dict()), 200
+        body = report.as_dict()
+        body["diversification"] = after_import("recompute_diversification", report.affected_creator_ids,
+                                               lambda: _recompute_mix(session, report.affected_creator_ids))
+        return jsonify(body), 200
 
 
 @blp.route("/fx-rates")
@@ -212,6 +217,17 @@ class FxRatesImport(MethodView):
         record_audit(db_session=session, actor=current_actor(), action="fx.import", entity_type="fx_rate",
                      entity_id=None, after={k: v for k, v in report.as_dict().items() if k != "errors"})
         return jsonify(report.as_dict()), 200
+
+
+def _recompute_mix(session, creator_ids: list[int]) -> dict:
+    from flask import current_app
+
+    from agency.services.diversification import RiskThresholds, recompute_diversification
+
+    config = current_app.config["AGENCY"]
+    return recompute_diversification(db_session=session, base_currency=config.base_currency,
+                                     window_days=config.diversification_window_days,
+                                     thresholds=RiskThresholds.from_config(config), creator_ids=creator_ids).as_dict()
 
 
 def _require_admin() -> None:

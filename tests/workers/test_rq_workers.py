@@ -1,0 +1,112 @@
+"""Real Redis, real RQ workers in subprocesses, a real database they can see (committed data)."""
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import redis
+from sqlalchemy import func, select
+
+from agency.config import Config
+from agency.db import Database
+from agency.models import EligibilityEvaluation, JobRecord, JobStatus
+from agency.services.demo import load_demo
+from tests.conftest import _create_database, _drop_database, _worker_id
+from workers.queues import enqueue, recover_abandoned, requeue_unpushed
+
+pytestmark = pytest.mark.slow
+AGENCY = str(Path(sys.executable).parent / "agency")
+
+
+@pytest.fixture(scope="module")
+def rq_env(base_database_url, redis_url):
+    from alembic import command
+
+    from agency.cli import alembic_config
+
+    name = f"agency_rq_{_worker_id()}"
+    url = _create_database(base_database_url, name)
+    command.upgrade(alembic_config(url), "head")
+    redis.Redis.from_url(redis_url).flushdb()
+    database = Database(url)
+    with database.session_scope() as session:
+        load_demo(db_session=session, creators=1500, days=60, seed=11)  # big enough to kill mid-job
+    config = Config.from_env({}, database_url=url, redis_url=redis_url, secret_key="x", log_json=False)
+    env = os.environ | {"DATABASE_URL": url, "REDIS_URL": redis_url, "SECRET_KEY": "x", "LOG_JSON": "false"}
+    yield database, config, env
+    database.dispose()
+    redis.Redis.from_url(redis_url).flushdb()
+    _drop_database(base_database_url, name)
+
+
+def _wait(predicate, timeout=60.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def _status(database, job_id):
+    with database.session_scope() as session:
+        return session.get(JobRecord, job_id).status
+
+
+def test_a_worker_runs_a_queued_job(rq_env):
+    database, config, env = rq_env
+    with database.session_scope() as session:
+        job_id = enqueue(session, config, "recompute_eligibility", {}, queue="recompute").id
+    assert _wait(lambda: _status(database, job_id) is JobStatus.queued)
+    with database.session_scope() as session:
+        assert session.get(JobRecord, job_id).in_redis is True
+    subprocess.run([AGENCY, "worker", "--burst", "--queues", "recompute"], env=env, check=True, timeout=120,
+                   capture_output=True)
+    with database.session_scope() as session:
+        record = session.get(JobRecord, job_id)
+        assert record.status is JobStatus.finished and record.result["evaluated"] > 0
+        assert session.scalar(select(func.count(EligibilityEvaluation.id))) == record.result["evaluated"]
+
+
+def test_jobs_recorded_while_redis_is_down_are_pushed_when_it_returns(rq_env):
+    database, config, env = rq_env
+    down = Config.from_env({}, database_url=config.database_url, redis_url="redis://127.0.0.1:1/0", secret_key="x")
+    with database.session_scope() as session:
+        job_id = enqueue(session, down, "recompute_diversification", {}, queue="recompute").id
+    with database.session_scope() as session:
+        record = session.get(JobRecord, job_id)
+        assert record.status is JobStatus.queued and record.in_redis is False  # recorded, not lost
+        assert requeue_unpushed(session, config) == 1
+    subprocess.run([AGENCY, "worker", "--burst", "--queues", "recompute"], env=env, check=True, timeout=120,
+                   capture_output=True)
+    assert _status(database, job_id) is JobStatus.finished
+
+
+def test_a_worker_killed_mid_job_leaves_nothing_half_done_and_the_rerun_converges(rq_env):
+    database, config, env = rq_env
+    with database.session_scope() as session:
+        before = session.scalar(select(func.count(EligibilityEvaluation.id)))
+        session.execute(EligibilityEvaluation.__table__.delete())
+    with database.session_scope() as session:
+        job_id = enqueue(session, config, "refresh_all", {}, queue="recompute").id
+    worker = subprocess.Popen([AGENCY, "worker", "--queues", "recompute"], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    from rq.job import Job
+
+    connection = redis.Redis.from_url(config.redis_url)
+    assert _wait(lambda: Job.fetch(job_id, connection=connection).get_status() == "started")
+    os.kill(worker.pid, signal.SIGKILL)
+    worker.wait()
+    with database.session_scope() as session:
+        # The job's work is one transaction: nothing of it was committed.
+        assert session.scalar(select(func.count(EligibilityEvaluation.id))) == 0
+        assert session.get(JobRecord, job_id).status is JobStatus.queued
+        assert recover_abandoned(session, config, stale_after_seconds=0) == [job_id]
+    subprocess.run([AGENCY, "worker", "--burst", "--queues", "recompute"], env=env, check=True, timeout=180,
+                   capture_output=True)
+    with database.session_scope() as session:
+        assert session.get(JobRecord, job_id).status is JobStatus.finished
+        assert session.scalar(select(func.count(EligibilityEvaluation.id))) == before
