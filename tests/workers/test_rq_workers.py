@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import redis
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from agency.config import Config
 from agency.db import Database
@@ -49,6 +49,12 @@ def _wait(predicate, timeout=60.0):
             return True
         time.sleep(0.2)
     return False
+
+
+def _waiting_on_lock(database) -> bool:
+    with database.engine.connect() as conn:
+        return bool(conn.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                                     "AND datname = current_database()")))
 
 
 def _status(database, job_id):
@@ -92,14 +98,23 @@ def test_a_worker_killed_mid_job_leaves_nothing_half_done_and_the_rerun_converge
         session.execute(EligibilityEvaluation.__table__.delete())
     with database.session_scope() as session:
         job_id = enqueue(session, config, "refresh_all", {}, queue="recompute").id
+    # Hold a lock the job needs, so it is reliably mid-way (started, blocked) when the worker dies.
+    blocker = database.engine.connect()
+    blocking = blocker.begin()
+    blocker.execute(text("LOCK TABLE eligibility_evaluations IN ACCESS EXCLUSIVE MODE"))
     worker = subprocess.Popen([AGENCY, "worker", "--queues", "recompute"], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     from rq.job import Job
 
     connection = redis.Redis.from_url(config.redis_url)
-    assert _wait(lambda: Job.fetch(job_id, connection=connection).get_status() == "started")
-    os.kill(worker.pid, signal.SIGKILL)
-    worker.wait()
+    try:
+        assert _wait(lambda: Job.fetch(job_id, connection=connection).get_status() == "started")
+        assert _wait(lambda: _waiting_on_lock(database))
+        os.kill(worker.pid, signal.SIGKILL)
+        worker.wait()
+    finally:
+        blocking.rollback()
+        blocker.close()
     with database.session_scope() as session:
         # The job's work is one transaction: nothing of it was committed.
         assert session.scalar(select(func.count(EligibilityEvaluation.id))) == 0
