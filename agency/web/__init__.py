@@ -1,6 +1,21 @@
-"""The internal web UI for agency staff."""
-from flask import Blueprint
+"""The internal web UI for agency staff: server-rendered pages, htmx for small updates."""
+from flask import Blueprint, redirect, request, url_for
+from flask_login import current_user
+
+from agency.extensions import csrf
 
 bp = Blueprint("web", __name__)
 
-from agency.web import views  # noqa: E402,F401  (routes register on import)
+PUBLIC_ENDPOINTS = {"web.login", "static"}
+
+
+@bp.before_request
+def require_login_and_csrf():
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        csrf.protect()  # every UI form and htmx call carries the token
+    if request.endpoint not in PUBLIC_ENDPOINTS and not current_user.is_authenticated:
+        return redirect(url_for("web.login", next=request.full_path if request.query_string else request.path))
+    return None
+
+
+from agency.web import admin, auth, filters, pages, work  # noqa: E402,F401  (routes register on import)

@@ -1,0 +1,74 @@
+"""Jinja filters that format numbers, money and dates for humans."""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from decimal import Decimal
+
+from agency.web import bp
+
+SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥", "KRW": "₩", "BRL": "R$", "CAD": "CA$"}
+
+
+@bp.app_template_filter("number")
+def number(value, places: int = 0) -> str:
+    if value is None or value == "":
+        return "—"
+    value = Decimal(str(value))
+    return f"{value:,.{places}f}"
+
+
+@bp.app_template_filter("money")
+def money(value, currency: str = "EUR") -> str:
+    if value is None:
+        return "—"
+    amount = Decimal(str(value))
+    symbol = SYMBOLS.get(currency)
+    text = f"{abs(amount):,.2f}"
+    sign = "−" if amount < 0 else ""
+    return f"{sign}{symbol}{text}" if symbol else f"{sign}{text} {currency}"
+
+
+@bp.app_template_filter("percent")
+def percent(value) -> str:
+    return "—" if value is None else f"{Decimal(str(value)) * 100:.0f}%"
+
+
+@bp.app_template_filter("day")
+def day(value) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, str):
+        value = date.fromisoformat(value[:10])
+    return f"{value:%d %b %Y}"
+
+
+@bp.app_template_filter("ago")
+def ago(value) -> str:
+    if value is None:
+        return "never"
+    now = datetime.now(timezone.utc)
+    if isinstance(value, date) and not isinstance(value, datetime):
+        days = (now.date() - value).days
+    else:
+        seconds = (now - value).total_seconds()
+        if seconds < 3600:
+            return f"{max(1, int(seconds // 60))} min ago"
+        if seconds < 86400:
+            return f"{int(seconds // 3600)} h ago"
+        days = int(seconds // 86400)
+    if days == 0:
+        return "today"
+    if days < 0:
+        return f"in {-days} day{'s' if days != -1 else ''}"
+    return f"{days} day{'s' if days != 1 else ''} ago"
+
+
+@bp.app_template_filter("label")
+def label(value) -> str:
+    return str(getattr(value, "value", value) or "").replace("_", " ")
+
+
+@bp.app_template_filter("combine")
+def combine(left: dict, right: dict) -> dict:
+    """Query arguments with some replaced (for sort and page links)."""
+    return {**left, **right}

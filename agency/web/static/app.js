@@ -1,0 +1,91 @@
+// Progressive enhancement for the UI. No inline scripts (the CSP forbids them): data arrives in
+// <script type="application/json"> blocks, behaviour hangs off ids and data-* attributes.
+(function () {
+  "use strict";
+
+  // Every htmx request carries the CSRF token from the page's meta tag.
+  document.addEventListener("htmx:configRequest", function (event) {
+    var token = document.querySelector('meta[name="csrf-token"]');
+    if (token) { event.detail.headers["X-CSRFToken"] = token.content; }
+  });
+
+  // Upload progress for the revenue import.
+  document.addEventListener("htmx:xhr:progress", function (event) {
+    var bar = document.getElementById("upload-progress");
+    if (bar && event.detail.lengthComputable) {
+      bar.hidden = false;
+      bar.value = Math.round((event.detail.loaded / event.detail.total) * 100);
+    }
+  });
+  document.addEventListener("htmx:afterRequest", function () {
+    var bar = document.getElementById("upload-progress");
+    if (bar) { bar.value = 100; }
+  });
+
+  function readJSON(id) {
+    var node = document.getElementById(id);
+    return node ? JSON.parse(node.textContent) : null;
+  }
+
+  var palette = ["#0b5cad", "#1b7a3d", "#b42318", "#8a5a00", "#6b3fa0", "#0e7c86", "#52606d", "#c05621"];
+
+  function audienceChart() {
+    var canvas = document.getElementById("audience-chart");
+    var data = readJSON("audience-data");
+    if (!canvas || !data || !window.Chart) { return; }
+    var datasets = [];
+    Object.keys(data).forEach(function (platform, i) {
+      var series = data[platform];
+      datasets.push({ label: platform + " followers", data: series.followers, yAxisID: "y", borderColor: palette[i * 3 % 8], pointRadius: 0 });
+      datasets.push({ label: platform + " views", data: series.views, yAxisID: "y1", borderColor: palette[(i * 3 + 1) % 8], pointRadius: 0, hidden: i > 0 });
+      datasets.push({ label: platform + " engagement %", data: series.engagement, yAxisID: "y2", borderColor: palette[(i * 3 + 2) % 8], pointRadius: 0, hidden: true });
+    });
+    var first = Object.keys(data)[0];
+    var labels = first ? data[first].days : [];
+    var chart = new window.Chart(canvas, {
+      type: "line",
+      data: { labels: labels, datasets: datasets },
+      options: { animation: false, interaction: { mode: "index", intersect: false },
+                 scales: { y: { position: "left", title: { display: true, text: "followers" } },
+                           y1: { position: "right", grid: { drawOnChartArea: false }, title: { display: true, text: "views" } },
+                           y2: { display: false } } }
+    });
+    var full = { labels: labels, sets: datasets.map(function (d) { return d.data.slice(); }) };
+    document.querySelectorAll("button.range").forEach(function (button) {
+      button.addEventListener("click", function () {
+        var days = parseInt(button.dataset.days, 10);
+        var start = Math.max(0, full.labels.length - days);
+        chart.data.labels = full.labels.slice(start);
+        chart.data.datasets.forEach(function (d, i) { d.data = full.sets[i].slice(start); });
+        chart.update();
+        document.querySelectorAll("button.range").forEach(function (b) { b.setAttribute("aria-pressed", b === button ? "true" : "false"); });
+      });
+    });
+    var pressed = document.querySelector('button.range[aria-pressed="true"]');
+    if (pressed) { pressed.click(); }
+  }
+
+  function mixChart() {
+    var canvas = document.getElementById("mix-chart");
+    var data = readJSON("mix-data");
+    if (!canvas || !data || !window.Chart) { return; }
+    var sources = Object.keys(data.sources);
+    new window.Chart(canvas, {
+      type: "bar",
+      data: { labels: ["by source", "by platform"],
+              datasets: sources.map(function (s, i) { return { label: s.replace(/_/g, " "), data: [parseFloat(data.sources[s]), null], backgroundColor: palette[i % 8], stack: "mix" }; })
+                .concat(Object.keys(data.platforms).map(function (p, i) { return { label: p, data: [null, parseFloat(data.platforms[p])], backgroundColor: palette[(i + 4) % 8], stack: "mix" }; })) },
+      options: { animation: false, indexAxis: "y", scales: { x: { stacked: true }, y: { stacked: true } } }
+    });
+  }
+
+  function selectAll() {
+    var box = document.getElementById("select-all");
+    if (!box) { return; }
+    box.addEventListener("change", function () {
+      document.querySelectorAll('#alerts-form input[name="ids"]').forEach(function (c) { c.checked = box.checked; });
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { audienceChart(); mixChart(); selectAll(); });
+}());
