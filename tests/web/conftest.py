@@ -1,0 +1,84 @@
+"""Browser tests: the app served by a real HTTP server thread over a committed demo database,
+driven by Playwright in Debian's chromium. A screenshot of the page is saved on failure."""
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from agency import create_app
+from agency.config import Config
+from agency.db import Database
+from agency.services.demo import DEMO_PASSWORD, load_demo
+from tests.conftest import _create_database, _drop_database, _worker_id
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+@pytest.fixture(scope="session")
+def live_server(base_database_url):
+    from alembic import command
+
+    from agency.cli import alembic_config
+
+    name = f"agency_web_{_worker_id()}"
+    url = _create_database(base_database_url, name) if not base_database_url.startswith("sqlite") else None
+    command.upgrade(alembic_config(url), "head")
+    database = Database(url)
+    with database.session_scope() as session:
+        load_demo(db_session=session, creators=24, days=60, seed=5)
+    config = Config.from_env({}, database_url=url, secret_key="browser-tests", log_json=False, log_level="WARNING",
+                             login_rate_limit="1000 per minute")
+    app = create_app(config)
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["recompute", "all"]).exit_code == 0
+    assert runner.invoke(args=["alerts", "evaluate"]).exit_code == 0
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}", database
+    server.shutdown()
+    app.extensions["agency_db"].dispose()
+    database.dispose()
+    _drop_database(base_database_url, name)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture()
+def page(browser, request):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    yield page
+    failed = getattr(request.node, "rep_call", None)
+    if failed is not None and failed.failed:
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+    context.close()
+
+
+@pytest.hookimpl(tryfirst=True, hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"rep_{report.when}", report)
+
+
+def login(page, base_url: str, email: str = "manager1@agency.example") -> None:
+    page.goto(f"{base_url}/login")
+    page.fill("#email", email)
+    page.fill("#password", DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base_url}/")
