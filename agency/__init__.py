@@ -42,6 +42,9 @@ def create_app(config: Config | None = None) -> Flask:
 
     register_extensions(app)
     register_request_hooks(app)
+    from agency.observability import init_observability
+
+    init_observability(app)
     register_blueprints(app)
     from agency.errors import register_error_handlers
 

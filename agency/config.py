@@ -82,6 +82,11 @@ class Config:
     log_level: str = "INFO"
     log_json: bool = True
     session_cookie_secure: bool = False
+    # Prometheus metrics at /metrics; with METRICS_TOKEN set, scrapers must send it as a bearer token.
+    metrics_enabled: bool = True
+    metrics_token: str = ""
+    # Errors are reported to Sentry when set and the sentry-sdk package is installed.
+    sentry_dsn: str = ""
     # Eligibility: creators at or above this fraction of a threshold are "near" it.
     near_threshold_margin: str = "0.90"
     diversification_window_days: int = 90

@@ -12,6 +12,7 @@ from sqlalchemy import delete, select
 
 from agency.db import utcnow
 from agency.models import JobRecord, JobStatus, RunStatus, ScheduledRun
+from agency.metrics import JOB_SECONDS
 
 log = structlog.get_logger(__name__)
 
@@ -116,10 +117,12 @@ def execute_job(session, config, record: JobRecord) -> JobRecord:
         if run is not None:
             _finish_run(run, RunStatus.failed, started, None, f"{type(exc).__name__}: {exc}")
         logger.error("job_failed", error=str(exc))
+        JOB_SECONDS.labels(job=record.name, outcome="failed").observe(time.monotonic() - started)
         raise
     record.status, record.result, record.ended_at, record.error = JobStatus.finished, result, utcnow(), None
     if run is not None:
         _finish_run(run, RunStatus.succeeded, started, result.get("rows_changed"), "ok")
+    JOB_SECONDS.labels(job=record.name, outcome="finished").observe(time.monotonic() - started)
     logger.info("job_finished", duration_ms=int((time.monotonic() - started) * 1000))
     return record
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from agency.db import utcnow
 from agency.models import OutboxMessage, OutboxStatus
+from agency.metrics import EMAILS
 from agency.services.notifications import retry_delay
 
 MAX_ATTEMPTS = 5
@@ -87,12 +88,14 @@ def send_pending(bind, config, send=smtp_send) -> dict:
                         message.status = OutboxStatus.pending
                         message.next_attempt_at = utcnow() + retry_delay(message.attempts)
                         counts["failed"] += 1
+                EMAILS.labels(outcome="failed").inc()
                 log.warning("email_failed", outbox_id=message_id, error=type(exc).__name__)
                 continue
             with Session(bind) as session, session.begin():
                 message = session.get(OutboxMessage, message_id)
                 message.status, message.sent_at, message.last_error = OutboxStatus.sent, utcnow(), None
             counts["sent"] += 1
+            EMAILS.labels(outcome="sent").inc()
         if counts["failed"] or counts["dead"]:
             break  # failures wait for their backoff; do not spin on them
     return counts | {"rows_changed": counts["sent"]}

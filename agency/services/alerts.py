@@ -21,6 +21,7 @@ from agency.models import (
     DeliverableStatus, DiversificationSnapshot, EligibilityChange, EligibilityEvaluation, GuidelineStrike,
     MetricSnapshot, PlatformAccount, Program, ProgramActivation, RiskLevel, Severity, User,
 )
+from agency.metrics import ALERTS_OPENED
 from agency.services import Conflict, Forbidden, NotFound
 from agency.services.audit import Actor, record_audit
 from agency.services.diversification import latest_snapshots_query
@@ -242,6 +243,8 @@ def evaluate_alerts(*, db_session: Session, settings: AlertSettings) -> AlertRun
         result.opened_ids = list(db_session.scalars(select(Alert.id).where(
             Alert.dedup_key.in_([c.dedup_key for c in new]), Alert.status == AlertStatus.open)))
     result.opened, result.resolved = len(new), len(cleared)
+    for condition in new:
+        ALERTS_OPENED.labels(kind=condition.kind.value).inc()
     result.still_open = len(open_alerts) - len(cleared)
     return result
 
