@@ -5,6 +5,7 @@ import uuid
 
 import structlog
 from flask import Flask, g, request
+from werkzeug.routing import IntegerConverter
 
 from agency.config import Config
 from agency.db import Database
@@ -29,9 +30,17 @@ API_BODY_TYPES = frozenset({"application/json", "text/csv", "application/x-ndjso
                             "multipart/form-data"})
 
 
+class DatabaseIdConverter(IntegerConverter):
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
 def create_app(config: Config | None = None) -> Flask:
     config = config or Config.from_env()
     app = Flask(__name__, template_folder="web/templates", static_folder="web/static")
+    # Ids in paths fit the database's integer columns; anything larger is simply not found.
+    app.url_map.converters["int"] = DatabaseIdConverter
     app.config.update(config.flask_settings())
     app.config["AGENCY"] = config
 

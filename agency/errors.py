@@ -9,7 +9,7 @@ from http import HTTPStatus
 import structlog
 from flask import Flask, jsonify, make_response, render_template, request
 from marshmallow import ValidationError
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -70,6 +70,11 @@ def handle_stale(exc: StaleDataError):
     return error_response(409, "The record was changed by someone else at the same time; reload and retry.")
 
 
+def handle_data_error(exc: DataError):
+    # The database refused a value (out of range, too long): the input was bad, not the server.
+    return error_response(422, "A value is out of range or malformed for storage.")
+
+
 def handle_integrity(exc: IntegrityError):
     log.warning("integrity_error", error=str(exc.orig).splitlines()[0] if exc.orig else str(exc))
     return error_response(409, "The change conflicts with existing data (a duplicate or a missing reference).")
@@ -88,4 +93,5 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(ValidationError, handle_validation_error)
     app.register_error_handler(StaleDataError, handle_stale)
     app.register_error_handler(IntegrityError, handle_integrity)
+    app.register_error_handler(DataError, handle_data_error)
     app.register_error_handler(Exception, handle_unexpected)

@@ -5,7 +5,7 @@ from functools import wraps
 
 import pycountry
 from flask import abort, g, request
-from marshmallow import ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy import Select, func, select
 
 from agency.extensions import csrf, get_session
@@ -103,6 +103,55 @@ class LanguageCode(fields.String):
 
     def _deserialize(self, value, attr, data, **kwargs):
         return super()._deserialize(value, attr, data, **kwargs).lower()
+
+
+def decimal_field(low, high, *, places: int = 2, low_inclusive: bool = True, **kwargs) -> fields.Decimal:
+    """A decimal carried as a string ("1250.00"), bounded. The bounds are checked by a plain
+    function and documented as numbers (apispec would otherwise render them as strings)."""
+    from decimal import Decimal
+
+    lo, hi = Decimal(str(low)), Decimal(str(high))
+
+    def within(value):
+        if value > hi or value < lo or (value == lo and not low_inclusive):
+            raise ValidationError(f"Must be {'at least' if low_inclusive else 'more than'} {low} and at most {high}.")
+        if not value.is_finite() or value != value.quantize(Decimal(1).scaleb(-places)):
+            raise ValidationError(f"At most {places} decimals.")
+
+    kwargs.setdefault("as_string", True)
+    if kwargs["as_string"]:
+        metadata = kwargs.pop("metadata", {}) | {
+            "type": "string", "format": "decimal", "pattern": r"^-?\d+(\.\d+)?$",
+            "description": f"A decimal string, from {low} to {high}, at most {places} decimals."}
+    else:
+        metadata = kwargs.pop("metadata", {}) | {"minimum": low, "maximum": high}
+        if not low_inclusive:
+            metadata["exclusiveMinimum"] = True
+    return fields.Decimal(validate=within, metadata=metadata, **kwargs)
+
+
+class DecimalString(fields.Decimal):
+    """A decimal the API returns as a string ("1250.00"), documented as such."""
+
+    def __init__(self, places: int = 2, **kwargs):
+        kwargs.setdefault("metadata", {}).update({"type": "string", "format": "decimal"})
+        super().__init__(places=places, as_string=True, **kwargs)
+
+
+class ImportReportSchema(Schema):
+    mode = fields.String()
+    rows = fields.Integer()
+    inserted = fields.Integer()
+    updated = fields.Integer()
+    unchanged = fields.Integer()
+    rejected = fields.Integer()
+    committed = fields.Boolean()
+    error_count = fields.Integer()
+    errors = fields.List(fields.Dict(), metadata={"description": "{line, field, reason} per bad row"})
+    errors_truncated = fields.Boolean()
+    affected_creator_ids = fields.List(fields.Integer())
+    eligibility = fields.Dict(allow_none=True)
+    diversification = fields.Dict(allow_none=True)
 
 
 def csv_list(value: str | None) -> list[str] | None:

@@ -6,7 +6,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from agency.api.common import authenticate_request, current_actor, current_user, paginate
+from agency.api.common import DecimalString, authenticate_request, current_actor, current_user, decimal_field, paginate
 from agency.db import utcnow
 from agency.extensions import get_session
 from agency.models import DealSource, DealStage, DeliverableKind, DeliverableStatus, Platform
@@ -15,7 +15,6 @@ from agency.services import deals as pipeline
 blp = Blueprint("deals", __name__, url_prefix="/api/v1/deals", description="Brand deals and deliverables.")
 blp.before_request(authenticate_request)
 
-MONEY = {"places": 2, "as_string": True, "validate": validate.Range(min=0, max=999_999_999_999)}
 
 
 class TransitionSchema(Schema):
@@ -55,10 +54,9 @@ class DealSchema(Schema):
     brand_name = fields.Function(lambda d: d.brand.name, dump_only=True)
     title = fields.String(required=True, validate=validate.Length(min=1, max=200))
     source = fields.Enum(DealSource, by_value=True, required=True)
-    fee_amount = fields.Decimal(required=True, **MONEY)
+    fee_amount = decimal_field(0, 999_999_999_999, required=True)
     fee_currency = fields.String(required=True, validate=validate.Length(equal=3), metadata={"example": "EUR"})
-    commission_percent = fields.Decimal(places=2, as_string=True, load_default="20.00",
-                                        validate=validate.Range(min=0, max=100))
+    commission_percent = decimal_field(0, 100, load_default="20.00")
     stage = fields.Enum(DealStage, by_value=True, dump_only=True)
     allowed_transitions = fields.Function(lambda d: [s.value for s in pipeline.allowed_transitions(d.stage)],
                                           dump_only=True)
@@ -78,9 +76,9 @@ class DealUpdateSchema(Schema):
     brand_id = fields.Integer()
     title = fields.String(validate=validate.Length(min=1, max=200))
     source = fields.Enum(DealSource, by_value=True)
-    fee_amount = fields.Decimal(**MONEY)
+    fee_amount = decimal_field(0, 999_999_999_999)
     fee_currency = fields.String(validate=validate.Length(equal=3))
-    commission_percent = fields.Decimal(places=2, as_string=True, validate=validate.Range(min=0, max=100))
+    commission_percent = decimal_field(0, 100)
     start_date = fields.Date(allow_none=True)
     end_date = fields.Date(allow_none=True)
     notes = fields.String(validate=validate.Length(max=10_000))
@@ -100,7 +98,7 @@ class DealQuerySchema(Schema):
 class StageSummarySchema(Schema):
     stage = fields.String()
     count = fields.Integer()
-    value = fields.Decimal(places=2, as_string=True)
+    value = DecimalString()
     unconverted = fields.Integer(metadata={"description": "Deals whose currency has no rate (left out of value)."})
 
 

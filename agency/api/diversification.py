@@ -12,7 +12,7 @@ from flask_smorest import Blueprint, abort
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
-from agency.api.common import authenticate_request, current_user, paginate, roles_required, run_or_enqueue
+from agency.api.common import DecimalString, authenticate_request, current_user, paginate, roles_required, run_or_enqueue
 from agency.db import utcnow
 from agency.extensions import get_session
 from agency.models import Creator, DiversificationSnapshot, Role, RiskLevel
@@ -26,7 +26,7 @@ blp = Blueprint("diversification", __name__, url_prefix="/api/v1",
                 description="How concentrated each creator's income is, and monthly statements.")
 blp.before_request(authenticate_request)
 
-SHARE = {"places": 4, "as_string": True}
+SHARE = {"places": 4}
 
 
 class MixSchema(Schema):
@@ -35,17 +35,17 @@ class MixSchema(Schema):
     as_of = fields.Date()
     window_days = fields.Integer()
     currency = fields.String()
-    total = fields.Decimal(places=2, as_string=True)
-    previous_total = fields.Decimal(places=2, as_string=True)
+    total = DecimalString()
+    previous_total = DecimalString()
     by_source = fields.Dict(metadata={"description": "source -> {amount, share}"})
     by_platform = fields.Dict(metadata={"description": "platform -> {amount, share}"})
     top_source = fields.String(allow_none=True)
-    top_source_share = fields.Decimal(**SHARE)
+    top_source_share = DecimalString(**SHARE)
     top_platform = fields.String(allow_none=True)
-    top_platform_share = fields.Decimal(**SHARE)
-    tiktok_share = fields.Decimal(**SHARE)
-    hhi = fields.Decimal(**SHARE)
-    previous_hhi = fields.Decimal(allow_none=True, **SHARE)
+    top_platform_share = DecimalString(**SHARE)
+    tiktok_share = DecimalString(**SHARE)
+    hhi = DecimalString(**SHARE)
+    previous_hhi = DecimalString(allow_none=True, **SHARE)
     risk_level = fields.Function(lambda m: (m["risk_level"] if isinstance(m, dict) else m.risk_level).value)
     suggestion = fields.String()
     unconverted_records = fields.Integer(metadata={"description": "Records with no exchange rate (left out)."})

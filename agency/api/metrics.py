@@ -11,14 +11,14 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
-from agency.api.common import authenticate_request, current_actor, current_user
+from agency.api.common import authenticate_request, current_actor, current_user, decimal_field
 from agency.db import utcnow
 from agency.extensions import get_session
 from agency.models import MetricSnapshot, PlatformAccount, Role
 from agency.services import Forbidden, NotFound
 from agency.services.audit import record_audit
 from agency.services.auth import require_creator_write
-from agency.api.common import after_import, import_rejected
+from agency.api.common import ImportReportSchema, after_import, import_rejected
 from agency.services.imports import format_from_content_type
 from agency.services.eligibility import recompute_eligibility
 from agency.services.metrics import import_metrics, put_snapshot
@@ -27,7 +27,7 @@ blp = Blueprint("metrics", __name__, url_prefix="/api/v1", description="Daily me
 blp.before_request(authenticate_request)
 
 _COUNT = {"validate": validate.Range(min=0, max=10**15)}
-_HOURS = {"validate": validate.Range(min=0, max=99_999_999), "places": 2, "as_string": False}
+
 
 
 class SnapshotSchema(Schema):
@@ -40,8 +40,8 @@ class SnapshotSchema(Schema):
     shares = fields.Integer(**_COUNT)
     videos = fields.Integer(**_COUNT)
     qualified_videos = fields.Integer(**_COUNT)
-    live_hours = fields.Decimal(**_HOURS)
-    watch_hours = fields.Decimal(**_HOURS)
+    live_hours = decimal_field(0, 99_999_999, as_string=False)
+    watch_hours = decimal_field(0, 99_999_999, as_string=False)
     shorts_views = fields.Integer(**_COUNT)
 
 
@@ -99,8 +99,9 @@ class MetricsImport(MethodView):
     @blp.doc(requestBody={"required": True, "content": {
         "text/csv": {"schema": {"type": "string"}, "example": "platform,handle,day,followers,views\n"
                                                                  "tiktok,lina,2026-11-01,8150,12000\n"},
-        "application/x-ndjson": {"schema": {"type": "string"}}}},
-        responses={"200": {"description": "The import report"}, "422": {"description": "Rejected rows"}})
+        "application/x-ndjson": {"schema": {"type": "string"}}}})
+    @blp.response(200, ImportReportSchema)
+    @blp.alt_response(422, description="Rejected rows (nothing imported): errors.rows and the report")
     def post(self, args):
         """Import snapshots from CSV or JSON lines (account_id or platform+handle, day, metrics)"""
         if current_user().role is Role.analyst:

@@ -10,7 +10,7 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
 from agency.api.common import (
-    after_import, authenticate_request, current_actor, current_user, import_rejected, paginate,
+    ImportReportSchema, after_import, authenticate_request, current_actor, current_user, decimal_field, import_rejected, paginate,
 )
 from agency.db import utcnow
 from agency.extensions import get_session
@@ -30,8 +30,7 @@ IMPORT_DOC = {"requestBody": {"required": True, "content": {
     "text/csv": {"schema": {"type": "string"}, "example":
                  "creator_id,date,source,platform,amount,currency,external_ref\n"
                  "12,2026-11-02,affiliate,instagram,42.10,EUR,amz-2026-11-0042\n"},
-    "application/x-ndjson": {"schema": {"type": "string"}}}},
-    "responses": {"200": {"description": "The import report"}, "422": {"description": "Rejected rows"}}}
+    "application/x-ndjson": {"schema": {"type": "string"}}}}}
 
 
 class RevenueSchema(Schema):
@@ -40,8 +39,7 @@ class RevenueSchema(Schema):
     earned_on = fields.Date(required=True, data_key="date")
     source = fields.Enum(RevenueSource, by_value=True, required=True)
     platform = fields.Enum(Platform, by_value=True, allow_none=True, load_default=None)
-    amount = fields.Decimal(places=2, as_string=True, required=True,
-                            validate=validate.Range(min=-999_999_999_999, max=999_999_999_999))
+    amount = decimal_field(-999_999_999_999, 999_999_999_999, required=True)
     currency = fields.String(required=True, validate=validate.Length(equal=3))
     is_refund = fields.Boolean(load_default=False, data_key="refund")
     deal_id = fields.Integer(allow_none=True, load_default=None)
@@ -56,7 +54,7 @@ class RevenueUpdateSchema(Schema):
     earned_on = fields.Date(data_key="date")
     source = fields.Enum(RevenueSource, by_value=True)
     platform = fields.Enum(Platform, by_value=True, allow_none=True)
-    amount = fields.Decimal(places=2, as_string=True, validate=validate.Range(min=-999_999_999_999, max=999_999_999_999))
+    amount = decimal_field(-999_999_999_999, 999_999_999_999)
     currency = fields.String(validate=validate.Length(equal=3))
     is_refund = fields.Boolean(data_key="refund")
     notes = fields.String(validate=validate.Length(max=2000))
@@ -84,8 +82,7 @@ class FxRateSchema(Schema):
     day = fields.Date(required=True)
     base = fields.String(required=True, validate=validate.Length(equal=3))
     quote = fields.String(required=True, validate=validate.Length(equal=3))
-    rate = fields.Decimal(required=True, places=8, as_string=True,
-                          validate=validate.Range(min=0, min_inclusive=False, max=9_999_999_999))
+    rate = decimal_field(0, 9_999_999_999, places=8, low_inclusive=False, required=True)
     source = fields.String(load_default="", validate=validate.Length(max=100))
 
 
@@ -155,6 +152,8 @@ class RevenueById(MethodView):
 class RevenueImport(MethodView):
     @blp.arguments(RevenueImportQuerySchema, location="query")
     @blp.doc(**IMPORT_DOC)
+    @blp.response(200, ImportReportSchema)
+    @blp.alt_response(422, description="Rejected rows (nothing imported): errors.rows and the report")
     def post(self, args):
         """Import records from CSV (creator_id,date,source,platform,amount,currency,external_ref[,deal_id,notes,refund]) or JSON lines"""
         stream, fmt = _upload()
@@ -206,6 +205,8 @@ class FxRatesImport(MethodView):
     @blp.arguments(RevenueImportQuerySchema, location="query")
     @blp.doc(requestBody={"required": True, "content": {"text/csv": {"schema": {"type": "string"},
              "example": "day,base,quote,rate,source\n2026-11-02,USD,EUR,0.92,ECB\n"}}})
+    @blp.response(200, ImportReportSchema)
+    @blp.alt_response(422, description="Rejected rows (nothing imported)")
     def post(self, args):
         """Import dated rates from CSV (day,base,quote,rate[,source]) (admins)"""
         _require_admin()
