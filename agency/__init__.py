@@ -23,6 +23,7 @@ API_BLUEPRINT_MODULES = (
     "agency.api.diversification",
     "agency.api.alerts",
     "agency.api.jobs",
+    "agency.api.audit",
 )
 
 # Body types the API reads; each endpoint narrows further (imports take CSV and JSON lines).
@@ -31,7 +32,11 @@ API_BODY_TYPES = frozenset({"application/json", "text/csv", "application/x-ndjso
 
 
 class DatabaseIdConverter(IntegerConverter):
+    """`<int:...>` in routes: ids beyond the database's integer range are a 404 at routing,
+    never a query that overflows (and the OpenAPI document states the range)."""
+
     def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("min", 1)
         kwargs.setdefault("max", 2**31 - 1)
         super().__init__(map, *args, **kwargs)
 
@@ -77,6 +82,7 @@ def register_extensions(app: Flask) -> None:
     api.init_app(app)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     api.spec.options["security"] = [{"bearerAuth": []}]
+    api.register_converter(DatabaseIdConverter, lambda c: {"type": "integer", "minimum": c.min, "maximum": c.max})
 
     @login_manager.user_loader
     def load_user(user_id: str):
@@ -96,6 +102,16 @@ def register_request_hooks(app: Flask) -> None:
         g.request_id = incoming if 0 < len(incoming) <= 64 and incoming.isascii() else uuid.uuid4().hex
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=g.request_id)
+
+    @app.before_request
+    def refuse_nul_characters():
+        # PostgreSQL text cannot hold NUL; refuse it at the edge instead of failing in the query.
+        if request.path.startswith("/api/") and (
+                any("\x00" in value for values in request.args.listvalues() for value in values)
+                or (request.mimetype == "application/json" and b"\\u0000" in request.get_data(cache=True))):
+            from flask import abort
+
+            abort(422, description="Text must not contain NUL (\\u0000) characters.")
 
     @app.before_request
     def check_api_content_type():
@@ -123,6 +139,10 @@ def register_request_hooks(app: Flask) -> None:
         else:
             response.headers.setdefault("Content-Security-Policy", "frame-ancestors 'none'")
         response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
+        if app.config["AGENCY"].session_cookie_secure:
+            # Only behind HTTPS (the same switch as secure cookies): a plain-HTTP box must not pin HTTPS.
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         return response
 
     app.teardown_request(close_request_session)

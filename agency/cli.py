@@ -442,3 +442,6 @@ def demo_load(creators: int, days: int, seed: int, reset: bool) -> None:
     for key, value in summary.items():
         click.echo(f"  {key}: {value}")
     click.echo(f"Log in as admin@agency.example / {DEMO_PASSWORD} (also manager1@..., analyst@...).")
+
+
+from agency import cli_ops  # noqa: E402,F401  (registers export, import-export, audit)

@@ -145,5 +145,8 @@ class Config:
             "OPENAPI_SWAGGER_UI_URL": "/static/vendor/swagger-ui/",
             "RATELIMIT_STORAGE_URI": self.redis_url or "memory://",
             "RATELIMIT_HEADERS_ENABLED": True,
+            # A dead Redis must not take the API down: limits fall back to per-process memory.
+            "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+            "RATELIMIT_SWALLOW_ERRORS": True,
             "WTF_CSRF_TIME_LIMIT": None,
         }

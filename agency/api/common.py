@@ -62,7 +62,9 @@ def _page(stmt: Select, pagination_parameters) -> Select:
     total = get_session().scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
     pagination_parameters.item_count = total
     page_size = pagination_parameters.page_size
-    return stmt.limit(page_size).offset((pagination_parameters.page - 1) * page_size)
+    offset = (pagination_parameters.page - 1) * page_size
+    # Past the end: an empty page (this also keeps a huge page number from overflowing SQL's bigint).
+    return stmt.limit(page_size).offset(min(offset, total))
 
 
 def paginate(stmt: Select, pagination_parameters) -> list:

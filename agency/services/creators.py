@@ -42,7 +42,8 @@ class CreatorFilters:
 
 def creators_query(filters: CreatorFilters) -> Select:
     """The roster as a `select`, filtered and sorted; callers paginate it."""
-    stmt = select(Creator).options(selectinload(Creator.accounts))
+    # Strikes are counted in every list row: load them in one query, not one per creator.
+    stmt = select(Creator).options(selectinload(Creator.accounts), selectinload(Creator.strikes))
     if not filters.include_archived:
         stmt = stmt.where(Creator.archived_at.is_(None))
     if filters.status:

@@ -4,11 +4,24 @@ import pytest
 from agency.models import Role
 
 
-def _requests(creator_id: int, account_id: int):
+def _requests(creator_id: int, account_id: int, program_id: int):
     return [
         ("GET", "/api/v1/creators", None, "read"),
         ("GET", f"/api/v1/creators/{creator_id}", None, "read"),
         ("GET", f"/api/v1/creators/{creator_id}/accounts", None, "read"),
+        ("GET", f"/api/v1/creators/{creator_id}/accounts/{account_id}", None, "read"),
+        ("GET", "/api/v1/audit", None, "admin"),
+        ("GET", f"/api/v1/creators/{creator_id}/eligibility", None, "read"),
+        ("GET", f"/api/v1/creators/{creator_id}/diversification", None, "read"),
+        ("GET", "/api/v1/alerts", None, "read"),
+        ("GET", "/api/v1/jobs/runs", None, "read"),
+        ("PUT", f"/api/v1/creators/{creator_id}/activations/{program_id}", {"status": "applied"}, "write_owned"),
+        ("POST", "/api/v1/revenue", {"creator_id": creator_id, "date": "2026-01-01", "source": "merch",
+                                     "amount": "5.00", "currency": "EUR"}, "write_owned"),
+        ("POST", "/api/v1/eligibility/recompute", {"creator_ids": [creator_id]}, "create"),
+        ("POST", "/api/v1/fx-rates", {"day": "2026-01-01", "base": "USD", "quote": "EUR", "rate": "0.9"}, "admin"),
+        ("POST", f"/api/v1/programs/{program_id}/rules", {"effective_from": "2026-01-01",
+                                              "criteria": [{"kind": "age", "min": 18}]}, "admin"),
         ("GET", f"/api/v1/creators/{creator_id}/strikes", None, "read"),
         ("GET", "/api/v1/users/me", None, "read"),
         ("GET", "/api/v1/users", None, "read"),
@@ -35,13 +48,19 @@ def _allowed(kind: str, role: Role, owns: bool) -> bool:
 
 @pytest.mark.parametrize("role", list(Role))
 @pytest.mark.parametrize("owns", [True, False])
-def test_matrix(client, make_user, make_creator, auth_for, role, owns):
+def test_matrix(client, session, make_user, make_creator, auth_for, role, owns):
+    from agency.models import Program
+    from agency.services.catalogue import seed_catalogue
+
+    seed_catalogue(db_session=session)
+    session.commit()
+    program_id = session.query(Program.id).order_by(Program.id).first()[0]
     user = make_user(role)
     other_manager = make_user(Role.manager)
     creator = make_creator(manager=user if owns and role is not Role.analyst else other_manager)
     account_id = creator.accounts[0].id
     headers = auth_for(user)
-    for method, path, body, kind in _requests(creator.id, account_id):
+    for method, path, body, kind in _requests(creator.id, account_id, program_id):
         response = client.open(path, method=method, json=body, headers=headers)
         expected_ok = _allowed(kind, role, owns and role is not Role.analyst)
         if expected_ok:

@@ -1,0 +1,76 @@
+"""Operations commands: `agency export`, `agency import-export`, `agency audit`."""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+
+import click
+from flask.cli import with_appcontext
+
+from agency.cli import main
+from agency.services import ServiceError
+
+
+@main.command("export")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@with_appcontext
+def export_command(directory: Path) -> None:
+    """Write a full logical export (JSON lines per table) into DIRECTORY."""
+    from agency.extensions import get_db
+    from agency.services.backup import export_database
+
+    # One repeatable-read snapshot on PostgreSQL, so the tables agree with each other.
+    engine = get_db().engine
+    options = {"isolation_level": "REPEATABLE READ"} if engine.dialect.name == "postgresql" else {}
+    with engine.connect().execution_options(**options) as conn, conn.begin():
+        counts = export_database(connection=conn, directory=directory)
+    for table, count in counts.items():
+        click.echo(f"  {table}: {count}")
+    click.echo(f"Exported {sum(counts.values())} rows to {directory}.")
+
+
+@main.command("import-export")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@with_appcontext
+def import_export_command(directory: Path) -> None:
+    """Restore an export from DIRECTORY into this empty, migrated database."""
+    from agency.extensions import get_db
+    from agency.services.backup import import_database
+
+    try:
+        with get_db().engine.begin() as conn:
+            counts = import_database(connection=conn, directory=directory)
+    except ServiceError as exc:
+        raise click.ClickException(exc.message) from exc
+    click.echo(f"Restored {sum(counts.values())} rows into {len(counts)} tables.")
+
+
+@main.command("audit")
+@click.option("--entity", help="Entity type, optionally with an id: 'creator' or 'creator:12'.")
+@click.option("--actor", help="Actor email or label.")
+@click.option("--since", type=click.DateTime(), help="Only entries at or after this UTC time.")
+@click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 100_000))
+@click.option("--json", "as_json", is_flag=True, help="JSON lines instead of a table.")
+@with_appcontext
+def audit_command(entity: str | None, actor: str | None, since: datetime | None, limit: int, as_json: bool) -> None:
+    """Read the audit log, newest first."""
+    from agency.extensions import get_db
+    from agency.services.audit_log import audit_filter, entry_as_dict
+
+    entity_type, _, entity_id = (entity or "").partition(":")
+    if entity_id and not entity_id.isdigit():
+        raise click.BadParameter("the id after ':' must be a number", param_hint="--entity")
+    with get_db().session_scope() as session:
+        entries = session.scalars(audit_filter(
+            entity_type=entity_type or None, entity_id=int(entity_id) if entity_id else None, actor=actor,
+            since=since.replace(tzinfo=timezone.utc) if since else None).limit(limit)).all()
+        rows = [entry_as_dict(e) for e in entries]
+    if as_json:
+        for row in rows:
+            click.echo(json.dumps(row))
+        return
+    click.echo(f"{'when (UTC)':<20} {'actor':<28} {'action':<22} entity")
+    for row in rows:
+        click.echo(f"{row['occurred_at'][:19]:<20} {row['actor_label'][:28]:<28} {row['action'][:22]:<22} "
+                   f"{row['entity_type']}:{row['entity_id']}")
