@@ -22,12 +22,20 @@ demo: $(STAMP)
 	$(BIN)/agency db upgrade
 	$(BIN)/agency demo load
 	$(BIN)/agency recompute all
+	$(BIN)/agency alerts evaluate
 	@echo
 	@echo "  Agency demo on http://$(HOST):$(PORT)  (API docs: http://$(HOST):$(PORT)/api/docs)"
 	@echo "  Log in as admin@agency.example / demo-password-2026"
 	@echo "  (also manager1@agency.example, manager2@..., manager3@..., analyst@... with the same password)"
 	@echo
-	$(BIN)/gunicorn --config deploy/gunicorn.conf.py --bind $(HOST):$(PORT) wsgi:app
+	@if [ -n "$$REDIS_URL" ]; then \
+	  echo "  REDIS_URL is set: starting a worker and the scheduler beside the web server"; \
+	  trap 'kill 0' EXIT INT TERM; \
+	  $(BIN)/agency worker & $(BIN)/agency scheduler & \
+	  $(BIN)/gunicorn --config deploy/gunicorn.conf.py --bind $(HOST):$(PORT) wsgi:app; \
+	else \
+	  $(BIN)/gunicorn --config deploy/gunicorn.conf.py --bind $(HOST):$(PORT) wsgi:app; \
+	fi
 
 serve: $(STAMP)
 	$(BIN)/gunicorn --config deploy/gunicorn.conf.py --bind $(HOST):$(PORT) wsgi:app

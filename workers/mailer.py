@@ -70,6 +70,10 @@ def _claim(bind, limit: int) -> list[int]:
 def send_pending(bind, config, send=smtp_send) -> dict:
     """Send every due message; returns counts. Safe to run from several workers at once."""
     counts = {"sent": 0, "failed": 0, "dead": 0}
+    if send is smtp_send and not config.smtp_host:
+        # Nowhere to send: leave the outbox untouched instead of burning attempts.
+        log.warning("smtp_host_not_set_emails_wait")
+        return counts | {"rows_changed": 0, "skipped": "SMTP_HOST is not set"}
     while ids := _claim(bind, BATCH):
         for message_id in ids:
             with Session(bind) as session, session.begin():

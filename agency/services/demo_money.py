@@ -125,6 +125,7 @@ def load_demo_money(*, db_session: Session, seed: int, today: date, days: int) -
                 revenue.append({"creator_id": creator.id, "earned_on": deal.paid_on, "source": RevenueSource.brand_deal.value,
                                 "platform": None, "amount": fee, "currency": currency, "is_refund": False,
                                 "external_ref": f"deal:{deal.id}", "notes": deal.title, "version": 1, "deal_id": deal.id})
+    _activations(db_session, rng, [c.id for c in creators], today)
     db_session.flush()
     for row in revenue:
         row.setdefault("deal_id", None)
@@ -144,3 +145,24 @@ def _history(session: Session, deal: Deal) -> None:
         steps = list(zip(reached, reached[1:]))
     for before, after in steps:
         session.add(DealTransition(deal_id=deal.id, from_stage=before, to_stage=after, actor_label="system:demo"))
+
+
+def _activations(session: Session, rng: random.Random, creator_ids: list[int], today: date) -> None:
+    """Some creators have switched programmes on, some applied or were rejected, most not yet."""
+    from agency.models import ActivationStatus, Program, ProgramActivation
+
+    programs = list(session.scalars(select(Program.id).where(Program.code.in_(
+        ["tiktok_live_gifts", "tiktok_creator_rewards", "tiktok_creator_marketplace"]))))
+    rows = []
+    for creator_id in creator_ids:
+        for program_id in programs:
+            status = rng.choices(list(ActivationStatus), weights=[5, 1, 4, 1])[0]
+            if status is ActivationStatus.not_applied:
+                continue
+            day = today - timedelta(days=rng.randint(5, 90))
+            rows.append({"creator_id": creator_id, "program_id": program_id, "status": status, "notes": "",
+                         "applied_on": day, "activated_on": day + timedelta(days=3) if status is ActivationStatus.active else None,
+                         "rejected_on": day + timedelta(days=5) if status is ActivationStatus.rejected else None,
+                         "version": 1})
+    if rows:
+        session.execute(insert(ProgramActivation), rows)
