@@ -36,7 +36,7 @@ def _table_contents(connection) -> dict[str, list]:
 
 
 def test_demo_data_round_trips_through_export_and_import(db, session, empty_database, tmp_path):
-    load_demo(db_session=session, creators=6, days=15, seed=3)
+    load_demo(db_session=session, creators=6, days=15, seed=3, reset=True)
     session.flush()
     connection = session.connection()
     original = _table_contents(connection)
