@@ -7,6 +7,7 @@ dates (forecasts.py), then writes only what changed and appends history rows for
 from __future__ import annotations
 
 import json
+import uuid
 from copy import deepcopy
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -14,13 +15,16 @@ from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import Text, cast, delete, not_, or_, select, update
+from sqlalchemy.schema import DropTable
 from sqlalchemy.orm import Session
 
 from agency.db import bulk_insert
 from agency.models import (
     Creator, EligibilityChange, EligibilityEvaluation, PlatformAccount, Program, RuleVersion,
 )
-from agency.services.eligibility_sql import evaluation_query, flatten, needed_features, trend_keys, years_before
+from agency.services.eligibility_sql import (
+    evaluation_query, flatten, metric_features_query, needed_features, trend_keys, years_before,
+)
 from agency.services.forecasts import estimate_crossing
 from agency.services.rules import STANDING_ORDER, describe, feature_key
 
@@ -207,27 +211,47 @@ def evaluate(db_session: Session, as_of: date, creator_ids: list[int] | None = N
     """Evaluations of every programme in force for the creators (all when None), not written."""
     account_types = _account_types(db_session, creator_ids)
     evaluations = []
-    for program_id, versions in rules_in_force(db_session, as_of).items():
-        for rule, scope in scoped_assignments(versions):
-            creator_filter = scope
-            if creator_ids is not None:
-                ids_filter = Creator.__table__.c.id.in_(creator_ids)
-                creator_filter = ids_filter if scope is None else (scope & ids_filter)
-            criteria = _labelled(rule.criteria)
-            keys = list(needed_features(criteria))
-            query = evaluation_query(criteria, as_of, creator_filter, with_trends=True)
-            for row in db_session.execute(query).mappings():
-                facts = CreatorFacts(
-                    country=row["country"], date_of_birth=row["date_of_birth"],
-                    parental_agreement_on_file=bool(row["parental_agreement_on_file"]),
-                    guideline_standing=getattr(row["guideline_standing"], "value", row["guideline_standing"]),
-                    account_types=account_types.get(row["creator_id"], {}),
-                    features={k: row[k] for k in keys})
-                eligible, near, details = explain_all(criteria, facts, as_of, margin)
-                eta = None if eligible else _attach_etas(details, row, as_of)
-                evaluations.append({"creator_id": row["creator_id"], "program_id": program_id,
-                                    "rule_version_id": rule.id, "eligible": bool(row["eligible"]),
-                                    "near_threshold": near, "eta": eta, "details": details, "as_of": as_of})
+    in_force = rules_in_force(db_session, as_of)
+    assignments = [(program_id, rule, scope) for program_id, versions in in_force.items()
+                   for rule, scope in scoped_assignments(versions)]
+    # Every rule reads from one table of metric features, computed once for all of them.
+    wanted: dict[str, dict] = {}
+    for _program_id, rule, _scope in assignments:
+        wanted |= needed_features(rule.criteria)
+    create = metric_features_query(wanted, as_of, with_trends=True, creator_ids=creator_ids).into(
+        f"eligibility_features_{uuid.uuid4().hex[:10]}", temporary=True)
+    db_session.execute(create)
+    try:
+        for program_id, rule, scope in assignments:
+            evaluations.extend(_evaluate_rule(db_session, program_id, rule, scope, creator_ids, as_of, margin,
+                                              account_types, create.table))
+    finally:
+        db_session.execute(DropTable(create.table))
+    return evaluations
+
+
+def _evaluate_rule(db_session: Session, program_id: int, rule: RuleVersion, scope, creator_ids, as_of: date,
+                   margin: Decimal, account_types: dict, features) -> list[dict]:
+    """One rule version's evaluations: the SQL decides eligibility, `explain` details it."""
+    creator_filter = scope
+    if creator_ids is not None:
+        ids_filter = Creator.__table__.c.id.in_(creator_ids)
+        creator_filter = ids_filter if scope is None else (scope & ids_filter)
+    criteria = _labelled(rule.criteria)
+    keys = list(needed_features(criteria))
+    query = evaluation_query(criteria, as_of, creator_filter, with_trends=True, features=features)
+    evaluations = []
+    for row in db_session.execute(query).mappings():
+        facts = CreatorFacts(
+            country=row["country"], date_of_birth=row["date_of_birth"],
+            parental_agreement_on_file=bool(row["parental_agreement_on_file"]),
+            guideline_standing=getattr(row["guideline_standing"], "value", row["guideline_standing"]),
+            account_types=account_types.get(row["creator_id"], {}), features={k: row[k] for k in keys})
+        eligible, near, details = explain_all(criteria, facts, as_of, margin)
+        eta = None if eligible else _attach_etas(details, row, as_of)
+        evaluations.append({"creator_id": row["creator_id"], "program_id": program_id, "rule_version_id": rule.id,
+                            "eligible": bool(row["eligible"]), "near_threshold": near, "eta": eta,
+                            "details": details, "as_of": as_of})
     return evaluations
 
 

@@ -35,7 +35,8 @@ def trend_keys(criterion: dict) -> tuple[str, str]:
     return f"trend_early_{base}", f"trend_recent_{base}"
 
 
-def metric_features_query(features: dict[str, dict], as_of: date, with_trends: bool = False) -> Select:
+def metric_features_query(features: dict[str, dict], as_of: date, with_trends: bool = False,
+                          creator_ids: list[int] | None = None) -> Select:
     """One row per creator with an account, one column per feature (NULL when there is no data).
     With `with_trends`, also the weekly averages the forecasts compare (see forecasts.py)."""
     snapshot = MetricSnapshot.__table__
@@ -83,7 +84,10 @@ def metric_features_query(features: dict[str, dict], as_of: date, with_trends: b
         for keys, c in trend_metrics.items():
             for key in keys:
                 columns.append(func.max(case((account.c.platform == c["platform"], window.c[key]))).label(key))
-    return select(account.c.creator_id, *columns).select_from(joins).group_by(account.c.creator_id)
+    stmt = select(account.c.creator_id, *columns).select_from(joins).group_by(account.c.creator_id)
+    if creator_ids is not None:
+        stmt = stmt.where(account.c.creator_id.in_(creator_ids))
+    return stmt
 
 
 def criterion_sql(criterion: dict, features, as_of: date) -> ColumnElement[bool]:
@@ -131,11 +135,14 @@ def flatten(criteria: list[dict], prefix: str = "c") -> list[tuple[str, dict]]:
 
 
 def evaluation_query(criteria: list[dict], as_of: date, creator_filter: ColumnElement[bool] | None,
-                     with_trends: bool = False) -> Select:
+                     with_trends: bool = False, features=None) -> Select:
     """One row per creator: the creator's facts, each feature, each criterion's pass flag and the
     overall result (`eligible`)."""
     creator = Creator.__table__
-    features = metric_features_query(needed_features(criteria), as_of, with_trends).subquery("features")
+    # `features`: a table of precomputed features shared by several rules (see eligibility.evaluate),
+    # or, by default, this rule's own features as a subquery.
+    if features is None:
+        features = metric_features_query(needed_features(criteria), as_of, with_trends).subquery("features")
     flags = [(name, criterion_sql(c, features, as_of)) for name, c in flatten(criteria)]
     # SQL booleans may be NULL when data is missing; a missing value fails the criterion.
     flag_columns = [case((expr, true()), else_=false()).label(name) for name, expr in flags]
