@@ -51,3 +51,16 @@ def test_env_example_documents_every_setting():
     assert SETTINGS <= names
     assert names - SETTINGS <= {"GUNICORN_WORKERS", "GUNICORN_THREADS", "GUNICORN_BIND", "GUNICORN_TIMEOUT",
                                 "GUNICORN_MAX_REQUESTS", "GUNICORN_ACCESS_LOG", "FORWARDED_ALLOW_IPS"}
+
+
+def test_dashboard_queries_only_metrics_the_app_exports(client):
+    import json
+    import re
+
+    dashboard = json.loads((ROOT / "deploy/grafana/agency-dashboard.json").read_text())
+    exported = client.get("/metrics").get_data(as_text=True)
+    names = {re.sub(r"_(bucket|count|sum|total)$", "", n) for n in re.findall(r"^# TYPE (\w+)", exported, re.M)}
+    for panel in dashboard["panels"]:
+        for target in panel["targets"]:
+            used = re.findall(r"\b(agency_[a-z_]+?)(?:_bucket|_count|_sum|_total)?\b[{\[ )]", target["expr"] + " ")
+            assert used and all(re.sub(r"_(bucket|count|sum|total)$", "", u) in names for u in used), target["expr"]
