@@ -4,7 +4,9 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import BigInteger, Column, Date, Integer, Numeric, and_, exists, func, not_, or_, select, update
+from sqlalchemy import (
+    BigInteger, Column, Date, Integer, Numeric, and_, exists, func, not_, or_, select, text, true, update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -187,6 +189,10 @@ def import_metrics(*, db_session: Session, stream, fmt: str, mode: str = "all", 
         report.rejected = report.error_count
         if report.error_count and mode == "all":
             return report
+        if connection.dialect.name == "postgresql":
+            # Temporary tables have no statistics until analysed; without them the joins below
+            # against the large snapshots table get poor plans.
+            db_session.execute(text(f'ANALYZE "{staging.name}"'))
         snapshots = MetricSnapshot.__table__
         match = and_(snapshots.c.account_id == staging.c.account_id, snapshots.c.day == staging.c.day)
         same = and_(*[or_(staging.c[c].is_(None), staging.c[c] == snapshots.c[c]) for c in METRIC_FIELDS])
@@ -196,15 +202,20 @@ def import_metrics(*, db_session: Session, stream, fmt: str, mode: str = "all", 
         report.unchanged, report.updated = existing[1], existing[0] - existing[1]
         report.inserted = total - existing[0]
         # Existing days: metrics missing from the file keep their stored value; identical rows are
-        # not touched, so importing the same file twice writes nothing.
-        db_session.execute(
-            update(snapshots).where(match, not_(same))
-            .values({c: func.coalesce(staging.c[c], snapshots.c[c]) for c in METRIC_FIELDS} | {"updated_at": func.now()}))
-        new_rows = select(staging.c.account_id, staging.c.day, *[
-            func.coalesce(staging.c[c], 0) if c != "followers" else staging.c[c] for c in METRIC_FIELDS
-        ]).where(~exists().where(match))
-        db_session.execute(_insert_ignoring_conflicts(connection.dialect.name, snapshots,
-                                                      ["account_id", "day", *METRIC_FIELDS], new_rows))
+        # not touched, so importing the same file twice writes nothing. Each statement runs only
+        # when the counts above say it has work (a join against every snapshot is not free).
+        if report.updated:
+            db_session.execute(
+                update(snapshots).where(match, not_(same))
+                .values({c: func.coalesce(staging.c[c], snapshots.c[c]) for c in METRIC_FIELDS}
+                        | {"updated_at": func.now()}))
+        if report.inserted:
+            new_rows = select(staging.c.account_id, staging.c.day, *[
+                func.coalesce(staging.c[c], 0) if c != "followers" else staging.c[c] for c in METRIC_FIELDS])
+            # (SQLite needs some WHERE before ON CONFLICT, hence true() when nothing exists yet.)
+            new_rows = new_rows.where(~exists().where(match) if existing[0] else true())
+            db_session.execute(_insert_ignoring_conflicts(connection.dialect.name, snapshots,
+                                                          ["account_id", "day", *METRIC_FIELDS], new_rows))
         report.affected_creator_ids = sorted(db_session.scalars(
             select(PlatformAccount.creator_id).distinct()
             .where(PlatformAccount.id.in_(select(staging.c.account_id)))))
