@@ -11,7 +11,6 @@ the import's peak RSS at two file sizes (in subprocesses).
 from __future__ import annotations
 
 import argparse
-import io
 import os
 import random
 import subprocess

@@ -8,7 +8,7 @@ from datetime import date
 from decimal import Decimal
 
 import structlog
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 
 from agency.db import utcnow
 from agency.models import JobRecord, JobStatus, RunStatus, ScheduledRun
