@@ -40,9 +40,11 @@ demo: $(STAMP)
 serve: $(STAMP)
 	$(BIN)/gunicorn --config deploy/gunicorn.conf.py --bind $(HOST):$(PORT) wsgi:app
 
-## make test: everything the suite needs, then the suite (PostgreSQL, then the API tests on SQLite)
+## make test: everything the suite needs, then the suite (PostgreSQL, the API contract, then the API tests on SQLite)
 test: $(STAMP) chromium
-	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --ignore=tests/contract
+	# schemathesis generates its items at collection; it runs in one process so each is collected once.
+	$(BIN)/pytest -p no:xdist tests/contract
 	TEST_DATABASE_URL=sqlite:// $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile tests/api
 
 chromium:
