@@ -32,7 +32,13 @@ def recompute_eligibility_job(session, config, arguments, record) -> dict:
 
     as_of = date.fromisoformat(arguments["as_of"]) if arguments.get("as_of") else None
     return recompute_eligibility(db_session=session, creator_ids=arguments.get("creator_ids"), as_of=as_of,
-                                 margin=Decimal(config.near_threshold_margin)).as_dict()
+                                 margin=Decimal(config.near_threshold_margin),
+                                 progress=progress_reporter(session, record)).as_dict()
+
+
+def progress_reporter(session, record):
+    """The callback execute_job attached to the record: records (done, total)."""
+    return getattr(record, "report_progress", None) if record is not None else None
 
 
 def recompute_diversification_job(session, config, arguments, record) -> dict:
@@ -102,10 +108,26 @@ JOBS = {
 }
 
 
-def execute_job(session, config, record: JobRecord) -> JobRecord:
-    """Run a recorded job inside `session` and record its outcome (the caller commits)."""
+def execute_job(session, config, record: JobRecord, *, mark_started: bool = True, progress_engine=None) -> JobRecord:
+    """Run a recorded job inside `session` and record its outcome (the caller commits).
+
+    `run_job` marks the job started in a transaction of its own and passes `progress_engine`:
+    progress is then written in short separate transactions, visible while the job runs (the
+    job's own transaction must not touch the record until it ends, or the two would wait on
+    each other's row lock)."""
     logger = log.bind(job_id=record.id, job=record.name)
-    record.status, record.started_at, record.attempts = JobStatus.started, utcnow(), record.attempts + 1
+    if mark_started:
+        record.status, record.started_at, record.attempts = JobStatus.started, utcnow(), record.attempts + 1
+
+    def report_progress(done: int, total: int) -> None:
+        if progress_engine is None:
+            record.progress_done, record.progress_total = done, total
+            return
+        table = JobRecord.__table__
+        with progress_engine.begin() as conn:
+            conn.execute(table.update().where(table.c.id == record.id).values(progress_done=done, progress_total=total))
+
+    record.report_progress = report_progress
     started = time.monotonic()
     run = session.get(ScheduledRun, record.arguments.get("scheduled_run_id")) if record.arguments.get(
         "scheduled_run_id") else None
@@ -139,22 +161,24 @@ def run_job(job_id: str) -> dict | None:
 
     config = Config.from_env()
     database = _database(config)
+    with database.session_scope() as session:  # visible at once: started, one more attempt
+        record = session.get(JobRecord, job_id)
+        if record is None:
+            log.warning("job_record_missing", job_id=job_id)
+            return None
+        if record.status is JobStatus.finished:
+            return record.result  # a retry of work that already completed
+        record.status, record.started_at, record.attempts = JobStatus.started, utcnow(), record.attempts + 1
     try:
         with database.session_scope() as session:
             record = session.get(JobRecord, job_id)
-            if record is None:
-                log.warning("job_record_missing", job_id=job_id)
-                return None
-            if record.status is JobStatus.finished:
-                return record.result  # a retry of work that already completed
-            execute_job(session, config, record)
+            execute_job(session, config, record, mark_started=False, progress_engine=database.engine)
             return record.result
     except Exception:
         with database.session_scope() as session:  # keep the failure visible after the rollback
             record = session.get(JobRecord, job_id)
             if record is not None:
                 record.status, record.ended_at = JobStatus.failed, utcnow()
-                record.attempts += 1
                 record.error = traceback.format_exc()[-4000:]
         raise
 

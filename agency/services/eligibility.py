@@ -207,7 +207,7 @@ def _labelled(criteria: list[dict]) -> list[dict]:
 
 
 def evaluate(db_session: Session, as_of: date, creator_ids: list[int] | None = None,
-             margin: Decimal = DEFAULT_MARGIN) -> list[dict]:
+             margin: Decimal = DEFAULT_MARGIN, progress=None) -> list[dict]:
     """Evaluations of every programme in force for the creators (all when None), not written."""
     account_types = _account_types(db_session, creator_ids)
     evaluations = []
@@ -222,9 +222,11 @@ def evaluate(db_session: Session, as_of: date, creator_ids: list[int] | None = N
         f"eligibility_features_{uuid.uuid4().hex[:10]}", temporary=True)
     db_session.execute(create)
     try:
-        for program_id, rule, scope in assignments:
+        for done, (program_id, rule, scope) in enumerate(assignments, start=1):
             evaluations.extend(_evaluate_rule(db_session, program_id, rule, scope, creator_ids, as_of, margin,
                                               account_types, create.table))
+            if progress:
+                progress(done, len(assignments))  # rule versions evaluated / to evaluate
     finally:
         db_session.execute(DropTable(create.table))
     return evaluations
@@ -262,11 +264,12 @@ def _changed_criteria(old: list[dict], new: list[dict]) -> list[dict]:
 
 
 def recompute_eligibility(*, db_session: Session, creator_ids: list[int] | None = None, as_of: date | None = None,
+                          progress=None,
                           margin: Decimal = DEFAULT_MARGIN) -> RecomputeResult:
     """Evaluate, then write only changed evaluations and a history row per transition."""
     as_of = as_of or date.today()
     result = RecomputeResult(as_of=as_of)
-    fresh = evaluate(db_session, as_of, creator_ids, margin)
+    fresh = evaluate(db_session, as_of, creator_ids, margin, progress)
     result.evaluated = len(fresh)
 
     existing_stmt = select(EligibilityEvaluation.id, EligibilityEvaluation.creator_id,
