@@ -67,3 +67,11 @@ def test_creator_form_shows_inline_errors_and_keeps_input(client, manager):
 def test_ui_login_is_rate_limited(client, manager):
     codes = [_login(client, manager, "wrong-password-123").status_code for _ in range(11)]
     assert codes[:10] == [401] * 10 and codes[10] == 429
+def test_sign_out_forgets_remember_me(client, manager):
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    client.post("/login", data={"email": manager.email, "password": PASSWORD, "csrf_token": token, "remember": "on"})
+    assert client.get_cookie("remember_token") is not None
+    token = re.search(r'name="csrf-token" content="([^"]+)"', client.get("/").get_data(as_text=True)).group(1)
+    client.post("/logout", data={"csrf_token": token})
+    assert client.get("/").status_code == 302
