@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from sqlalchemy import and_, case, func, literal, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.selectable import CTE
 
 from agency.db import bulk_insert
 from agency.models import Creator, DiversificationSnapshot, FxRate, Niche, RevenueRecord, RiskLevel
@@ -49,20 +50,21 @@ class RiskThresholds:
                    Decimal(config.risk_platform_high), Decimal(config.risk_platform_medium))
 
 
-def base_amount_column(base_currency: str):
-    """The record's amount in the base currency, by the rate in force on its date (direct pair,
-    then inverse); NULL when no rate is known."""
+def rates_by_day(base_currency: str, in_scope) -> CTE:
+    """The rate in force for each distinct (currency, day) of the records in scope (direct pair,
+    then inverse; NULL when none): looked up once per currency and day, not once per record."""
     record = RevenueRecord.__table__
     fx = FxRate.__table__
-    direct = (select(fx.c.rate).where(fx.c.base == record.c.currency, fx.c.quote == base_currency,
-                                      fx.c.day <= record.c.earned_on)
+    pairs = (select(record.c.currency, record.c.earned_on).where(in_scope, record.c.currency != base_currency)
+             .distinct().cte("pairs"))
+    direct = (select(fx.c.rate).where(fx.c.base == pairs.c.currency, fx.c.quote == base_currency,
+                                      fx.c.day <= pairs.c.earned_on)
               .order_by(fx.c.day.desc()).limit(1).scalar_subquery())
-    inverse = (select(fx.c.rate).where(fx.c.base == base_currency, fx.c.quote == record.c.currency,
-                                       fx.c.day <= record.c.earned_on)
+    inverse = (select(fx.c.rate).where(fx.c.base == base_currency, fx.c.quote == pairs.c.currency,
+                                       fx.c.day <= pairs.c.earned_on)
                .order_by(fx.c.day.desc()).limit(1).scalar_subquery())
-    rate = case((record.c.currency == base_currency, literal(Decimal(1))),
-                else_=func.coalesce(direct, literal(Decimal(1)) / inverse))
-    return record.c.amount * rate
+    return select(pairs.c.currency, pairs.c.earned_on,
+                  func.coalesce(direct, literal(Decimal(1)) / inverse).label("rate")).cte("rates")
 
 
 def revenue_mix_query(as_of: date, window_days: int, base_currency: str, creator_ids: list[int] | None = None):
@@ -70,15 +72,20 @@ def revenue_mix_query(as_of: date, window_days: int, base_currency: str, creator
     record = RevenueRecord.__table__
     current_start = as_of - timedelta(days=window_days - 1)
     previous_start = current_start - timedelta(days=window_days)
-    amount = base_amount_column(base_currency)
-    window = case((record.c.earned_on >= current_start, literal("current")), else_=literal("previous"))
-    stmt = (select(record.c.creator_id, window.label("window"), record.c.source, record.c.platform,
-                   func.sum(amount).label("total"), func.count().filter(amount.is_(None)).label("unconverted"))
-            .where(record.c.archived_at.is_(None), record.c.earned_on >= previous_start, record.c.earned_on <= as_of)
-            .group_by(record.c.creator_id, window, record.c.source, record.c.platform))
+    in_scope = and_(record.c.archived_at.is_(None), record.c.earned_on >= previous_start,
+                    record.c.earned_on <= as_of)
     if creator_ids is not None:
-        stmt = stmt.where(record.c.creator_id.in_(creator_ids))
-    return stmt
+        in_scope = and_(in_scope, record.c.creator_id.in_(creator_ids))
+    rates = rates_by_day(base_currency, in_scope)
+    rate = case((record.c.currency == base_currency, literal(Decimal(1))), else_=rates.c.rate)
+    amount = record.c.amount * rate
+    window = case((record.c.earned_on >= current_start, literal("current")), else_=literal("previous"))
+    return (select(record.c.creator_id, window.label("window"), record.c.source, record.c.platform,
+                   func.sum(amount).label("total"), func.count().filter(amount.is_(None)).label("unconverted"))
+            .select_from(record.outerjoin(rates, and_(rates.c.currency == record.c.currency,
+                                                      rates.c.earned_on == record.c.earned_on)))
+            .where(in_scope)
+            .group_by(record.c.creator_id, window, record.c.source, record.c.platform))
 
 
 def _shares(totals: dict[str, Decimal]) -> tuple[dict[str, Decimal], Decimal]:
