@@ -86,10 +86,14 @@ class Creator(Base):
     __mapper_args__ = {"version_id_col": version}
 
     def age_on(self, day: date) -> int | None:
-        if self.date_of_birth is None:
-            return None
-        dob = self.date_of_birth
-        return day.year - dob.year - ((day.month, day.day) < (dob.month, dob.day))
+        return age_on(self.date_of_birth, day)
+
+
+def age_on(date_of_birth: date | None, day: date) -> int | None:
+    """Whole years from a date of birth to `day` (None when the date of birth is unknown)."""
+    if date_of_birth is None:
+        return None
+    return day.year - date_of_birth.year - ((day.month, day.day) < (date_of_birth.month, date_of_birth.day))
 
 
 class PlatformAccount(Base):

@@ -4,9 +4,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Row, Select, func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from agency.db import utcnow
 from agency.models import (
@@ -41,9 +41,14 @@ class CreatorFilters:
 
 
 def creators_query(filters: CreatorFilters) -> Select:
-    """The roster as a `select`, filtered and sorted; callers paginate it."""
+    """The roster as a `select` of `Creator`, filtered and sorted; callers paginate it."""
     # Strikes are counted in every list row: load them in one query, not one per creator.
     stmt = select(Creator).options(selectinload(Creator.accounts), selectinload(Creator.strikes))
+    return _filtered(stmt, filters)
+
+
+def _filtered(stmt: Select, filters: CreatorFilters) -> Select:
+    """Apply the roster filters and sort order to any `select` over `Creator`."""
     if not filters.include_archived:
         stmt = stmt.where(Creator.archived_at.is_(None))
     if filters.status:
@@ -71,8 +76,67 @@ def creators_query(filters: CreatorFilters) -> Select:
         ))
     descending = filters.sort.startswith("-")
     column = SORTABLE[filters.sort.lstrip("-")]
-    stmt = stmt.order_by(column.desc() if descending else column.asc(), Creator.id.asc())
-    return stmt
+    return stmt.order_by(column.desc() if descending else column.asc(), Creator.id.asc())
+
+
+# OFFSET is a 64-bit integer in PostgreSQL and SQLite: a huge page number asks for an empty page.
+_MAX_OFFSET = 2**62
+
+
+@dataclass
+class RosterPage:
+    """One page of the roster as plain rows, for the API's list and detail documents."""
+
+    total: int
+    creators: list[Row]
+    accounts: dict[int, list[Row]]
+
+
+def roster_page(*, db_session: Session, filters: CreatorFilters | None = None, creator_id: int | None = None,
+                page: int = 1, page_size: int = 50) -> RosterPage:
+    """The roster read in one statement whatever the page size: the page of creators (with their
+    manager, strike count and the filter's total as a window count) joined to their accounts.
+
+    This is the API's hot path; `creators_query` gives the same creators as ORM objects."""
+    filters = filters or CreatorFilters(include_archived=True, sort="id")
+    manager = aliased(User)
+    strikes = (select(func.count(GuidelineStrike.id)).where(GuidelineStrike.creator_id == Creator.id)
+               .correlate(Creator).scalar_subquery())
+    creators = (
+        select(*Creator.__table__.c,
+               manager.email.label("manager_email"), manager.full_name.label("manager_full_name"),
+               strikes.label("strikes_count"), func.count().over().label("total"))
+        .select_from(Creator).outerjoin(manager, manager.id == Creator.manager_id)
+    )
+    if creator_id is not None:
+        creators = creators.where(Creator.id == creator_id)
+    offset = min((page - 1) * page_size, _MAX_OFFSET)
+    one_page = _filtered(creators, filters).limit(page_size).offset(offset).subquery("page")
+    sort_column = one_page.c[filters.sort.lstrip("-")]
+    account = PlatformAccount.__table__
+    stmt = (
+        select(one_page, *(column.label(f"account_{column.name}") for column in account.c))
+        .select_from(one_page).outerjoin(account, account.c.creator_id == one_page.c.id)
+        .order_by(sort_column.desc() if filters.sort.startswith("-") else sort_column.asc(),
+                  one_page.c.id, account.c.id)
+    )
+    rows: list[Row] = []
+    accounts: dict[int, list[Row]] = {}
+    for row in db_session.connection().execute(stmt):  # Core rows: no ORM loading on the hot path
+        if row.id not in accounts:
+            rows.append(row)
+            accounts[row.id] = []
+        if row.account_id is not None:
+            accounts[row.id].append(row)
+    if rows:
+        total = rows[0].total
+    elif offset:
+        # Past the last page the window count has no row to ride on: count on its own.
+        total = db_session.scalar(select(func.count()).select_from(
+            _filtered(select(Creator.id), filters).order_by(None).subquery()))
+    else:
+        total = 0
+    return RosterPage(total=total, creators=rows, accounts=accounts)
 
 
 def get_creator(*, db_session: Session, creator_id: int, include_archived: bool = True) -> Creator:
