@@ -5,6 +5,7 @@ next to a bare Flask "hello" endpoint served the same way in the same run.
 
 Creates a scratch PostgreSQL database (agency_bench), migrates it, loads the demo agency,
 then reports throughput, p50/p99 and the ratio to hello (target: list >= 40% of hello, 0 errors).
+"who am I" (GET /api/v1/users/me) is there for reference: the cost of authentication alone.
 """
 from __future__ import annotations
 
@@ -135,6 +136,8 @@ def main() -> None:
     with tempfile.NamedTemporaryFile("w", prefix="bench-gunicorn-", suffix=".log", delete=False) as log:
         for name, app, paths, headers in (
             ("hello", "bench.hello_app:app", lambda: "/hello", {}),
+            # The fixed cost every API call pays: the bearer-token check and one small statement.
+            ("who am I", "wsgi:app", lambda: "/api/v1/users/me", auth),
             ("roster list", "wsgi:app", lambda: "/api/v1/creators", auth),
             ("creator detail", "wsgi:app", lambda: f"/api/v1/creators/{random.choice(ids)}", auth),
         ):
