@@ -134,6 +134,23 @@ class Database:
     def dialect(self) -> str:
         return self.engine.dialect.name
 
+    def read_cache_revision(self) -> int | None:
+        """The read-cache revision (agency/models/cache.py) in one round trip, outside any
+        transaction; None when it cannot be read, and callers then do without their caches."""
+        from sqlalchemy import text
+        from sqlalchemy.exc import DBAPIError
+
+        statement = text("SELECT revision FROM cache_revision WHERE id = 1")
+        bind = self.session_factory.kw.get("bind")
+        try:
+            if bind is not self.engine:  # tests: sessions share one connection inside a transaction
+                return bind.scalar(statement)
+            options = {"isolation_level": "AUTOCOMMIT"} if self.dialect == "postgresql" else {}
+            with self.engine.connect().execution_options(**options) as connection:
+                return connection.scalar(statement)
+        except DBAPIError:
+            return None
+
     def bind_to(self, connection) -> None:
         """Tests: make every session join an outer transaction on `connection` and use
         savepoints for its own commits, so the test can roll everything back."""

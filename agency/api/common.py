@@ -11,7 +11,7 @@ from sqlalchemy import Select, func, select
 from agency.extensions import csrf, get_session
 from agency.models import Role, User
 from agency.services.audit import Actor
-from agency.services.auth import resolve_token
+from agency.services.auth import resolve_token, resolve_token_cached
 
 MAX_PAGE_SIZE = 200
 DEFAULT_PAGE_SIZE = 50
@@ -32,7 +32,9 @@ def authenticate_request() -> None:
 
     header = request.headers.get("Authorization", "")
     if header.lower().startswith("bearer "):
-        record = resolve_token(db_session=get_session(), token=header[7:].strip())
+        # Reads may use the token-check cache; writes always check against the database.
+        resolve = resolve_token_cached if request.method in ("GET", "HEAD") else resolve_token
+        record = resolve(db_session=get_session(), token=header[7:].strip())
         if record is None:
             abort(401, description="Invalid or expired token.")
         g.current_user = record.user

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import current_app
+from flask import Response, current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates
@@ -14,6 +14,7 @@ from agency.api.common import (
 from agency.extensions import get_session
 from agency.models import AccountType, CreatorStatus, Niche, Platform, Standing
 from agency.models.creators import age_on
+from agency.read_cache import RevisionCache, current_revision
 from agency.services import NotFound
 from agency.services import creators as roster
 
@@ -151,9 +152,35 @@ def creator_document(row, accounts, today: date) -> dict:
     }
 
 
-def roster_documents(page: roster.RosterPage) -> list[dict]:
-    today = date.today()
+def roster_documents(page: roster.RosterPage, today: date) -> list[dict]:
     return [creator_document(row, page.accounts[row.id], today) for row in page.creators]
+
+
+# Built JSON bodies of roster pages and creators, exact by the cache revision (agency/read_cache.py).
+_roster_bodies = RevisionCache("roster", max_entries=128)  # at most ~20 MB: 128 pages of 200
+
+
+def _cached_roster_body(key: tuple, read, *, single: bool = False) -> tuple[int, bytes] | None:
+    """(total, JSON body) for `key` (ages change with the day, so the day is part of the key);
+    `read()` reads the page on a miss. The body is the list of documents, or with `single` the
+    first one. None when the page holds no creator and no total."""
+    today = date.today()
+    revision = current_revision()
+    key = key + (today,)
+    cached = _roster_bodies.get(key, revision)
+    if cached is None:
+        page = read()
+        if not page.creators and not page.total:
+            return None
+        documents = roster_documents(page, today)
+        cached = (page.total, current_app.json.dumps(documents[0] if single else documents,
+                                                         separators=(",", ":")).encode())
+        _roster_bodies.put(key, revision, cached)
+    return cached
+
+
+def _json_body(body: bytes) -> Response:
+    return current_app.response_class(body, mimetype=current_app.json.mimetype)
 
 
 @blp.route("")
@@ -169,10 +196,13 @@ class Creators(MethodView):
             unassigned=args["unassigned"], q=args.get("q"),
             include_archived=args["include_archived"], sort=args["sort"],
         )
-        page = roster.roster_page(db_session=get_session(), filters=filters,
-                                  page=pagination_parameters.page, page_size=pagination_parameters.page_size)
-        pagination_parameters.item_count = page.total
-        return current_app.json.response(roster_documents(page))
+        number, size = pagination_parameters.page, pagination_parameters.page_size
+        total, body = _cached_roster_body(
+            ("page", filters.cache_key(), number, size),
+            lambda: roster.roster_page(db_session=get_session(), filters=filters, page=number, page_size=size),
+        ) or (0, b"[]")
+        pagination_parameters.item_count = total
+        return _json_body(body)
 
     @blp.arguments(CreatorSchema)
     @blp.response(201, CreatorSchema)
@@ -186,10 +216,12 @@ class CreatorById(MethodView):
     @blp.response(200, CreatorSchema)
     def get(self, creator_id):
         """Get a creator"""
-        page = roster.roster_page(db_session=get_session(), creator_id=creator_id)
-        if not page.creators:
+        cached = _cached_roster_body(
+            ("creator", creator_id), lambda: roster.roster_page(db_session=get_session(), creator_id=creator_id),
+            single=True)
+        if cached is None:
             raise NotFound(f"Creator {creator_id} not found.")
-        return current_app.json.response(roster_documents(page)[0])
+        return _json_body(cached[1])
 
     @blp.arguments(CreatorUpdateSchema(partial=True))
     @blp.response(200, CreatorSchema)

@@ -3,15 +3,19 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import inspect, select
+from sqlalchemy.orm import Session, joinedload, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from agency.db import utcnow
 from agency.models import ApiToken, Creator, Role, User
+from agency.read_cache import RevisionCache, current_revision
 from agency.services import Forbidden, InvalidInput
 
 _hasher = PasswordHasher()
@@ -89,18 +93,76 @@ def issue_token(*, db_session: Session, user: User, ttl: timedelta) -> tuple[str
     return token, record
 
 
+LAST_USE_RESOLUTION = timedelta(minutes=1)
+
+
 def resolve_token(*, db_session: Session, token: str, now: datetime | None = None) -> ApiToken | None:
     now = now or utcnow()
     # The token and its user in one statement: this runs before every API request.
     record = db_session.scalar(select(ApiToken).options(joinedload(ApiToken.user))
                                .where(ApiToken.token_hash == _digest(token)))
-    if record is None or record.revoked_at is not None or record.expires_at <= now:
-        return None
-    if not record.user.is_active:
+    if not _usable(record, now):
         return None
     # Write last use at most once a minute, so reads stay reads.
-    if record.last_used_at is None or now - record.last_used_at > timedelta(minutes=1):
+    if record.last_used_at is None or now - record.last_used_at > LAST_USE_RESOLUTION:
         record.last_used_at = now
+    return record
+
+
+def _usable(record: ApiToken | None, now: datetime) -> bool:
+    return (record is not None and record.revoked_at is None and record.expires_at > now
+            and record.user.is_active)
+
+
+@dataclass(frozen=True)
+class TokenSnapshot:
+    """A checked token and its user as plain column values, for the read cache."""
+
+    token: tuple[tuple[str, object], ...]
+    user: tuple[tuple[str, object], ...]
+
+    @classmethod
+    def of(cls, record: ApiToken) -> TokenSnapshot:
+        return cls(token=_columns(record), user=_columns(record.user))
+
+
+def _columns(instance) -> tuple[tuple[str, object], ...]:
+    return tuple((attr.key, getattr(instance, attr.key)) for attr in inspect(type(instance)).column_attrs)
+
+
+_token_checks = RevisionCache("token", max_entries=4096)
+
+
+def resolve_token_cached(*, db_session: Session, token: str, now: datetime | None = None) -> ApiToken | None:
+    """`resolve_token` for reads, answered from the read cache while nothing that decides a
+    token's validity has changed (agency/read_cache.py); expiry is checked on every call, and a
+    use not recorded for a minute goes to the database to be recorded."""
+    now = now or utcnow()
+    digest = _digest(token)
+    revision = current_revision()
+    snapshot: TokenSnapshot | None = _token_checks.get(digest, revision)
+    if snapshot is not None:
+        last_used_at = dict(snapshot.token)["last_used_at"]
+        if last_used_at is not None and now - last_used_at <= LAST_USE_RESOLUTION:
+            record = _attach(db_session, snapshot)
+            return record if _usable(record, now) else None
+    record = resolve_token(db_session=db_session, token=token, now=now)
+    if record is not None:
+        _token_checks.put(digest, revision, TokenSnapshot.of(record))
+    return record
+
+
+def _attach(db_session: Session, snapshot: TokenSnapshot) -> ApiToken:
+    """Persistent, unchanged token and user objects in `db_session`, made without a query."""
+    user = db_session.identity_map.get(identity_key(User, dict(snapshot.user)["id"]))
+    if user is None:
+        user = User(**dict(snapshot.user))
+        make_transient_to_detached(user)
+        db_session.add(user)
+    record = ApiToken(**dict(snapshot.token))
+    make_transient_to_detached(record)
+    set_committed_value(record, "user", user)
+    db_session.add(record)
     return record
 
 

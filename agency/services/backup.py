@@ -51,10 +51,15 @@ def _decoder(column):
     return None
 
 
+def backed_up_tables():
+    """Every table but derived state that rebuilds itself (the read-cache revision)."""
+    return [t for t in Base.metadata.sorted_tables if t.info.get("backup", True)]
+
+
 def export_database(*, connection: Connection, directory: Path) -> dict[str, int]:
     directory.mkdir(parents=True, exist_ok=True)
     counts: dict[str, int] = {}
-    for table in Base.metadata.sorted_tables:
+    for table in backed_up_tables():
         order = list(table.primary_key.columns) or list(table.columns)
         count = 0
         with open(directory / f"{table.name}.jsonl", "w", encoding="utf-8") as out:
@@ -79,7 +84,7 @@ def import_database(*, connection: Connection, directory: Path) -> dict[str, int
         raise Conflict(f"Export is at schema revision {manifest['alembic_revision']}, the database at "
                        f"{revision}; migrate the database to the export's revision first.")
     tables = Base.metadata.tables
-    occupied = [t.name for t in Base.metadata.sorted_tables
+    occupied = [t.name for t in backed_up_tables()
                 if connection.execute(select(func.count()).select_from(t)).scalar()]
     if occupied:
         raise Conflict(f"The database is not empty ({', '.join(occupied)}); restore only into an empty one.")

@@ -1,7 +1,7 @@
 """The creator roster: queries, creation, edits with optimistic concurrency, archiving, accounts."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from datetime import date
 
 from sqlalchemy import Row, Select, func, or_, select
@@ -38,6 +38,9 @@ class CreatorFilters:
     q: str | None = None
     include_archived: bool = False
     sort: str = "display_name"
+
+    def cache_key(self) -> tuple:
+        return tuple(tuple(value) if isinstance(value, list) else value for value in astuple(self))
 
 
 def creators_query(filters: CreatorFilters) -> Select:

@@ -1,3 +1,34 @@
+import uuid
+
+import pytest
+from sqlalchemy import delete
+
+from agency import create_app
+from agency.config import Config
+from agency.models import ApiToken, Role, User
+from tests.conftest import PASSWORD
+
+
+def make_app(database_url, **settings):
+    """Another app on the test database, outside the rolled-back transaction (another process)."""
+    return create_app(Config.from_env({}, database_url=database_url, testing=True, secret_key="s",
+                                      log_json=False, log_level="WARNING", **settings))
+
+
+@pytest.fixture()
+def committed_admin(app, database_url):
+    """An admin committed for real (other apps and connections must see it), removed afterwards."""
+    from agency.services.auth import create_user
+
+    database = app.extensions["agency_db"]
+    email = f"fault-{uuid.uuid4().hex[:8]}@test.example"
+    with database.session_scope() as s:
+        user_id = create_user(db_session=s, email=email, password=PASSWORD, role=Role.admin).id
+    yield email
+    with database.session_scope() as s:
+        s.execute(delete(ApiToken).where(ApiToken.user_id == user_id))
+        s.execute(delete(User).where(User.id == user_id))
+
 import pytest
 
 

@@ -1,37 +1,14 @@
 """Faults the API must ride out without a restart: killed PostgreSQL backends and a dead Redis."""
 from __future__ import annotations
 
-import uuid
-
 import pytest
 from sqlalchemy import create_engine, delete, text
 
-from agency import create_app
-from agency.config import Config
-from agency.models import ApiToken, AuditEntry, Creator, Role, User
+from agency.models import AuditEntry, Creator, Role
 from tests.conftest import PASSWORD
+from tests.ops.conftest import make_app as _app
 
 DEAD_REDIS_URL = "redis://127.0.0.1:1/8"  # nothing listens on port 1
-
-
-def _app(database_url, **settings):
-    return create_app(Config.from_env({}, database_url=database_url, testing=True, secret_key="s",
-                                      log_json=False, log_level="WARNING", **settings))
-
-
-@pytest.fixture()
-def committed_admin(app, database_url):
-    """An admin committed for real (other apps and connections must see it), removed afterwards."""
-    from agency.services.auth import create_user
-
-    database = app.extensions["agency_db"]
-    email = f"fault-{uuid.uuid4().hex[:8]}@test.example"
-    with database.session_scope() as s:
-        user_id = create_user(db_session=s, email=email, password=PASSWORD, role=Role.admin).id
-    yield email
-    with database.session_scope() as s:
-        s.execute(delete(ApiToken).where(ApiToken.user_id == user_id))
-        s.execute(delete(User).where(User.id == user_id))
 
 
 def test_requests_succeed_after_postgres_backends_are_killed(database_url, committed_admin):
