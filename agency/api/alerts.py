@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import case, select
 
+from agency.api.blueprint import Blueprint
 from agency.api.common import authenticate_request, current_actor, current_user, paginate
 from agency.extensions import get_session
 from agency.models import Alert, AlertKind, AlertStatus, Creator, Severity

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from agency.api.blueprint import Blueprint
 from agency.api.common import authenticate_request, paginate, roles_required
 from agency.models import Role
 from agency.services.audit_log import audit_filter

@@ -5,9 +5,9 @@ from datetime import timedelta
 
 from flask import abort, current_app, g, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from agency.api.blueprint import Blueprint
 from agency.api.common import authenticate_request
 from agency.extensions import get_session, limiter
 from agency.services.audit import Actor, record_audit

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import func, select
 
+from agency.api.blueprint import Blueprint
 from agency.api.common import authenticate_request, current_actor, paginate
 from agency.extensions import get_session
 from agency.models import Brand

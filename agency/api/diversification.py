@@ -8,10 +8,11 @@ from decimal import Decimal
 
 from flask import Response, current_app, render_template
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
+from agency.api.blueprint import Blueprint
 from agency.api.common import DecimalString, authenticate_request, current_user, paginate, roles_required, run_or_enqueue
 from agency.db import utcnow
 from agency.extensions import get_session

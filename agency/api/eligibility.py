@@ -7,10 +7,10 @@ from decimal import Decimal
 
 from flask import Response, current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates
 from sqlalchemy import select
 
+from agency.api.blueprint import Blueprint
 from agency.api.common import (
     authenticate_request, current_actor, current_user, paginate, paginate_rows, roles_required, run_or_enqueue,
 )

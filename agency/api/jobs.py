@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from flask import current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 from sqlalchemy import select
 
+from agency.api.blueprint import Blueprint
 from agency.api.common import authenticate_request, current_actor, paginate, roles_required
 from agency.extensions import get_session
 from agency.models import JobRecord, JobStatus, Role, ScheduledRun

@@ -5,10 +5,10 @@ from datetime import timedelta
 
 from flask import jsonify, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
+from agency.api.blueprint import Blueprint
 from agency.api.common import (
     ImportReportSchema, after_import, authenticate_request, current_actor, current_user, decimal_field, import_rejected, paginate,
 )

@@ -4,10 +4,10 @@ from __future__ import annotations
 import zoneinfo
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates
 from sqlalchemy import select
 
+from agency.api.blueprint import Blueprint
 from agency.api.common import authenticate_request, current_actor, current_user, paginate, roles_required
 from agency.extensions import get_session
 from agency.models import Role, User
