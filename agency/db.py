@@ -122,6 +122,9 @@ def _looks_dead(dbapi_connection) -> bool:
         return True
 
 
+_READ_CACHE_REVISION = "SELECT revision FROM cache_revision WHERE id = 1"
+
+
 class Database:
     """Holds the engine and the session factory for one configured database."""
 
@@ -137,18 +140,29 @@ class Database:
     def read_cache_revision(self) -> int | None:
         """The read-cache revision (agency/models/cache.py) in one round trip, outside any
         transaction; None when it cannot be read, and callers then do without their caches."""
-        from sqlalchemy import text
         from sqlalchemy.exc import DBAPIError
 
-        statement = text("SELECT revision FROM cache_revision WHERE id = 1")
         bind = self.session_factory.kw.get("bind")
         try:
             if bind is not self.engine:  # tests: sessions share one connection inside a transaction
-                return bind.scalar(statement)
-            options = {"isolation_level": "AUTOCOMMIT"} if self.dialect == "postgresql" else {}
-            with self.engine.connect().execution_options(**options) as connection:
-                return connection.scalar(statement)
-        except DBAPIError:
+                return bind.exec_driver_sql(_READ_CACHE_REVISION).scalar()
+            if self.dialect != "postgresql":
+                with self.engine.connect() as connection:
+                    return connection.exec_driver_sql(_READ_CACHE_REVISION).scalar()
+            # Every request asks, so skip the Core layers: a pooled psycopg connection, in
+            # autocommit for this one prepared statement (no BEGIN/COMMIT round trips).
+            pooled = self.engine.raw_connection()
+            try:
+                driver = pooled.driver_connection
+                driver.autocommit = True
+                try:
+                    row = driver.execute(_READ_CACHE_REVISION, prepare=True).fetchone()
+                finally:
+                    driver.autocommit = False
+                return row[0] if row else None
+            finally:
+                pooled.close()
+        except (DBAPIError, self.engine.dialect.loaded_dbapi.Error):
             return None
 
     def bind_to(self, connection) -> None:

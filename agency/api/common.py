@@ -32,13 +32,16 @@ def authenticate_request() -> None:
 
     header = request.headers.get("Authorization", "")
     if header.lower().startswith("bearer "):
-        # Reads may use the token-check cache; writes always check against the database.
-        resolve = resolve_token_cached if request.method in ("GET", "HEAD") else resolve_token
-        record = resolve(db_session=get_session(), token=header[7:].strip())
-        if record is None:
+        token = header[7:].strip()
+        if request.method in ("GET", "HEAD"):
+            # Reads may take the check from the read cache.
+            g.current_user = resolve_token_cached(db_session=get_session(), token=token)
+        else:
+            # Writes check against the database and keep the token (revoking it needs it).
+            g.current_token = resolve_token(db_session=get_session(), token=token)
+            g.current_user = g.current_token.user if g.current_token else None
+        if g.current_user is None:
             abort(401, description="Invalid or expired token.")
-        g.current_user = record.user
-        g.current_token = record
         return
     if session_user and session_user.is_authenticated:
         if request.method not in ("GET", "HEAD", "OPTIONS"):

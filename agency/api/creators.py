@@ -5,9 +5,9 @@ from datetime import date
 
 from flask import Response, current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
+from agency.api.blueprint import Blueprint
 from agency.api.common import (
     CountryCode, LanguageCode, authenticate_request, current_actor, current_user,
 )

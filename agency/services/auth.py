@@ -10,7 +10,6 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session, joinedload, make_transient_to_detached
-from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
 from agency.db import utcnow
@@ -115,55 +114,44 @@ def _usable(record: ApiToken | None, now: datetime) -> bool:
 
 
 @dataclass(frozen=True)
-class TokenSnapshot:
-    """A checked token and its user as plain column values, for the read cache."""
+class _CheckedToken:
+    """What the read cache keeps of a token that passed its check: when it stops being valid,
+    when its use was last recorded, and its user's columns."""
 
-    token: tuple[tuple[str, object], ...]
-    user: tuple[tuple[str, object], ...]
-
-    @classmethod
-    def of(cls, record: ApiToken) -> TokenSnapshot:
-        return cls(token=_columns(record), user=_columns(record.user))
-
-
-def _columns(instance) -> tuple[tuple[str, object], ...]:
-    return tuple((attr.key, getattr(instance, attr.key)) for attr in inspect(type(instance)).column_attrs)
+    expires_at: datetime
+    last_used_at: datetime
+    user: dict
 
 
 _token_checks = RevisionCache("token", max_entries=4096)
 
 
-def resolve_token_cached(*, db_session: Session, token: str, now: datetime | None = None) -> ApiToken | None:
-    """`resolve_token` for reads, answered from the read cache while nothing that decides a
-    token's validity has changed (agency/read_cache.py); expiry is checked on every call, and a
-    use not recorded for a minute goes to the database to be recorded."""
+def resolve_token_cached(*, db_session: Session, token: str, now: datetime | None = None) -> User | None:
+    """The user behind a token, for reads: answered from the read cache while nothing that
+    decides a token's validity has changed (agency/read_cache.py). Expiry is checked on every
+    call, and a use not recorded for a minute goes through `resolve_token` to be recorded."""
     now = now or utcnow()
     digest = _digest(token)
     revision = current_revision()
-    snapshot: TokenSnapshot | None = _token_checks.get(digest, revision)
-    if snapshot is not None:
-        last_used_at = dict(snapshot.token)["last_used_at"]
-        if last_used_at is not None and now - last_used_at <= LAST_USE_RESOLUTION:
-            record = _attach(db_session, snapshot)
-            return record if _usable(record, now) else None
+    checked: _CheckedToken | None = _token_checks.get(digest, revision)
+    if checked is not None and now - checked.last_used_at <= LAST_USE_RESOLUTION:
+        return _attach_user(db_session, checked.user) if checked.expires_at > now else None
     record = resolve_token(db_session=db_session, token=token, now=now)
-    if record is not None:
-        _token_checks.put(digest, revision, TokenSnapshot.of(record))
-    return record
+    if record is None:
+        return None
+    user_columns = {attr.key: getattr(record.user, attr.key) for attr in inspect(User).column_attrs}
+    _token_checks.put(digest, revision, _CheckedToken(record.expires_at, record.last_used_at, user_columns))
+    return record.user
 
 
-def _attach(db_session: Session, snapshot: TokenSnapshot) -> ApiToken:
-    """Persistent, unchanged token and user objects in `db_session`, made without a query."""
-    user = db_session.identity_map.get(identity_key(User, dict(snapshot.user)["id"]))
+def _attach_user(db_session: Session, columns: dict) -> User:
+    """The user as a persistent, unchanged object of `db_session`, made without a query."""
+    user = db_session.identity_map.get(identity_key(User, columns["id"]))
     if user is None:
-        user = User(**dict(snapshot.user))
+        user = User(**columns)
         make_transient_to_detached(user)
         db_session.add(user)
-    record = ApiToken(**dict(snapshot.token))
-    make_transient_to_detached(record)
-    set_committed_value(record, "user", user)
-    db_session.add(record)
-    return record
+    return user
 
 
 def revoke_token(*, db_session: Session, record: ApiToken) -> None:

@@ -1,7 +1,7 @@
 """The creator roster: queries, creation, edits with optimistic concurrency, archiving, accounts."""
 from __future__ import annotations
 
-from dataclasses import astuple, dataclass
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import Row, Select, func, or_, select
@@ -40,7 +40,7 @@ class CreatorFilters:
     sort: str = "display_name"
 
     def cache_key(self) -> tuple:
-        return tuple(tuple(value) if isinstance(value, list) else value for value in astuple(self))
+        return tuple(tuple(value) if isinstance(value, list) else value for value in vars(self).values())
 
 
 def creators_query(filters: CreatorFilters) -> Select:
