@@ -197,6 +197,8 @@ class Creators(MethodView):
             include_archived=args["include_archived"], sort=args["sort"],
         )
         number, size = pagination_parameters.page, pagination_parameters.page_size
+        # Every role reads the same roster (tests/api/test_rbac.py), so the key holds the query,
+        # not the user; "mine" is already resolved into manager_id.
         total, body = _cached_roster_body(
             ("page", filters.cache_key(), number, size),
             lambda: roster.roster_page(db_session=get_session(), filters=filters, page=number, page_size=size),

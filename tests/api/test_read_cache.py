@@ -149,3 +149,13 @@ def test_revision_cache_keeps_recent_entries_for_their_revision_only():
     assert cache.get("a", None) is None  # no readable revision: no cache
     cache.put("d", None, "D")
     assert len(cache) == 2
+
+
+def test_mine_is_per_manager_even_when_cached(client, make_user, analyst, auth_for, make_creator):
+    first, second = make_user(Role.manager), make_user(Role.manager)
+    ours, theirs = make_creator(manager=first), make_creator(manager=second)
+    everyone = client.get("/api/v1/creators", headers=auth_for(analyst)).json
+    assert client.get("/api/v1/creators", headers=auth_for(first)).json == everyone  # same roster for all roles
+    for manager, creator in ((first, ours), (second, theirs), (first, ours)):
+        mine = client.get("/api/v1/creators?mine=true", headers=auth_for(manager)).json
+        assert [c["id"] for c in mine] == [creator.id]
