@@ -13,7 +13,10 @@ from agency.config import PROJECT_ROOT
 def _create_app():
     from agency import create_app
 
-    return create_app()
+    try:
+        return create_app()
+    except RuntimeError as exc:  # a setting is missing or unusable: say which, without a traceback
+        raise click.ClickException(str(exc)) from exc
 
 
 @click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False, load_dotenv=False)

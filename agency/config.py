@@ -11,7 +11,11 @@ import time
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+_SOURCE_ROOT = Path(__file__).resolve().parent.parent
+# Where migrations/ and instance/ (the embedded database, a generated secret key) live: the
+# checkout when running from source, the working directory when the package is installed (the
+# image's /app: site-packages holds neither and is not ours to write).
+PROJECT_ROOT = _SOURCE_ROOT if (_SOURCE_ROOT / "pyproject.toml").exists() else Path.cwd()
 INSTANCE_DIR = PROJECT_ROOT / "instance"
 
 
@@ -37,16 +41,20 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
-def _local_secret_key() -> str:
+def _local_secret_key(instance_dir: Path | None = None) -> str:
     """Without SECRET_KEY, a random key kept in instance/secret_key (mode 0600), so sessions work
     across the web workers of one machine and survive a restart. Production sets SECRET_KEY."""
-    path = INSTANCE_DIR / "secret_key"
+    instance_dir = instance_dir or INSTANCE_DIR
+    path = instance_dir / "secret_key"
     if not path.exists():
-        INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
         try:
+            instance_dir.mkdir(parents=True, exist_ok=True)
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:
             pass  # another process created it first; read theirs below
+        except PermissionError:
+            raise RuntimeError(f"SECRET_KEY is not set and {instance_dir} is not writable to keep a generated "
+                               "one: set SECRET_KEY (see .env.example).") from None
         else:
             with os.fdopen(fd, "w") as handle:
                 handle.write(secrets.token_hex(32))

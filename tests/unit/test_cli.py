@@ -1,3 +1,5 @@
+import pytest
+
 from sqlalchemy import func, select
 
 from agency.models import Creator, MetricSnapshot, PlatformAccount, User
@@ -53,3 +55,12 @@ def test_demo_is_deterministic(session):
     reset_demo(session)
     load_demo(db_session=session, creators=10, days=30, seed=3, today=date(2026, 1, 1))
     assert fingerprint() == first
+
+
+def test_without_secret_key_an_unwritable_instance_dir_is_a_clear_error():
+    from pathlib import Path
+
+    from agency.config import _local_secret_key
+
+    with pytest.raises(RuntimeError, match="set SECRET_KEY"):
+        _local_secret_key(Path("/sys/agency-instance"))  # not writable, even by root
