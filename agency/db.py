@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy import DateTime, Enum, MetaData, create_engine, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -140,8 +140,6 @@ class Database:
     def read_cache_revision(self) -> int | None:
         """The read-cache revision (agency/models/cache.py) in one round trip, outside any
         transaction; None when it cannot be read, and callers then do without their caches."""
-        from sqlalchemy.exc import DBAPIError
-
         bind = self.session_factory.kw.get("bind")
         try:
             if bind is not self.engine:  # tests: sessions share one connection inside a transaction
