@@ -6,9 +6,9 @@ from functools import wraps
 import pycountry
 from flask import abort, g, request
 from marshmallow import Schema, ValidationError, fields, validate
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, inspect, select
 
-from agency.extensions import csrf, get_session
+from agency.extensions import adopt_into_request_session, csrf, get_session
 from agency.models import Role, User
 from agency.services.audit import Actor
 from agency.services.auth import resolve_token, resolve_token_cached
@@ -35,7 +35,10 @@ def authenticate_request() -> None:
         token = header[7:].strip()
         if request.method in ("GET", "HEAD"):
             # Reads may take the check from the read cache.
-            g.current_user = resolve_token_cached(db_session=get_session(), token=token)
+            user = resolve_token_cached(open_session=get_session, token=token)
+            if user is not None and inspect(user).detached:  # built from the cache, not queried
+                user = adopt_into_request_session(user)
+            g.current_user = user
         else:
             # Writes check against the database and keep the token (revoking it needs it).
             g.current_token = resolve_token(db_session=get_session(), token=token)

@@ -159,3 +159,41 @@ def test_mine_is_per_manager_even_when_cached(client, make_user, analyst, auth_f
     for manager, creator in ((first, ours), (second, theirs), (first, ours)):
         mine = client.get("/api/v1/creators?mine=true", headers=auth_for(manager)).json
         assert [c["id"] for c in mine] == [creator.id]
+
+
+def test_the_user_of_a_cached_token_check_is_the_databases_own(client, admin, make_user, auth_for):
+    """A cached check builds the user without a query; reads that go on to use the database
+    see that same user, and writes still check the token against the database."""
+    make_user(role=Role.manager)
+    headers = auth_for(admin)
+    token_hits = _hits("token")
+    listed = [client.get("/api/v1/users", headers=headers) for _ in range(2)]
+    me = client.get("/api/v1/users/me", headers=headers)
+    assert _hits("token") >= token_hits + 2
+    assert listed[0].json == listed[1].json
+    assert [u for u in listed[1].json if u["id"] == admin.id] == [me.json]
+    assert me.json["email"] == admin.email and me.json["role"] == "admin"
+    created = client.post("/api/v1/creators", headers=headers,
+                          json={"display_name": "After cached reads", "country": "FR", "niche": "travel"})
+    assert created.status_code == 201
+    audit = client.get("/api/v1/audit", headers=headers, query_string={"entity": "creator"}).json
+    assert any(entry["actor_id"] == admin.id for entry in audit)
+
+
+def test_a_user_built_from_the_cache_joins_the_request_session_when_it_opens(app, db, analyst):
+    from sqlalchemy import inspect
+
+    from agency.extensions import adopt_into_request_session, get_session
+    from agency.models import User
+    from agency.services.auth import detached_user
+
+    columns = {attr.key: getattr(analyst, attr.key) for attr in inspect(User).column_attrs}
+    with app.test_request_context("/"):
+        user = adopt_into_request_session(detached_user(columns))
+        assert inspect(user).detached  # no session opened yet
+        request_session = get_session()
+        assert user in request_session and not request_session.dirty
+        assert request_session.get(User, analyst.id) is user
+        # A second copy of the same row: the session's own instance is the one to use.
+        assert adopt_into_request_session(detached_user(columns)) is user
+        assert user.email == analyst.email and user.role is analyst.role
