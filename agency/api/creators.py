@@ -95,6 +95,8 @@ class CreatorUpdateSchema(CreatorSchema):
 
 
 class CreatorQuerySchema(Schema):
+    parse_once = True  # the result depends on the query string alone (agency/api/blueprint.py)
+
     status = fields.List(fields.String(validate=validate.OneOf(_values(CreatorStatus))))
     niche = fields.List(fields.String(validate=validate.OneOf(_values(Niche))))
     country = fields.List(CountryCode())
