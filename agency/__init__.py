@@ -8,6 +8,7 @@ from flask import Flask, g, request
 from werkzeug.routing import IntegerConverter
 
 from agency.config import Config
+from agency.cookie_session import CookieSessionInterface
 from agency.db import Database
 
 API_BLUEPRINT_MODULES = (
@@ -41,11 +42,27 @@ class DatabaseIdConverter(IntegerConverter):
         super().__init__(map, *args, **kwargs)
 
 
+_COMMON_SECURITY_HEADERS = (
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "same-origin"),
+    ("X-Frame-Options", "DENY"),
+    ("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()"),
+)
+_SECURITY_HEADERS = _COMMON_SECURITY_HEADERS + ((
+    "Content-Security-Policy",
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+    "script-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"),)
+# The API docs page runs Swagger UI's inline scripts: it may not be framed, nothing more.
+_DOCS_PAGE_HEADERS = _COMMON_SECURITY_HEADERS + (("Content-Security-Policy", "frame-ancestors 'none'"),)
+_HTTPS_HEADERS = (("Strict-Transport-Security", "max-age=31536000; includeSubDomains"),)
+
+
 def create_app(config: Config | None = None) -> Flask:
     config = config or Config.from_env()
     app = Flask(__name__, template_folder="web/templates", static_folder="web/static")
     # Ids in paths fit the database's integer columns; anything larger is simply not found.
     app.url_map.converters["int"] = DatabaseIdConverter
+    app.session_interface = CookieSessionInterface()
     app.config.update(config.flask_settings())
     app.config["AGENCY"] = config
 
@@ -140,22 +157,15 @@ def register_request_hooks(app: Flask) -> None:
     @app.after_request
     def finish(response):
         response = finish_request_session(response)
-        response.headers["X-Request-ID"] = g.get("request_id", "")
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        if not request.path.startswith("/api/docs"):
-            response.headers.setdefault(
-                "Content-Security-Policy",
-                "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-                "script-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
-            )
-        else:
-            response.headers.setdefault("Content-Security-Policy", "frame-ancestors 'none'")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
+        headers = response.headers
+        headers["X-Request-ID"] = g.get("request_id", "")
+        # Security headers a view did not set itself (one pass over the headers, not one per name).
+        present = {name.lower() for name, _ in headers.items()}
+        policy = _DOCS_PAGE_HEADERS if request.path.startswith("/api/docs") else _SECURITY_HEADERS
         if app.config["AGENCY"].session_cookie_secure:
             # Only behind HTTPS (the same switch as secure cookies): a plain-HTTP box must not pin HTTPS.
-            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+            policy = policy + _HTTPS_HEADERS
+        headers.extend([(name, value) for name, value in policy if name.lower() not in present])
         return response
 
     app.teardown_request(close_request_session)

@@ -54,6 +54,31 @@ def test_ui_pages_send_security_headers(client, manager):
     assert client.get_cookie("session").http_only
 
 
+SECURITY_HEADERS = ("Content-Security-Policy", "X-Content-Type-Options", "Referrer-Policy", "X-Frame-Options",
+                    "Permissions-Policy")
+
+
+def test_every_response_sends_each_security_header_once(app, client, manager, auth_for):
+    api = client.get("/api/v1/creators", headers=auth_for(manager))
+    docs = client.get("/api/docs")
+    missing = client.get("/api/v1/nowhere", headers=auth_for(manager))
+    for response in (api, docs, missing):
+        assert [len(response.headers.getlist(name)) for name in SECURITY_HEADERS] == [1] * len(SECURITY_HEADERS)
+        assert response.headers["X-Frame-Options"] == "DENY"
+        assert "Strict-Transport-Security" not in response.headers  # plain HTTP must not pin HTTPS
+    assert "default-src 'self'" in api.headers["Content-Security-Policy"]
+    # Swagger UI's page keeps its inline scripts and may still not be framed.
+    assert docs.headers["Content-Security-Policy"] == "frame-ancestors 'none'"
+
+    config = app.config["AGENCY"]
+    config.session_cookie_secure = True
+    try:
+        secured = client.get("/healthz")
+    finally:
+        config.session_cookie_secure = False
+    assert secured.headers.getlist("Strict-Transport-Security") == ["max-age=31536000; includeSubDomains"]
+
+
 def test_creator_form_shows_inline_errors_and_keeps_input(client, manager):
     _login(client, manager)
     token = re.search(r'name="csrf-token" content="([^"]+)"', client.get("/").get_data(as_text=True)).group(1)
