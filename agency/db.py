@@ -123,6 +123,25 @@ def _looks_dead(dbapi_connection) -> bool:
 
 
 _READ_CACHE_REVISION = "SELECT revision FROM cache_revision WHERE id = 1"
+_REVISION_STATEMENT = b"agency_read_cache_revision"
+
+
+def _read_revision_with_libpq(pooled) -> int | None:
+    """The revision through libpq on a pooled psycopg connection, or None if it cannot be read.
+    The statement is prepared once per connection (remembered in the pool's record for it)."""
+    from psycopg import pq
+
+    pgconn = pooled.driver_connection.pgconn
+    if pgconn.transaction_status != pq.TransactionStatus.IDLE:
+        return None
+    if not pooled.info.get("revision_prepared"):
+        if pgconn.prepare(_REVISION_STATEMENT, _READ_CACHE_REVISION.encode()).status != pq.ExecStatus.COMMAND_OK:
+            return None
+        pooled.info["revision_prepared"] = True
+    result = pgconn.exec_prepared(_REVISION_STATEMENT, None)
+    if result.status != pq.ExecStatus.TUPLES_OK or result.ntuples != 1:
+        return None
+    return int(result.get_value(0, 0))
 
 
 class Database:
@@ -147,17 +166,12 @@ class Database:
             if self.dialect != "postgresql":
                 with self.engine.connect() as connection:
                     return connection.exec_driver_sql(_READ_CACHE_REVISION).scalar()
-            # Every request asks, so skip the Core layers: a pooled psycopg connection, in
-            # autocommit for this one prepared statement (no BEGIN/COMMIT round trips).
+            # Every request asks, so skip the Core layers: a pooled connection, idle between
+            # transactions, runs the prepared statement through libpq (psycopg.pq) as a
+            # statement of its own, in one round trip and without holding the GIL meanwhile.
             pooled = self.engine.raw_connection()
             try:
-                driver = pooled.driver_connection
-                driver.autocommit = True
-                try:
-                    row = driver.execute(_READ_CACHE_REVISION, prepare=True).fetchone()
-                finally:
-                    driver.autocommit = False
-                return row[0] if row else None
+                return _read_revision_with_libpq(pooled)
             finally:
                 pooled.close()
         except (DBAPIError, self.engine.dialect.loaded_dbapi.Error):
