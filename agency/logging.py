@@ -1,6 +1,7 @@
 """Structured logs (JSON by default) carrying the request or job id; secrets are masked."""
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import sys
@@ -11,12 +12,18 @@ _SECRET_KEYS = re.compile(r"(password|token|secret|authorization|api_key|cookie)
 _BEARER = re.compile(r"(Bearer\s+|agy_)[A-Za-z0-9._\-]+")
 
 
+@functools.lru_cache(maxsize=4096)
+def _is_secret_key(key: str) -> bool:
+    return _SECRET_KEYS.search(key) is not None
+
+
 def _mask_secrets(_logger, _name, event_dict):
     for key in list(event_dict):
-        if _SECRET_KEYS.search(key):
+        value = event_dict[key]
+        if _is_secret_key(key):
             event_dict[key] = "***"
-        elif isinstance(event_dict[key], str):
-            event_dict[key] = _BEARER.sub(r"\1***", event_dict[key])
+        elif isinstance(value, str) and ("Bearer" in value or "agy_" in value):  # _BEARER's prefixes
+            event_dict[key] = _BEARER.sub(r"\1***", value)
     return event_dict
 
 
