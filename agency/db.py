@@ -140,6 +140,7 @@ def _read_revision_with_libpq(pooled) -> int | None:
         pooled.info["revision_prepared"] = True
     result = pgconn.exec_prepared(_REVISION_STATEMENT, None)
     if result.status != pq.ExecStatus.TUPLES_OK or result.ntuples != 1:
+        pooled.info.pop("revision_prepared", None)  # say the statement was deallocated: prepare again
         return None
     return int(result.get_value(0, 0))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import delete, text
 
+from agency.db import Database
 from agency.models import AuditEntry, Creator
 from tests.conftest import PASSWORD
 from tests.ops.conftest import make_app
@@ -74,3 +75,29 @@ def test_an_uncommitted_change_is_not_served_and_a_rolled_back_one_never_is(data
             s.execute(delete(AuditEntry).where(AuditEntry.entity_id == creator_id))
             s.execute(delete(Creator).where(Creator.id == creator_id))
         worker.extensions["agency_db"].dispose()
+
+
+def test_the_revision_follows_commits_and_survives_a_lost_prepared_statement(database_url, committed_admin):
+    database = Database(database_url, pool_size=1, max_overflow=0)
+
+    def stored() -> int:
+        with database.engine.connect() as conn:
+            return conn.execute(text("SELECT revision FROM cache_revision WHERE id = 1")).scalar()
+
+    try:
+        before = database.read_cache_revision()
+        assert before == stored()
+        with database.engine.begin() as conn:
+            conn.execute(text("UPDATE users SET full_name = full_name WHERE email = :e"), {"e": committed_admin})
+        after_commit = database.read_cache_revision()
+        assert after_commit == stored() and after_commit > before
+        # Something (a pooler, an operator) drops the connection's prepared statements: the read
+        # reports "unknown" once, so caches are skipped rather than trusted, then prepares again.
+        pooled = database.engine.raw_connection()
+        pooled.driver_connection.execute("DEALLOCATE ALL")
+        pooled.commit()
+        pooled.close()
+        assert database.read_cache_revision() is None
+        assert database.read_cache_revision() == stored()
+    finally:
+        database.dispose()
