@@ -85,6 +85,14 @@ def paginate_rows(stmt: Select, pagination_parameters) -> list:
     return list(get_session().execute(_page(stmt, pagination_parameters)).all())
 
 
+def all_in_one_page(rows: list, pagination_parameters) -> list:
+    """For an export (CSV) of every matching row: X-Pagination describes it as the one page it is."""
+    pagination_parameters.page = 1
+    pagination_parameters.page_size = max(len(rows), 1)
+    pagination_parameters.item_count = len(rows)
+    return rows
+
+
 def _validate_country(value: str) -> None:
     if pycountry.countries.get(alpha_2=value.upper()) is None:
         raise ValidationError(f"'{value}' is not an ISO 3166-1 alpha-2 country code.")

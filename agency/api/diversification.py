@@ -13,7 +13,9 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
 from agency.api.blueprint import Blueprint
-from agency.api.common import DecimalString, authenticate_request, current_user, paginate, roles_required, run_or_enqueue
+from agency.api.common import (
+    DecimalString, all_in_one_page, authenticate_request, current_user, paginate, roles_required, run_or_enqueue,
+)
 from agency.db import utcnow
 from agency.extensions import get_session
 from agency.models import Creator, DiversificationSnapshot, Role, RiskLevel
@@ -110,7 +112,7 @@ class RosterDiversification(MethodView):
             stmt = stmt.where(Creator.manager_id == manager)
         session = get_session()
         if args["format"] == "csv":
-            return _roster_csv(session, session.scalars(stmt).all())
+            return _roster_csv(session, all_in_one_page(session.scalars(stmt).all(), pagination_parameters))
         snapshots = paginate(stmt, pagination_parameters)
         names = dict(session.execute(select(Creator.id, Creator.display_name).where(
             Creator.id.in_([s.creator_id for s in snapshots]))).all())

@@ -12,7 +12,8 @@ from sqlalchemy import select
 
 from agency.api.blueprint import Blueprint
 from agency.api.common import (
-    authenticate_request, current_actor, current_user, paginate, paginate_rows, roles_required, run_or_enqueue,
+    all_in_one_page, authenticate_request, current_actor, current_user, paginate, paginate_rows, roles_required,
+    run_or_enqueue,
 )
 from agency.db import utcnow
 from agency.extensions import get_session
@@ -152,7 +153,7 @@ class RosterEligibility(MethodView):
             near_threshold=args.get("near_threshold"), not_activated=args["not_activated"],
             manager_id=current_user().id if args["mine"] else args.get("manager_id"))
         if args["format"] == "csv":
-            return _csv(get_session().execute(stmt).all())
+            return _csv(all_in_one_page(get_session().execute(stmt).all(), pagination_parameters))
         return [_evaluation_row(*row) for row in paginate_rows(stmt, pagination_parameters)]
 
 

@@ -1,3 +1,4 @@
+import json
 from datetime import date, timedelta
 
 from sqlalchemy import insert
@@ -71,9 +72,14 @@ def test_roster_filters_csv_and_activation(client, session, manager, make_creato
     assert stale.status_code == 409
     assert client.put(f"/api/v1/creators/{creator.id}/activations/{program_id}", json={"status": "applied"},
                       headers=auth_for(analyst)).status_code == 403
-    csv = client.get("/api/v1/eligibility?format=csv&program=tiktok_creator_fund", headers=headers)
+    csv = client.get("/api/v1/eligibility?format=csv&program=tiktok_creator_fund&page_size=1&page=3",
+                     headers=headers)
     assert csv.mimetype == "text/csv"
     lines = csv.get_data(as_text=True).splitlines()
+    # The export holds every matching row whatever the page asked, and its header says so.
+    rows = len(lines) - 1
+    assert json.loads(csv.headers["X-Pagination"]) == {"total": rows, "total_pages": 1, "first_page": 1,
+                                                        "last_page": 1, "page": 1}
     assert lines[0].startswith("creator_id,creator,program,eligible")
     assert "tiktok followers >= 10,000" in lines[1]
 

@@ -1,3 +1,4 @@
+import json
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -98,8 +99,11 @@ def test_diversification_levels_and_suggestions(client, session, manager, make_c
     assert client.post("/api/v1/diversification/recompute", json={}, headers=headers).json["written"] == 0
     roster = client.get("/api/v1/diversification?risk=high", headers=headers).json
     assert [r["creator_id"] for r in roster] == [tiktok_only.id]
-    csv = client.get("/api/v1/diversification?format=csv", headers=headers).get_data(as_text=True)
+    export = client.get("/api/v1/diversification?format=csv&page_size=1&page=2", headers=headers)
+    csv = export.get_data(as_text=True)
     assert csv.splitlines()[0].startswith("creator_id,creator,as_of")
+    total = json.loads(export.headers["X-Pagination"])["total"]
+    assert total == len(csv.splitlines()) - 1 >= 2  # every row, not page 2 of size 1
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
