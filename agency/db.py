@@ -221,3 +221,28 @@ def bulk_insert(connection, table, rows: list[dict]) -> None:
         for row in rows:
             copy.write_row([json.dumps(row[n]) if n in json_columns
                             else row[n].value if isinstance(row[n], enum.Enum) else row[n] for n in names])
+
+
+# A bulk write at least this large (or this share of the table) refreshes the table's statistics.
+ANALYZE_MIN_ROWS = 1000
+ANALYZE_MIN_SHARE = 0.1
+
+
+def refresh_statistics(connection, tables, rows_written: int | None = None) -> list[str]:
+    """ANALYZE tables a bulk write just filled (PostgreSQL), so the next queries are planned with
+    their real size. Without `rows_written` every table is analysed; with it, only tables never
+    analysed or that grew by a noticeable share. Returns the tables analysed."""
+    if connection.dialect.name != "postgresql":
+        return []
+    analysed = []
+    for table in tables:
+        name = getattr(table, "name", table)
+        if rows_written is not None:
+            known = connection.exec_driver_sql(
+                "SELECT reltuples FROM pg_class WHERE oid = to_regclass(%(name)s)", {"name": name}).scalar()
+            never_analysed = known is None or known < 0
+            if not never_analysed and rows_written < max(ANALYZE_MIN_ROWS, ANALYZE_MIN_SHARE * known):
+                continue
+        connection.exec_driver_sql(f'ANALYZE "{name}"')
+        analysed.append(name)
+    return analysed

@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
+from agency.db import Base, refresh_statistics
 from agency.models import (
     AccountType, AuditEntry, Brand, Deal, FxRate, RevenueRecord, Creator, CreatorStatus, MetricSnapshot, Niche, Platform, PlatformAccount, Role,
     Standing, User,
@@ -169,4 +170,7 @@ def load_demo(*, db_session: Session, creators: int = 48, days: int = 120, seed:
                "metric_snapshots": metric_count, "days": f"{first_day} .. {today - timedelta(days=1)}"}
     summary |= seed_catalogue(db_session=db_session)
     summary |= load_demo_money(db_session=db_session, seed=seed, today=today, days=days)
+    db_session.flush()
+    # Everything was just written in bulk: give the planner the tables' real sizes.
+    refresh_statistics(db_session.connection(), [table for table in Base.metadata.sorted_tables])
     return summary

@@ -8,14 +8,16 @@ Snapshots are dated and written only when something changed.
 from __future__ import annotations
 
 import json
+import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import and_, case, func, literal, select
+import uuid
+
+from sqlalchemy import Column, Date, MetaData, Numeric, String, Table, and_, case, func, literal, select
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.selectable import CTE
 
 from agency.db import bulk_insert
 from agency.models import Creator, DiversificationSnapshot, FxRate, Niche, RevenueRecord, RiskLevel
@@ -50,35 +52,41 @@ class RiskThresholds:
                    Decimal(config.risk_platform_high), Decimal(config.risk_platform_medium))
 
 
-def rates_by_day(base_currency: str, in_scope) -> CTE:
-    """The rate in force for each distinct (currency, day) of the records in scope (direct pair,
-    then inverse; NULL when none): looked up once per currency and day, not once per record."""
+def daily_rates_table(db_session: Session, base_currency: str, in_scope):
+    """A temporary, indexed and analysed table of the rate in force for each distinct (currency,
+    day) of the records in scope (direct pair, then inverse; NULL when none), looked up once per
+    currency and day. Joining records to it is one index probe per record whatever the planner
+    knows: as an inlined CTE it was re-scanned for every record on tables not yet analysed."""
     record = RevenueRecord.__table__
     fx = FxRate.__table__
     pairs = (select(record.c.currency, record.c.earned_on).where(in_scope, record.c.currency != base_currency)
-             .distinct().cte("pairs"))
+             .distinct().subquery("pairs"))
     direct = (select(fx.c.rate).where(fx.c.base == pairs.c.currency, fx.c.quote == base_currency,
                                       fx.c.day <= pairs.c.earned_on)
               .order_by(fx.c.day.desc()).limit(1).scalar_subquery())
     inverse = (select(fx.c.rate).where(fx.c.base == base_currency, fx.c.quote == pairs.c.currency,
                                        fx.c.day <= pairs.c.earned_on)
                .order_by(fx.c.day.desc()).limit(1).scalar_subquery())
-    return select(pairs.c.currency, pairs.c.earned_on,
-                  func.coalesce(direct, literal(Decimal(1)) / inverse).label("rate")).cte("rates")
+    table = Table(f"daily_rates_{uuid.uuid4().hex[:10]}", MetaData(),
+                  Column("currency", String(3), primary_key=True), Column("earned_on", Date, primary_key=True),
+                  Column("rate", Numeric(30, 12)), prefixes=["TEMPORARY"])
+    connection = db_session.connection()
+    table.create(connection)
+    connection.execute(table.insert().from_select(
+        ["currency", "earned_on", "rate"],
+        select(pairs.c.currency, pairs.c.earned_on, func.coalesce(direct, literal(Decimal(1)) / inverse))))
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(f'ANALYZE "{table.name}"')
+    return table
 
 
-def revenue_mix_query(as_of: date, window_days: int, base_currency: str, creator_ids: list[int] | None = None):
+def revenue_mix_query(as_of: date, window_days: int, base_currency: str, rates, creator_ids: list[int] | None = None):
     """(creator, window, source, platform) -> base-currency total and unconverted count."""
     record = RevenueRecord.__table__
-    current_start = as_of - timedelta(days=window_days - 1)
-    previous_start = current_start - timedelta(days=window_days)
-    in_scope = and_(record.c.archived_at.is_(None), record.c.earned_on >= previous_start,
-                    record.c.earned_on <= as_of)
-    if creator_ids is not None:
-        in_scope = and_(in_scope, record.c.creator_id.in_(creator_ids))
-    rates = rates_by_day(base_currency, in_scope)
+    in_scope = revenue_scope(as_of, window_days, creator_ids)
     rate = case((record.c.currency == base_currency, literal(Decimal(1))), else_=rates.c.rate)
     amount = record.c.amount * rate
+    current_start = as_of - timedelta(days=window_days - 1)
     window = case((record.c.earned_on >= current_start, literal("current")), else_=literal("previous"))
     return (select(record.c.creator_id, window.label("window"), record.c.source, record.c.platform,
                    func.sum(amount).label("total"), func.count().filter(amount.is_(None)).label("unconverted"))
@@ -86,6 +94,17 @@ def revenue_mix_query(as_of: date, window_days: int, base_currency: str, creator
                                                       rates.c.earned_on == record.c.earned_on)))
             .where(in_scope)
             .group_by(record.c.creator_id, window, record.c.source, record.c.platform))
+
+
+def revenue_scope(as_of: date, window_days: int, creator_ids: list[int] | None = None):
+    """Records of the current window and the one before it."""
+    record = RevenueRecord.__table__
+    previous_start = as_of - timedelta(days=2 * window_days - 1)
+    in_scope = and_(record.c.archived_at.is_(None), record.c.earned_on >= previous_start,
+                    record.c.earned_on <= as_of)
+    if creator_ids is not None:
+        in_scope = and_(in_scope, record.c.creator_id.in_(creator_ids))
+    return in_scope
 
 
 def _shares(totals: dict[str, Decimal]) -> tuple[dict[str, Decimal], Decimal]:
@@ -134,7 +153,13 @@ def compute_mix(db_session: Session, *, as_of: date, window_days: int, base_curr
     niches = dict(db_session.execute(creators).all())
     sums = defaultdict(lambda: {"current": defaultdict(lambda: defaultdict(Decimal)),
                                 "previous": defaultdict(lambda: defaultdict(Decimal)), "unconverted": 0})
-    for row in db_session.execute(revenue_mix_query(as_of, window_days, base_currency, list(niches) if creator_ids else None)):
+    scoped_ids = list(niches) if creator_ids else None
+    rates = daily_rates_table(db_session, base_currency, revenue_scope(as_of, window_days, scoped_ids))
+    try:
+        rows = db_session.execute(revenue_mix_query(as_of, window_days, base_currency, rates, scoped_ids)).all()
+    finally:
+        rates.drop(db_session.connection())
+    for row in rows:
         if row.creator_id not in niches:
             continue
         entry = sums[row.creator_id]

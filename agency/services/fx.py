@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from agency.db import refresh_statistics
 from agency.models import FxRate
 from agency.services import InvalidInput
 from agency.services.imports import ImportReport, chunks, read_rows
@@ -138,5 +139,6 @@ def import_fx_rates(*, db_session: Session, stream, fmt: str = "csv", mode: str 
     for batch in chunks(iter(good), 1000):
         upsert_rates(db_session, batch)
     report.inserted = len(good)
+    refresh_statistics(db_session.connection(), [FxRate.__table__], report.inserted)
     report.committed = True
     return report

@@ -10,6 +10,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from agency.db import refresh_statistics
 from agency.models import METRIC_FIELDS, MetricSnapshot, Platform, PlatformAccount
 from agency.services import InvalidInput, NotFound
 from agency.services.creators import normalise_handle
@@ -219,6 +220,7 @@ def import_metrics(*, db_session: Session, stream, fmt: str, mode: str = "all", 
         report.affected_creator_ids = sorted(db_session.scalars(
             select(PlatformAccount.creator_id).distinct()
             .where(PlatformAccount.id.in_(select(staging.c.account_id)))))
+        refresh_statistics(db_session.connection(), [MetricSnapshot.__table__], report.inserted + report.updated)
         report.committed = True
         return report
     finally:

@@ -11,7 +11,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from agency.db import utcnow
+from agency.db import refresh_statistics, utcnow
 from agency.models import Creator, Deal, Platform, RevenueRecord, RevenueSource, Role
 from agency.services import Conflict, Forbidden, InvalidInput, NotFound
 from agency.services.audit import Actor, record_audit, snapshot
@@ -281,6 +281,7 @@ def import_revenue(*, db_session: Session, stream, fmt: str, mode: str = "all", 
         db_session.execute(insert_fn(records).from_select(
             columns + ["created_at", "updated_at", "version"], source).on_conflict_do_nothing())
         report.affected_creator_ids = sorted(db_session.scalars(select(staging.c.creator_id).distinct()))
+        refresh_statistics(db_session.connection(), [RevenueRecord.__table__], report.inserted)
         report.committed = True
         return report
     finally:
