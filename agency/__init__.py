@@ -8,7 +8,6 @@ from flask import Flask, g, request
 from werkzeug.routing import IntegerConverter
 
 from agency.config import Config
-from agency.cookie_session import CookieSessionInterface
 from agency.db import Database
 
 API_BLUEPRINT_MODULES = (
@@ -62,7 +61,6 @@ def create_app(config: Config | None = None) -> Flask:
     app = Flask(__name__, template_folder="web/templates", static_folder="web/static")
     # Ids in paths fit the database's integer columns; anything larger is simply not found.
     app.url_map.converters["int"] = DatabaseIdConverter
-    app.session_interface = CookieSessionInterface()
     app.config.update(config.flask_settings())
     app.config["AGENCY"] = config
 
@@ -86,18 +84,6 @@ def create_app(config: Config | None = None) -> Flask:
     return app
 
 
-def _check_limits_only_where_declared(app: Flask, limiter) -> None:
-    """Rate limits are declared on the routes that need them (sign-in, token creation) and their
-    decorators check them. flask-limiter's check before every request serves default and
-    application-wide limits, which this app does not set; it would cost every request (about 8%
-    of a cached API read), so it leaves the request path while no such limit exists."""
-    manager = limiter.limit_manager
-    if manager.default_limits or manager.application_limits:
-        return
-    app.before_request_funcs[None] = [
-        hook for hook in app.before_request_funcs.get(None, []) if hook != limiter._check_request_limit]
-
-
 def register_extensions(app: Flask) -> None:
     from agency.extensions import api, csrf, limiter, login_manager
 
@@ -108,7 +94,6 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "web.login"
     limiter.init_app(app)
-    _check_limits_only_where_declared(app, limiter)
     api.init_app(app)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     api.spec.options["security"] = [{"bearerAuth": []}]

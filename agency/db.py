@@ -6,14 +6,12 @@ Jobs and CLI commands use `Database.session_scope()` which does the same around 
 """
 from __future__ import annotations
 
-import select
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 
 from sqlalchemy import DateTime, Enum, MetaData, create_engine, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -91,58 +89,9 @@ def make_engine(url: str, **kwargs) -> Engine:
         return engine
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 10)
-    engine = create_engine(url, **kwargs)
-    if not kwargs.get("pool_pre_ping"):
-        _discard_dead_connections(engine)
-    return engine
-
-
-def _discard_dead_connections(engine: Engine) -> None:
-    """Survive a database restart or killed backends without restarting the app, at no cost per
-    request: a PostgreSQL server that ends a session says so and closes the socket, so an idle
-    pooled connection with anything to read, or already closed, is dead. The pool then drops it
-    and hands out (or opens) another. This replaces SQLAlchemy's `pool_pre_ping`, which spends a
-    round trip on every checkout, i.e. on every request."""
-
-    @event.listens_for(engine, "checkout")
-    def _on_checkout(dbapi_connection, _record, _proxy):
-        if _looks_dead(dbapi_connection):
-            raise DisconnectionError("The database closed this pooled connection.")
-
-
-def _looks_dead(dbapi_connection) -> bool:
-    if getattr(dbapi_connection, "closed", False) or getattr(dbapi_connection, "broken", False):
-        return True
-    try:
-        poller = select.poll()
-        poller.register(dbapi_connection.fileno(), select.POLLIN | select.POLLPRI)
-        # Nothing is pending on a healthy idle connection (the app does not LISTEN).
-        return bool(poller.poll(0))
-    except (OSError, ValueError):
-        return True
-
-
-_READ_CACHE_REVISION = "SELECT revision FROM cache_revision WHERE id = 1"
-_REVISION_STATEMENT = b"agency_read_cache_revision"
-
-
-def _read_revision_with_libpq(pooled) -> int | None:
-    """The revision through libpq on a pooled psycopg connection, or None if it cannot be read.
-    The statement is prepared once per connection (remembered in the pool's record for it)."""
-    from psycopg import pq
-
-    pgconn = pooled.driver_connection.pgconn
-    if pgconn.transaction_status != pq.TransactionStatus.IDLE:
-        return None
-    if not pooled.info.get("revision_prepared"):
-        if pgconn.prepare(_REVISION_STATEMENT, _READ_CACHE_REVISION.encode()).status != pq.ExecStatus.COMMAND_OK:
-            return None
-        pooled.info["revision_prepared"] = True
-    result = pgconn.exec_prepared(_REVISION_STATEMENT, None)
-    if result.status != pq.ExecStatus.TUPLES_OK or result.ntuples != 1:
-        pooled.info.pop("revision_prepared", None)  # say the statement was deallocated: prepare again
-        return None
-    return int(result.get_value(0, 0))
+    # A connection the server closed (restart, killed backend) is replaced when taken from the pool.
+    kwargs.setdefault("pool_pre_ping", True)
+    return create_engine(url, **kwargs)
 
 
 class Database:
@@ -156,27 +105,6 @@ class Database:
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
-
-    def read_cache_revision(self) -> int | None:
-        """The read-cache revision (agency/models/cache.py) in one round trip, outside any
-        transaction; None when it cannot be read, and callers then do without their caches."""
-        bind = self.session_factory.kw.get("bind")
-        try:
-            if bind is not self.engine:  # tests: sessions share one connection inside a transaction
-                return bind.exec_driver_sql(_READ_CACHE_REVISION).scalar()
-            if self.dialect != "postgresql":
-                with self.engine.connect() as connection:
-                    return connection.exec_driver_sql(_READ_CACHE_REVISION).scalar()
-            # Every request asks, so skip the Core layers: a pooled connection, idle between
-            # transactions, runs the prepared statement through libpq (psycopg.pq) as a
-            # statement of its own, in one round trip and without holding the GIL meanwhile.
-            pooled = self.engine.raw_connection()
-            try:
-                return _read_revision_with_libpq(pooled)
-            finally:
-                pooled.close()
-        except (DBAPIError, self.engine.dialect.loaded_dbapi.Error):
-            return None
 
     def bind_to(self, connection) -> None:
         """Tests: make every session join an outer transaction on `connection` and use

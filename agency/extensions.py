@@ -7,7 +7,6 @@ from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_smorest import Api
 from flask_wtf import CSRFProtect
-from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
 from agency.db import Database
@@ -26,26 +25,8 @@ def get_db() -> Database:
 def get_session() -> Session:
     """The request's session, opened on first use and closed by the request wrapper."""
     if "db_session" not in g:
-        g.db_session = session = get_db().session_factory()
-        for obj in g.pop("session_adoptees", ()):
-            session.add(obj)
+        g.db_session = get_db().session_factory()
     return g.db_session
-
-
-def adopt_into_request_session(obj):
-    """Make a detached object (say, the user of a cached token check) part of the request's
-    session: now if it is open, else as soon as something opens it, so a request that never
-    touches the database never opens a session. Returns the object to use: `obj`, or the
-    session's own instance if it already holds that row."""
-    session = g.get("db_session")
-    if session is None:
-        g.setdefault("session_adoptees", []).append(obj)
-        return obj
-    held = session.identity_map.get(sa_inspect(obj).key)
-    if held is not None:
-        return held
-    session.add(obj)
-    return obj
 
 
 def finish_request_session(response):

@@ -6,4 +6,3 @@ JOB_SECONDS = Histogram("agency_job_duration_seconds", "Background job duration"
 ALERTS_OPENED = Counter("agency_alerts_opened_total", "Alerts opened", ["kind"])
 EMAILS = Counter("agency_emails_total", "Emails handled by the sender", ["outcome"])
 QUEUE_DEPTH = Gauge("agency_queue_depth", "Jobs waiting per queue (read at scrape time)", ["queue"])
-READ_CACHE = Counter("agency_read_cache_total", "Lookups in the API's read caches", ["cache", "result"])

@@ -94,16 +94,9 @@ def db(app):
 
     database = app.extensions["agency_db"]
     original_factory = database.session_factory
-    from agency import read_cache
-
     connection = database.engine.connect()
     transaction = connection.begin()
-    if connection.dialect.name == "postgresql":
-        # The read-cache revision triggers wait for COMMIT, which a rolled-back test never reaches:
-        # run them at once, so cached answers see each change as they would in production.
-        connection.exec_driver_sql("SET CONSTRAINTS ALL IMMEDIATE")
     database.bind_to(connection)
-    read_cache.clear_all()
     limiter.reset()
     yield database
     database.session_factory = original_factory

@@ -5,7 +5,7 @@ from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 from sqlalchemy import case, select
 
-from agency.api.blueprint import Blueprint
+from flask_smorest import Blueprint
 from agency.api.common import authenticate_request, current_actor, current_user, paginate
 from agency.extensions import get_session
 from agency.models import Alert, AlertKind, AlertStatus, Creator, Severity

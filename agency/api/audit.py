@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
-from agency.api.blueprint import Blueprint
+from flask_smorest import Blueprint
 from agency.api.common import authenticate_request, paginate, roles_required
 from agency.models import Role
 from agency.services.audit_log import audit_filter

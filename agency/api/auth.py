@@ -7,7 +7,7 @@ from flask import abort, current_app, g, request
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
-from agency.api.blueprint import Blueprint
+from flask_smorest import Blueprint
 from agency.api.common import authenticate_request
 from agency.extensions import get_session, limiter
 from agency.services.audit import Actor, record_audit

@@ -5,7 +5,7 @@ from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 from sqlalchemy import func, select
 
-from agency.api.blueprint import Blueprint
+from flask_smorest import Blueprint
 from agency.api.common import authenticate_request, current_actor, paginate
 from agency.extensions import get_session
 from agency.models import Brand

@@ -6,12 +6,12 @@ from functools import wraps
 import pycountry
 from flask import abort, g, request
 from marshmallow import Schema, ValidationError, fields, validate
-from sqlalchemy import Select, func, inspect, select
+from sqlalchemy import Select, func, select
 
-from agency.extensions import adopt_into_request_session, csrf, get_session
+from agency.extensions import csrf, get_session
 from agency.models import Role, User
 from agency.services.audit import Actor
-from agency.services.auth import resolve_token, resolve_token_cached
+from agency.services.auth import resolve_token
 
 MAX_PAGE_SIZE = 200
 DEFAULT_PAGE_SIZE = 50
@@ -32,17 +32,9 @@ def authenticate_request() -> None:
 
     header = request.headers.get("Authorization", "")
     if header.lower().startswith("bearer "):
-        token = header[7:].strip()
-        if request.method in ("GET", "HEAD"):
-            # Reads may take the check from the read cache.
-            user = resolve_token_cached(open_session=get_session, token=token)
-            if user is not None and inspect(user).detached:  # built from the cache, not queried
-                user = adopt_into_request_session(user)
-            g.current_user = user
-        else:
-            # Writes check against the database and keep the token (revoking it needs it).
-            g.current_token = resolve_token(db_session=get_session(), token=token)
-            g.current_user = g.current_token.user if g.current_token else None
+        # The token is kept for the request: revoking "the current token" needs it.
+        g.current_token = resolve_token(db_session=get_session(), token=header[7:].strip())
+        g.current_user = g.current_token.user if g.current_token else None
         if g.current_user is None:
             abort(401, description="Invalid or expired token.")
         return

@@ -3,19 +3,15 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Response, current_app
 from flask.views import MethodView
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
-from agency.api.blueprint import Blueprint
+from flask_smorest import Blueprint
 from agency.api.common import (
-    CountryCode, LanguageCode, authenticate_request, current_actor, current_user,
+    CountryCode, LanguageCode, authenticate_request, current_actor, current_user, paginate,
 )
 from agency.extensions import get_session
 from agency.models import AccountType, CreatorStatus, Niche, Platform, Standing
-from agency.models.creators import age_on
-from agency.read_cache import RevisionCache, current_revision
-from agency.services import NotFound
 from agency.services import creators as roster
 
 blp = Blueprint("creators", __name__, url_prefix="/api/v1/creators",
@@ -63,7 +59,7 @@ class CreatorSchema(Schema):
     manager = fields.Nested(ManagerRefSchema, dump_only=True, allow_none=True)
     status = fields.Enum(CreatorStatus, by_value=True, load_default=CreatorStatus.prospect)
     guideline_standing = fields.Enum(Standing, by_value=True, load_default=Standing.good)
-    strikes_count = fields.Method("get_strikes_count", dump_only=True)
+    strikes_count = fields.Integer(dump_only=True)
     parental_agreement_on_file = fields.Boolean(load_default=False)
     notes = fields.String(validate=validate.Length(max=10_000), load_default="")
     accounts = fields.List(fields.Nested(AccountSchema), load_default=list, validate=validate.Length(max=20))
@@ -74,9 +70,6 @@ class CreatorSchema(Schema):
 
     def get_age(self, creator):
         return roster.age_today(creator)
-
-    def get_strikes_count(self, creator):
-        return len(creator.strikes)
 
     @validates("date_of_birth")
     def _dob_in_range(self, value, **_kwargs):
@@ -95,8 +88,6 @@ class CreatorUpdateSchema(CreatorSchema):
 
 
 class CreatorQuerySchema(Schema):
-    parse_once = True  # the result depends on the query string alone (agency/api/blueprint.py)
-
     status = fields.List(fields.String(validate=validate.OneOf(_values(CreatorStatus))))
     niche = fields.List(fields.String(validate=validate.OneOf(_values(Niche))))
     country = fields.List(CountryCode())
@@ -125,66 +116,6 @@ def _creator(creator_id: int):
     return roster.get_creator(db_session=get_session(), creator_id=creator_id)
 
 
-def _iso(value):
-    return None if value is None else value.isoformat()
-
-
-def account_document(row) -> dict:
-    """`AccountSchema`'s dump of a roster row's `account_*` columns."""
-    return {"id": row.account_id, "creator_id": row.account_creator_id, "platform": row.account_platform.value,
-            "handle": row.account_handle, "account_type": row.account_account_type.value,
-            "created_at": _iso(row.account_created_at)}
-
-
-def creator_document(row, accounts, today: date) -> dict:
-    """`CreatorSchema`'s dump of a roster row, written out by hand because the roster list is the
-    API's busiest read. tests/api/test_creator_documents.py proves it equal to the schema's dump."""
-    manager = None if row.manager_id is None else {
-        "id": row.manager_id, "email": row.manager_email, "full_name": row.manager_full_name}
-    return {
-        "id": row.id, "display_name": row.display_name, "legal_name": row.legal_name,
-        "date_of_birth": _iso(row.date_of_birth), "age": age_on(row.date_of_birth, today),
-        "country": row.country, "niche": row.niche.value, "languages": list(row.languages or ()),
-        "manager_id": row.manager_id, "manager": manager, "status": row.status.value,
-        "guideline_standing": row.guideline_standing.value, "strikes_count": row.strikes_count,
-        "parental_agreement_on_file": row.parental_agreement_on_file, "notes": row.notes,
-        "accounts": [account_document(account) for account in accounts], "version": row.version,
-        "created_at": _iso(row.created_at), "updated_at": _iso(row.updated_at),
-        "archived_at": _iso(row.archived_at),
-    }
-
-
-def roster_documents(page: roster.RosterPage, today: date) -> list[dict]:
-    return [creator_document(row, page.accounts[row.id], today) for row in page.creators]
-
-
-# Built JSON bodies of roster pages and creators, exact by the cache revision (agency/read_cache.py).
-_roster_bodies = RevisionCache("roster", max_entries=128)  # at most ~20 MB: 128 pages of 200
-
-
-def _cached_roster_body(key: tuple, read, *, single: bool = False) -> tuple[int, bytes] | None:
-    """(total, JSON body) for `key` (ages change with the day, so the day is part of the key);
-    `read()` reads the page on a miss. The body is the list of documents, or with `single` the
-    first one. None when the page holds no creator and no total."""
-    today = date.today()
-    revision = current_revision()
-    key = key + (today,)
-    cached = _roster_bodies.get(key, revision)
-    if cached is None:
-        page = read()
-        if not page.creators and not page.total:
-            return None
-        documents = roster_documents(page, today)
-        cached = (page.total, current_app.json.dumps(documents[0] if single else documents,
-                                                         separators=(",", ":")).encode())
-        _roster_bodies.put(key, revision, cached)
-    return cached
-
-
-def _json_body(body: bytes) -> Response:
-    return current_app.response_class(body, mimetype=current_app.json.mimetype)
-
-
 @blp.route("")
 class Creators(MethodView):
     @blp.arguments(CreatorQuerySchema, location="query")
@@ -198,15 +129,7 @@ class Creators(MethodView):
             unassigned=args["unassigned"], q=args.get("q"),
             include_archived=args["include_archived"], sort=args["sort"],
         )
-        number, size = pagination_parameters.page, pagination_parameters.page_size
-        # Every role reads the same roster (tests/api/test_rbac.py), so the key holds the query,
-        # not the user; "mine" is already resolved into manager_id.
-        total, body = _cached_roster_body(
-            ("page", filters.cache_key(), number, size),
-            lambda: roster.roster_page(db_session=get_session(), filters=filters, page=number, page_size=size),
-        ) or (0, b"[]")
-        pagination_parameters.item_count = total
-        return _json_body(body)
+        return paginate(roster.creators_query(filters), pagination_parameters)
 
     @blp.arguments(CreatorSchema)
     @blp.response(201, CreatorSchema)
@@ -220,12 +143,7 @@ class CreatorById(MethodView):
     @blp.response(200, CreatorSchema)
     def get(self, creator_id):
         """Get a creator"""
-        cached = _cached_roster_body(
-            ("creator", creator_id), lambda: roster.roster_page(db_session=get_session(), creator_id=creator_id),
-            single=True)
-        if cached is None:
-            raise NotFound(f"Creator {creator_id} not found.")
-        return _json_body(cached[1])
+        return _creator(creator_id)
 
     @blp.arguments(CreatorUpdateSchema(partial=True))
     @blp.response(200, CreatorSchema)

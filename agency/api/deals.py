@@ -5,7 +5,7 @@ from flask import current_app
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
-from agency.api.blueprint import Blueprint
+from flask_smorest import Blueprint
 from agency.api.common import DecimalString, authenticate_request, current_actor, current_user, decimal_field, paginate
 from agency.db import utcnow
 from agency.extensions import get_session

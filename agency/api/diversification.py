@@ -12,7 +12,7 @@ from flask_smorest import abort
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
-from agency.api.blueprint import Blueprint
+from flask_smorest import Blueprint
 from agency.api.common import (
     DecimalString, all_in_one_page, authenticate_request, current_user, paginate, roles_required, run_or_enqueue,
 )

@@ -10,7 +10,7 @@ from flask.views import MethodView
 from marshmallow import Schema, ValidationError, fields, validate, validates
 from sqlalchemy import select
 
-from agency.api.blueprint import Blueprint
+from flask_smorest import Blueprint
 from agency.api.common import (
     all_in_one_page, authenticate_request, current_actor, current_user, paginate, paginate_rows, roles_required,
     run_or_enqueue,

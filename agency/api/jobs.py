@@ -6,7 +6,7 @@ from flask.views import MethodView
 from marshmallow import Schema, fields
 from sqlalchemy import select
 
-from agency.api.blueprint import Blueprint
+from flask_smorest import Blueprint
 from agency.api.common import authenticate_request, current_actor, paginate, roles_required
 from agency.extensions import get_session
 from agency.models import JobRecord, JobStatus, Role, ScheduledRun

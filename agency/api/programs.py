@@ -5,7 +5,7 @@ from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
-from agency.api.blueprint import Blueprint
+from flask_smorest import Blueprint
 from agency.api.common import CountryCode, authenticate_request, current_actor
 from agency.extensions import get_session
 from agency.models import Platform, Program

@@ -7,7 +7,7 @@ from flask.views import MethodView
 from marshmallow import Schema, ValidationError, fields, validate, validates
 from sqlalchemy import select
 
-from agency.api.blueprint import Blueprint
+from flask_smorest import Blueprint
 from agency.api.common import authenticate_request, current_actor, current_user, paginate, roles_required
 from agency.extensions import get_session
 from agency.models import Role, User

@@ -3,7 +3,6 @@ from agency.models.alerts import (
     Alert, AlertKind, AlertStatus, NotificationPreference, OutboxMessage, OutboxStatus, Severity,
 )
 from agency.models.audit import AuditEntry
-from agency.models.cache import CacheRevision
 from agency.models.creators import (
     AccountType, Creator, CreatorStatus, GuidelineStrike, Niche, Platform, PlatformAccount, Standing,
 )
@@ -24,6 +23,6 @@ __all__ = [
     "Brand", "Deal", "DealSource", "DealStage", "DealTransition", "Deliverable", "DeliverableKind",
     "DeliverableStatus", "DiversificationSnapshot", "FxRate", "RevenueRecord", "RevenueSource", "RiskLevel",
     "ActivationStatus", "EligibilityChange", "EligibilityEvaluation", "Program", "ProgramActivation", "RuleVersion",
-    "AccountType", "ApiToken", "AuditEntry", "CacheRevision", "Creator", "CreatorStatus", "GuidelineStrike",
+    "AccountType", "ApiToken", "AuditEntry", "Creator", "CreatorStatus", "GuidelineStrike",
     "METRIC_FIELDS", "MetricSnapshot", "Niche", "Platform", "PlatformAccount", "Role", "Standing", "User",
 ]

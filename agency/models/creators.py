@@ -4,8 +4,8 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint, func
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint, func, select
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from agency.db import Base, str_enum as _enum
 from agency.models.users import User
@@ -125,3 +125,12 @@ class GuidelineStrike(Base):
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
     creator: Mapped[Creator] = relationship(back_populates="strikes")
+
+
+# How many strikes a creator has: a correlated count, deferred so that it is computed only where a
+# query asks for it (`undefer`), for the rows that query returns.
+Creator.strikes_count = column_property(
+    select(func.count(GuidelineStrike.id)).where(GuidelineStrike.creator_id == Creator.id)
+    .correlate_except(GuidelineStrike).scalar_subquery(),
+    deferred=True,
+)

@@ -3,18 +3,15 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import inspect, select
-from sqlalchemy.orm import Session, joinedload, make_transient_to_detached
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
 
 from agency.db import utcnow
 from agency.models import ApiToken, Creator, Role, User
-from agency.read_cache import RevisionCache, current_revision
 from agency.services import Forbidden, InvalidInput
 
 _hasher = PasswordHasher()
@@ -111,54 +108,6 @@ def resolve_token(*, db_session: Session, token: str, now: datetime | None = Non
 def _usable(record: ApiToken | None, now: datetime) -> bool:
     return (record is not None and record.revoked_at is None and record.expires_at > now
             and record.user.is_active)
-
-
-@dataclass(frozen=True)
-class _CheckedToken:
-    """What the read cache keeps of a token that passed its check: when it stops being valid,
-    when its use was last recorded, and its user's columns."""
-
-    expires_at: datetime
-    last_used_at: datetime
-    user: dict
-
-
-_token_checks = RevisionCache("token", max_entries=4096)
-_USER_MANAGER = inspect(User).class_manager
-
-
-def resolve_token_cached(*, open_session: Callable[[], Session], token: str,
-                         now: datetime | None = None) -> User | None:
-    """The user behind a token, for reads: answered from the read cache while nothing that
-    decides a token's validity has changed (agency/read_cache.py). Expiry is checked on every
-    call, and a use not recorded for a minute goes through `resolve_token` to be recorded.
-
-    A cached answer needs no database session: the user comes back detached, built from its
-    columns without a query, and the caller adds it to a session if the request opens one
-    (`adopt_into_request_session`). `open_session` is called only when the database is read."""
-    now = now or utcnow()
-    digest = _digest(token)
-    revision = current_revision()
-    checked: _CheckedToken | None = _token_checks.get(digest, revision)
-    if checked is not None and now - checked.last_used_at <= LAST_USE_RESOLUTION:
-        return detached_user(checked.user) if checked.expires_at > now else None
-    record = resolve_token(db_session=open_session(), token=token, now=now)
-    if record is None:
-        return None
-    user_columns = {attr.key: getattr(record.user, attr.key) for attr in inspect(User).column_attrs}
-    _token_checks.put(digest, revision, _CheckedToken(record.expires_at, record.last_used_at, user_columns))
-    return record.user
-
-
-def detached_user(columns: dict) -> User:
-    """The user as a detached, unchanged object made from its columns: adding it to a session
-    makes it that session's persistent user without a query."""
-    # As the ORM builds a loaded object (no constructor, no change events): about three times
-    # cheaper than User(**columns) on this path taken by every cached read.
-    user = _USER_MANAGER.new_instance()
-    user.__dict__.update(columns)
-    make_transient_to_detached(user)
-    return user
 
 
 def revoke_token(*, db_session: Session, record: ApiToken) -> None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Row, Select, func, or_, select
+from sqlalchemy import Select, func, select, union
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, aliased, selectinload
+from sqlalchemy.orm import Session, selectinload, undefer
 
 from agency.db import utcnow
 from agency.models import (
@@ -39,14 +39,12 @@ class CreatorFilters:
     include_archived: bool = False
     sort: str = "display_name"
 
-    def cache_key(self) -> tuple:
-        return tuple(tuple(value) if isinstance(value, list) else value for value in vars(self).values())
-
 
 def creators_query(filters: CreatorFilters) -> Select:
-    """The roster as a `select` of `Creator`, filtered and sorted; callers paginate it."""
-    # Strikes are counted in every list row: load them in one query, not one per creator.
-    stmt = select(Creator).options(selectinload(Creator.accounts), selectinload(Creator.strikes))
+    """The roster as a `select` of `Creator`, filtered and sorted, loading what `CreatorSchema`
+    shows: the manager (joined), the strike count (a correlated count, computed for the rows
+    returned only) and the accounts (one more statement per page). Callers paginate it."""
+    stmt = select(Creator).options(selectinload(Creator.accounts), undefer(Creator.strikes_count))
     return _filtered(stmt, filters)
 
 
@@ -69,81 +67,21 @@ def _filtered(stmt: Select, filters: CreatorFilters) -> Select:
         needle = filters.q.strip().lower().lstrip("@")
         needle = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         pattern = f"%{needle}%"
-        handle_match = select(PlatformAccount.id).where(
-            PlatformAccount.creator_id == Creator.id, PlatformAccount.handle.like(pattern, escape="\\")
-        ).exists()
-        stmt = stmt.where(or_(
-            func.lower(Creator.display_name).like(pattern, escape="\\"),
-            func.lower(Creator.legal_name).like(pattern, escape="\\"),
-            handle_match,
-        ))
+        # One set of ids from three searches that each have their own (trigram) index on
+        # PostgreSQL; an OR across the tables would scan every creator.
+        matching = union(
+            select(Creator.id).where(func.lower(Creator.display_name).like(pattern, escape="\\")).correlate(None),
+            select(Creator.id).where(func.lower(Creator.legal_name).like(pattern, escape="\\")).correlate(None),
+            select(PlatformAccount.creator_id).where(PlatformAccount.handle.like(pattern, escape="\\")),
+        )
+        stmt = stmt.where(Creator.id.in_(matching))
     descending = filters.sort.startswith("-")
     column = SORTABLE[filters.sort.lstrip("-")]
     return stmt.order_by(column.desc() if descending else column.asc(), Creator.id.asc())
 
 
-# OFFSET is a 64-bit integer in PostgreSQL and SQLite: a huge page number asks for an empty page.
-_MAX_OFFSET = 2**62
-
-
-@dataclass
-class RosterPage:
-    """One page of the roster as plain rows, for the API's list and detail documents."""
-
-    total: int
-    creators: list[Row]
-    accounts: dict[int, list[Row]]
-
-
-def roster_page(*, db_session: Session, filters: CreatorFilters | None = None, creator_id: int | None = None,
-                page: int = 1, page_size: int = 50) -> RosterPage:
-    """The roster read in one statement whatever the page size: the page of creators (with their
-    manager, strike count and the filter's total as a window count) joined to their accounts.
-
-    This is the API's hot path; `creators_query` gives the same creators as ORM objects."""
-    filters = filters or CreatorFilters(include_archived=True, sort="id")
-    manager = aliased(User)
-    strikes = (select(func.count(GuidelineStrike.id)).where(GuidelineStrike.creator_id == Creator.id)
-               .correlate(Creator).scalar_subquery())
-    creators = (
-        select(*Creator.__table__.c,
-               manager.email.label("manager_email"), manager.full_name.label("manager_full_name"),
-               strikes.label("strikes_count"), func.count().over().label("total"))
-        .select_from(Creator).outerjoin(manager, manager.id == Creator.manager_id)
-    )
-    if creator_id is not None:
-        creators = creators.where(Creator.id == creator_id)
-    offset = min((page - 1) * page_size, _MAX_OFFSET)
-    one_page = _filtered(creators, filters).limit(page_size).offset(offset).subquery("page")
-    sort_column = one_page.c[filters.sort.lstrip("-")]
-    account = PlatformAccount.__table__
-    stmt = (
-        select(one_page, *(column.label(f"account_{column.name}") for column in account.c))
-        .select_from(one_page).outerjoin(account, account.c.creator_id == one_page.c.id)
-        .order_by(sort_column.desc() if filters.sort.startswith("-") else sort_column.asc(),
-                  one_page.c.id, account.c.id)
-    )
-    rows: list[Row] = []
-    accounts: dict[int, list[Row]] = {}
-    for row in db_session.connection().execute(stmt):  # Core rows: no ORM loading on the hot path
-        if row.id not in accounts:
-            rows.append(row)
-            accounts[row.id] = []
-        if row.account_id is not None:
-            accounts[row.id].append(row)
-    if rows:
-        total = rows[0].total
-    elif offset:
-        # Past the last page the window count has no row to ride on: count on its own.
-        total = db_session.scalar(select(func.count()).select_from(
-            _filtered(select(Creator.id), filters).order_by(None).subquery()))
-    else:
-        total = 0
-    return RosterPage(total=total, creators=rows, accounts=accounts)
-
-
 def get_creator(*, db_session: Session, creator_id: int, include_archived: bool = True) -> Creator:
-    creator = db_session.get(Creator, creator_id)
+    creator = db_session.get(Creator, creator_id, options=[undefer(Creator.strikes_count)])
     if creator is None or (creator.archived_at is not None and not include_archived):
         raise NotFound(f"Creator {creator_id} not found.")
     return creator
@@ -296,6 +234,7 @@ def add_strike(*, db_session: Session, actor: Actor, creator: Creator, occurred_
     db_session.add(strike)
     db_session.flush()
     count = len(creator.strikes)
+    db_session.expire(creator, ["strikes_count"])
     if count >= 3:
         creator.guideline_standing = Standing.restricted
     elif count >= 1 and creator.guideline_standing is Standing.good:

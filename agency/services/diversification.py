@@ -14,8 +14,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-import uuid
-
 from sqlalchemy import Column, Date, MetaData, Numeric, String, Table, and_, case, func, literal, select
 from sqlalchemy.orm import Session
 
