@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 PYTEST_WORKERS ?= 2
 
-.PHONY: demo test install serve worker scheduler lint bench vendor chromium clean
+.PHONY: demo test test-fast install serve worker scheduler lint bench vendor chromium clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,7 +45,11 @@ test: $(STAMP) chromium
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --ignore=tests/contract
 	# schemathesis generates its items at collection; it runs in one process so each is collected once.
 	$(BIN)/pytest -p no:xdist tests/contract
-	TEST_DATABASE_URL=sqlite:// $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile tests/api
+	TEST_DATABASE_URL=sqlite:// $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile -m api --ignore=tests/contract
+
+## make test-fast: the edit-run loop (no browser, no subprocess tests, no contract run)
+test-fast: $(STAMP)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --ignore=tests/contract -m "not browser and not slow"
 
 chromium:
 	@test -x /usr/bin/chromium || { \

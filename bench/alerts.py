@@ -19,9 +19,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from aiosmtpd.controller import Controller
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
+from agency.alerts.mailer import send_pending
+from agency.alerts.notifications import queue_due_digests
+from agency.alerts.service import AlertSettings, evaluate_alerts
+from agency.core.config import Config
+from agency.core.database import make_engine, utcnow
+from agency.core.users.service import hash_password
 from bench.common import scratch_database, timed  # noqa: E402
 
 TODAY = date.today()
@@ -51,8 +58,6 @@ WHERE c.archived_at IS NULL AND e.eligible AND (p.id IS NULL OR p.status IN ('no
 
 
 def generate(url: str, creators: int, managers: int, seed: int = 3) -> None:
-    from agency.services.auth import hash_password
-
     rng = random.Random(seed)
     engine = create_engine(url)
     raw = engine.raw_connection()
@@ -109,13 +114,6 @@ def main() -> None:
     parser.add_argument("--managers", type=int, default=1000)
     args = parser.parse_args()
 
-    from aiosmtpd.controller import Controller
-
-    from agency.config import Config
-    from agency.db import make_engine, utcnow
-    from agency.services.alerts import AlertSettings, evaluate_alerts
-    from agency.services.notifications import queue_due_digests
-    from workers.mailer import send_pending
 
     print(f"alerts benchmark: {args.creators:,} creators, {args.managers:,} managers")
     url = scratch_database("agency_bench_alerts")

@@ -24,8 +24,16 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+from alembic import command
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
+
+from agency.core.cli import alembic_config
+from agency.core.database import Database
+from agency.core.users.models import Role, User
+from agency.core.users.service import issue_token
+from agency.demo.loader import load_demo
+from agency.roster.models import Creator
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -34,14 +42,6 @@ DB_NAME = "agency_bench"
 
 
 def prepare_database() -> tuple[str, str, list[int]]:
-    from alembic import command
-
-    from agency.cli import alembic_config
-    from agency.db import Database
-    from agency.models import Creator, Role, User
-    from agency.services.auth import issue_token
-    from agency.services.demo import load_demo
-
     admin = create_engine(BASE_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)'))

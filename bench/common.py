@@ -5,17 +5,17 @@ import os
 import time
 from contextlib import contextmanager
 
+from alembic import command
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+
+from agency.core.cli import alembic_config
 
 BASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
 def scratch_database(name: str) -> str:
     """Drop and create database `name` next to BENCH_DATABASE_URL, migrate it, return its URL."""
-    from alembic import command
-
-    from agency.cli import alembic_config
 
     url = make_url(BASE_URL)
     admin = create_engine(url, isolation_level="AUTOCOMMIT")

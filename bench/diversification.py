@@ -21,6 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
+from agency.core.database import make_engine
+from agency.money.diversification import recompute_diversification
 from bench.common import scratch_database, timed  # noqa: E402
 
 AS_OF = date(2026, 6, 30)
@@ -83,9 +85,6 @@ def main() -> None:
     parser.add_argument("--creators", type=int, default=100_000)
     parser.add_argument("--records", type=int, default=1_000_000)
     args = parser.parse_args()
-
-    from agency.db import make_engine
-    from agency.services.diversification import recompute_diversification
 
     print(f"diversification benchmark: {args.creators:,} creators, {args.records:,} revenue records")
     url = scratch_database("agency_bench_diversification")

@@ -24,6 +24,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
+from agency.core.database import make_engine
+from agency.metrics.service import import_metrics
+from agency.programmes.catalogue import seed_catalogue
+from agency.programmes.eligibility import recompute_eligibility
 from bench.common import scratch_database, timed  # noqa: E402
 
 AS_OF = date(2026, 6, 30)
@@ -100,9 +104,6 @@ def import_csv(path: Path, creators: int, start: date, days: int) -> int:
 
 
 def run_import(url: str, path: Path) -> None:
-    from agency.db import make_engine
-    from agency.services.metrics import import_metrics
-
     engine = make_engine(url)
     with Session(engine) as session, path.open("rb") as handle:
         report = import_metrics(db_session=session, stream=handle, fmt="csv", today=date(2100, 1, 1))
@@ -123,11 +124,6 @@ def main() -> None:
     if os.environ.get("BENCH_IMPORT_ONLY"):
         run_import(os.environ["BENCH_IMPORT_ONLY"], Path(args.import_path))
         return
-
-    from agency.db import make_engine
-    from agency.services.catalogue import seed_catalogue
-    from agency.services.eligibility import recompute_eligibility
-    from agency.services.metrics import import_metrics
 
     print(f"eligibility benchmark: {args.creators:,} creators x {args.days} days")
     url = scratch_database("agency_bench_eligibility")

@@ -17,6 +17,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from agency import create_app
+from agency.core.config import Config
+from agency.demo.loader import DEMO_PASSWORD
 from bench.common import scratch_database  # noqa: E402
 
 
@@ -24,10 +27,6 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=20)
     args = parser.parse_args()
-
-    from agency import create_app
-    from agency.config import Config
-    from agency.services.demo import DEMO_PASSWORD
 
     url = scratch_database("agency_bench_ui")
     app = create_app(Config.from_env({}, database_url=url, secret_key="bench", log_json=False, log_level="WARNING",

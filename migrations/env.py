@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from alembic import context
 
-import agency.models  # noqa: F401  (registers every table on the metadata)
-from agency.config import Config
-from agency.db import Base, make_engine
+import agency.registry  # noqa: F401  (registers every table on the metadata)
+from agency.core.config import Config
+from agency.core.database import Base, make_engine
 
 config = context.config
 target_metadata = Base.metadata

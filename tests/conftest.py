@@ -8,17 +8,25 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from alembic import command
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from agency import create_app
-from agency.cli import alembic_config
-from agency.config import Config, normalise_database_url
-from agency.models import Role
+from agency.core.cli import alembic_config
+from agency.core.config import Config, normalise_database_url
+from agency.core.extensions import limiter
+from agency.core.users.models import Role
+from agency.core.users.service import issue_token, use_password_profile
+from tests import factories
 
 DEFAULT_TEST_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 DEFAULT_TEST_REDIS_URL = "redis://127.0.0.1:6379/0"
-PASSWORD = "correct-horse-battery-9"
+
+
+def pytest_configure(config):
+    # Cheap argon2 parameters for every password the tests hash (apps built here say so too).
+    use_password_profile("cheapest")
 
 
 def _worker_id() -> str:
@@ -52,8 +60,6 @@ def base_database_url() -> str:
 @pytest.fixture(scope="session")
 def database_url(base_database_url, tmp_path_factory) -> str:
     """A fresh database for this test worker, migrated to head with Alembic."""
-    from alembic import command
-
     if base_database_url.startswith("sqlite"):
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
         name = None
@@ -68,19 +74,22 @@ def database_url(base_database_url, tmp_path_factory) -> str:
 
 @pytest.fixture(scope="session")
 def redis_url() -> str:
-    """TEST_REDIS_URL with a database number per xdist worker (1, 2, ...), so parallel tests
-    flushing their database never touch each other's."""
+    """TEST_REDIS_URL with a database number per xdist worker: the URL's own number plus 1, 2, ...
+    (modulo Redis's 16), so parallel tests flushing their database never touch each other's, and
+    two checkouts given different base numbers never share one."""
     base = os.environ.get("TEST_REDIS_URL", DEFAULT_TEST_REDIS_URL)
     worker = os.environ.get("PYTEST_XDIST_WORKER", "")
     if not worker.startswith("gw"):
         return base
-    root = base.rsplit("/", 1)[0] if base.rsplit("/", 1)[-1].isdigit() else base.rstrip("/")
-    return f"{root}/{1 + int(worker[2:]) % 15}"
+    root, _, number = base.rstrip("/").rpartition("/")
+    if not number.isdigit():
+        root, number = base.rstrip("/"), "0"
+    return f"{root}/{(int(number) + 1 + int(worker[2:])) % 16}"
 
 
 @pytest.fixture(scope="session")
 def app(database_url):
-    config = Config.from_env({}, database_url=database_url, testing=True, secret_key="test-secret",
+    config = Config.from_env({}, password_hash_profile="cheapest", database_url=database_url, testing=True, secret_key="test-secret",
                              log_json=False, log_level="WARNING")
     app = create_app(config)
     yield app
@@ -90,8 +99,6 @@ def app(database_url):
 @pytest.fixture()
 def db(app):
     """The app's Database with every session joined to one transaction rolled back after the test."""
-    from agency.extensions import limiter
-
     database = app.extensions["agency_db"]
     original_factory = database.session_factory
     connection = database.engine.connect()
@@ -117,17 +124,19 @@ def client(app, db):
 
 
 @pytest.fixture()
-def make_user(session):
-    from agency.services.auth import create_user
+def factory_session(session):
+    """The factories write through the test's session (committed into the rolled-back transaction)."""
+    factories.bind_session(session)
+    yield session
+    factories.bind_session(None)
 
-    counter = iter(range(1, 10_000))
 
-    def _make(role: Role | str = Role.manager, email: str | None = None, **kwargs):
-        role = Role(role)
-        user = create_user(db_session=session, email=email or f"{role.value}{next(counter)}@test.example",
-                           password=PASSWORD, role=role, **kwargs)
-        session.commit()
-        return user
+@pytest.fixture()
+def make_user(factory_session):
+    """A staff account with the password PASSWORD."""
+
+    def _make(role: Role | str = Role.manager, **fields):
+        return factories.UserFactory(role=Role(role), **fields)
 
     return _make
 
@@ -135,7 +144,6 @@ def make_user(session):
 @pytest.fixture()
 def auth_for(session):
     """Authorization headers for a user (a real token issued through the service)."""
-    from agency.services.auth import issue_token
 
     def _headers(user) -> dict:
         token, _ = issue_token(db_session=session, user=user, ttl=timedelta(hours=1))
@@ -146,20 +154,17 @@ def auth_for(session):
 
 
 @pytest.fixture()
-def make_creator(session):
-    from agency.models import Creator, PlatformAccount
-
+def make_creator(factory_session):
+    """A creator on the roster with one account per platform given: the test's n-th creator is
+    "Creator n" with handles "creator_n_<platform>"."""
     counter = iter(range(1, 10_000))
 
     def _make(manager=None, accounts=("tiktok",), **fields):
         n = next(counter)
-        values = {"display_name": f"Creator {n}", "country": "FR", "niche": "cooking", "languages": ["fr"],
-                  "manager_id": manager.id if manager else None} | fields
-        creator = Creator(**values)
-        session.add(creator)
+        fields.setdefault("display_name", f"Creator {n}")
+        creator = factories.CreatorFactory(manager_id=manager.id if manager else None, **fields)
         for platform in accounts:
-            session.add(PlatformAccount(creator=creator, platform=platform, handle=f"creator_{n}_{platform}"))
-        session.commit()
+            factories.PlatformAccountFactory(creator=creator, platform=platform, handle=f"creator_{n}_{platform}")
         return creator
 
     return _make
@@ -183,5 +188,8 @@ def analyst(make_user):
 def pytest_collection_modifyitems(config, items):
     root = Path(__file__).parent
     for item in items:
-        if Path(item.fspath).is_relative_to(root / "web"):
+        path = Path(item.fspath)
+        if path.is_relative_to(root / "web"):
             item.add_marker(pytest.mark.browser)
+        if path.name.endswith("_api.py"):
+            item.add_marker(pytest.mark.api)

@@ -1,1 +1,2 @@
-"""Background work: RQ queues and job functions, the periodic scheduler, the email sender."""
+"""Process entry points: the RQ worker, the scheduler and the mail sender. They import `agency`;
+nothing in `agency` imports them."""

@@ -6,10 +6,10 @@ from urllib.parse import urlparse
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import login_user, logout_user
 
-from agency.extensions import get_session, limiter
-from agency.services.audit import Actor, record_audit
-from agency.services.auth import authenticate
-from agency.web import bp
+from agency.core.audit.service import Actor, record_audit
+from agency.core.extensions import get_session, limiter
+from agency.core.users.service import authenticate
+from agency.web.views import bp
 
 
 def _safe_next(target: str | None) -> str:

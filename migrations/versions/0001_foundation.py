@@ -6,7 +6,7 @@ Create Date: 2026-11-25 04:14:32.995513
 """
 from alembic import op
 import sqlalchemy as sa
-import agency.db
+import agency.core.database
 
 
 revision = '0001'
@@ -25,8 +25,8 @@ def upgrade() -> None:
     sa.Column('role', sa.Enum('admin', 'manager', 'analyst', name='user_role', native_enum=False, create_constraint=True, length=24), nullable=False),
     sa.Column('timezone', sa.String(length=64), nullable=False),
     sa.Column('is_active', sa.Boolean(), nullable=False),
-    sa.Column('created_at', agency.db.UTCDateTime(timezone=True), server_default=sa.func.now(), nullable=False),
-    sa.Column('last_login_at', agency.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', agency.core.database.UTCDateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+    sa.Column('last_login_at', agency.core.database.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
     sa.UniqueConstraint('email', name=op.f('uq_users_email'))
     )
@@ -35,10 +35,10 @@ def upgrade() -> None:
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('token_hash', sa.String(length=64), nullable=False),
     sa.Column('prefix', sa.String(length=12), nullable=False),
-    sa.Column('created_at', agency.db.UTCDateTime(timezone=True), server_default=sa.func.now(), nullable=False),
-    sa.Column('expires_at', agency.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('revoked_at', agency.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('last_used_at', agency.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', agency.core.database.UTCDateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+    sa.Column('expires_at', agency.core.database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('revoked_at', agency.core.database.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('last_used_at', agency.core.database.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_api_tokens_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_api_tokens')),
     sa.UniqueConstraint('token_hash', name=op.f('uq_api_tokens_token_hash'))
@@ -48,7 +48,7 @@ def upgrade() -> None:
 
     op.create_table('audit_log',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('occurred_at', agency.db.UTCDateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+    sa.Column('occurred_at', agency.core.database.UTCDateTime(timezone=True), server_default=sa.func.now(), nullable=False),
     sa.Column('actor_id', sa.Integer(), nullable=True),
     sa.Column('actor_label', sa.String(length=254), nullable=False),
     sa.Column('action', sa.String(length=64), nullable=False),
@@ -79,9 +79,9 @@ def upgrade() -> None:
     sa.Column('parental_agreement_on_file', sa.Boolean(), nullable=False),
     sa.Column('notes', sa.Text(), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
-    sa.Column('created_at', agency.db.UTCDateTime(timezone=True), server_default=sa.func.now(), nullable=False),
-    sa.Column('updated_at', agency.db.UTCDateTime(timezone=True), server_default=sa.func.now(), nullable=False),
-    sa.Column('archived_at', agency.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', agency.core.database.UTCDateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+    sa.Column('updated_at', agency.core.database.UTCDateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+    sa.Column('archived_at', agency.core.database.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['manager_id'], ['users.id'], name=op.f('fk_creators_manager_id_users'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_creators'))
     )
@@ -98,7 +98,7 @@ def upgrade() -> None:
     sa.Column('occurred_on', sa.Date(), nullable=False),
     sa.Column('platform', sa.Enum('tiktok', 'youtube', 'instagram', 'twitch', 'x', 'blog', 'podcast', 'other', name='platform', native_enum=False, create_constraint=True, length=24), nullable=True),
     sa.Column('reason', sa.String(length=500), nullable=False),
-    sa.Column('created_at', agency.db.UTCDateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+    sa.Column('created_at', agency.core.database.UTCDateTime(timezone=True), server_default=sa.func.now(), nullable=False),
     sa.ForeignKeyConstraint(['creator_id'], ['creators.id'], name=op.f('fk_guideline_strikes_creator_id_creators'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_guideline_strikes'))
     )
@@ -111,7 +111,7 @@ def upgrade() -> None:
     sa.Column('platform', sa.Enum('tiktok', 'youtube', 'instagram', 'twitch', 'x', 'blog', 'podcast', 'other', name='platform', native_enum=False, create_constraint=True, length=24), nullable=False),
     sa.Column('handle', sa.String(length=100), nullable=False),
     sa.Column('account_type', sa.Enum('personal', 'business', name='account_type', native_enum=False, create_constraint=True, length=24), nullable=False),
-    sa.Column('created_at', agency.db.UTCDateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+    sa.Column('created_at', agency.core.database.UTCDateTime(timezone=True), server_default=sa.func.now(), nullable=False),
     sa.ForeignKeyConstraint(['creator_id'], ['creators.id'], name=op.f('fk_platform_accounts_creator_id_creators'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_platform_accounts')),
     sa.UniqueConstraint('platform', 'handle', name=op.f('uq_platform_accounts_platform_handle'))
@@ -133,7 +133,7 @@ def upgrade() -> None:
     sa.Column('live_hours', sa.Numeric(precision=10, scale=2), nullable=False),
     sa.Column('watch_hours', sa.Numeric(precision=12, scale=2), nullable=False),
     sa.Column('shorts_views', sa.BigInteger(), nullable=False),
-    sa.Column('updated_at', agency.db.UTCDateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+    sa.Column('updated_at', agency.core.database.UTCDateTime(timezone=True), server_default=sa.func.now(), nullable=False),
     sa.ForeignKeyConstraint(['account_id'], ['platform_accounts.id'], name=op.f('fk_metric_snapshots_account_id_platform_accounts'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_metric_snapshots')),
     sa.UniqueConstraint('account_id', 'day', name=op.f('uq_metric_snapshots_account_id_day'))

@@ -6,7 +6,7 @@ Create Date: 2026-11-25 04:46:52.123280
 """
 from alembic import op
 import sqlalchemy as sa
-import agency.db
+import agency.core.database
 
 
 revision = '0002'
@@ -25,7 +25,7 @@ def upgrade() -> None:
     sa.Column('description', sa.Text(), nullable=False),
     sa.Column('activation_path', sa.String(length=300), nullable=False),
     sa.Column('is_active', sa.Boolean(), nullable=False),
-    sa.Column('created_at', agency.db.UTCDateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+    sa.Column('created_at', agency.core.database.UTCDateTime(timezone=True), server_default=sa.func.now(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_programs')),
     sa.UniqueConstraint('code', name=op.f('uq_programs_code'))
     )
@@ -39,7 +39,7 @@ def upgrade() -> None:
     sa.Column('source_note', sa.Text(), nullable=False),
     sa.Column('criteria', sa.JSON(), nullable=False),
     sa.Column('created_by_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', agency.db.UTCDateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+    sa.Column('created_at', agency.core.database.UTCDateTime(timezone=True), server_default=sa.func.now(), nullable=False),
     sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_rule_versions_created_by_id_users'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['program_id'], ['programs.id'], name=op.f('fk_rule_versions_program_id_programs'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_rule_versions')),
@@ -57,7 +57,7 @@ def upgrade() -> None:
     sa.Column('eligible', sa.Boolean(), nullable=False),
     sa.Column('as_of', sa.Date(), nullable=False),
     sa.Column('changed_criteria', sa.JSON(), nullable=False),
-    sa.Column('recorded_at', agency.db.UTCDateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+    sa.Column('recorded_at', agency.core.database.UTCDateTime(timezone=True), server_default=sa.func.now(), nullable=False),
     sa.ForeignKeyConstraint(['creator_id'], ['creators.id'], name=op.f('fk_eligibility_changes_creator_id_creators'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['program_id'], ['programs.id'], name=op.f('fk_eligibility_changes_program_id_programs'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['rule_version_id'], ['rule_versions.id'], name=op.f('fk_eligibility_changes_rule_version_id_rule_versions'), ondelete='CASCADE'),
@@ -78,7 +78,7 @@ def upgrade() -> None:
     sa.Column('eta', sa.Date(), nullable=True),
     sa.Column('details', sa.JSON(), nullable=False),
     sa.Column('as_of', sa.Date(), nullable=False),
-    sa.Column('computed_at', agency.db.UTCDateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+    sa.Column('computed_at', agency.core.database.UTCDateTime(timezone=True), server_default=sa.func.now(), nullable=False),
     sa.ForeignKeyConstraint(['creator_id'], ['creators.id'], name=op.f('fk_eligibility_evaluations_creator_id_creators'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['program_id'], ['programs.id'], name=op.f('fk_eligibility_evaluations_program_id_programs'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['rule_version_id'], ['rule_versions.id'], name=op.f('fk_eligibility_evaluations_rule_version_id_rule_versions'), ondelete='CASCADE'),
@@ -98,7 +98,7 @@ def upgrade() -> None:
     sa.Column('rejected_on', sa.Date(), nullable=True),
     sa.Column('notes', sa.Text(), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
-    sa.Column('updated_at', agency.db.UTCDateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+    sa.Column('updated_at', agency.core.database.UTCDateTime(timezone=True), server_default=sa.func.now(), nullable=False),
     sa.ForeignKeyConstraint(['creator_id'], ['creators.id'], name=op.f('fk_program_activations_creator_id_creators'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['program_id'], ['programs.id'], name=op.f('fk_program_activations_program_id_programs'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_program_activations')),

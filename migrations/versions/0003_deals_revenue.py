@@ -6,7 +6,7 @@ Create Date: 2026-11-25 05:06:02.475058
 """
 from alembic import op
 import sqlalchemy as sa
-import agency.db
+import agency.core.database
 
 
 revision = '0003'
@@ -25,9 +25,9 @@ def upgrade() -> None:
     sa.Column('contacts', sa.JSON(), nullable=False),
     sa.Column('notes', sa.Text(), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
-    sa.Column('created_at', agency.db.UTCDateTime(timezone=True), server_default=sa.func.now(), nullable=False),
-    sa.Column('updated_at', agency.db.UTCDateTime(timezone=True), server_default=sa.func.now(), nullable=False),
-    sa.Column('archived_at', agency.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', agency.core.database.UTCDateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+    sa.Column('updated_at', agency.core.database.UTCDateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+    sa.Column('archived_at', agency.core.database.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_brands')),
     sa.UniqueConstraint('name', name=op.f('uq_brands_name'))
     )
@@ -38,7 +38,7 @@ def upgrade() -> None:
     sa.Column('quote', sa.String(length=3), nullable=False),
     sa.Column('rate', sa.Numeric(precision=18, scale=8), nullable=False),
     sa.Column('source', sa.String(length=100), nullable=False),
-    sa.Column('created_at', agency.db.UTCDateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+    sa.Column('created_at', agency.core.database.UTCDateTime(timezone=True), server_default=sa.func.now(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_fx_rates')),
     sa.UniqueConstraint('base', 'quote', 'day', name=op.f('uq_fx_rates_base_quote_day'))
     )
@@ -58,9 +58,9 @@ def upgrade() -> None:
     sa.Column('paid_on', sa.Date(), nullable=True),
     sa.Column('notes', sa.Text(), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
-    sa.Column('created_at', agency.db.UTCDateTime(timezone=True), server_default=sa.func.now(), nullable=False),
-    sa.Column('updated_at', agency.db.UTCDateTime(timezone=True), server_default=sa.func.now(), nullable=False),
-    sa.Column('archived_at', agency.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', agency.core.database.UTCDateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+    sa.Column('updated_at', agency.core.database.UTCDateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+    sa.Column('archived_at', agency.core.database.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['brand_id'], ['brands.id'], name=op.f('fk_deals_brand_id_brands'), ondelete='RESTRICT'),
     sa.ForeignKeyConstraint(['creator_id'], ['creators.id'], name=op.f('fk_deals_creator_id_creators'), ondelete='RESTRICT'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_deals'))
@@ -90,7 +90,7 @@ def upgrade() -> None:
     sa.Column('risk_level', sa.Enum('no_data', 'low', 'medium', 'high', name='risk_level', native_enum=False, create_constraint=True, length=24), nullable=False),
     sa.Column('suggestion', sa.Text(), nullable=False),
     sa.Column('unconverted_records', sa.Integer(), nullable=False),
-    sa.Column('computed_at', agency.db.UTCDateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+    sa.Column('computed_at', agency.core.database.UTCDateTime(timezone=True), server_default=sa.func.now(), nullable=False),
     sa.ForeignKeyConstraint(['creator_id'], ['creators.id'], name=op.f('fk_diversification_snapshots_creator_id_creators'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_diversification_snapshots')),
     sa.UniqueConstraint('creator_id', 'as_of', name=op.f('uq_diversification_snapshots_creator_id_as_of'))
@@ -107,7 +107,7 @@ def upgrade() -> None:
     sa.Column('actor_id', sa.Integer(), nullable=True),
     sa.Column('actor_label', sa.String(length=254), nullable=False),
     sa.Column('note', sa.String(length=1000), nullable=False),
-    sa.Column('occurred_at', agency.db.UTCDateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+    sa.Column('occurred_at', agency.core.database.UTCDateTime(timezone=True), server_default=sa.func.now(), nullable=False),
     sa.ForeignKeyConstraint(['actor_id'], ['users.id'], name=op.f('fk_deal_transitions_actor_id_users'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['deal_id'], ['deals.id'], name=op.f('fk_deal_transitions_deal_id_deals'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_deal_transitions'))
@@ -124,8 +124,8 @@ def upgrade() -> None:
     sa.Column('status', sa.Enum('planned', 'in_progress', 'submitted', 'published', 'cancelled', name='deliverable_status', native_enum=False, create_constraint=True, length=24), nullable=False),
     sa.Column('published_url', sa.String(length=500), nullable=False),
     sa.Column('notes', sa.Text(), nullable=False),
-    sa.Column('created_at', agency.db.UTCDateTime(timezone=True), server_default=sa.func.now(), nullable=False),
-    sa.Column('updated_at', agency.db.UTCDateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+    sa.Column('created_at', agency.core.database.UTCDateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+    sa.Column('updated_at', agency.core.database.UTCDateTime(timezone=True), server_default=sa.func.now(), nullable=False),
     sa.ForeignKeyConstraint(['deal_id'], ['deals.id'], name=op.f('fk_deliverables_deal_id_deals'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_deliverables'))
     )
@@ -146,9 +146,9 @@ def upgrade() -> None:
     sa.Column('external_ref', sa.String(length=200), nullable=True),
     sa.Column('notes', sa.Text(), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
-    sa.Column('created_at', agency.db.UTCDateTime(timezone=True), server_default=sa.func.now(), nullable=False),
-    sa.Column('updated_at', agency.db.UTCDateTime(timezone=True), server_default=sa.func.now(), nullable=False),
-    sa.Column('archived_at', agency.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', agency.core.database.UTCDateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+    sa.Column('updated_at', agency.core.database.UTCDateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+    sa.Column('archived_at', agency.core.database.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['creator_id'], ['creators.id'], name=op.f('fk_revenue_records_creator_id_creators'), ondelete='RESTRICT'),
     sa.ForeignKeyConstraint(['deal_id'], ['deals.id'], name=op.f('fk_revenue_records_deal_id_deals'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_revenue_records')),

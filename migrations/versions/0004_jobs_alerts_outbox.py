@@ -6,7 +6,7 @@ Create Date: 2026-11-25 05:11:01.177188
 """
 from alembic import op
 import sqlalchemy as sa
-import agency.db
+import agency.core.database
 
 
 revision = '0004'
@@ -31,9 +31,9 @@ def upgrade() -> None:
     sa.Column('result', sa.JSON(), nullable=True),
     sa.Column('error', sa.Text(), nullable=True),
     sa.Column('requested_by_id', sa.Integer(), nullable=True),
-    sa.Column('enqueued_at', agency.db.UTCDateTime(timezone=True), server_default=sa.func.now(), nullable=False),
-    sa.Column('started_at', agency.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('ended_at', agency.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('enqueued_at', agency.core.database.UTCDateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+    sa.Column('started_at', agency.core.database.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('ended_at', agency.core.database.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_job_records'))
     )
     with op.batch_alter_table('job_records', schema=None) as batch_op:
@@ -50,8 +50,8 @@ def upgrade() -> None:
     sa.Column('job_id', sa.String(length=36), nullable=True),
     sa.Column('rows_changed', sa.Integer(), nullable=True),
     sa.Column('outcome', sa.Text(), nullable=False),
-    sa.Column('started_at', agency.db.UTCDateTime(timezone=True), server_default=sa.func.now(), nullable=False),
-    sa.Column('finished_at', agency.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('started_at', agency.core.database.UTCDateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+    sa.Column('finished_at', agency.core.database.UTCDateTime(timezone=True), nullable=True),
     sa.Column('duration_ms', sa.Integer(), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_scheduled_runs')),
     sa.UniqueConstraint('job_name', 'period', name=op.f('uq_scheduled_runs_job_name_period'))
@@ -71,11 +71,11 @@ def upgrade() -> None:
     sa.Column('alert_ids', sa.JSON(), nullable=False),
     sa.Column('status', sa.Enum('pending', 'sending', 'sent', 'dead', name='outbox_status', native_enum=False, create_constraint=True, length=24), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.Column('next_attempt_at', agency.db.UTCDateTime(timezone=True), server_default=sa.func.now(), nullable=False),
-    sa.Column('last_attempt_at', agency.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('next_attempt_at', agency.core.database.UTCDateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+    sa.Column('last_attempt_at', agency.core.database.UTCDateTime(timezone=True), nullable=True),
     sa.Column('last_error', sa.Text(), nullable=True),
-    sa.Column('created_at', agency.db.UTCDateTime(timezone=True), server_default=sa.func.now(), nullable=False),
-    sa.Column('sent_at', agency.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', agency.core.database.UTCDateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+    sa.Column('sent_at', agency.core.database.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_email_outbox_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_email_outbox')),
     sa.UniqueConstraint('message_id', name=op.f('uq_email_outbox_message_id'))
@@ -91,7 +91,7 @@ def upgrade() -> None:
     sa.Column('digest_hour', sa.Integer(), nullable=False),
     sa.Column('immediate_severities', sa.JSON(), nullable=False),
     sa.Column('muted_kinds', sa.JSON(), nullable=False),
-    sa.Column('updated_at', agency.db.UTCDateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+    sa.Column('updated_at', agency.core.database.UTCDateTime(timezone=True), server_default=sa.func.now(), nullable=False),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_notification_preferences_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_notification_preferences')),
     sa.UniqueConstraint('user_id', name=op.f('uq_notification_preferences_user_id'))
@@ -106,12 +106,12 @@ def upgrade() -> None:
     sa.Column('message', sa.Text(), nullable=False),
     sa.Column('payload', sa.JSON(), nullable=False),
     sa.Column('status', sa.Enum('open', 'acknowledged', 'resolved', name='alert_status', native_enum=False, create_constraint=True, length=24), nullable=False),
-    sa.Column('opened_at', agency.db.UTCDateTime(timezone=True), server_default=sa.func.now(), nullable=False),
-    sa.Column('acknowledged_at', agency.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('opened_at', agency.core.database.UTCDateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+    sa.Column('acknowledged_at', agency.core.database.UTCDateTime(timezone=True), nullable=True),
     sa.Column('acknowledged_by_id', sa.Integer(), nullable=True),
-    sa.Column('resolved_at', agency.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('resolved_at', agency.core.database.UTCDateTime(timezone=True), nullable=True),
     sa.Column('resolved_by_id', sa.Integer(), nullable=True),
-    sa.Column('notified_at', agency.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('notified_at', agency.core.database.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['acknowledged_by_id'], ['users.id'], name=op.f('fk_alerts_acknowledged_by_id_users'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['creator_id'], ['creators.id'], name=op.f('fk_alerts_creator_id_creators'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['resolved_by_id'], ['users.id'], name=op.f('fk_alerts_resolved_by_id_users'), ondelete='SET NULL'),

@@ -5,8 +5,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect
 
-from agency.cli import alembic_config
-from agency.db import Base
+from agency.core.cli import alembic_config
+from agency.core.database import Base
 from tests.conftest import _create_database, _drop_database, _worker_id
 
 

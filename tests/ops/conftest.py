@@ -4,22 +4,22 @@ import pytest
 from sqlalchemy import delete
 
 from agency import create_app
-from agency.config import Config
-from agency.models import ApiToken, Role, User
-from tests.conftest import PASSWORD
+from agency.core.config import Config
+from agency.core.extensions import limiter
+from agency.core.users.models import ApiToken, Role, User
+from agency.core.users.service import create_user
+from tests.factories import PASSWORD
 
 
 def make_app(database_url, **settings):
     """Another app on the test database, outside the rolled-back transaction (another process)."""
-    return create_app(Config.from_env({}, database_url=database_url, testing=True, secret_key="s",
+    return create_app(Config.from_env({}, password_hash_profile="cheapest", database_url=database_url, testing=True, secret_key="s",
                                       log_json=False, log_level="WARNING", **settings))
 
 
 @pytest.fixture()
 def committed_admin(app, database_url):
     """An admin committed for real (other apps and connections must see it), removed afterwards."""
-    from agency.services.auth import create_user
-
     database = app.extensions["agency_db"]
     email = f"fault-{uuid.uuid4().hex[:8]}@test.example"
     with database.session_scope() as s:
@@ -29,15 +29,10 @@ def committed_admin(app, database_url):
         s.execute(delete(ApiToken).where(ApiToken.user_id == user_id))
         s.execute(delete(User).where(User.id == user_id))
 
-import pytest
-
-
 @pytest.fixture(autouse=True)
 def restore_limiter():
     """The limiter is one module-level object that each `create_app` rebinds; tests here build
     extra apps (some with a dead Redis), so put the session app's binding back afterwards."""
-    from agency.extensions import limiter
-
     saved = dict(limiter.__dict__)
     yield
     limiter.__dict__.clear()

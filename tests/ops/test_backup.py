@@ -2,22 +2,21 @@
 from __future__ import annotations
 
 import pytest
+from alembic import command
 from sqlalchemy import create_engine, select
 
 from agency import create_app
-from agency.config import Config
-from agency.db import Base
-from agency.services.backup import backed_up_tables, export_database
-from agency.services.demo import load_demo
+from agency.core.backup import backed_up_tables, export_database
+from agency.core.cli import alembic_config
+from agency.core.config import Config
+from agency.core.database import Base
+from agency.demo.loader import load_demo
 from tests.conftest import _create_database, _drop_database, _worker_id
 
 
 @pytest.fixture()
 def empty_database(base_database_url, tmp_path):
     """A second, freshly migrated database to restore into."""
-    from alembic import command
-
-    from agency.cli import alembic_config
 
     if base_database_url.startswith("sqlite"):
         url, name = f"sqlite:///{tmp_path / 'restore.sqlite3'}", None
@@ -43,7 +42,7 @@ def test_demo_data_round_trips_through_export_and_import(db, session, empty_data
     assert sum(map(len, original.values())) > 100
     export_database(connection=connection, directory=tmp_path / "dump")
 
-    target = create_app(Config.from_env({}, database_url=empty_database, testing=True, secret_key="s",
+    target = create_app(Config.from_env({}, password_hash_profile="cheapest", database_url=empty_database, testing=True, secret_key="s",
                                         log_json=False, log_level="WARNING"))
     runner = target.test_cli_runner()
     result = runner.invoke(args=["import-export", str(tmp_path / "dump")])

@@ -1,10 +1,12 @@
 """The deployment files parse, and name exactly the settings the app reads."""
+import json
+import re
 from dataclasses import fields
 from pathlib import Path
 
 import yaml
 
-from agency.config import Config
+from agency.core.config import Config
 
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS = {f.name.upper() for f in fields(Config)}
@@ -54,9 +56,6 @@ def test_env_example_documents_every_setting():
 
 
 def test_dashboard_queries_only_metrics_the_app_exports(client):
-    import json
-    import re
-
     dashboard = json.loads((ROOT / "deploy/grafana/agency-dashboard.json").read_text())
     exported = client.get("/metrics").get_data(as_text=True)
     names = {re.sub(r"_(bucket|count|sum|total)$", "", n) for n in re.findall(r"^# TYPE (\w+)", exported, re.M)}

@@ -4,8 +4,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import create_engine, delete, text
 
-from agency.models import AuditEntry, Creator, Role
-from tests.conftest import PASSWORD
+from agency.core.audit.models import AuditEntry
+from agency.core.users.models import Role
+from agency.core.users.service import create_user
+from agency.roster.models import Creator
+from tests.factories import PASSWORD
 from tests.ops.conftest import make_app as _app
 
 DEAD_REDIS_URL = "redis://127.0.0.1:1/8"  # nothing listens on port 1
@@ -62,8 +65,6 @@ def dead_redis_client(database_url):
 
 
 def test_api_works_with_a_dead_redis_except_readiness(dead_redis_client):
-    from agency.services.auth import create_user
-
     client, app = dead_redis_client
     with app.app_context():
         s = app.extensions["agency_db"].session_factory()

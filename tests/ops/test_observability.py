@@ -1,8 +1,10 @@
 import io
 import json
 
-from agency.logging import configure_logging
-from tests.conftest import PASSWORD
+import structlog
+
+from agency.core.logging import configure_logging
+from tests.factories import PASSWORD
 
 
 def test_logs_are_json_with_request_ids_and_never_carry_secrets(client, manager, auth_for):
@@ -30,8 +32,6 @@ def test_secret_looking_fields_are_masked():
     stream = io.StringIO()
     configure_logging("INFO", json=True, stream=stream)
     try:
-        import structlog
-
         structlog.get_logger("t").info("oops", password="hunter2-long", note="Bearer agy_abcdef123456")
     finally:
         configure_logging("WARNING", json=False)

@@ -4,12 +4,15 @@ import threading
 from pathlib import Path
 
 import pytest
+from alembic import command
+from playwright.sync_api import sync_playwright
 from werkzeug.serving import make_server
 
 from agency import create_app
-from agency.config import Config
-from agency.db import Database
-from agency.services.demo import DEMO_PASSWORD, load_demo
+from agency.core.cli import alembic_config
+from agency.core.config import Config
+from agency.core.database import Database
+from agency.demo.loader import DEMO_PASSWORD, load_demo
 from tests.conftest import _create_database, _drop_database, _worker_id
 
 CHROMIUM = "/usr/bin/chromium"
@@ -18,9 +21,6 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 @pytest.fixture(scope="session")
 def live_server(base_database_url):
-    from alembic import command
-
-    from agency.cli import alembic_config
 
     name = f"agency_web_{_worker_id()}"
     url = _create_database(base_database_url, name) if not base_database_url.startswith("sqlite") else None
@@ -28,7 +28,7 @@ def live_server(base_database_url):
     database = Database(url)
     with database.session_scope() as session:
         load_demo(db_session=session, creators=24, days=60, seed=5)
-    config = Config.from_env({}, database_url=url, secret_key="browser-tests", log_json=False, log_level="WARNING",
+    config = Config.from_env({}, password_hash_profile="cheapest", database_url=url, secret_key="browser-tests", log_json=False, log_level="WARNING",
                              login_rate_limit="1000 per minute")
     app = create_app(config)
     runner = app.test_cli_runner()
@@ -46,8 +46,6 @@ def live_server(base_database_url):
 
 @pytest.fixture(scope="session")
 def browser():
-    from playwright.sync_api import sync_playwright
-
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM, headless=True,

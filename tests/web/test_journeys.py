@@ -4,7 +4,10 @@ import re
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from agency.models import Creator, Deal, DealStage, EligibilityEvaluation, User
+from agency.core.users.models import User
+from agency.deals.models import Deal, DealStage
+from agency.programmes.models import EligibilityEvaluation
+from agency.roster.models import Creator
 from tests.web.conftest import login
 
 

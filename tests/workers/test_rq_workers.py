@@ -8,14 +8,18 @@ from pathlib import Path
 
 import pytest
 import redis
+from alembic import command
+from rq.job import Job
 from sqlalchemy import func, select, text
 
-from agency.config import Config
-from agency.db import Database
-from agency.models import EligibilityEvaluation, JobRecord, JobStatus
-from agency.services.demo import load_demo
+from agency.core.cli import alembic_config
+from agency.core.config import Config
+from agency.core.database import Database
+from agency.core.jobs.models import JobRecord, JobStatus
+from agency.core.jobs.service import enqueue, recover_abandoned, requeue_unpushed
+from agency.demo.loader import load_demo
+from agency.programmes.models import EligibilityEvaluation
 from tests.conftest import _create_database, _drop_database, _worker_id
-from workers.queues import enqueue, recover_abandoned, requeue_unpushed
 
 pytestmark = pytest.mark.slow
 AGENCY = str(Path(sys.executable).parent / "agency")
@@ -23,9 +27,6 @@ AGENCY = str(Path(sys.executable).parent / "agency")
 
 @pytest.fixture(scope="module")
 def rq_env(base_database_url, redis_url):
-    from alembic import command
-
-    from agency.cli import alembic_config
 
     name = f"agency_rq_{_worker_id()}"
     url = _create_database(base_database_url, name)
@@ -34,7 +35,7 @@ def rq_env(base_database_url, redis_url):
     database = Database(url)
     with database.session_scope() as session:
         load_demo(db_session=session, creators=1500, days=60, seed=11)  # big enough to kill mid-job
-    config = Config.from_env({}, database_url=url, redis_url=redis_url, secret_key="x", log_json=False)
+    config = Config.from_env({}, password_hash_profile="cheapest", database_url=url, redis_url=redis_url, secret_key="x", log_json=False)
     env = os.environ | {"DATABASE_URL": url, "REDIS_URL": redis_url, "SECRET_KEY": "x", "LOG_JSON": "false"}
     yield database, config, env
     database.dispose()
@@ -93,7 +94,7 @@ def test_a_worker_runs_a_queued_job(rq_env):
 
 def test_jobs_recorded_while_redis_is_down_are_pushed_when_it_returns(rq_env):
     database, config, env = rq_env
-    down = Config.from_env({}, database_url=config.database_url, redis_url="redis://127.0.0.1:1/0", secret_key="x")
+    down = Config.from_env({}, password_hash_profile="cheapest", database_url=config.database_url, redis_url="redis://127.0.0.1:1/0", secret_key="x")
     with database.session_scope() as session:
         job_id = enqueue(session, down, "recompute_diversification", {}, queue="recompute").id
     with database.session_scope() as session:
@@ -118,8 +119,6 @@ def test_a_worker_killed_mid_job_leaves_nothing_half_done_and_the_rerun_converge
     blocker.execute(text("LOCK TABLE eligibility_evaluations IN ACCESS EXCLUSIVE MODE"))
     worker = subprocess.Popen([AGENCY, "worker", "--queues", "recompute"], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    from rq.job import Job
-
     connection = redis.Redis.from_url(config.redis_url)
     try:
         assert _wait(lambda: Job.fetch(job_id, connection=connection).get_status() == "started")

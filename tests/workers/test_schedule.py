@@ -3,9 +3,9 @@ from datetime import datetime, time, timezone
 
 from sqlalchemy import create_engine, select, text
 
-from agency.db import Database
-from agency.models import JobRecord, JobStatus, ScheduledRun
-from workers.schedule import SCHEDULE, Periodic, run_due
+from agency.core.database import Database
+from agency.core.jobs.models import JobRecord, JobStatus, ScheduledRun
+from workers.scheduler import SCHEDULE, Periodic, run_due
 
 
 def test_periods():

@@ -1,0 +1,1 @@
+"""Alerts: evaluators, lifecycle, notification preferences, the email outbox and digests."""

@@ -1,0 +1,105 @@
+"""The outbox sender: claim, record the attempt, send over SMTP, mark sent.
+
+Claiming uses FOR UPDATE SKIP LOCKED on PostgreSQL, so several workers never take the same
+message. The attempt is committed before sending; a message left in `sending` by a killed worker
+is retried after `STUCK_AFTER` with the same Message-ID (the one at-least-once edge). Failures
+back off (1, 2, 4... minutes) and end `dead` after `MAX_ATTEMPTS`, visible in the outbox.
+"""
+from __future__ import annotations
+
+import smtplib
+import ssl
+from datetime import timedelta
+from email.message import EmailMessage
+from email.utils import formatdate
+
+import structlog
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from agency.alerts.models import OutboxMessage, OutboxStatus
+from agency.alerts.notifications import retry_delay
+from agency.core.database import utcnow
+from agency.core.prometheus import EMAILS
+
+MAX_ATTEMPTS = 5
+STUCK_AFTER = timedelta(minutes=10)
+BATCH = 20
+log = structlog.get_logger(__name__)
+
+
+def build_email(message: OutboxMessage, sender: str) -> EmailMessage:
+    email = EmailMessage()
+    email["From"], email["To"], email["Subject"] = sender, message.recipient, message.subject
+    email["Message-ID"] = message.message_id
+    email["Date"] = formatdate(localtime=False)
+    email.set_content(message.body_text)
+    email.add_alternative(message.body_html, subtype="html")
+    return email
+
+
+def smtp_send(config, email: EmailMessage) -> None:
+    if not config.smtp_host:
+        raise RuntimeError("SMTP_HOST is not set")
+    factory = smtplib.SMTP_SSL if config.smtp_use_ssl else smtplib.SMTP
+    kwargs = {"context": ssl.create_default_context()} if config.smtp_use_ssl else {}
+    with factory(config.smtp_host, config.smtp_port, timeout=30, **kwargs) as smtp:
+        if config.smtp_use_tls and not config.smtp_use_ssl:
+            smtp.starttls(context=ssl.create_default_context())
+        if config.smtp_username:
+            smtp.login(config.smtp_username, config.smtp_password)
+        smtp.send_message(email)
+
+
+def _claim(bind, limit: int) -> list[int]:
+    """Take up to `limit` due messages and record the attempt, in one short transaction."""
+    now = utcnow()
+    with Session(bind) as session, session.begin():
+        stmt = (select(OutboxMessage).where(or_(
+            (OutboxMessage.status == OutboxStatus.pending) & (OutboxMessage.next_attempt_at <= now),
+            (OutboxMessage.status == OutboxStatus.sending) & (OutboxMessage.last_attempt_at < now - STUCK_AFTER)))
+            .order_by(OutboxMessage.id).limit(limit))
+        if bind.dialect.name == "postgresql":
+            stmt = stmt.with_for_update(skip_locked=True)
+        claimed = session.scalars(stmt).all()
+        for message in claimed:
+            message.status, message.attempts, message.last_attempt_at = OutboxStatus.sending, message.attempts + 1, now
+        return [m.id for m in claimed]
+
+
+def send_pending(bind, config, send=smtp_send) -> dict:
+    """Send every due message; returns counts. Safe to run from several workers at once."""
+    counts = {"sent": 0, "failed": 0, "dead": 0}
+    if send is smtp_send and not config.smtp_host:
+        # Nowhere to send: leave the outbox untouched instead of burning attempts.
+        log.warning("smtp_host_not_set_emails_wait")
+        return counts | {"rows_changed": 0, "skipped": "SMTP_HOST is not set"}
+    while ids := _claim(bind, BATCH):
+        for message_id in ids:
+            with Session(bind) as session, session.begin():
+                message = session.get(OutboxMessage, message_id)
+                email = build_email(message, config.smtp_from)
+            try:
+                send(config, email)
+            except Exception as exc:  # SMTP errors, refused connections, timeouts
+                with Session(bind) as session, session.begin():
+                    message = session.get(OutboxMessage, message_id)
+                    message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+                    if message.attempts >= MAX_ATTEMPTS:
+                        message.status = OutboxStatus.dead
+                        counts["dead"] += 1
+                    else:
+                        message.status = OutboxStatus.pending
+                        message.next_attempt_at = utcnow() + retry_delay(message.attempts)
+                        counts["failed"] += 1
+                EMAILS.labels(outcome="failed").inc()
+                log.warning("email_failed", outbox_id=message_id, error=type(exc).__name__)
+                continue
+            with Session(bind) as session, session.begin():
+                message = session.get(OutboxMessage, message_id)
+                message.status, message.sent_at, message.last_error = OutboxStatus.sent, utcnow(), None
+            counts["sent"] += 1
+            EMAILS.labels(outcome="sent").inc()
+        if counts["failed"] or counts["dead"]:
+            break  # failures wait for their backoff; do not spin on them
+    return counts | {"rows_changed": counts["sent"]}

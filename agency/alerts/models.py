@@ -1,0 +1,109 @@
+"""Alerts for account managers, their notification preferences, and the email outbox."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, func, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from agency.core.database import Base, str_enum
+
+
+class AlertKind(str, enum.Enum):
+    eligibility_gained = "eligibility_gained"
+    eligibility_lost = "eligibility_lost"
+    near_threshold = "near_threshold"
+    eligible_not_activated = "eligible_not_activated"
+    concentration_risk = "concentration_risk"
+    platform_dependency = "platform_dependency"
+    deliverable_due = "deliverable_due"
+    deliverable_overdue = "deliverable_overdue"
+    invoice_overdue = "invoice_overdue"
+    guideline_strike = "guideline_strike"
+    metrics_stale = "metrics_stale"
+
+
+class Severity(str, enum.Enum):
+    low = "low"
+    medium = "medium"
+    high = "high"
+
+
+class AlertStatus(str, enum.Enum):
+    open = "open"
+    acknowledged = "acknowledged"
+    resolved = "resolved"
+
+
+class Alert(Base):
+    __tablename__ = "alerts"
+    # One open (or acknowledged) alert per dedup key, however often the evaluation runs.
+    __table_args__ = (
+        Index("uq_alerts_open_dedup_key", "dedup_key", unique=True,
+              postgresql_where=text("status <> 'resolved'"), sqlite_where=text("status <> 'resolved'")),
+        Index("ix_alerts_status_kind", "status", "kind"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[AlertKind] = mapped_column(str_enum(AlertKind, "alert_kind"))
+    severity: Mapped[Severity] = mapped_column(str_enum(Severity, "severity"))
+    creator_id: Mapped[int] = mapped_column(ForeignKey("creators.id", ondelete="CASCADE"), index=True)
+    dedup_key: Mapped[str] = mapped_column(String(200))
+    subject: Mapped[str] = mapped_column(String(300))
+    message: Mapped[str] = mapped_column(Text)
+    payload: Mapped[dict] = mapped_column(JSON, default=dict)
+    status: Mapped[AlertStatus] = mapped_column(str_enum(AlertStatus, "alert_status"), default=AlertStatus.open)
+    opened_at: Mapped[datetime] = mapped_column(server_default=func.now(), index=True)
+    acknowledged_at: Mapped[datetime | None]
+    acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    resolved_at: Mapped[datetime | None]
+    # Null when the condition cleared by itself.
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # Set once the alert is in a digest or an immediate email, so it is never mailed twice.
+    notified_at: Mapped[datetime | None]
+
+
+class NotificationPreference(Base):
+    __tablename__ = "notification_preferences"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
+    email_enabled: Mapped[bool] = mapped_column(default=True)
+    # Local hour (in the user's time zone) at which the daily digest goes out.
+    digest_hour: Mapped[int] = mapped_column(default=8)
+    immediate_severities: Mapped[list[str]] = mapped_column(JSON, default=lambda: ["high"])
+    muted_kinds: Mapped[list[str]] = mapped_column(JSON, default=list)
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
+
+
+class OutboxStatus(str, enum.Enum):
+    pending = "pending"
+    sending = "sending"
+    sent = "sent"
+    dead = "dead"
+
+
+class OutboxMessage(Base):
+    """An email to send, written in the same transaction as what it reports."""
+
+    __tablename__ = "email_outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # digest | immediate
+    # Stable across retries, and unique: the same digest is never queued twice.
+    message_id: Mapped[str] = mapped_column(String(200), unique=True)
+    recipient: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(300))
+    body_text: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str] = mapped_column(Text)
+    alert_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    status: Mapped[OutboxStatus] = mapped_column(str_enum(OutboxStatus, "outbox_status"), default=OutboxStatus.pending,
+                                                 index=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    last_attempt_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    sent_at: Mapped[datetime | None]

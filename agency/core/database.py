@@ -1,0 +1,173 @@
+"""Engine, session factory and the declarative base.
+
+The web app opens one session per request (`get_session()`); the request wrapper commits it
+when the response is a success and rolls it back otherwise, so views and services never commit.
+Jobs and CLI commands use `Database.session_scope()` which does the same around a block.
+"""
+from __future__ import annotations
+
+import enum
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+
+from sqlalchemy import JSON, DateTime, Enum, MetaData, create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator):
+    """A timezone-aware timestamp stored as UTC (`timestamptz` on PostgreSQL). SQLite has no
+    time zones, so values read back from it are marked UTC here."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None:
+            if value.tzinfo is None:
+                raise ValueError("naive datetime given; use an aware UTC datetime")
+            value = value.astimezone(timezone.utc)
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime()}
+
+
+def str_enum(cls, name: str) -> Enum:
+    """A Python enum stored as a short string with a CHECK constraint (portable, and adding a
+    value is a small migration rather than an ALTER TYPE)."""
+    return Enum(cls, name=name, native_enum=False, length=24, create_constraint=True,
+                values_callable=lambda members: [m.value for m in members])
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):  # pragma: no cover - exercised via sqlite runs
+        # Let SQLAlchemy manage transactions (pysqlite's own handling breaks SAVEPOINT).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):  # pragma: no cover - exercised via sqlite runs
+        conn.exec_driver_sql("BEGIN")
+
+
+def make_engine(url: str, **kwargs) -> Engine:
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
+        _configure_sqlite(engine)
+        return engine
+    kwargs.setdefault("pool_size", 10)
+    kwargs.setdefault("max_overflow", 10)
+    # A connection the server closed (restart, killed backend) is replaced when taken from the pool.
+    kwargs.setdefault("pool_pre_ping", True)
+    return create_engine(url, **kwargs)
+
+
+class Database:
+    """Holds the engine and the session factory for one configured database."""
+
+    def __init__(self, url: str, **engine_kwargs) -> None:
+        self.url = url
+        self.engine = make_engine(url, **engine_kwargs)
+        self.session_factory = sessionmaker(bind=self.engine, expire_on_commit=False)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def bind_to(self, connection) -> None:
+        """Tests: make every session join an outer transaction on `connection` and use
+        savepoints for its own commits, so the test can roll everything back."""
+        self.session_factory = sessionmaker(
+            bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
+        )
+
+    @contextmanager
+    def session_scope(self) -> Iterator[Session]:
+        session = self.session_factory()
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def bulk_insert(connection, table, rows: list[dict]) -> None:
+    """Insert many rows at once: COPY on PostgreSQL (an order of magnitude faster than executemany
+    for large batches), a Core executemany elsewhere. Missing keys take the column's default."""
+    if not rows:
+        return
+    if connection.dialect.name != "postgresql":
+        connection.execute(table.insert(), rows)
+        return
+
+    names = list(rows[0])
+    json_columns = {name for name in names if isinstance(table.c[name].type, JSON)}
+    cursor = connection.connection.driver_connection.cursor()
+    with cursor.copy(f'COPY "{table.name}" ({", ".join(names)}) FROM STDIN') as copy:
+        for row in rows:
+            copy.write_row([json.dumps(row[n]) if n in json_columns
+                            else row[n].value if isinstance(row[n], enum.Enum) else row[n] for n in names])
+
+
+# A bulk write at least this large (or this share of the table) refreshes the table's statistics.
+ANALYZE_MIN_ROWS = 1000
+ANALYZE_MIN_SHARE = 0.1
+
+
+def refresh_statistics(connection, tables, rows_written: int | None = None) -> list[str]:
+    """ANALYZE tables a bulk write just filled (PostgreSQL), so the next queries are planned with
+    their real size. Without `rows_written` every table is analysed; with it, only tables never
+    analysed or that grew by a noticeable share. Returns the tables analysed."""
+    if connection.dialect.name != "postgresql":
+        return []
+    analysed = []
+    for table in tables:
+        name = getattr(table, "name", table)
+        if rows_written is not None:
+            known = connection.exec_driver_sql(
+                "SELECT reltuples FROM pg_class WHERE oid = to_regclass(%(name)s)", {"name": name}).scalar()
+            never_analysed = known is None or known < 0
+            if not never_analysed and rows_written < max(ANALYZE_MIN_ROWS, ANALYZE_MIN_SHARE * known):
+                continue
+        connection.exec_driver_sql(f'ANALYZE "{name}"')
+        analysed.append(name)
+    return analysed

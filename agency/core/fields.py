@@ -1,0 +1,84 @@
+"""Marshmallow fields and schemas that several domains share."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pycountry
+from marshmallow import Schema, ValidationError, fields, validate
+
+
+def _validate_country(value: str) -> None:
+    if pycountry.countries.get(alpha_2=value.upper()) is None:
+        raise ValidationError(f"'{value}' is not an ISO 3166-1 alpha-2 country code.")
+
+
+def _validate_language(value: str) -> None:
+    if pycountry.languages.get(alpha_2=value.lower()) is None:
+        raise ValidationError(f"'{value}' is not an ISO 639-1 language code.")
+
+
+class CountryCode(fields.String):
+    """An ISO 3166-1 alpha-2 code, upper-cased on load."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("metadata", {}).setdefault("example", "FR")
+        super().__init__(validate=[validate.Length(equal=2), _validate_country], **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return super()._deserialize(value, attr, data, **kwargs).upper()
+
+
+class LanguageCode(fields.String):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("metadata", {}).setdefault("example", "fr")
+        super().__init__(validate=[validate.Length(equal=2), _validate_language], **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return super()._deserialize(value, attr, data, **kwargs).lower()
+
+
+def decimal_field(low, high, *, places: int = 2, low_inclusive: bool = True, **kwargs) -> fields.Decimal:
+    """A decimal carried as a string ("1250.00"), bounded. The bounds are checked by a plain
+    function and documented as numbers (apispec would otherwise render them as strings)."""
+    lo, hi = Decimal(str(low)), Decimal(str(high))
+
+    def within(value):
+        if value > hi or value < lo or (value == lo and not low_inclusive):
+            raise ValidationError(f"Must be {'at least' if low_inclusive else 'more than'} {low} and at most {high}.")
+        if not value.is_finite() or value != value.quantize(Decimal(1).scaleb(-places)):
+            raise ValidationError(f"At most {places} decimals.")
+
+    kwargs.setdefault("as_string", True)
+    if kwargs["as_string"]:
+        metadata = kwargs.pop("metadata", {}) | {
+            "type": "string", "format": "decimal", "pattern": r"^-?\d+(\.\d+)?$",
+            "description": f"A decimal string, from {low} to {high}, at most {places} decimals."}
+    else:
+        metadata = kwargs.pop("metadata", {}) | {"minimum": low, "maximum": high}
+        if not low_inclusive:
+            metadata["exclusiveMinimum"] = True
+    return fields.Decimal(validate=within, metadata=metadata, **kwargs)
+
+
+class DecimalString(fields.Decimal):
+    """A decimal the API returns as a string ("1250.00"), documented as such."""
+
+    def __init__(self, places: int = 2, **kwargs):
+        kwargs.setdefault("metadata", {}).update({"type": "string", "format": "decimal"})
+        super().__init__(places=places, as_string=True, **kwargs)
+
+
+class ImportReportSchema(Schema):
+    mode = fields.String()
+    rows = fields.Integer()
+    inserted = fields.Integer()
+    updated = fields.Integer()
+    unchanged = fields.Integer()
+    rejected = fields.Integer()
+    committed = fields.Boolean()
+    error_count = fields.Integer()
+    errors = fields.List(fields.Dict(), metadata={"description": "{line, field, reason} per bad row"})
+    errors_truncated = fields.Boolean()
+    affected_creator_ids = fields.List(fields.Integer())
+    eligibility = fields.Dict(allow_none=True)
+    diversification = fields.Dict(allow_none=True)

@@ -1,0 +1,1 @@
+"""Background jobs: the job registry, records, RQ hand-over, retries and scheduled runs."""

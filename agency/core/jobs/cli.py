@@ -1,0 +1,63 @@
+"""`agency jobs status` and `agency jobs requeue`."""
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from rq import Worker
+from rq.registry import FailedJobRegistry
+from sqlalchemy import func, select
+
+from agency.core.extensions import get_db
+from agency.core.jobs.models import JobRecord, JobStatus
+from agency.core.jobs.service import enqueue, queue_depths, redis_connection
+
+
+@click.group("jobs")
+def jobs() -> None:
+    """Background jobs."""
+
+
+@jobs.command("status")
+@with_appcontext
+def jobs_status() -> None:
+    """Queues, workers and failed jobs."""
+    config = current_app.config["AGENCY"]
+    if config.redis_url:
+        connection = redis_connection(config.redis_url)
+        for name, depth in queue_depths(config.redis_url).items():
+            failed = FailedJobRegistry(name, connection=connection).count
+            click.echo(f"queue {name:<14} waiting={depth} failed={failed}")
+        for w in Worker.all(connection=connection):
+            click.echo(f"worker {w.name} state={w.get_state()} queues={','.join(w.queue_names())} "
+                       f"last_heartbeat={w.last_heartbeat}")
+    else:
+        click.echo("REDIS_URL not set: jobs run in-process.")
+    with get_db().session_scope() as session:
+        for status, count in session.execute(select(JobRecord.status, func.count()).group_by(JobRecord.status)):
+            click.echo(f"jobs {status.value:<9} {count}")
+        for record in session.scalars(select(JobRecord).where(JobRecord.status == JobStatus.failed)
+                                      .order_by(JobRecord.ended_at.desc()).limit(10)):
+            last_line = (record.error or "").strip().splitlines()[-1:] or [""]
+            click.echo(f"failed {record.id} {record.name} at {record.ended_at:%Y-%m-%d %H:%M}: {last_line[0]}")
+
+
+@jobs.command("requeue")
+@click.argument("job_ids", nargs=-1)
+@click.option("--all-failed", is_flag=True, help="Requeue every failed job.")
+@with_appcontext
+def jobs_requeue(job_ids: tuple[str, ...], all_failed: bool) -> None:
+    """Run failed jobs again (by id, or --all-failed)."""
+    config = current_app.config["AGENCY"]
+    with get_db().session_scope() as session:
+        stmt = select(JobRecord).where(JobRecord.status == JobStatus.failed)
+        if not all_failed:
+            if not job_ids:
+                raise click.UsageError("Give job ids or --all-failed.")
+            stmt = stmt.where(JobRecord.id.in_(job_ids))
+        for record in session.scalars(stmt).all():
+            retry = enqueue(session, config, record.name, record.arguments, queue=record.queue)
+            click.echo(f"requeued {record.id} as {retry.id}")
+
+
+commands = [jobs]

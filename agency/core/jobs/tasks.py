@@ -1,0 +1,28 @@
+"""Housekeeping jobs: forget old records, push jobs Redis never received, recover abandoned ones."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import delete
+
+from agency.core.database import utcnow
+from agency.core.jobs.models import JobRecord, JobStatus, ScheduledRun
+from agency.core.jobs.service import job, recover_abandoned, requeue_unpushed
+
+
+@job("cleanup", queue="default")
+def cleanup_job(session, config, arguments, record) -> dict:
+    """Forget finished job records and scheduled runs older than `days` (default 30)."""
+    cutoff = utcnow() - timedelta(days=int(arguments.get("days", 30)))
+    jobs = session.execute(delete(JobRecord).where(JobRecord.status.in_([JobStatus.finished, JobStatus.failed]),
+                                                   JobRecord.enqueued_at < cutoff)).rowcount
+    runs = session.execute(delete(ScheduledRun).where(ScheduledRun.started_at < cutoff)).rowcount
+    return {"job_records_deleted": jobs, "scheduled_runs_deleted": runs, "rows_changed": jobs + runs}
+
+
+@job("requeue_unpushed", queue="default")
+def requeue_job(session, config, arguments, record) -> dict:
+    """The sweep: push jobs recorded while Redis was down, and jobs whose worker died."""
+    pushed = requeue_unpushed(session, config)
+    recovered = recover_abandoned(session, config, int(arguments.get("stale_after_seconds", 600)))
+    return {"requeued": pushed, "recovered": len(recovered), "rows_changed": pushed + len(recovered)}

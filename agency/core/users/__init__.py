@@ -1,0 +1,1 @@
+"""Staff accounts, their API tokens and roles."""

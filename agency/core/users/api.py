@@ -1,0 +1,107 @@
+"""/api/v1/auth (bearer tokens) and /api/v1/users (who am I; the staff list)."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import abort, current_app, g, request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from sqlalchemy import select
+
+from agency.core.audit.service import Actor, record_audit, snapshot
+from agency.core.auth import (
+    authenticate_request,
+    current_actor,
+    current_user,
+    roles_required,
+)
+from agency.core.extensions import get_session, limiter
+from agency.core.pagination import paginated
+from agency.core.users.models import Role, User
+from agency.core.users.schemas import TokenRequestSchema, TokenSchema, UserSchema
+from agency.core.users.service import (
+    authenticate,
+    create_user,
+    issue_token,
+    revoke_token,
+)
+
+auth_blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Bearer tokens for the API.")
+
+
+@auth_blp.before_request
+def _authenticate_except_login():
+    if request.endpoint != "auth.Tokens":
+        authenticate_request()
+
+
+def _login_limit() -> str:
+    return current_app.config["AGENCY"].login_rate_limit
+
+
+@auth_blp.route("/tokens")
+class Tokens(MethodView):
+    decorators = [limiter.limit(_login_limit, methods=["POST"])]
+
+    @auth_blp.arguments(TokenRequestSchema)
+    @auth_blp.response(201, TokenSchema)
+    @auth_blp.doc(security=[])
+    def post(self, data):
+        """Exchange email and password for a bearer token"""
+        session = get_session()
+        user = authenticate(db_session=session, email=data["email"], password=data["password"])
+        if user is None:
+            abort(401, description="Wrong email or password.")
+        hours = data.get("expires_in_hours") or current_app.config["AGENCY"].token_ttl_hours
+        token, record = issue_token(db_session=session, user=user, ttl=timedelta(hours=hours))
+        record_audit(db_session=session, actor=Actor(user=user, request_id=g.get("request_id")),
+                     action="token.create", entity_type="api_token", entity_id=record.id,
+                     after={"prefix": record.prefix, "expires_at": record.expires_at.isoformat()})
+        return {"token": token, "token_type": "Bearer", "expires_at": record.expires_at,
+                "user_id": user.id, "role": user.role.value}
+
+
+@auth_blp.route("/tokens/current")
+class CurrentToken(MethodView):
+    @auth_blp.response(204)
+    def delete(self):
+        """Revoke the token used for this request"""
+        record = g.get("current_token")
+        if record is None:
+            abort(400, description="This request was not made with a bearer token.")
+        session = get_session()
+        revoke_token(db_session=session, record=record)
+        record_audit(db_session=session, actor=Actor(user=g.current_user, request_id=g.get("request_id")),
+                     action="token.revoke", entity_type="api_token", entity_id=record.id,
+                     after={"prefix": record.prefix})
+
+
+users_blp = Blueprint("users", __name__, url_prefix="/api/v1/users", description="Agency staff.")
+users_blp.before_request(authenticate_request)
+
+
+@users_blp.route("/me")
+class Me(MethodView):
+    @users_blp.response(200, UserSchema)
+    def get(self):
+        """The authenticated user"""
+        return current_user()
+
+
+@users_blp.route("")
+class Users(MethodView):
+    @paginated(users_blp, UserSchema(many=True))
+    def get(self, pagination_parameters):
+        """List staff (managers need it to see who manages whom)"""
+        return select(User).order_by(User.email)
+
+    @roles_required(Role.admin)
+    @users_blp.arguments(UserSchema)
+    @users_blp.response(201, UserSchema)
+    def post(self, data):
+        """Create a staff account (admins)"""
+        session = get_session()
+        user = create_user(db_session=session, **data)
+        record_audit(db_session=session, actor=current_actor(), action="user.create",
+                     entity_type="user", entity_id=user.id, after=snapshot(user))
+        return user

@@ -1,0 +1,40 @@
+"""What the auth and users endpoints read and write."""
+from __future__ import annotations
+
+import zoneinfo
+
+from marshmallow import Schema, ValidationError, fields, validate, validates
+
+from agency.core.users.models import Role
+
+
+class UserSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    email = fields.Email(required=True)
+    full_name = fields.String(validate=validate.Length(max=200), load_default="")
+    role = fields.Enum(Role, by_value=True, required=True)
+    timezone = fields.String(load_default="UTC")
+    is_active = fields.Boolean(dump_only=True)
+    created_at = fields.DateTime(dump_only=True)
+    last_login_at = fields.DateTime(dump_only=True, allow_none=True)
+    password = fields.String(load_only=True, required=True, validate=validate.Length(max=256))
+
+    @validates("timezone")
+    def _known_zone(self, value, **_kwargs):
+        if value not in zoneinfo.available_timezones():
+            raise ValidationError(f"Unknown time zone '{value}' (use an IANA name such as Europe/Paris).")
+
+
+class TokenRequestSchema(Schema):
+    email = fields.String(required=True, validate=validate.Length(min=3, max=254))
+    password = fields.String(required=True, load_only=True, validate=validate.Length(min=1, max=256))
+    expires_in_hours = fields.Integer(validate=validate.Range(min=1, max=24 * 365), metadata={
+        "description": "Lifetime of the token; defaults to TOKEN_TTL_HOURS."})
+
+
+class TokenSchema(Schema):
+    token = fields.String(metadata={"description": "Shown once; store it safely."})
+    token_type = fields.String(dump_default="Bearer")
+    expires_at = fields.DateTime()
+    user_id = fields.Integer()
+    role = fields.String()

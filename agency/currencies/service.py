@@ -1,0 +1,144 @@
+"""Exchange rates and conversion to the agency's base currency.
+
+A rate is valid from its day until the next dated rate of the same pair. Conversion uses the rate
+in force on the record's date, the direct pair first, then the inverse pair. With no rate the
+answer is None, reported to the user as unconverted, never a silent 1.0.
+"""
+from __future__ import annotations
+
+import bisect
+from collections import defaultdict
+from datetime import date
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+
+import pycountry
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from agency.core.database import refresh_statistics
+from agency.core.errors import InvalidInput
+from agency.core.imports import ImportReport, chunks, read_rows
+from agency.currencies.models import FxRate
+
+CENT = Decimal("0.01")
+FX_COLUMNS = ("day", "base", "quote", "rate", "source")
+
+
+def is_currency(code) -> bool:
+    return isinstance(code, str) and len(code) == 3 and pycountry.currencies.get(alpha_3=code.upper()) is not None
+
+
+def check_currency(code: str, field: str = "currency") -> str:
+    if not is_currency(code):
+        raise InvalidInput(f"'{code}' is not an ISO 4217 currency code.", {field: ["unknown ISO 4217 currency code"]})
+    return code.upper()
+
+
+def to_cents(amount: Decimal) -> Decimal:
+    return amount.quantize(CENT, rounding=ROUND_HALF_EVEN)
+
+
+class RateBook:
+    """All rates of the currencies involved, loaded once, for many conversions on many dates."""
+
+    def __init__(self, db_session: Session, base: str, currencies: set[str] | None = None):
+        self.base = base
+        stmt = select(FxRate.base, FxRate.quote, FxRate.day, FxRate.rate)
+        if currencies is not None:
+            wanted = sorted(currencies | {base})
+            stmt = stmt.where(FxRate.base.in_(wanted), FxRate.quote.in_(wanted))
+        pairs: dict[tuple[str, str], list[tuple[date, Decimal]]] = defaultdict(list)
+        for pair_base, quote, day, rate in db_session.execute(stmt.order_by(FxRate.day)):
+            pairs[(pair_base, quote)].append((day, rate))
+        self._days = {pair: [d for d, _ in rows] for pair, rows in pairs.items()}
+        self._rates = {pair: [r for _, r in rows] for pair, rows in pairs.items()}
+
+    def _latest(self, pair: tuple[str, str], on: date) -> Decimal | None:
+        days = self._days.get(pair)
+        if not days:
+            return None
+        index = bisect.bisect_right(days, on) - 1
+        return self._rates[pair][index] if index >= 0 else None
+
+    def rate(self, currency: str, on: date) -> Decimal | None:
+        if currency == self.base:
+            return Decimal(1)
+        direct = self._latest((currency, self.base), on)
+        if direct is not None:
+            return direct
+        inverse = self._latest((self.base, currency), on)
+        return (Decimal(1) / inverse) if inverse else None
+
+    def convert(self, amount: Decimal, currency: str, on: date) -> Decimal | None:
+        """The amount in the base currency, rounded to the cent, or None without a rate."""
+        rate = self.rate(currency, on)
+        return None if rate is None else to_cents(amount * rate)
+
+
+def parse_rate(value) -> Decimal:
+    try:
+        rate = Decimal(str(value))
+    except InvalidOperation:
+        raise ValueError("must be a number") from None
+    if not rate.is_finite() or rate <= 0:
+        raise ValueError("must be a number > 0")
+    if rate >= Decimal("10000000000") or rate != rate.quantize(Decimal("0.00000001")):
+        raise ValueError("must be below 10^10 with at most 8 decimals")
+    return rate
+
+
+def upsert_rates(db_session: Session, rows: list[dict]) -> None:
+    insert_fn = postgresql.insert if db_session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    stmt = insert_fn(FxRate).values(rows)
+    db_session.execute(stmt.on_conflict_do_update(index_elements=["base", "quote", "day"],
+                                                  set_={"rate": stmt.excluded.rate, "source": stmt.excluded.source}))
+
+
+def import_fx_rates(*, db_session: Session, stream, fmt: str = "csv", mode: str = "all") -> ImportReport:
+    """Import dated rates (day, base, quote, rate[, source]); re-importing updates the same rows."""
+    report = ImportReport(mode=mode)
+    good: list[dict] = []
+    seen: dict[tuple, int] = {}
+    for batch in chunks(read_rows(stream, fmt, FX_COLUMNS, ("day", "base", "quote", "rate"))):
+        for line, raw in batch:
+            report.rows += 1
+            if "__error__" in raw:
+                report.add_error(line, *raw["__error__"])
+                continue
+            row, ok = {"source": str(raw.get("source", ""))[:100]}, True
+            try:
+                row["day"] = date.fromisoformat(str(raw.get("day", "")))
+            except ValueError:
+                report.add_error(line, "day", "must be a date as YYYY-MM-DD")
+                ok = False
+            for field in ("base", "quote"):
+                if not is_currency(raw.get(field)):
+                    report.add_error(line, field, "unknown ISO 4217 currency code")
+                    ok = False
+                else:
+                    row[field] = raw[field].upper()
+            try:
+                row["rate"] = parse_rate(raw.get("rate"))
+            except ValueError as exc:
+                report.add_error(line, "rate", str(exc))
+                ok = False
+            if ok and row["base"] == row["quote"]:
+                report.add_error(line, "quote", "must differ from base")
+                ok = False
+            if ok:
+                key = (row["base"], row["quote"], row["day"])
+                if key in seen:  # rate files are small: a dict of keys is fine here
+                    report.add_error(line, "day", f"duplicate of line {seen[key]}")
+                    continue
+                seen[key] = line
+                good.append(row)
+    report.rejected = report.error_count
+    if report.error_count and mode == "all":
+        return report
+    for batch in chunks(iter(good), 1000):
+        upsert_rates(db_session, batch)
+    report.inserted = len(good)
+    refresh_statistics(db_session.connection(), [FxRate.__table__], report.inserted)
+    report.committed = True
+    return report

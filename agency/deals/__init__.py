@@ -1,0 +1,1 @@
+"""Brands and brand deals: the pipeline, its legal transitions, deliverables."""

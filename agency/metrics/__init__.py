@@ -1,0 +1,1 @@
+"""Daily metric snapshots per platform account, and their imports."""

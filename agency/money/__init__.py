@@ -1,0 +1,1 @@
+"""Money: revenue records, monthly statements, and diversification of income."""

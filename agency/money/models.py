@@ -1,0 +1,89 @@
+"""Revenue records from every source, exchange rates, and diversification snapshots."""
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, UniqueConstraint, func
+from sqlalchemy.orm import Mapped, mapped_column
+
+from agency.core.database import Base, str_enum
+from agency.roster.models import Platform
+
+
+class RevenueSource(str, enum.Enum):
+    creator_rewards = "creator_rewards"
+    creator_fund = "creator_fund"
+    live_gifts = "live_gifts"
+    video_gifts = "video_gifts"
+    subscriptions = "subscriptions"
+    brand_deal = "brand_deal"
+    affiliate = "affiliate"
+    merch = "merch"
+    courses = "courses"
+    coaching = "coaching"
+    platform_ads = "platform_ads"
+    other = "other"
+
+
+class RiskLevel(str, enum.Enum):
+    no_data = "no_data"
+    low = "low"
+    medium = "medium"
+    high = "high"
+
+
+class RevenueRecord(Base):
+    __tablename__ = "revenue_records"
+    # The same export imported twice adds nothing: (source, external_ref) is unique.
+    __table_args__ = (UniqueConstraint("source", "external_ref"),
+                      Index("ix_revenue_records_creator_earned", "creator_id", "earned_on"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    creator_id: Mapped[int] = mapped_column(ForeignKey("creators.id", ondelete="RESTRICT"))
+    earned_on: Mapped[date]
+    source: Mapped[RevenueSource] = mapped_column(str_enum(RevenueSource, "revenue_source"))
+    platform: Mapped[Platform | None] = mapped_column(str_enum(Platform, "platform"))
+    amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    currency: Mapped[str] = mapped_column(String(3))
+    # Negative amounts are allowed only on explicit refunds.
+    is_refund: Mapped[bool] = mapped_column(default=False)
+    deal_id: Mapped[int | None] = mapped_column(ForeignKey("deals.id", ondelete="SET NULL"), index=True)
+    external_ref: Mapped[str | None] = mapped_column(String(200))
+    notes: Mapped[str] = mapped_column(Text, default="")
+    version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
+    archived_at: Mapped[datetime | None]
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class DiversificationSnapshot(Base):
+    """A creator's revenue mix over a trailing window; a new row only when something changed."""
+
+    __tablename__ = "diversification_snapshots"
+    __table_args__ = (UniqueConstraint("creator_id", "as_of"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    creator_id: Mapped[int] = mapped_column(ForeignKey("creators.id", ondelete="CASCADE"), index=True)
+    as_of: Mapped[date]
+    window_days: Mapped[int]
+    currency: Mapped[str] = mapped_column(String(3))
+    total: Mapped[Decimal] = mapped_column(Numeric(16, 2))
+    previous_total: Mapped[Decimal] = mapped_column(Numeric(16, 2))
+    by_source: Mapped[dict] = mapped_column(JSON)
+    by_platform: Mapped[dict] = mapped_column(JSON)
+    top_source: Mapped[str | None] = mapped_column(String(32))
+    top_source_share: Mapped[Decimal] = mapped_column(Numeric(6, 4))
+    top_platform: Mapped[str | None] = mapped_column(String(32))
+    top_platform_share: Mapped[Decimal] = mapped_column(Numeric(6, 4))
+    tiktok_share: Mapped[Decimal] = mapped_column(Numeric(6, 4))
+    hhi: Mapped[Decimal] = mapped_column(Numeric(6, 4))
+    previous_hhi: Mapped[Decimal | None] = mapped_column(Numeric(6, 4))
+    risk_level: Mapped[RiskLevel] = mapped_column(str_enum(RiskLevel, "risk_level"), index=True)
+    suggestion: Mapped[str] = mapped_column(Text, default="")
+    # Records left out because no exchange rate was known for their currency and date.
+    unconverted_records: Mapped[int] = mapped_column(default=0)
+    computed_at: Mapped[datetime] = mapped_column(server_default=func.now())

@@ -1,0 +1,104 @@
+"""What the revenue, diversification and statement endpoints read and write."""
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from agency.core.fields import DecimalString, decimal_field
+from agency.money.models import RevenueSource, RiskLevel
+from agency.roster.models import Platform
+
+IMPORT_DOC = {"requestBody": {"required": True, "content": {
+    "text/csv": {"schema": {"type": "string"}, "example":
+                 "creator_id,date,source,platform,amount,currency,external_ref\n"
+                 "12,2026-11-02,affiliate,instagram,42.10,EUR,amz-2026-11-0042\n"},
+    "application/x-ndjson": {"schema": {"type": "string"}}}}}
+
+
+class RevenueSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    creator_id = fields.Integer(required=True)
+    earned_on = fields.Date(required=True, data_key="date")
+    source = fields.Enum(RevenueSource, by_value=True, required=True)
+    platform = fields.Enum(Platform, by_value=True, allow_none=True, load_default=None)
+    amount = decimal_field(-999_999_999_999, 999_999_999_999, required=True)
+    currency = fields.String(required=True, validate=validate.Length(equal=3))
+    is_refund = fields.Boolean(load_default=False, data_key="refund")
+    deal_id = fields.Integer(allow_none=True, load_default=None)
+    external_ref = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=200))
+    notes = fields.String(load_default="", validate=validate.Length(max=2000))
+    version = fields.Integer(dump_only=True)
+    created_at = fields.DateTime(dump_only=True)
+    archived_at = fields.DateTime(dump_only=True, allow_none=True)
+
+
+class RevenueUpdateSchema(Schema):
+    earned_on = fields.Date(data_key="date")
+    source = fields.Enum(RevenueSource, by_value=True)
+    platform = fields.Enum(Platform, by_value=True, allow_none=True)
+    amount = decimal_field(-999_999_999_999, 999_999_999_999)
+    currency = fields.String(validate=validate.Length(equal=3))
+    is_refund = fields.Boolean(data_key="refund")
+    notes = fields.String(validate=validate.Length(max=2000))
+    version = fields.Integer(required=True)
+
+
+class RevenueQuerySchema(Schema):
+    creator_id = fields.Integer()
+    source = fields.List(fields.String(validate=validate.OneOf([s.value for s in RevenueSource])))
+    platform = fields.List(fields.String(validate=validate.OneOf([p.value for p in Platform])))
+    deal_id = fields.Integer()
+    date_from = fields.Date(data_key="from")
+    date_to = fields.Date(data_key="to")
+    manager_id = fields.Integer()
+    mine = fields.Boolean(load_default=False)
+    include_archived = fields.Boolean(load_default=False)
+
+
+class RevenueImportQuerySchema(Schema):
+    mode = fields.String(load_default="all", validate=validate.OneOf(["all", "partial"]))
+
+
+SHARE = {"places": 4}
+
+
+class MixSchema(Schema):
+    creator_id = fields.Integer()
+    creator_name = fields.String()
+    as_of = fields.Date()
+    window_days = fields.Integer()
+    currency = fields.String()
+    total = DecimalString()
+    previous_total = DecimalString()
+    by_source = fields.Dict(metadata={"description": "source -> {amount, share}"})
+    by_platform = fields.Dict(metadata={"description": "platform -> {amount, share}"})
+    top_source = fields.String(allow_none=True)
+    top_source_share = DecimalString(**SHARE)
+    top_platform = fields.String(allow_none=True)
+    top_platform_share = DecimalString(**SHARE)
+    tiktok_share = DecimalString(**SHARE)
+    hhi = DecimalString(**SHARE)
+    previous_hhi = DecimalString(allow_none=True, **SHARE)
+    risk_level = fields.Function(lambda m: (m["risk_level"] if isinstance(m, dict) else m.risk_level).value)
+    suggestion = fields.String()
+    unconverted_records = fields.Integer(metadata={"description": "Records with no exchange rate (left out)."})
+
+
+class DiversificationWindowSchema(Schema):
+    window_days = fields.Integer(validate=validate.Range(min=7, max=730))
+    as_of = fields.Date()
+
+
+class DiversificationQuerySchema(Schema):
+    risk = fields.List(fields.String(validate=validate.OneOf([r.value for r in RiskLevel])))
+    manager_id = fields.Integer()
+    mine = fields.Boolean(load_default=False)
+    format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv"]))
+
+
+class DiversificationRecomputeSchema(Schema):
+    creator_ids = fields.List(fields.Integer(validate=validate.Range(min=1)), validate=validate.Length(max=10_000))
+    as_of = fields.Date()
+
+
+class StatementQuerySchema(Schema):
+    format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv", "html"]))

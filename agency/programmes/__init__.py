@@ -1,0 +1,2 @@
+"""Monetisation programmes: versioned rules, the rule compiler, the eligibility engine, forecasts
+and activations."""

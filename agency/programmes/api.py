@@ -1,0 +1,201 @@
+"""/api/v1/programs (the programme catalogue and its versioned rules) and eligibility: per creator
+(now or as of a day), history, the roster-wide view, recompute, activations."""
+from __future__ import annotations
+
+import csv
+import io
+from decimal import Decimal
+
+from flask import Response, current_app
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from sqlalchemy import select
+
+from agency.core.auth import authenticate_request, current_actor, current_user, roles_required
+from agency.core.database import utcnow
+from agency.core.extensions import get_session
+from agency.core.jobs.http import run_or_enqueue
+from agency.core.pagination import all_in_one_page, page_of, paginated
+from agency.core.users.models import Role
+from agency.programmes.eligibility import explain_creator, recompute_eligibility
+from agency.programmes.models import EligibilityChange, Program, ProgramActivation
+from agency.programmes.schemas import (
+    ActivationSchema,
+    AsOfSchema,
+    ChangeSchema,
+    EligibilityQuerySchema,
+    EligibilityRecomputeSchema,
+    EvaluationSchema,
+    ProgramSchema,
+    ProgramUpdateSchema,
+    RuleVersionSchema,
+)
+from agency.programmes.service import (
+    add_rule_version,
+    get_program,
+    roster_eligibility_query,
+    set_activation,
+    update_program,
+)
+from agency.roster.service import get_creator
+
+programs_blp = Blueprint("programs", __name__, url_prefix="/api/v1/programs",
+                description="Monetisation programmes and their rule versions (rules are data).")
+programs_blp.before_request(authenticate_request)
+
+
+@programs_blp.route("")
+class Programs(MethodView):
+    @programs_blp.response(200, ProgramSchema(many=True))
+    def get(self):
+        """List programmes with all their rule versions"""
+        return get_session().scalars(select(Program).order_by(Program.platform, Program.name)).all()
+
+
+@programs_blp.route("/<int:program_id>")
+class ProgramById(MethodView):
+    @programs_blp.response(200, ProgramSchema)
+    def get(self, program_id):
+        """Get a programme"""
+        return get_program(db_session=get_session(), program_id=program_id)
+
+    @programs_blp.arguments(ProgramUpdateSchema)
+    @programs_blp.response(200, ProgramSchema)
+    def patch(self, data, program_id):
+        """Rename, describe, or switch a programme off (admins)"""
+        session = get_session()
+        return update_program(db_session=session, actor=current_actor(),
+                              program=get_program(db_session=session, program_id=program_id), data=data)
+
+
+@programs_blp.route("/<int:program_id>/rules")
+class ProgramRules(MethodView):
+    @programs_blp.response(200, RuleVersionSchema(many=True))
+    def get(self, program_id):
+        """All rule versions, oldest first (old versions stay readable)"""
+        return get_program(db_session=get_session(), program_id=program_id).rules
+
+    @programs_blp.arguments(RuleVersionSchema)
+    @programs_blp.response(201, RuleVersionSchema)
+    def post(self, data, program_id):
+        """Add a rule version (admins); 422 names each invalid criterion and why"""
+        session = get_session()
+        return add_rule_version(db_session=session, actor=current_actor(),
+                                program=get_program(db_session=session, program_id=program_id), data=data)
+
+
+eligibility_blp = Blueprint("eligibility", __name__, url_prefix="/api/v1",
+                description="Programme eligibility, forecasts, history and activations.")
+eligibility_blp.before_request(authenticate_request)
+
+
+def _margin() -> Decimal:
+    return Decimal(current_app.config["AGENCY"].near_threshold_margin)
+
+
+def _evaluation_row(evaluation, creator, program, activation) -> dict:
+    return {"creator_id": creator.id, "creator_name": creator.display_name, "program": program,
+            "rule_version_id": evaluation.rule_version_id, "eligible": evaluation.eligible,
+            "near_threshold": evaluation.near_threshold, "eta": evaluation.eta, "as_of": evaluation.as_of,
+            "criteria": evaluation.details, "activation": activation}
+
+
+@eligibility_blp.route("/creators/<int:creator_id>/eligibility")
+class CreatorEligibility(MethodView):
+    @eligibility_blp.arguments(AsOfSchema, location="query")
+    @eligibility_blp.response(200, EvaluationSchema(many=True))
+    def get(self, args, creator_id):
+        """Each programme: eligible or not, criteria detail, gaps and forecasts (stored, or as of a day)"""
+        session = get_session()
+        creator = get_creator(db_session=session, creator_id=creator_id)
+        if "as_of" not in args:
+            rows = session.execute(roster_eligibility_query(creator_id=creator.id)).all()
+            return [_evaluation_row(*row) for row in rows]
+        programs = {p.id: p for p in session.scalars(select(Program))}
+        activations = {a.program_id: a for a in session.scalars(
+            select(ProgramActivation).where(ProgramActivation.creator_id == creator.id))}
+        return [{"creator_id": creator.id, "creator_name": creator.display_name, "program": programs[ev["program_id"]],
+                 "rule_version_id": ev["rule_version_id"], "eligible": ev["eligible"],
+                 "near_threshold": ev["near_threshold"], "eta": ev["eta"], "as_of": ev["as_of"],
+                 "criteria": ev["details"], "activation": activations.get(ev["program_id"])}
+                for ev in explain_creator(db_session=session, creator_id=creator.id, as_of=args["as_of"],
+                                          margin=_margin())]
+
+
+@eligibility_blp.route("/creators/<int:creator_id>/eligibility/history")
+class CreatorEligibilityHistory(MethodView):
+    @paginated(eligibility_blp, ChangeSchema(many=True))
+    def get(self, creator_id, pagination_parameters):
+        """Gains and losses of programmes over time, newest first"""
+        get_creator(db_session=get_session(), creator_id=creator_id)
+        stmt = (select(EligibilityChange).where(EligibilityChange.creator_id == creator_id)
+                .order_by(EligibilityChange.recorded_at.desc(), EligibilityChange.id.desc()))
+        return stmt
+
+
+@eligibility_blp.route("/eligibility")
+class RosterEligibility(MethodView):
+    @eligibility_blp.arguments(EligibilityQuerySchema, location="query")
+    @paginated(eligibility_blp, EvaluationSchema(many=True))
+    def get(self, args, pagination_parameters):
+        """Roster-wide evaluations (filter by programme, eligible, near threshold, not activated, manager); CSV with format=csv"""
+        stmt = roster_eligibility_query(
+            program_code=args.get("program"), eligible=args.get("eligible"),
+            near_threshold=args.get("near_threshold"), not_activated=args["not_activated"],
+            manager_id=current_user().id if args["mine"] else args.get("manager_id"))
+        if args["format"] == "csv":
+            return _csv(all_in_one_page(get_session().execute(stmt).all(), pagination_parameters))
+        return [_evaluation_row(*row) for row in page_of(get_session(), stmt, pagination_parameters, rows=True)]
+
+
+def _csv(rows) -> Response:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["creator_id", "creator", "program", "eligible", "near_threshold", "eta", "failing_criteria",
+                     "activation_status", "as_of"])
+    for evaluation, creator, program, activation in rows:
+        failing = "; ".join(d["label"] for d in evaluation.details if not d["passed"])
+        writer.writerow([creator.id, creator.display_name, program.code, evaluation.eligible,
+                         evaluation.near_threshold, evaluation.eta or "", failing,
+                         activation.status.value if activation else "not_applied", evaluation.as_of])
+    return Response(out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": "attachment; filename=eligibility.csv"})
+
+
+@eligibility_blp.route("/eligibility/recompute")
+class Recompute(MethodView):
+    @roles_required(Role.admin, Role.manager)
+    @eligibility_blp.arguments(EligibilityRecomputeSchema)
+    @eligibility_blp.response(200, description="What the recompute changed (small, or no Redis)")
+    @eligibility_blp.alt_response(202, description="Queued as a background job; follow the Location header")
+    def post(self, data):
+        """Recompute eligibility for the given creators, or everyone when none are given"""
+        arguments = {"creator_ids": data.get("creator_ids") or None,
+                     "as_of": data["as_of"].isoformat() if data.get("as_of") else None}
+        return run_or_enqueue("recompute_eligibility", arguments, lambda: recompute_eligibility(
+            db_session=get_session(), creator_ids=arguments["creator_ids"], as_of=data.get("as_of"),
+            margin=_margin()).as_dict())
+
+
+@eligibility_blp.route("/creators/<int:creator_id>/activations")
+class CreatorActivations(MethodView):
+    @eligibility_blp.response(200, ActivationSchema(many=True))
+    def get(self, creator_id):
+        """Activation status per programme"""
+        get_creator(db_session=get_session(), creator_id=creator_id)
+        return get_session().scalars(select(ProgramActivation).where(ProgramActivation.creator_id == creator_id))
+
+
+@eligibility_blp.route("/creators/<int:creator_id>/activations/<int:program_id>")
+class CreatorActivation(MethodView):
+    @eligibility_blp.arguments(ActivationSchema)
+    @eligibility_blp.response(200, ActivationSchema)
+    def put(self, data, creator_id, program_id):
+        """Set whether the creator applied, is active or was rejected (with dates)"""
+        session = get_session()
+        return set_activation(db_session=session, actor=current_actor(),
+                              creator=get_creator(db_session=session, creator_id=creator_id),
+                              program=get_program(db_session=session, program_id=program_id),
+                              data=data, today=utcnow().date())
+
+

@@ -1,0 +1,43 @@
+"""`agency recompute eligibility` and `agency programs seed`."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from agency.core.cli import echo_result, recompute
+from agency.core.extensions import get_db
+from agency.programmes.catalogue import seed_catalogue
+from agency.programmes.eligibility import recompute_eligibility
+
+
+@recompute.command("eligibility")
+@click.option("--creator", "creator_ids", type=int, multiple=True, help="Only these creators (repeatable).")
+@click.option("--as-of", type=click.DateTime(formats=["%Y-%m-%d"]), help="Evaluate as of this day (rules and metrics).")
+@with_appcontext
+def recompute_eligibility_command(creator_ids: tuple[int, ...], as_of) -> None:
+    """Re-evaluate every programme for every creator (or the ones given); writes only changes."""
+    margin = Decimal(current_app.config["AGENCY"].near_threshold_margin)
+    with get_db().session_scope() as session:
+        result = recompute_eligibility(db_session=session, creator_ids=list(creator_ids) or None,
+                                       as_of=as_of.date() if as_of else None, margin=margin)
+    echo_result(result.as_dict())
+
+
+@click.group("programs")
+def programs() -> None:
+    """The monetisation programme catalogue."""
+
+
+@programs.command("seed")
+@with_appcontext
+def seed_programs_command() -> None:
+    """Add the shipped programmes and rule versions that are missing (never overwrites)."""
+    with get_db().session_scope() as session:
+        summary = seed_catalogue(db_session=session)
+    echo_result(summary)
+
+
+commands = [programs]

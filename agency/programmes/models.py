@@ -1,0 +1,117 @@
+"""Monetisation programmes, their versioned rules, evaluations, history and activations."""
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, func
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from agency.core.database import Base, str_enum
+from agency.roster.models import Platform
+
+
+class ActivationStatus(str, enum.Enum):
+    not_applied = "not_applied"
+    applied = "applied"
+    active = "active"
+    rejected = "rejected"
+
+
+class Program(Base):
+    __tablename__ = "programs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    platform: Mapped[Platform] = mapped_column(str_enum(Platform, "platform"))
+    description: Mapped[str] = mapped_column(Text, default="")
+    # Where in the app a creator switches it on, e.g. "Settings > Creator tools > Creator Fund".
+    activation_path: Mapped[str] = mapped_column(String(300), default="")
+    # Legacy programmes stay readable but are not evaluated any more.
+    is_active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+    rules: Mapped[list["RuleVersion"]] = relationship(back_populates="program", order_by="RuleVersion.version")
+
+
+class RuleVersion(Base):
+    """One version of a programme's rule. New versions never rewrite old ones."""
+
+    __tablename__ = "rule_versions"
+    __table_args__ = (UniqueConstraint("program_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("programs.id", ondelete="CASCADE"), index=True)
+    version: Mapped[int]
+    effective_from: Mapped[date]
+    effective_to: Mapped[date | None]
+    # ISO country codes the version applies to; null means everywhere not covered by a scoped version.
+    country_scope: Mapped[list[str] | None] = mapped_column(JSON)
+    source_note: Mapped[str] = mapped_column(Text, default="")
+    criteria: Mapped[list[dict]] = mapped_column(JSON)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+    program: Mapped[Program] = relationship(back_populates="rules")
+
+    def in_force_on(self, day: date) -> bool:
+        return self.effective_from <= day and (self.effective_to is None or day < self.effective_to)
+
+
+class EligibilityEvaluation(Base):
+    """The current answer for one creator and programme, with per-criterion detail."""
+
+    __tablename__ = "eligibility_evaluations"
+    __table_args__ = (UniqueConstraint("creator_id", "program_id"),
+                      Index("ix_eligibility_evaluations_program_eligible", "program_id", "eligible"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    creator_id: Mapped[int] = mapped_column(ForeignKey("creators.id", ondelete="CASCADE"))
+    program_id: Mapped[int] = mapped_column(ForeignKey("programs.id", ondelete="CASCADE"))
+    rule_version_id: Mapped[int] = mapped_column(ForeignKey("rule_versions.id", ondelete="CASCADE"))
+    eligible: Mapped[bool]
+    near_threshold: Mapped[bool] = mapped_column(default=False)
+    # Earliest estimated date at which every failing numeric criterion passes, if any.
+    eta: Mapped[date | None]
+    details: Mapped[list[dict]] = mapped_column(JSON)
+    as_of: Mapped[date]
+    computed_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class EligibilityChange(Base):
+    """History: one row each time a creator gains or loses a programme (or is first evaluated)."""
+
+    __tablename__ = "eligibility_changes"
+    __table_args__ = (Index("ix_eligibility_changes_creator_program", "creator_id", "program_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    creator_id: Mapped[int] = mapped_column(ForeignKey("creators.id", ondelete="CASCADE"))
+    program_id: Mapped[int] = mapped_column(ForeignKey("programs.id", ondelete="CASCADE"))
+    rule_version_id: Mapped[int] = mapped_column(ForeignKey("rule_versions.id", ondelete="CASCADE"))
+    change: Mapped[str] = mapped_column(String(16))  # first | gained | lost
+    eligible: Mapped[bool]
+    as_of: Mapped[date] = mapped_column(index=True)
+    changed_criteria: Mapped[list[dict]] = mapped_column(JSON)
+    recorded_at: Mapped[datetime] = mapped_column(server_default=func.now(), index=True)
+
+
+class ProgramActivation(Base):
+    """Whether the creator has actually switched a programme on ("eligible but not activated")."""
+
+    __tablename__ = "program_activations"
+    __table_args__ = (UniqueConstraint("creator_id", "program_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    creator_id: Mapped[int] = mapped_column(ForeignKey("creators.id", ondelete="CASCADE"), index=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("programs.id", ondelete="CASCADE"))
+    status: Mapped[ActivationStatus] = mapped_column(str_enum(ActivationStatus, "activation_status"),
+                                                     default=ActivationStatus.not_applied)
+    applied_on: Mapped[date | None]
+    activated_on: Mapped[date | None]
+    rejected_on: Mapped[date | None]
+    notes: Mapped[str] = mapped_column(Text, default="")
+    version: Mapped[int] = mapped_column(default=1)
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
+
+    __mapper_args__ = {"version_id_col": version}

@@ -1,0 +1,110 @@
+"""What the programme and eligibility endpoints read and write."""
+from __future__ import annotations
+
+from marshmallow import Schema, ValidationError, fields, validate, validates
+
+from agency.core.database import utcnow
+from agency.core.fields import CountryCode
+from agency.programmes.models import ActivationStatus
+from agency.roster.models import Platform
+
+
+class RuleVersionSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    program_id = fields.Integer(dump_only=True)
+    version = fields.Integer(dump_only=True)
+    effective_from = fields.Date(required=True)
+    effective_to = fields.Date(allow_none=True, load_default=None)
+    country_scope = fields.List(CountryCode(), allow_none=True, load_default=None,
+                                validate=validate.Length(min=1, max=250))
+    source_note = fields.String(load_default="", validate=validate.Length(max=5000))
+    criteria = fields.List(fields.Dict(), required=True, metadata={
+        "description": "Criteria, all of which must pass; see the README for the kinds."})
+    created_at = fields.DateTime(dump_only=True)
+
+
+class ProgramSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    code = fields.String(dump_only=True)
+    name = fields.String(validate=validate.Length(min=1, max=120))
+    platform = fields.Enum(Platform, by_value=True, dump_only=True)
+    description = fields.String(validate=validate.Length(max=5000))
+    activation_path = fields.String(validate=validate.Length(max=300))
+    is_active = fields.Boolean()
+    rules = fields.List(fields.Nested(RuleVersionSchema), dump_only=True)
+
+
+class ProgramUpdateSchema(Schema):
+    name = fields.String(validate=validate.Length(min=1, max=120))
+    description = fields.String(validate=validate.Length(max=5000))
+    activation_path = fields.String(validate=validate.Length(max=300))
+    is_active = fields.Boolean(metadata={"description": "Switched-off programmes are no longer evaluated."})
+
+
+class ProgramRefSchema(Schema):
+    id = fields.Integer()
+    code = fields.String()
+    name = fields.String()
+    platform = fields.Function(lambda p: p.platform.value)
+    activation_path = fields.String()
+
+
+class ActivationSchema(Schema):
+    creator_id = fields.Integer(dump_only=True)
+    program_id = fields.Integer(dump_only=True)
+    status = fields.Enum(ActivationStatus, by_value=True, required=True)
+    applied_on = fields.Date(allow_none=True)
+    activated_on = fields.Date(allow_none=True)
+    rejected_on = fields.Date(allow_none=True)
+    notes = fields.String(validate=validate.Length(max=2000))
+    version = fields.Integer(metadata={"description": "The version you read, when updating (409 if stale)."})
+    updated_at = fields.DateTime(dump_only=True)
+
+
+class EvaluationSchema(Schema):
+    creator_id = fields.Integer()
+    creator_name = fields.String()
+    program = fields.Nested(ProgramRefSchema)
+    rule_version_id = fields.Integer()
+    eligible = fields.Boolean()
+    near_threshold = fields.Boolean()
+    eta = fields.Date(allow_none=True, metadata={"description": "Estimated day every failing criterion passes."})
+    as_of = fields.Date()
+    criteria = fields.List(fields.Dict(), metadata={
+        "description": "Per criterion: label, passed, actual, threshold, gap, near, eta, reason."})
+    activation = fields.Nested(ActivationSchema, allow_none=True)
+
+
+class ChangeSchema(Schema):
+    id = fields.Integer()
+    program_id = fields.Integer()
+    rule_version_id = fields.Integer()
+    change = fields.String()
+    eligible = fields.Boolean()
+    as_of = fields.Date()
+    changed_criteria = fields.List(fields.Dict())
+    recorded_at = fields.DateTime()
+
+
+class AsOfSchema(Schema):
+    as_of = fields.Date(metadata={"description": "Evaluate with the rules and metrics of that day."})
+
+
+class EligibilityQuerySchema(Schema):
+    program = fields.String(validate=validate.Length(max=64), metadata={"description": "Programme code."})
+    eligible = fields.Boolean()
+    near_threshold = fields.Boolean()
+    not_activated = fields.Boolean(load_default=False, metadata={"description": "Eligible but not activated."})
+    manager_id = fields.Integer()
+    mine = fields.Boolean(load_default=False)
+    format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv"]))
+
+
+class EligibilityRecomputeSchema(Schema):
+    creator_ids = fields.List(fields.Integer(validate=validate.Range(min=1)), validate=validate.Length(max=10_000))
+    as_of = fields.Date()
+
+    @validates("as_of")
+    def _not_future(self, value, **_kwargs):
+        if value > utcnow().date():
+            raise ValidationError("Cannot evaluate the future.")

@@ -1,0 +1,84 @@
+"""Programme pages: an activation switch on a creator's page, and the rule editor (admins)."""
+from __future__ import annotations
+
+import json
+from datetime import date
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from agency.core.database import utcnow
+from agency.core.errors import ServiceError
+from agency.core.extensions import get_session
+from agency.core.ui import actor, admins_only, ui_blueprint
+from agency.programmes.compiler import evaluation_query
+from agency.programmes.models import EligibilityEvaluation, Program, ProgramActivation
+from agency.programmes.rules import validate_criteria
+from agency.programmes.service import add_rule_version, set_activation
+from agency.roster import service as roster
+from agency.roster.models import Creator
+
+bp = ui_blueprint("programmes_ui", __name__)
+bp.before_request(admins_only)
+
+
+@bp.post("/creators/<int:creator_id>/activations/<int:program_id>")
+def activation_update(creator_id: int, program_id: int):
+    session = get_session()
+    creator = roster.get_creator(db_session=session, creator_id=creator_id)
+    program = session.get(Program, program_id) or abort(404)
+    try:
+        set_activation(db_session=session, actor=actor(), creator=creator, program=program,
+                       data={"status": request.form.get("status", "not_applied")}, today=utcnow().date())
+    except ServiceError as exc:
+        abort(exc.status, description=exc.message)
+    activation = session.scalar(select(ProgramActivation).where(ProgramActivation.creator_id == creator.id,
+                                                                ProgramActivation.program_id == program.id))
+    if request.headers.get("HX-Request"):
+        return render_template("programmes/partials/activation.html", creator=creator, program=program, activation=activation,
+                               can_edit=True)
+    flash(f"{program.name}: {activation.status.value.replace('_', ' ')}.", "success")
+    return redirect(url_for("web.creator_detail", creator_id=creator.id))
+
+
+@bp.route("/admin/programs", methods=["GET", "POST"])
+def admin_programs():
+    session = get_session()
+    programs = session.scalars(select(Program).order_by(Program.platform, Program.name)).all()
+    draft, errors, preview = None, {}, None
+    if request.method == "POST":
+        program = session.get(Program, request.form.get("program_id", type=int)) or abort(404)
+        draft = {"program_id": program.id, "effective_from": request.form.get("effective_from", ""),
+                 "source_note": request.form.get("source_note", ""), "criteria": request.form.get("criteria", "")}
+        try:
+            criteria = validate_criteria(json.loads(draft["criteria"] or "null"))
+            effective_from = date.fromisoformat(draft["effective_from"])
+            if request.form.get("action") == "preview":
+                preview = _preview(session, program, criteria, effective_from)
+            else:
+                rule = add_rule_version(db_session=session, actor=actor(), program=program, data={
+                    "effective_from": effective_from, "source_note": draft["source_note"], "criteria": criteria})
+                flash(f"{program.name}: rule version {rule.version} saved; the next recompute applies it.", "success")
+                return redirect(url_for("programmes_ui.admin_programs"))
+        except json.JSONDecodeError as exc:
+            errors = {"criteria": [f"not valid JSON: {exc.msg} (line {exc.lineno})"]}
+        except ValueError:
+            errors = {"effective_from": ["a date as YYYY-MM-DD is needed"]}
+        except ServiceError as exc:
+            errors = exc.errors
+    return render_template("programmes/admin_programs.html", programs=programs, draft=draft, errors=errors, preview=preview,
+                           json=json), 422 if errors else 200
+
+
+def _preview(session, program, criteria, as_of) -> list[dict]:
+    """Which creators the draft would change compared with their stored evaluation."""
+    current = dict(session.execute(select(EligibilityEvaluation.creator_id, EligibilityEvaluation.eligible)
+                                   .where(EligibilityEvaluation.program_id == program.id)).all())
+    names = dict(session.execute(select(Creator.id, Creator.display_name)).all())
+    changes = []
+    for row in session.execute(evaluation_query(criteria, max(as_of, utcnow().date()), None)).mappings():
+        before = current.get(row["creator_id"])
+        if before is None or bool(before) != bool(row["eligible"]):
+            changes.append({"creator_id": row["creator_id"], "name": names.get(row["creator_id"]),
+                            "before": before, "after": bool(row["eligible"])})
+    return changes

@@ -1,0 +1,74 @@
+"""The composition root: every domain's models, API blueprints, UI blueprints, job functions and
+commands, as the lists the app factory, the migrations and the CLI iterate. This is the one
+module allowed to import every domain; cross-domain reactions are wired here too.
+
+Adding a domain: import its modules below and add them to the lists.
+"""
+from __future__ import annotations
+
+# Models: importing them registers every table on `Base.metadata` (Alembic compares against it).
+from agency.alerts import models as alerts_models
+from agency.alerts import tasks as alerts_tasks
+from agency.alerts.api import blp as alerts_api
+from agency.alerts.cli import commands as alerts_commands
+from agency.alerts.views import bp as alerts_ui
+from agency.core import cli as core_cli
+from agency.core.audit import models as audit_models
+from agency.core.audit.api import blp as audit_api
+from agency.core.audit.cli import commands as audit_commands
+from agency.core.events import deal_stage_changed
+from agency.core.jobs import models as jobs_models
+from agency.core.jobs import tasks as jobs_tasks
+from agency.core.jobs.api import blp as jobs_api
+from agency.core.jobs.cli import commands as jobs_commands
+from agency.core.users import models as users_models
+from agency.core.users.api import auth_blp, users_blp
+from agency.core.users.cli import commands as users_commands
+from agency.currencies import models as currencies_models
+from agency.currencies.api import blp as fx_rates_api
+from agency.currencies.cli import commands as currencies_commands
+from agency.deals import models as deals_models
+from agency.deals.api import brands_blp, deals_blp
+from agency.deals.views import bp as deals_ui
+from agency.demo.cli import commands as demo_commands
+from agency.metrics import models as metrics_models
+from agency.metrics.api import blp as metrics_api
+from agency.metrics.cli import commands as metrics_commands
+from agency.money import models as money_models
+from agency.money import tasks as money_tasks
+from agency.money.api import diversification_blp, revenue_blp
+from agency.money.cli import commands as money_commands
+from agency.money.revenue import record_deal_revenue
+from agency.money.views import bp as money_ui
+from agency.programmes import models as programmes_models
+from agency.programmes import tasks as programmes_tasks
+from agency.programmes.api import eligibility_blp, programs_blp
+from agency.programmes.cli import commands as programmes_commands
+from agency.programmes.views import bp as programmes_ui
+from agency.roster import models as roster_models
+from agency.roster.api import blp as creators_api
+from agency.roster.views import bp as roster_ui
+from agency.web import admin as web_admin
+from agency.web import auth as web_auth
+from agency.web import filters as web_filters
+from agency.web import views as web_views
+
+MODELS = [users_models, audit_models, jobs_models, roster_models, metrics_models, programmes_models,
+          currencies_models, deals_models, money_models, alerts_models]
+
+# In this order in the OpenAPI document (each blueprint is a tag).
+API_BLUEPRINTS = [auth_blp, users_blp, creators_api, metrics_api, programs_blp, eligibility_blp, brands_blp,
+                  deals_blp, revenue_blp, fx_rates_api, diversification_blp, alerts_api, jobs_api, audit_api]
+
+# The shell's blueprint (with its admin, sign-in and filter modules attached) and each domain's pages.
+WEB_MODULES = [web_views, web_admin, web_auth, web_filters]
+UI_BLUEPRINTS = [web_views.bp, roster_ui, programmes_ui, deals_ui, money_ui, alerts_ui]
+
+# Modules whose `@job` functions register themselves in agency.core.jobs.service.JOBS.
+TASK_MODULES = [jobs_tasks, programmes_tasks, money_tasks, alerts_tasks]
+
+CLI_COMMANDS = [*core_cli.commands, *users_commands, *audit_commands, *jobs_commands, *metrics_commands,
+                *programmes_commands, *currencies_commands, *money_commands, *alerts_commands, *demo_commands]
+
+# Paying a deal records its revenue (money reacts to deals, in the same transaction).
+deal_stage_changed.connect(record_deal_revenue)

@@ -1,0 +1,1 @@
+"""The roster: creators, their platform accounts, guideline strikes, and who manages whom."""

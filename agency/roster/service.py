@@ -1,0 +1,270 @@
+"""The creator roster: queries, creation, edits with optimistic concurrency, archiving, accounts,
+strikes, and ownership (who may change which creator)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import Select, func, select, union
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload, undefer
+
+from agency.core.audit.service import Actor, record_audit, snapshot
+from agency.core.database import utcnow
+from agency.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from agency.core.users.models import Role, User
+from agency.core.users.service import require_role
+from agency.roster.models import (
+    AccountType,
+    Creator,
+    CreatorStatus,
+    GuidelineStrike,
+    Platform,
+    PlatformAccount,
+    Standing,
+)
+
+SORTABLE = {
+    "display_name": Creator.display_name,
+    "country": Creator.country,
+    "niche": Creator.niche,
+    "status": Creator.status,
+    "created_at": Creator.created_at,
+    "updated_at": Creator.updated_at,
+    "date_of_birth": Creator.date_of_birth,
+    "id": Creator.id,
+}
+
+
+@dataclass
+class CreatorFilters:
+    status: list[str] | None = None
+    niche: list[str] | None = None
+    country: list[str] | None = None
+    manager_id: int | None = None
+    unassigned: bool = False
+    q: str | None = None
+    include_archived: bool = False
+    sort: str = "display_name"
+
+
+def creators_query(filters: CreatorFilters) -> Select:
+    """The roster as a `select` of `Creator`, filtered and sorted, loading what `CreatorSchema`
+    shows: the manager (joined), the strike count (a correlated count, computed for the rows
+    returned only) and the accounts (one more statement per page). Callers paginate it."""
+    stmt = select(Creator).options(selectinload(Creator.accounts), undefer(Creator.strikes_count))
+    return _filtered(stmt, filters)
+
+
+def _filtered(stmt: Select, filters: CreatorFilters) -> Select:
+    """Apply the roster filters and sort order to any `select` over `Creator`."""
+    if not filters.include_archived:
+        stmt = stmt.where(Creator.archived_at.is_(None))
+    if filters.status:
+        stmt = stmt.where(Creator.status.in_([CreatorStatus(s) for s in filters.status]))
+    if filters.niche:
+        stmt = stmt.where(Creator.niche.in_(filters.niche))
+    if filters.country:
+        stmt = stmt.where(Creator.country.in_([c.upper() for c in filters.country]))
+    if filters.manager_id is not None:
+        stmt = stmt.where(Creator.manager_id == filters.manager_id)
+    if filters.unassigned:
+        stmt = stmt.where(Creator.manager_id.is_(None))
+    if filters.q:
+        # Escape LIKE wildcards so a user's "%" or "_" means itself.
+        needle = filters.q.strip().lower().lstrip("@")
+        needle = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{needle}%"
+        # One set of ids from three searches that each have their own (trigram) index on
+        # PostgreSQL; an OR across the tables would scan every creator.
+        matching = union(
+            select(Creator.id).where(func.lower(Creator.display_name).like(pattern, escape="\\")).correlate(None),
+            select(Creator.id).where(func.lower(Creator.legal_name).like(pattern, escape="\\")).correlate(None),
+            select(PlatformAccount.creator_id).where(PlatformAccount.handle.like(pattern, escape="\\")),
+        )
+        stmt = stmt.where(Creator.id.in_(matching))
+    descending = filters.sort.startswith("-")
+    column = SORTABLE[filters.sort.lstrip("-")]
+    return stmt.order_by(column.desc() if descending else column.asc(), Creator.id.asc())
+
+
+def get_creator(*, db_session: Session, creator_id: int, include_archived: bool = True) -> Creator:
+    creator = db_session.get(Creator, creator_id, options=[undefer(Creator.strikes_count)])
+    if creator is None or (creator.archived_at is not None and not include_archived):
+        raise NotFound(f"Creator {creator_id} not found.")
+    return creator
+
+
+def can_write_creator(user: User, creator: Creator) -> bool:
+    if user.role is Role.admin:
+        return True
+    return user.role is Role.manager and creator.manager_id == user.id
+
+
+def require_creator_write(user: User, creator: Creator) -> None:
+    if not can_write_creator(user, creator):
+        if user.role is Role.analyst:
+            raise Forbidden("Analysts have read-only access.")
+        raise Forbidden("You can only change creators you manage.")
+
+
+def _check_manager(db_session: Session, manager_id: int | None) -> None:
+    if manager_id is None:
+        return
+    manager = db_session.get(User, manager_id)
+    if manager is None or manager.role not in (Role.manager, Role.admin) or not manager.is_active:
+        raise InvalidInput("Unknown account manager.",
+                           {"manager_id": [f"no active manager or admin with id {manager_id}"]})
+
+
+def create_creator(*, db_session: Session, actor: Actor, data: dict) -> Creator:
+    user = actor.user
+    require_role(user, Role.admin, Role.manager)
+    accounts = data.pop("accounts", [])
+    if user.role is Role.manager:
+        # A manager creates creators for themself; assigning to someone else is an admin's job.
+        if data.get("manager_id") not in (None, user.id):
+            raise InvalidInput("Managers can only create creators they manage.",
+                               {"manager_id": ["must be your own user id"]})
+        data["manager_id"] = user.id
+    _check_manager(db_session, data.get("manager_id"))
+    creator = Creator(**data)
+    db_session.add(creator)
+    db_session.flush()
+    for account in accounts:
+        _add_account(db_session, creator, account)
+    record_audit(db_session=db_session, actor=actor, action="creator.create", entity_type="creator",
+                 entity_id=creator.id, after=snapshot(creator))
+    return creator
+
+
+def update_creator(*, db_session: Session, actor: Actor, creator: Creator, data: dict,
+                   expected_version: int | None) -> Creator:
+    require_creator_write(actor.user, creator)
+    if expected_version is not None and expected_version != creator.version:
+        raise Conflict(
+            f"Creator {creator.id} was changed by someone else (version {creator.version}, "
+            f"you sent {expected_version}). Reload and apply your change again.",
+            {"version": [f"current version is {creator.version}"]},
+        )
+    if "manager_id" in data and data["manager_id"] != creator.manager_id:
+        if actor.user.role is not Role.admin:
+            raise InvalidInput("Only admins can reassign a creator to another manager.",
+                               {"manager_id": ["admins only"]})
+        _check_manager(db_session, data["manager_id"])
+    before = snapshot(creator)
+    for key, value in data.items():
+        setattr(creator, key, value)
+    if creator.status is CreatorStatus.offboarded and creator.archived_at is None:
+        creator.archived_at = utcnow()
+    db_session.flush()
+    if "manager_id" in data:
+        db_session.expire(creator, ["manager"])  # reload the relationship from the new id
+    record_audit(db_session=db_session, actor=actor, action="creator.update", entity_type="creator",
+                 entity_id=creator.id, before=before, after=snapshot(creator))
+    return creator
+
+
+def archive_creator(*, db_session: Session, actor: Actor, creator: Creator) -> Creator:
+    """Offboard and archive; the row and its history stay."""
+    require_creator_write(actor.user, creator)
+    if creator.archived_at is not None:
+        return creator
+    before = snapshot(creator)
+    creator.archived_at = utcnow()
+    creator.status = CreatorStatus.offboarded
+    db_session.flush()
+    record_audit(db_session=db_session, actor=actor, action="creator.archive", entity_type="creator",
+                 entity_id=creator.id, before=before, after=snapshot(creator))
+    return creator
+
+
+def normalise_handle(handle: str) -> str:
+    return handle.strip().lstrip("@").lower()
+
+
+def _add_account(db_session: Session, creator: Creator, data: dict) -> PlatformAccount:
+    platform = Platform(data["platform"])
+    handle = normalise_handle(data["handle"])
+    clash = db_session.scalar(select(PlatformAccount).where(
+        PlatformAccount.platform == platform, PlatformAccount.handle == handle))
+    if clash is not None:
+        raise Conflict(f"The {platform.value} handle @{handle} already belongs to creator {clash.creator_id}.",
+                       {"handle": ["already registered on this platform"]})
+    account = PlatformAccount(creator=creator, platform=platform, handle=handle,
+                              account_type=AccountType(data.get("account_type", "personal")))
+    db_session.add(account)
+    try:
+        with db_session.begin_nested():
+            db_session.flush()
+    except IntegrityError as exc:  # a concurrent insert of the same handle
+        raise Conflict(f"The {platform.value} handle @{handle} is already registered.") from exc
+    return account
+
+
+def add_account(*, db_session: Session, actor: Actor, creator: Creator, data: dict) -> PlatformAccount:
+    require_creator_write(actor.user, creator)
+    account = _add_account(db_session, creator, data)
+    record_audit(db_session=db_session, actor=actor, action="account.create", entity_type="platform_account",
+                 entity_id=account.id, after=snapshot(account))
+    return account
+
+
+def get_account(*, db_session: Session, creator: Creator, account_id: int) -> PlatformAccount:
+    account = db_session.get(PlatformAccount, account_id)
+    if account is None or account.creator_id != creator.id:
+        raise NotFound(f"Account {account_id} not found for creator {creator.id}.")
+    return account
+
+
+def update_account(*, db_session: Session, actor: Actor, account: PlatformAccount, data: dict) -> PlatformAccount:
+    require_creator_write(actor.user, account.creator)
+    before = snapshot(account)
+    if "handle" in data:
+        handle = normalise_handle(data["handle"])
+        clash = db_session.scalar(select(PlatformAccount.id).where(
+            PlatformAccount.platform == account.platform, PlatformAccount.handle == handle,
+            PlatformAccount.id != account.id))
+        if clash is not None:
+            raise Conflict(f"The handle @{handle} is already registered on {account.platform.value}.",
+                           {"handle": ["already registered on this platform"]})
+        account.handle = handle
+    if "account_type" in data:
+        account.account_type = AccountType(data["account_type"])
+    db_session.flush()
+    record_audit(db_session=db_session, actor=actor, action="account.update", entity_type="platform_account",
+                 entity_id=account.id, before=before, after=snapshot(account))
+    return account
+
+
+def delete_account(*, db_session: Session, actor: Actor, account: PlatformAccount) -> None:
+    require_creator_write(actor.user, account.creator)
+    record_audit(db_session=db_session, actor=actor, action="account.delete", entity_type="platform_account",
+                 entity_id=account.id, before=snapshot(account))
+    db_session.delete(account)
+    db_session.flush()
+
+
+def add_strike(*, db_session: Session, actor: Actor, creator: Creator, occurred_on: date,
+               reason: str = "", platform: str | None = None) -> GuidelineStrike:
+    """Record a dated strike: the first one puts a creator in good standing on warning, the third restricts them."""
+    require_creator_write(actor.user, creator)
+    before = snapshot(creator)
+    strike = GuidelineStrike(creator=creator, occurred_on=occurred_on, reason=reason,
+                             platform=Platform(platform) if platform else None)
+    db_session.add(strike)
+    db_session.flush()
+    count = len(creator.strikes)
+    db_session.expire(creator, ["strikes_count"])
+    if count >= 3:
+        creator.guideline_standing = Standing.restricted
+    elif count >= 1 and creator.guideline_standing is Standing.good:
+        creator.guideline_standing = Standing.warning
+    db_session.flush()
+    record_audit(db_session=db_session, actor=actor, action="creator.strike", entity_type="creator",
+                 entity_id=creator.id, before=before, after=snapshot(creator) | {"strike_reason": reason})
+    return strike
+
+
+def age_today(creator: Creator, today: date | None = None) -> int | None:
+    return creator.age_on(today or date.today())

@@ -1,0 +1,96 @@
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from agency.alerts.models import Alert, AlertStatus, OutboxMessage
+from agency.alerts.notifications import queue_immediate
+from agency.alerts.service import AlertSettings, evaluate_alerts
+from agency.deals.models import Brand, Deal, Deliverable, DeliverableStatus
+
+TODAY = date.today()
+
+
+def _overdue_deliverable(session, creator, days_late=2):
+    brand = Brand(name=f"Brand {creator.id}")
+    session.add(brand)
+    session.flush()
+    deal = Deal(creator_id=creator.id, brand_id=brand.id, title="Launch", source="direct", fee_amount="100.00",
+                fee_currency="EUR", stage="in_progress")
+    session.add(deal)
+    session.flush()
+    deliverable = Deliverable(deal_id=deal.id, kind="video", platform="tiktok",
+                              due_date=TODAY - timedelta(days=days_late))
+    session.add(deliverable)
+    session.commit()
+    session.expire_all()  # reload enums as enums (the session keeps objects across commits)
+    return deliverable
+
+
+def _evaluate(session):
+    result = evaluate_alerts(db_session=session, settings=AlertSettings(today=TODAY))
+    session.commit()
+    return result
+
+
+def test_one_open_alert_per_condition_auto_resolve_and_reopen(session, manager, make_creator):
+    creator = make_creator(manager=manager, status="paused")  # paused: no stale-metrics alert
+    deliverable = _overdue_deliverable(session, creator)
+    first = _evaluate(session)
+    assert first.opened == 1
+    alert = session.scalars(select(Alert)).one()
+    assert alert.kind.value == "deliverable_overdue" and alert.severity.value == "high"
+    assert _evaluate(session).opened == 0  # however often it runs
+    deliverable.status = DeliverableStatus.published
+    deliverable.published_url = "https://www.tiktok.com/@x/video/1"
+    session.commit()
+    cleared = _evaluate(session)
+    assert cleared.resolved == 1
+    session.refresh(alert)
+    assert alert.status is AlertStatus.resolved and alert.resolved_by_id is None
+    deliverable.status = DeliverableStatus.in_progress  # the problem is back: a new alert, the old stays resolved
+    session.commit()
+    assert _evaluate(session).opened == 1
+    assert len(session.scalars(select(Alert)).all()) == 2
+
+
+def test_acknowledge_resolve_bulk_and_rbac(client, session, manager, make_user, make_creator, auth_for, analyst):
+    creator = make_creator(manager=manager, status="paused")
+    _overdue_deliverable(session, creator)
+    other = make_creator(manager=make_user("manager"), status="paused")
+    _overdue_deliverable(session, other)
+    _evaluate(session)
+    headers = auth_for(manager)
+    mine = client.get("/api/v1/alerts?mine=true", headers=headers).json
+    assert [a["creator_id"] for a in mine] == [creator.id]
+    alert_id = mine[0]["id"]
+    assert client.post(f"/api/v1/alerts/{alert_id}/acknowledge", headers=auth_for(analyst)).status_code == 403
+    theirs = client.get(f"/api/v1/alerts?creator_id={other.id}", headers=headers).json[0]["id"]
+    assert client.post(f"/api/v1/alerts/{theirs}/acknowledge", headers=headers).status_code == 403
+    ack = client.post(f"/api/v1/alerts/{alert_id}/acknowledge", headers=headers)
+    assert ack.status_code == 200 and ack.json["status"] == "acknowledged"
+    bulk = client.post("/api/v1/alerts/bulk", json={"ids": [alert_id], "action": "resolve"}, headers=headers)
+    assert bulk.status_code == 200 and bulk.json[0]["status"] == "resolved"
+    assert client.get("/api/v1/alerts?mine=true", headers=headers).json == []
+    resolved = client.get("/api/v1/alerts?mine=true&status=resolved", headers=headers).json
+    assert resolved[0]["resolved_automatically"] is False
+
+
+def test_preferences_and_immediate_emails(client, session, manager, make_creator, auth_for):
+    headers = auth_for(manager)
+    prefs = client.get("/api/v1/users/me/notification-preferences", headers=headers).json
+    assert prefs["digest_hour"] == 8 and prefs["immediate_severities"] == ["high"]
+    assert client.put("/api/v1/users/me/notification-preferences", json={"digest_hour": 24},
+                      headers=headers).status_code == 422
+    creator = make_creator(manager=manager, status="paused")
+    _overdue_deliverable(session, creator)
+    result = _evaluate(session)
+    assert queue_immediate(db_session=session, alert_ids=result.opened_ids, public_url="http://ui") == 1
+    assert queue_immediate(db_session=session, alert_ids=result.opened_ids, public_url="http://ui") == 0
+    message = session.scalars(select(OutboxMessage)).one()
+    assert message.recipient == manager.email and "http://ui/creators/" in message.body_text
+    client.put("/api/v1/users/me/notification-preferences", json={"muted_kinds": ["deliverable_overdue"]},
+               headers=headers)
+    other = make_creator(manager=manager, status="paused")
+    _overdue_deliverable(session, other)
+    second = _evaluate(session)
+    assert queue_immediate(db_session=session, alert_ids=second.opened_ids, public_url="http://ui") == 0

@@ -1,0 +1,98 @@
+from datetime import datetime, timedelta, timezone
+
+import time_machine
+from sqlalchemy import select
+
+from agency.alerts.mailer import MAX_ATTEMPTS, send_pending
+from agency.alerts.models import OutboxMessage, OutboxStatus
+from agency.alerts.notifications import queue_due_digests
+from agency.alerts.service import AlertSettings, evaluate_alerts
+from agency.core.database import utcnow
+from tests.alerts.test_alerts import TODAY, _overdue_deliverable
+
+
+def _alerts_for(session, manager, make_creator, count=2):
+    for _ in range(count):
+        _overdue_deliverable(session, make_creator(manager=manager, status="paused"))
+    evaluate_alerts(db_session=session, settings=AlertSettings(today=TODAY))
+    session.commit()
+
+
+def test_digest_is_sent_once_grouped_by_creator_with_links(session, db, manager, make_creator, mail_config, smtp_server):
+    _, mailbox = smtp_server
+    _alerts_for(session, manager, make_creator)
+    now = datetime.now(timezone.utc)
+    assert queue_due_digests(db_session=session, now=now, public_url="https://agency.example", force=True) == 1
+    assert queue_due_digests(db_session=session, now=now, public_url="https://agency.example", force=True) == 0
+    session.commit()
+    assert send_pending(session.get_bind(), mail_config)["sent"] == 1
+    assert send_pending(session.get_bind(), mail_config)["sent"] == 0  # nothing twice
+    assert len(mailbox.messages) == 1
+    email = mailbox.messages[0]
+    assert email["To"] == manager.email and email["Message-ID"].startswith("<digest-")
+    text = email.get_body(("plain",)).get_content()
+    html = email.get_body(("html",)).get_content()
+    assert text.count("== Creator") == 2 and "[HIGH]" in text
+    assert "https://agency.example/creators/" in html and "https://agency.example/alerts/" in text
+
+
+def test_failed_sends_back_off_then_go_dead(session, manager, make_creator, app):
+    _alerts_for(session, manager, make_creator, count=1)
+    queue_due_digests(db_session=session, now=utcnow(), public_url="http://ui", force=True)
+    session.commit()
+    config = app.config["AGENCY"]
+
+    def refuse(_config, _email):
+        raise ConnectionRefusedError("SMTP down")
+
+    assert send_pending(session.get_bind(), config, send=refuse)["failed"] == 1
+    message = session.scalars(select(OutboxMessage)).one()
+    session.refresh(message)
+    assert message.status is OutboxStatus.pending and message.next_attempt_at > utcnow()
+    for attempt in range(2, MAX_ATTEMPTS + 1):
+        with time_machine.travel(utcnow() + timedelta(hours=attempt), tick=False):
+            send_pending(session.get_bind(), config, send=refuse)
+    session.refresh(message)
+    assert message.status is OutboxStatus.dead and message.attempts == MAX_ATTEMPTS
+    assert "SMTP down" in message.last_error
+
+
+def test_a_send_interrupted_before_marking_is_retried_with_the_same_message_id(
+        session, manager, make_creator, mail_config, smtp_server):
+    _, mailbox = smtp_server
+    _alerts_for(session, manager, make_creator, count=1)
+    queue_due_digests(db_session=session, now=utcnow(), public_url="http://ui", force=True)
+    session.commit()
+    message = session.scalars(select(OutboxMessage)).one()
+    # A worker recorded its attempt and died: the row is left "sending".
+    message.status, message.attempts, message.last_attempt_at = OutboxStatus.sending, 1, utcnow()
+    session.commit()
+    assert send_pending(session.get_bind(), mail_config)["sent"] == 0  # not yet: it may still be in flight
+    with time_machine.travel(utcnow() + timedelta(minutes=11), tick=False):
+        assert send_pending(session.get_bind(), mail_config)["sent"] == 1
+    assert mailbox.messages[0]["Message-ID"] == message.message_id
+
+
+def test_digest_waits_for_the_managers_local_hour(session, make_user, make_creator):
+    tokyo = make_user("manager", timezone="Asia/Tokyo")
+    paris = make_user("manager", timezone="Europe/Paris")
+    for manager in (tokyo, paris):
+        _overdue_deliverable(session, make_creator(manager=manager, status="paused"))
+    evaluate_alerts(db_session=session, settings=AlertSettings(today=TODAY))
+    # 23:30 UTC is 08:30 next day in Tokyo and 00:30 in Paris: only Tokyo's digest is due.
+    late = datetime(2026, 3, 10, 23, 30, tzinfo=timezone.utc)
+    assert queue_due_digests(db_session=session, now=late, public_url="http://ui") == 1
+    recipients = [m.recipient for m in session.scalars(select(OutboxMessage))]
+    assert recipients == [tokyo.email]
+    assert "2026-03-11" in session.scalars(select(OutboxMessage)).one().message_id
+    morning = datetime(2026, 3, 11, 7, 5, tzinfo=timezone.utc)  # 08:05 in Paris (UTC+1)
+    assert queue_due_digests(db_session=session, now=morning, public_url="http://ui") == 1
+
+
+def test_digests_send_now_command(app, db, session, manager, make_creator, mail_config, smtp_server):
+    _, mailbox = smtp_server
+    _alerts_for(session, manager, make_creator, count=1)
+    result = app.test_cli_runner().invoke(args=["digests", "send", "--now"])
+    assert result.exit_code == 0, result.output
+    assert "digests_queued=1" in result.output and "sent=1" in result.output
+    assert len(mailbox.messages) == 1

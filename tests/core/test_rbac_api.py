@@ -1,0 +1,202 @@
+"""Role x endpoint x owned/not-owned matrix over every API operation.
+
+Admins do everything; managers change only the creators they manage (and what hangs off them);
+analysts read. `test_matrix_covers_every_api_operation` fails when an operation in the OpenAPI
+document has no row here, so each new endpoint must add one."""
+import re
+from datetime import date, timedelta
+
+import pytest
+
+from agency.alerts.models import Alert
+from agency.core.jobs.models import JobRecord, JobStatus
+from agency.core.users.models import Role
+from agency.deals.models import Brand, Deal, Deliverable
+from agency.money.models import RevenueRecord
+from agency.programmes.catalogue import seed_catalogue
+from agency.programmes.models import Program
+
+YESTERDAY = (date.today() - timedelta(days=1)).isoformat()
+# Logging in needs no role; anyone may revoke their own token.
+PUBLIC_OPERATIONS = {("POST", "/api/v1/auth/tokens"), ("DELETE", "/api/v1/auth/tokens/current")}
+
+
+def _requests(w: dict) -> list[tuple]:
+    """(method, path, body or (content type, raw body), kind) in an order where earlier writes
+    do not invalidate later ones (versions first, deletions last)."""
+    c, a, d, b, r, p = w["creator"], w["account"], w["deal"], w["brand"], w["record"], w["program"]
+    csv_metrics = ("text/csv", f"account_id,day,followers\n{a},{YESTERDAY},10\n")
+    csv_revenue = ("text/csv", "creator_id,date,source,platform,amount,currency,external_ref\n"
+                               f"{c},{YESTERDAY},merch,,5.00,EUR,rbac-{w['tag']}\n")
+    return [
+        # read: every role
+        ("GET", "/api/v1/users/me", None, "read"),
+        ("GET", "/api/v1/users", None, "read"),
+        ("GET", "/api/v1/users/me/notification-preferences", None, "read"),
+        ("PUT", "/api/v1/users/me/notification-preferences", {"digest_hour": 9}, "read"),
+        ("GET", "/api/v1/creators", None, "read"),
+        ("GET", f"/api/v1/creators/{c}", None, "read"),
+        ("GET", f"/api/v1/creators/{c}/accounts", None, "read"),
+        ("GET", f"/api/v1/creators/{c}/accounts/{a}", None, "read"),
+        ("GET", f"/api/v1/creators/{c}/strikes", None, "read"),
+        ("GET", f"/api/v1/accounts/{a}/metrics", None, "read"),
+        ("GET", "/api/v1/programs", None, "read"),
+        ("GET", f"/api/v1/programs/{p}", None, "read"),
+        ("GET", f"/api/v1/programs/{p}/rules", None, "read"),
+        ("GET", f"/api/v1/creators/{c}/eligibility", None, "read"),
+        ("GET", f"/api/v1/creators/{c}/eligibility/history", None, "read"),
+        ("GET", "/api/v1/eligibility", None, "read"),
+        ("GET", f"/api/v1/creators/{c}/activations", None, "read"),
+        ("GET", "/api/v1/brands", None, "read"),
+        ("GET", f"/api/v1/brands/{b}", None, "read"),
+        ("GET", "/api/v1/deals", None, "read"),
+        ("GET", "/api/v1/deals/pipeline", None, "read"),
+        ("GET", f"/api/v1/deals/{d}", None, "read"),
+        ("GET", f"/api/v1/deals/{d}/transitions", None, "read"),
+        ("GET", f"/api/v1/deals/{d}/deliverables", None, "read"),
+        ("GET", "/api/v1/revenue", None, "read"),
+        ("GET", f"/api/v1/revenue/{r}", None, "read"),
+        ("GET", "/api/v1/fx-rates", None, "read"),
+        ("GET", f"/api/v1/creators/{c}/diversification", None, "read"),
+        ("GET", "/api/v1/diversification", None, "read"),
+        ("GET", f"/api/v1/creators/{c}/statements/2026-01", None, "read"),
+        ("GET", "/api/v1/alerts", None, "read"),
+        ("GET", f"/api/v1/alerts/{w['alert']}", None, "read"),
+        ("GET", "/api/v1/jobs/runs", None, "read"),
+        ("GET", f"/api/v1/jobs/{w['job']}", None, "read"),
+        # writes on the creator and what hangs off it: admins, and the managing manager
+        ("PATCH", f"/api/v1/creators/{c}", {"notes": "x", "version": 1}, "write_owned"),
+        ("PATCH", f"/api/v1/deals/{d}", {"title": "Renamed", "version": 1}, "write_owned"),
+        ("PATCH", f"/api/v1/revenue/{r}", {"notes": "x", "version": 1}, "write_owned"),
+        ("POST", f"/api/v1/creators/{c}/accounts", {"platform": "x", "handle": f"h{w['tag']}"}, "write_owned"),
+        ("PATCH", f"/api/v1/creators/{c}/accounts/{a}", {"account_type": "business"}, "write_owned"),
+        ("POST", f"/api/v1/creators/{c}/strikes", {"occurred_on": "2024-01-01"}, "write_owned"),
+        ("PUT", f"/api/v1/accounts/{a}/metrics/{YESTERDAY}", {"followers": 10}, "write_owned"),
+        ("POST", "/api/v1/metrics/import", csv_metrics, "write_owned"),
+        ("PUT", f"/api/v1/creators/{c}/activations/{p}", {"status": "applied"}, "write_owned"),
+        ("POST", "/api/v1/deals", {"creator_id": c, "brand_id": b, "title": "New", "source": "direct",
+                                   "fee_amount": "10.00", "fee_currency": "EUR"}, "write_owned"),
+        ("POST", f"/api/v1/deals/{d}/transitions", {"to_stage": "negotiating"}, "write_owned"),
+        ("POST", f"/api/v1/deals/{d}/deliverables", {"kind": "video", "platform": "tiktok"}, "write_owned"),
+        ("PATCH", f"/api/v1/deals/{d}/deliverables/{w['deliverable']}", {"status": "in_progress"}, "write_owned"),
+        ("POST", "/api/v1/revenue", {"creator_id": c, "date": YESTERDAY, "source": "merch", "amount": "5.00",
+                                     "currency": "EUR"}, "write_owned"),
+        ("POST", "/api/v1/revenue/import", csv_revenue, "write_owned_rows"),
+        ("POST", f"/api/v1/alerts/{w['alert']}/acknowledge", None, "write_owned"),
+        ("POST", "/api/v1/alerts/bulk", {"ids": [w["alert2"]], "action": "acknowledge"}, "write_owned"),
+        ("POST", f"/api/v1/alerts/{w['alert']}/resolve", None, "write_owned"),
+        # shared work for admins and managers
+        ("POST", "/api/v1/creators", {"display_name": "N", "country": "FR", "niche": "music"}, "staff"),
+        ("POST", "/api/v1/brands", {"name": f"Brand {w['tag']}"}, "staff"),
+        ("PATCH", f"/api/v1/brands/{b}", {"notes": "x", "version": 1}, "staff"),
+        ("POST", "/api/v1/eligibility/recompute", {"creator_ids": [c]}, "staff"),
+        ("POST", "/api/v1/diversification/recompute", {"creator_ids": [c]}, "staff"),
+        # admins only
+        ("POST", "/api/v1/users", {"email": f"new{w['tag']}@test.example", "role": "analyst",
+                                   "password": "a-long-password-1"}, "admin"),
+        ("PATCH", f"/api/v1/programs/{p}", {"description": "x"}, "admin"),
+        ("POST", f"/api/v1/programs/{p}/rules", {"effective_from": "2026-01-01",
+                                                 "criteria": [{"kind": "age", "min": 18}]}, "admin"),
+        ("POST", "/api/v1/fx-rates", {"day": "2026-01-01", "base": "USD", "quote": "EUR", "rate": "0.9"}, "admin"),
+        ("POST", "/api/v1/fx-rates/import", ("text/csv", "day,base,quote,rate\n2026-01-02,USD,EUR,0.91\n"), "admin"),
+        ("POST", f"/api/v1/jobs/{w['job']}/retry", None, "admin"),
+        ("GET", "/api/v1/audit", None, "admin"),
+        # deletions last
+        ("DELETE", f"/api/v1/revenue/{r}", None, "write_owned"),
+        ("DELETE", f"/api/v1/deals/{d}", None, "write_owned"),
+        ("DELETE", f"/api/v1/brands/{b}", None, "staff"),
+        ("DELETE", f"/api/v1/creators/{c}/accounts/{a}", None, "write_owned"),
+        ("DELETE", f"/api/v1/creators/{c}", None, "write_owned"),
+    ]
+
+
+def _expected(kind: str, role: Role, owns: bool) -> int | None:
+    """None: a success (2xx); otherwise the refusal's status."""
+    if kind == "read":
+        return None
+    if role is Role.analyst:
+        return 403
+    if kind in ("write_owned", "write_owned_rows") and role is Role.manager and not owns:
+        return 422 if kind == "write_owned_rows" else 403  # imports report foreign rows per line
+    if kind == "admin" and role is not Role.admin:
+        return 403
+    return None
+
+
+@pytest.fixture()
+def world(session, make_user, make_creator):
+    seed_catalogue(db_session=session)
+    owner = make_user(Role.manager)
+    creator = make_creator(manager=owner)
+    brand = Brand(name=f"RBAC brand {creator.id}")
+    session.add(brand)
+    session.flush()
+    deal = Deal(creator_id=creator.id, brand_id=brand.id, title="Deal", source="direct", fee_amount="100.00",
+                fee_currency="EUR")
+    session.add(deal)
+    session.flush()
+    deliverable = Deliverable(deal_id=deal.id, kind="video", platform="tiktok")
+    record = RevenueRecord(creator_id=creator.id, earned_on=date(2026, 1, 5), source="merch", amount="9.00",
+                           currency="EUR", external_ref=f"rbac-record-{creator.id}")
+    alerts = [Alert(kind="metrics_stale", severity="low", creator_id=creator.id, dedup_key=f"rbac:{creator.id}:{n}",
+                    subject="s", message="m") for n in range(2)]
+    job = JobRecord(id=f"00000000-0000-0000-0000-{creator.id:012d}", name="cleanup", queue="default",
+                    status=JobStatus.failed, arguments={})
+    session.add_all([deliverable, record, *alerts, job])
+    session.commit()
+    return {"owner": owner, "creator": creator.id, "account": creator.accounts[0].id, "deal": deal.id,
+            "brand": brand.id, "record": record.id, "program": session.query(Program.id).first()[0],
+            "deliverable": deliverable.id, "alert": alerts[0].id, "alert2": alerts[1].id, "job": job.id,
+            "tag": creator.id}
+
+
+@pytest.mark.parametrize("role", list(Role))
+@pytest.mark.parametrize("owns", [True, False])
+def test_matrix(client, make_user, auth_for, world, role, owns):
+    user = world["owner"] if (owns and role is Role.manager) else make_user(role)
+    headers = auth_for(user)
+    for method, path, body, kind in _requests(world):
+        if isinstance(body, tuple):
+            response = client.open(path, method=method, data=body[1], content_type=body[0], headers=headers)
+        else:
+            response = client.open(path, method=method, json=body, headers=headers)
+        expected = _expected(kind, role, owns)
+        if expected is None:
+            assert response.status_code < 400, (method, path, role.value, owns, response.status_code, response.json)
+        else:
+            assert response.status_code == expected, (method, path, role.value, owns, response.status_code)
+            assert response.json["code"] == expected
+
+
+def test_matrix_covers_every_api_operation(client, world):
+    spec = client.get("/api/openapi.json").json
+    covered = {(method, path) for method, path, _body, _kind in _requests(world)}
+    missing = []
+    for template, operations in spec["paths"].items():
+        pattern = re.compile("^" + re.sub(r"\\{[a-z_]+\\}", r"[^/]+", re.escape(template)) + "$")
+        for method in operations:
+            if method.upper() not in ("GET", "POST", "PUT", "PATCH", "DELETE"):
+                continue
+            key = (method.upper(), template)
+            if key not in PUBLIC_OPERATIONS and not any(m == key[0] and pattern.match(p) for m, p in covered):
+                missing.append(f"{key[0]} {template}")
+    assert not missing, f"add these operations to the RBAC matrix: {missing}"
+
+
+def test_manager_cannot_reassign_or_create_for_someone_else(client, manager, make_user, make_creator, auth_for):
+    other = make_user(Role.manager)
+    creator = make_creator(manager=manager)
+    headers = auth_for(manager)
+    reassign = client.patch(f"/api/v1/creators/{creator.id}", json={"manager_id": other.id, "version": 1},
+                            headers=headers)
+    assert reassign.status_code == 422
+    create = client.post("/api/v1/creators", json={"display_name": "N", "country": "FR", "niche": "music",
+                                                   "manager_id": other.id}, headers=headers)
+    assert create.status_code == 422
+
+
+def test_admin_reassigns(client, admin, manager, make_creator, auth_for):
+    creator = make_creator()
+    response = client.patch(f"/api/v1/creators/{creator.id}", json={"manager_id": manager.id, "version": 1},
+                            headers=auth_for(admin))
+    assert response.status_code == 200 and response.json["manager"]["id"] == manager.id

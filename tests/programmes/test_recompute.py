@@ -1,0 +1,111 @@
+from datetime import date, timedelta
+
+from sqlalchemy import func, select
+
+from agency.core.database import utcnow
+from agency.programmes.eligibility import recompute_eligibility
+from agency.programmes.models import EligibilityChange, EligibilityEvaluation, RuleVersion
+from tests.programmes.conftest import TODAY
+
+
+def _adult(make_creator, **kw):
+    return make_creator(date_of_birth=date(1990, 1, 1), **kw)
+
+
+def test_gaps_near_threshold_and_eta(session, fund, make_creator, add_days):
+    creator = _adult(make_creator)
+    add_days(creator.accounts[0], start_followers=500, per_day=15)  # 935 today, +15/day
+    recompute_eligibility(db_session=session, as_of=TODAY)
+    ev = session.scalar(select(EligibilityEvaluation).where(EligibilityEvaluation.creator_id == creator.id))
+    assert ev.eligible is False
+    followers = next(d for d in ev.details if d.get("metric") == "followers")
+    assert followers["actual"] == 935 and followers["threshold"] == 1000 and followers["gap"] == 65
+    assert followers["near"] is True
+    # 65 more at ~15 a day: about 5 days.
+    assert followers["eta"] == (TODAY + timedelta(days=5)).isoformat()
+    assert ev.near_threshold is True and ev.eta == TODAY + timedelta(days=5)
+
+
+def test_no_eta_when_flat_or_falling(session, fund, make_creator, add_days):
+    creator = _adult(make_creator)
+    add_days(creator.accounts[0], start_followers=900, per_day=-2)
+    recompute_eligibility(db_session=session, as_of=TODAY)
+    ev = session.scalar(select(EligibilityEvaluation).where(EligibilityEvaluation.creator_id == creator.id))
+    followers = next(d for d in ev.details if d.get("metric") == "followers")
+    assert followers["eta"] is None and ev.eta is None
+
+
+def test_minor_fails_age_with_their_birthday_as_eta(session, fund, make_creator, add_days):
+    creator = make_creator(date_of_birth=date(2010, 8, 15))
+    add_days(creator.accounts[0], start_followers=5000, per_day=10)
+    recompute_eligibility(db_session=session, as_of=TODAY)
+    ev = session.scalar(select(EligibilityEvaluation).where(EligibilityEvaluation.creator_id == creator.id))
+    age = next(d for d in ev.details if d["kind"] == "age")
+    assert age["passed"] is False and age["actual"] == 15 and age["eta"] == "2028-08-15"
+
+
+def test_recompute_writes_only_changes_and_records_transitions(session, fund, make_creator, add_days):
+    winner = _adult(make_creator)
+    add_days(winner.accounts[0], start_followers=2000, per_day=5)
+    loser = _adult(make_creator)
+    add_days(loser.accounts[0], start_followers=100, per_day=1)
+
+    first = recompute_eligibility(db_session=session, as_of=TODAY)
+    assert (first.inserted, first.updated, first.transitions) == (2, 0, 0)
+    again = recompute_eligibility(db_session=session, as_of=TODAY)
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, 2)
+
+    loser.guideline_standing = "warning"  # irrelevant to this rule: nothing changes
+    session.commit()
+    assert recompute_eligibility(db_session=session, as_of=TODAY).updated == 0
+
+    winner.date_of_birth = date(2012, 1, 1)  # now a minor: loses the programme
+    session.commit()
+    result = recompute_eligibility(db_session=session, as_of=TODAY)
+    assert result.lost == [(winner.id, fund.id)] and result.updated == 1
+    change = session.scalars(select(EligibilityChange).where(EligibilityChange.change == "lost")).one()
+    assert change.creator_id == winner.id
+    assert [c["label"] for c in change.changed_criteria] == ["age >= 18"]
+
+
+def test_new_rule_version_changes_today_but_not_the_past(session, fund, make_creator, add_days):
+    creator = _adult(make_creator)
+    add_days(creator.accounts[0], start_followers=1500, per_day=1)
+    recompute_eligibility(db_session=session, as_of=TODAY)
+    assert session.scalar(select(EligibilityEvaluation.eligible)) is True
+
+    session.add(RuleVersion(program_id=fund.id, version=2, effective_from=TODAY - timedelta(days=1),
+                            source_note="stricter", criteria=[{"kind": "metric", "platform": "tiktok",
+                                                               "metric": "followers", "aggregate": "latest",
+                                                               "min": 5000}]))
+    session.commit()
+    result = recompute_eligibility(db_session=session, as_of=TODAY)
+    assert result.lost == [(creator.id, fund.id)]
+    # Ten days ago the old rule was in force and the creator qualified.
+    past = recompute_eligibility(db_session=session, as_of=TODAY - timedelta(days=10))
+    assert past.gained == [(creator.id, fund.id)]
+
+
+def test_country_scoped_version_applies_to_its_country_only(session, fund, make_creator, add_days):
+    session.add(RuleVersion(program_id=fund.id, version=2, effective_from=date(2020, 1, 1), country_scope=["US"],
+                            criteria=[{"kind": "metric", "platform": "tiktok", "metric": "followers",
+                                       "aggregate": "latest", "min": 100}]))
+    session.commit()
+    french = _adult(make_creator, country="FR")
+    american = _adult(make_creator, country="US")
+    for creator in (french, american):
+        add_days(creator.accounts[0], start_followers=200, per_day=1, views=0)
+    recompute_eligibility(db_session=session, as_of=TODAY)
+    rows = dict(session.execute(select(EligibilityEvaluation.creator_id, EligibilityEvaluation.eligible)).all())
+    assert rows == {french.id: False, american.id: True}
+
+
+def test_archived_creators_drop_out(session, fund, make_creator, add_days):
+    creator = _adult(make_creator)
+    add_days(creator.accounts[0], start_followers=2000, per_day=1)
+    recompute_eligibility(db_session=session, as_of=TODAY)
+    creator.archived_at = utcnow()
+    session.commit()
+    result = recompute_eligibility(db_session=session, as_of=TODAY)
+    assert result.removed == 1
+    assert session.scalar(select(func.count(EligibilityEvaluation.id))) == 0
