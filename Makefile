@@ -51,6 +51,12 @@ test: $(STAMP) chromium
 test-fast: $(STAMP)
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --ignore=tests/contract -m "not browser and not slow"
 
+## make lint: style (ruff), formatting (ruff format) and the dependency contracts (import-linter)
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
 chromium:
 	@test -x /usr/bin/chromium || { \
 	  echo "Installing Debian's chromium for the browser tests"; \
