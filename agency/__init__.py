@@ -1,4 +1,5 @@
 """The agency backend: `create_app()` builds the Flask app (API, UI, probes, commands)."""
+
 from __future__ import annotations
 
 from flask import Flask

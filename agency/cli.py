@@ -1,6 +1,7 @@
 """The `agency` command: Flask's group over the app, whose commands every domain contributes
 (`agency/registry.py`), plus Flask's own `run` and `shell`. The process commands (worker,
 scheduler, mailer) are added by `workers.cli`, the installed entry point."""
+
 from __future__ import annotations
 
 import click

@@ -4,6 +4,7 @@ module allowed to import every domain; cross-domain reactions are wired here too
 
 Adding a domain: import its modules below and add them to the lists.
 """
+
 from __future__ import annotations
 
 # Models: importing them registers every table on `Base.metadata` (Alembic compares against it).
@@ -53,12 +54,36 @@ from agency.web import auth as web_auth
 from agency.web import filters as web_filters
 from agency.web import views as web_views
 
-MODELS = [users_models, audit_models, jobs_models, roster_models, metrics_models, programmes_models,
-          currencies_models, deals_models, money_models, alerts_models]
+MODELS = [
+    users_models,
+    audit_models,
+    jobs_models,
+    roster_models,
+    metrics_models,
+    programmes_models,
+    currencies_models,
+    deals_models,
+    money_models,
+    alerts_models,
+]
 
 # In this order in the OpenAPI document (each blueprint is a tag).
-API_BLUEPRINTS = [auth_blp, users_blp, creators_api, metrics_api, programs_blp, eligibility_blp, brands_blp,
-                  deals_blp, revenue_blp, fx_rates_api, diversification_blp, alerts_api, jobs_api, audit_api]
+API_BLUEPRINTS = [
+    auth_blp,
+    users_blp,
+    creators_api,
+    metrics_api,
+    programs_blp,
+    eligibility_blp,
+    brands_blp,
+    deals_blp,
+    revenue_blp,
+    fx_rates_api,
+    diversification_blp,
+    alerts_api,
+    jobs_api,
+    audit_api,
+]
 
 # The shell's blueprint (with its admin, sign-in and filter modules attached) and each domain's pages.
 WEB_MODULES = [web_views, web_admin, web_auth, web_filters]
@@ -67,8 +92,18 @@ UI_BLUEPRINTS = [web_views.bp, roster_ui, programmes_ui, deals_ui, money_ui, ale
 # Modules whose `@job` functions register themselves in agency.core.jobs.service.JOBS.
 TASK_MODULES = [jobs_tasks, programmes_tasks, money_tasks, alerts_tasks]
 
-CLI_COMMANDS = [*core_cli.commands, *users_commands, *audit_commands, *jobs_commands, *metrics_commands,
-                *programmes_commands, *currencies_commands, *money_commands, *alerts_commands, *demo_commands]
+CLI_COMMANDS = [
+    *core_cli.commands,
+    *users_commands,
+    *audit_commands,
+    *jobs_commands,
+    *metrics_commands,
+    *programmes_commands,
+    *currencies_commands,
+    *money_commands,
+    *alerts_commands,
+    *demo_commands,
+]
 
 # Paying a deal records its revenue (money reacts to deals, in the same transaction).
 deal_stage_changed.connect(record_deal_revenue)

@@ -7,6 +7,7 @@
 against (b) one SQL statement finding the same conditions and inserting one alert row each.
 Then digests for `--managers` managers sent to a local SMTP server (aiosmtpd): emails per second.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -67,36 +68,66 @@ def generate(url: str, creators: int, managers: int, seed: int = 3) -> None:
         with cur.copy("COPY users (id, email, full_name, password_hash, role, timezone, is_active) FROM STDIN") as copy:
             for m in range(1, managers + 1):
                 copy.write_row((m, f"m{m}@bench.example", f"Manager {m}", password, "manager", "UTC", True))
-        with cur.copy("COPY creators (id, display_name, legal_name, country, niche, languages, manager_id, status, "
-                      "guideline_standing, parental_agreement_on_file, notes, version) FROM STDIN") as copy:
+        with cur.copy(
+            "COPY creators (id, display_name, legal_name, country, niche, languages, manager_id, status, "
+            "guideline_standing, parental_agreement_on_file, notes, version) FROM STDIN"
+        ) as copy:
             for i in range(1, creators + 1):
-                copy.write_row((i, f"Creator {i}", "", "FR", "other", "[]", rng.randint(1, managers), "active",
-                                "good", False, "", 1))
+                copy.write_row(
+                    (
+                        i,
+                        f"Creator {i}",
+                        "",
+                        "FR",
+                        "other",
+                        "[]",
+                        rng.randint(1, managers),
+                        "active",
+                        "good",
+                        False,
+                        "",
+                        1,
+                    )
+                )
         with cur.copy("COPY platform_accounts (id, creator_id, platform, handle, account_type) FROM STDIN") as copy:
             for i in range(1, creators + 1):
                 copy.write_row((i, i, "tiktok", f"h{i}", "personal"))
-        with cur.copy("COPY metric_snapshots (account_id, day, followers, views, likes, comments, shares, videos, "
-                      "qualified_videos, live_hours, watch_hours, shorts_views) FROM STDIN") as copy:
+        with cur.copy(
+            "COPY metric_snapshots (account_id, day, followers, views, likes, comments, shares, videos, "
+            "qualified_videos, live_hours, watch_hours, shorts_views) FROM STDIN"
+        ) as copy:
             for i in range(1, creators + 1):
                 last = TODAY - timedelta(days=10 if i % 10 == 0 else 1)  # one in ten is stale
                 for d in range(3):
                     copy.write_row((i, last - timedelta(days=d), 1000, 10, 0, 0, 0, 0, 0, 0, 0, 0))
-        cur.execute("INSERT INTO programs (id, code, name, platform, description, activation_path, is_active) "
-                    "VALUES (1, 'p', 'Programme', 'tiktok', '', '', true)")
-        cur.execute("INSERT INTO rule_versions (id, program_id, version, effective_from, source_note, criteria) "
-                    "VALUES (1, 1, 1, '2020-01-01', '', '[]')")
-        with cur.copy("COPY eligibility_evaluations (creator_id, program_id, rule_version_id, eligible, near_threshold, "
-                      "details, as_of) FROM STDIN") as copy:
+        cur.execute(
+            "INSERT INTO programs (id, code, name, platform, description, activation_path, is_active) "
+            "VALUES (1, 'p', 'Programme', 'tiktok', '', '', true)"
+        )
+        cur.execute(
+            "INSERT INTO rule_versions (id, program_id, version, effective_from, source_note, criteria) "
+            "VALUES (1, 1, 1, '2020-01-01', '', '[]')"
+        )
+        with cur.copy(
+            "COPY eligibility_evaluations (creator_id, program_id, rule_version_id, eligible, near_threshold, "
+            "details, as_of) FROM STDIN"
+        ) as copy:
             for i in range(1, creators + 1):
                 eligible = i % 7 == 0
                 copy.write_row((i, 1, 1, eligible, (not eligible) and i % 11 == 0, "[]", TODAY))
-        cur.execute("INSERT INTO brands (id, name, industry, website, contacts, notes, version) "
-                    "VALUES (1, 'Brand', '', '', '[]', '', 1)")
-        with cur.copy("COPY deals (id, creator_id, brand_id, title, source, fee_amount, fee_currency, "
-                      "commission_percent, stage, notes, version) FROM STDIN") as copy:
+        cur.execute(
+            "INSERT INTO brands (id, name, industry, website, contacts, notes, version) "
+            "VALUES (1, 'Brand', '', '', '[]', '', 1)"
+        )
+        with cur.copy(
+            "COPY deals (id, creator_id, brand_id, title, source, fee_amount, fee_currency, "
+            "commission_percent, stage, notes, version) FROM STDIN"
+        ) as copy:
             for i in range(1, creators + 1, 13):
                 copy.write_row((i, i, 1, "Deal", "direct", "100.00", "EUR", "20.00", "in_progress", "", 1))
-        with cur.copy("COPY deliverables (deal_id, kind, platform, due_date, status, published_url, notes) FROM STDIN") as copy:
+        with cur.copy(
+            "COPY deliverables (deal_id, kind, platform, due_date, status, published_url, notes) FROM STDIN"
+        ) as copy:
             for i in range(1, creators + 1, 13):
                 copy.write_row((i, "video", "tiktok", TODAY - timedelta(days=2), "planned", "", ""))
         for table in ("users", "creators", "platform_accounts", "deals", "programs", "rule_versions", "brands"):
@@ -114,7 +145,6 @@ def main() -> None:
     parser.add_argument("--managers", type=int, default=1000)
     args = parser.parse_args()
 
-
     print(f"alerts benchmark: {args.creators:,} creators, {args.managers:,} managers")
     url = scratch_database("agency_bench_alerts")
     results: dict[str, float] = {}
@@ -131,9 +161,13 @@ def main() -> None:
     with timed("(a') re-evaluation, nothing changed", results), Session(engine) as session:
         again = evaluate_alerts(db_session=session, settings=AlertSettings(today=TODAY))
         session.commit()
-    print(f"  alerts opened {outcome.opened:,} (floor rows {floor_rows:,}); re-run opened {again.opened}, "
-          f"resolved {again.resolved}")
-    print(f"  ratio evaluation / floor: {results['(a) project alert evaluation'] / results['(b) floor: one SQL statement']:.2f}x")
+    print(
+        f"  alerts opened {outcome.opened:,} (floor rows {floor_rows:,}); re-run opened {again.opened}, "
+        f"resolved {again.resolved}"
+    )
+    print(
+        f"  ratio evaluation / floor: {results['(a) project alert evaluation'] / results['(b) floor: one SQL statement']:.2f}x"
+    )
 
     class Sink:
         count = 0
@@ -155,8 +189,10 @@ def main() -> None:
         started = time.perf_counter()
         counts = send_pending(engine, config)
         elapsed = time.perf_counter() - started
-        print(f"  digests queued {queued:,}, sent {counts['sent']:,} in {elapsed:.2f} s: "
-              f"{counts['sent'] / elapsed:,.0f} emails/s (SMTP server received {Sink.count:,})")
+        print(
+            f"  digests queued {queued:,}, sent {counts['sent']:,} in {elapsed:.2f} s: "
+            f"{counts['sent'] / elapsed:,.0f} emails/s (SMTP server received {Sink.count:,})"
+        )
     finally:
         controller.stop()
     engine.dispose()

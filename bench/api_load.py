@@ -7,6 +7,7 @@ Creates a scratch PostgreSQL database (agency_bench), migrates it, loads the dem
 then reports throughput, p50/p99 and the ratio to hello (target: list >= 40% of hello, 0 errors).
 "who am I" (GET /api/v1/users/me) is there for reference: the cost of authentication alone.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -68,9 +69,21 @@ def free_port() -> int:
 def start_gunicorn(app: str, env: dict, log) -> tuple[subprocess.Popen, int]:
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--config", str(ROOT / "deploy/gunicorn.conf.py"),
-         "--bind", f"127.0.0.1:{port}", app],
-        cwd=ROOT, env=os.environ | env, stdout=log, stderr=log)
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--config",
+            str(ROOT / "deploy/gunicorn.conf.py"),
+            "--bind",
+            f"127.0.0.1:{port}",
+            app,
+        ],
+        cwd=ROOT,
+        env=os.environ | env,
+        stdout=log,
+        stderr=log,
+    )
     deadline = time.time() + 30
     while time.time() < deadline:
         try:
@@ -117,9 +130,13 @@ def drive(port: int, paths, headers: dict, seconds: float, clients: int) -> dict
         t.join()
     latencies.sort()
     n = len(latencies)
-    return {"requests": n, "rps": n / seconds, "errors": errors[0],
-            "p50_ms": 1000 * statistics.median(latencies) if n else 0,
-            "p99_ms": 1000 * latencies[min(n - 1, int(n * 0.99))] if n else 0}
+    return {
+        "requests": n,
+        "rps": n / seconds,
+        "errors": errors[0],
+        "p50_ms": 1000 * statistics.median(latencies) if n else 0,
+        "p99_ms": 1000 * latencies[min(n - 1, int(n * 0.99))] if n else 0,
+    }
 
 
 def main() -> None:
@@ -129,8 +146,16 @@ def main() -> None:
     parser.add_argument("--workers", default="2")
     args = parser.parse_args()
     url, token, ids = prepare_database()
-    env = {"DATABASE_URL": url, "REDIS_URL": "", "SECRET_KEY": "bench", "LOG_LEVEL": "INFO", "LOG_JSON": "true",
-           "GUNICORN_WORKERS": args.workers, "GUNICORN_THREADS": "4", "GUNICORN_ACCESS_LOG": ""}
+    env = {
+        "DATABASE_URL": url,
+        "REDIS_URL": "",
+        "SECRET_KEY": "bench",
+        "LOG_LEVEL": "INFO",
+        "LOG_JSON": "true",
+        "GUNICORN_WORKERS": args.workers,
+        "GUNICORN_THREADS": "4",
+        "GUNICORN_ACCESS_LOG": "",
+    }
     auth = {"Authorization": f"Bearer {token}"}
     results = {}
     with tempfile.NamedTemporaryFile("w", prefix="bench-gunicorn-", suffix=".log", delete=False) as log:
@@ -152,8 +177,9 @@ def main() -> None:
     print(f"{len(ids)} creators, {args.clients} clients, {args.seconds:.0f}s each, gunicorn {args.workers}x4 gthread")
     print(f"{'endpoint':<16}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'vs hello':>10}")
     for name, r in results.items():
-        print(f"{name:<16}{r['rps']:>9.1f}{r['p50_ms']:>9.1f}{r['p99_ms']:>9.1f}{r['errors']:>8}"
-              f"{r['rps'] / hello:>9.0%}")
+        print(
+            f"{name:<16}{r['rps']:>9.1f}{r['p50_ms']:>9.1f}{r['p99_ms']:>9.1f}{r['errors']:>8}{r['rps'] / hello:>9.0%}"
+        )
     ratio = results["roster list"]["rps"] / hello
     ok = ratio >= 0.40 and all(r["errors"] == 0 for r in results.values())
     print(json.dumps({"list_to_hello_ratio": round(ratio, 3), "target": 0.40, "meets_target": ok}))

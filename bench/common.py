@@ -1,4 +1,5 @@
 """Shared helpers for benchmarks: a scratch PostgreSQL database, migrated, and timing."""
+
 from __future__ import annotations
 
 import os

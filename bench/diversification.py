@@ -7,6 +7,7 @@ rates), then times (a) `recompute_diversification` for the whole roster (shares 
 platform, HHI, risk, suggestion, change-only snapshot writes) and (b) one SQL statement that
 computes the same source shares and HHI per creator. Prints both and the ratio.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -54,24 +55,58 @@ def generate(url: str, creators: int, records: int, seed: int = 2) -> None:
     raw = engine.raw_connection()
     try:
         cur = raw.cursor()
-        with cur.copy("COPY creators (id, display_name, legal_name, country, niche, languages, status, "
-                      "guideline_standing, parental_agreement_on_file, notes, version) FROM STDIN") as copy:
+        with cur.copy(
+            "COPY creators (id, display_name, legal_name, country, niche, languages, status, "
+            "guideline_standing, parental_agreement_on_file, notes, version) FROM STDIN"
+        ) as copy:
             for i in range(1, creators + 1):
-                copy.write_row((i, f"Creator {i}", "", "FR", rng.choice(["fashion", "cooking", "gaming", "tech"]),
-                                "[]", "active", "good", False, "", 1))
+                copy.write_row(
+                    (
+                        i,
+                        f"Creator {i}",
+                        "",
+                        "FR",
+                        rng.choice(["fashion", "cooking", "gaming", "tech"]),
+                        "[]",
+                        "active",
+                        "good",
+                        False,
+                        "",
+                        1,
+                    )
+                )
         with cur.copy("COPY fx_rates (day, base, quote, rate, source) FROM STDIN") as copy:
             for currency, rate in RATES.items():
                 for d in range(200):
-                    copy.write_row((AS_OF - timedelta(days=d), currency, "EUR",
-                                    (rate * Decimal(str(1 + rng.uniform(-0.02, 0.02)))).quantize(Decimal("0.00000001")),
-                                    "bench"))
-        with cur.copy("COPY revenue_records (creator_id, earned_on, source, platform, amount, currency, is_refund, "
-                      "external_ref, notes, version) FROM STDIN") as copy:
+                    copy.write_row(
+                        (
+                            AS_OF - timedelta(days=d),
+                            currency,
+                            "EUR",
+                            (rate * Decimal(str(1 + rng.uniform(-0.02, 0.02)))).quantize(Decimal("0.00000001")),
+                            "bench",
+                        )
+                    )
+        with cur.copy(
+            "COPY revenue_records (creator_id, earned_on, source, platform, amount, currency, is_refund, "
+            "external_ref, notes, version) FROM STDIN"
+        ) as copy:
             for n in range(records):
                 creator = rng.randint(1, creators)
-                copy.write_row((creator, AS_OF - timedelta(days=rng.randint(0, 2 * WINDOW)), rng.choice(SOURCES),
-                                rng.choice(PLATFORMS), Decimal(rng.randint(100, 500_000)) / 100,
-                                rng.choice(["EUR", "EUR", "USD", "GBP", "JPY"]), False, f"b{n}", "", 1))
+                copy.write_row(
+                    (
+                        creator,
+                        AS_OF - timedelta(days=rng.randint(0, 2 * WINDOW)),
+                        rng.choice(SOURCES),
+                        rng.choice(PLATFORMS),
+                        Decimal(rng.randint(100, 500_000)) / 100,
+                        rng.choice(["EUR", "EUR", "USD", "GBP", "JPY"]),
+                        False,
+                        f"b{n}",
+                        "",
+                        1,
+                    )
+                )
         cur.execute("SELECT setval('creators_id_seq', %s)", (creators,))
         cur.execute("ANALYZE")
         raw.commit()
@@ -100,8 +135,10 @@ def main() -> None:
     with timed("(a') recompute of the unchanged roster", results), Session(engine) as session:
         again = recompute_diversification(db_session=session, base_currency="EUR", as_of=AS_OF, window_days=WINDOW)
         session.commit()
-    print(f"  creators analysed {first.creators:,} (floor rows {len(rows):,}); snapshots written {first.written:,}, "
-          f"unchanged re-run wrote {again.written:,}; risk {first.risk_counts}")
+    print(
+        f"  creators analysed {first.creators:,} (floor rows {len(rows):,}); snapshots written {first.written:,}, "
+        f"unchanged re-run wrote {again.written:,}; risk {first.risk_counts}"
+    )
     a, b = results["(a) project recompute, whole roster"], results["(b) floor: one SQL statement (shares + HHI)"]
     print(f"  ratio recompute / floor: {a / b:.2f}x")
     engine.dispose()

@@ -8,6 +8,7 @@ forecasts, change-only writes); (b) the floor: one SQL statement computing lates
 unchanged roster (rows written), the metrics import against PostgreSQL COPY of the same rows, and
 the import's peak RSS at two file sizes (in subprocesses).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -65,24 +66,43 @@ def generate(url: str, creators: int, days: int, seed: int = 1) -> None:
     try:
         cur = raw.cursor()
         countries = ["FR", "US", "GB", "DE", "JP", "KR", "BR", "ES"]
-        with cur.copy("COPY creators (id, display_name, legal_name, date_of_birth, country, niche, languages, "
-                      "status, guideline_standing, parental_agreement_on_file, notes, version) FROM STDIN") as copy:
+        with cur.copy(
+            "COPY creators (id, display_name, legal_name, date_of_birth, country, niche, languages, "
+            "status, guideline_standing, parental_agreement_on_file, notes, version) FROM STDIN"
+        ) as copy:
             for i in range(1, creators + 1):
                 dob = AS_OF - timedelta(days=rng.randint(14 * 365, 40 * 365))
-                copy.write_row((i, f"Creator {i}", "", dob, rng.choice(countries), "other", "[]", "active",
-                                "good", False, "", 1))
+                copy.write_row(
+                    (i, f"Creator {i}", "", dob, rng.choice(countries), "other", "[]", "active", "good", False, "", 1)
+                )
         with cur.copy("COPY platform_accounts (id, creator_id, platform, handle, account_type) FROM STDIN") as copy:
             for i in range(1, creators + 1):
                 copy.write_row((i, i, "tiktok", f"h{i}", "personal"))
-        with cur.copy("COPY metric_snapshots (account_id, day, followers, views, likes, comments, shares, videos, "
-                      "qualified_videos, live_hours, watch_hours, shorts_views) FROM STDIN") as copy:
+        with cur.copy(
+            "COPY metric_snapshots (account_id, day, followers, views, likes, comments, shares, videos, "
+            "qualified_videos, live_hours, watch_hours, shorts_views) FROM STDIN"
+        ) as copy:
             for i in range(1, creators + 1):
                 followers = rng.randint(100, 30_000)
                 growth = rng.randint(-20, 120)
                 for d in range(days):
                     followers = max(0, followers + growth + rng.randint(-30, 30))
-                    copy.write_row((i, AS_OF - timedelta(days=days - 1 - d), followers,
-                                    rng.randint(0, followers // 2 + 1), 0, 0, 0, 1, 1, 0, 0, 0))
+                    copy.write_row(
+                        (
+                            i,
+                            AS_OF - timedelta(days=days - 1 - d),
+                            followers,
+                            rng.randint(0, followers // 2 + 1),
+                            0,
+                            0,
+                            0,
+                            1,
+                            1,
+                            0,
+                            0,
+                            0,
+                        )
+                    )
         cur.execute("SELECT setval('creators_id_seq', %s)", (creators,))
         cur.execute("SELECT setval('platform_accounts_id_seq', %s)", (creators,))
         cur.execute("ANALYZE")
@@ -118,8 +138,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--creators", type=int, default=100_000)
     parser.add_argument("--days", type=int, default=30)
-    parser.add_argument("--import-rows", type=int, nargs=2, default=[10_000, 100_000],
-                        metavar=("SMALL", "LARGE"), help="rows for the two import RSS runs")
+    parser.add_argument(
+        "--import-rows",
+        type=int,
+        nargs=2,
+        default=[10_000, 100_000],
+        metavar=("SMALL", "LARGE"),
+        help="rows for the two import RSS runs",
+    )
     args = parser.parse_args()
     if os.environ.get("BENCH_IMPORT_ONLY"):
         run_import(os.environ["BENCH_IMPORT_ONLY"], Path(args.import_path))
@@ -143,10 +169,14 @@ def main() -> None:
     with timed("(a') recompute of the unchanged roster", results), Session(engine) as session:
         again = recompute_eligibility(db_session=session, as_of=AS_OF)
         session.commit()
-    print(f"  evaluations: {first.evaluated:,} (written {first.inserted:,}); unchanged re-run wrote "
-          f"{again.inserted + again.updated + again.removed:,} rows")
-    print(f"  ratio recompute / floor: {results['(a) project recompute, all programmes'] / results['(b) floor: one SQL statement, 2 programmes']:.2f}x "
-          f"(per programme: {results['(a) project recompute, all programmes'] / 10 / (results['(b) floor: one SQL statement, 2 programmes'] / 2):.2f}x)")
+    print(
+        f"  evaluations: {first.evaluated:,} (written {first.inserted:,}); unchanged re-run wrote "
+        f"{again.inserted + again.updated + again.removed:,} rows"
+    )
+    print(
+        f"  ratio recompute / floor: {results['(a) project recompute, all programmes'] / results['(b) floor: one SQL statement, 2 programmes']:.2f}x "
+        f"(per programme: {results['(a) project recompute, all programmes'] / 10 / (results['(b) floor: one SQL statement, 2 programmes'] / 2):.2f}x)"
+    )
 
     # Import throughput against COPY of the same rows.
     import_days = max(1, args.import_rows[1] // args.creators) if args.creators else 1
@@ -154,7 +184,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "metrics.csv"
         rows = import_csv(path, n_creators, AS_OF + timedelta(days=1), import_days)
-        with timed(f"metrics import of {rows:,} rows (project)", results), Session(engine) as session, path.open("rb") as fh:
+        with (
+            timed(f"metrics import of {rows:,} rows (project)", results),
+            Session(engine) as session,
+            path.open("rb") as fh,
+        ):
             report = import_metrics(db_session=session, stream=fh, fmt="csv", today=date(2100, 1, 1))
             session.rollback()
         assert report.committed, report.as_dict()
@@ -166,25 +200,32 @@ def main() -> None:
                 with path.open() as fh, cur.copy("COPY copy_floor FROM STDIN WITH (FORMAT csv, HEADER true)") as copy:
                     while chunk := fh.read(1 << 20):
                         copy.write(chunk)
-                cur.execute("INSERT INTO metric_snapshots (account_id, day, followers, views, likes, comments, "
-                            "shares, videos, qualified_videos, live_hours, watch_hours, shorts_views) "
-                            "SELECT account_id, day, followers, views, 0, 0, 0, 0, 0, 0, 0, 0 FROM copy_floor")
+                cur.execute(
+                    "INSERT INTO metric_snapshots (account_id, day, followers, views, likes, comments, "
+                    "shares, videos, qualified_videos, live_hours, watch_hours, shorts_views) "
+                    "SELECT account_id, day, followers, views, 0, 0, 0, 0, 0, 0, 0, 0 FROM copy_floor"
+                )
             raw.rollback()
         finally:
             raw.close()
         copy_rate = rows / results[f"COPY of the same {rows:,} rows (floor)"]
         import_rate = rows / results[f"metrics import of {rows:,} rows (project)"]
-        print(f"  import {import_rate:,.0f} rows/s vs COPY {copy_rate:,.0f} rows/s: {import_rate / copy_rate:.2f} of COPY")
+        print(
+            f"  import {import_rate:,.0f} rows/s vs COPY {copy_rate:,.0f} rows/s: {import_rate / copy_rate:.2f} of COPY"
+        )
 
         for size in args.import_rows:
             size_path = Path(tmp) / f"rss_{size}.csv"
             days = max(1, size // n_creators)
             import_csv(size_path, min(n_creators, size), AS_OF + timedelta(days=40), days)
-            out = subprocess.run([sys.executable, __file__, "--import-path", str(size_path)],
-                                 env=os.environ | {"BENCH_IMPORT_ONLY": url}, capture_output=True, text=True,
-                                 check=True).stdout
-            print(f"  peak RSS importing {min(n_creators, size) * days:,} rows: "
-                  f"{int(out.split('=')[1]) / 1024:.0f} MB")
+            out = subprocess.run(
+                [sys.executable, __file__, "--import-path", str(size_path)],
+                env=os.environ | {"BENCH_IMPORT_ONLY": url},
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+            print(f"  peak RSS importing {min(n_creators, size) * days:,} rows: {int(out.split('=')[1]) / 1024:.0f} MB")
             with engine.begin() as conn:
                 conn.execute(text("DELETE FROM metric_snapshots WHERE day >= :d"), {"d": AS_OF + timedelta(days=40)})
     engine.dispose()

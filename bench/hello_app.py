@@ -1,4 +1,5 @@
 """The floor for bench/api_load.py: a bare Flask JSON endpoint, served by gunicorn the same way."""
+
 from flask import Flask, jsonify
 
 app = Flask(__name__)

@@ -6,6 +6,7 @@ Loads the demo agency into a scratch PostgreSQL database, recomputes, signs in a
 renders each page through the Flask test client (no network), printing the median server time
 per page, the floor (/healthz, the cheapest request through the same stack) and the ratio.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,8 +30,16 @@ def main() -> None:
     args = parser.parse_args()
 
     url = scratch_database("agency_bench_ui")
-    app = create_app(Config.from_env({}, database_url=url, secret_key="bench", log_json=False, log_level="WARNING",
-                                     login_rate_limit="10000 per minute"))
+    app = create_app(
+        Config.from_env(
+            {},
+            database_url=url,
+            secret_key="bench",
+            log_json=False,
+            log_level="WARNING",
+            login_rate_limit="10000 per minute",
+        )
+    )
     runner = app.test_cli_runner()
     for command in (["demo", "load"], ["recompute", "all"], ["alerts", "evaluate"]):
         assert runner.invoke(args=command).exit_code == 0

@@ -1,5 +1,6 @@
 """Gunicorn settings for the web process. Every value can be overridden with GUNICORN_* variables
 (listed in .env.example). Run: `gunicorn --config deploy/gunicorn.conf.py wsgi:app`."""
+
 import multiprocessing
 import os
 

@@ -1,5 +1,6 @@
 """Alembic environment: the schema is `agency.db.Base.metadata`; the URL comes from the caller
 (`agency db ...` sets it) or from DATABASE_URL."""
+
 from __future__ import annotations
 
 from alembic import context
@@ -17,8 +18,13 @@ def _url() -> str:
 
 
 def run_migrations_offline() -> None:
-    context.configure(url=_url(), target_metadata=target_metadata, literal_binds=True,
-                      render_as_batch=True, dialect_opts={"paramstyle": "named"})
+    context.configure(
+        url=_url(),
+        target_metadata=target_metadata,
+        literal_binds=True,
+        render_as_batch=True,
+        dialect_opts={"paramstyle": "named"},
+    )
     with context.begin_transaction():
         context.run_migrations()
 
@@ -36,8 +42,7 @@ def run_migrations_online() -> None:
 
 def _run(connection) -> None:
     # Batch mode lets the same revisions ALTER tables on SQLite.
-    context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True,
-                      compare_type=True)
+    context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True, compare_type=True)
     with context.begin_transaction():
         context.run_migrations()
 

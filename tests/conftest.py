@@ -1,5 +1,6 @@
 """Test fixtures: a real database (PostgreSQL by default, SQLite when TEST_DATABASE_URL says so),
 one database per xdist worker, and one rolled-back transaction per test."""
+
 from __future__ import annotations
 
 import hashlib
@@ -89,8 +90,15 @@ def redis_url() -> str:
 
 @pytest.fixture(scope="session")
 def app(database_url):
-    config = Config.from_env({}, password_hash_profile="cheapest", database_url=database_url, testing=True, secret_key="test-secret",
-                             log_json=False, log_level="WARNING")
+    config = Config.from_env(
+        {},
+        password_hash_profile="cheapest",
+        database_url=database_url,
+        testing=True,
+        secret_key="test-secret",
+        log_json=False,
+        log_level="WARNING",
+    )
     app = create_app(config)
     yield app
     app.extensions["agency_db"].dispose()

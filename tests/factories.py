@@ -1,5 +1,6 @@
 """Test data factories (factory_boy), in one place; the fixtures in conftest.py bind them to the
 test's session. Users get a real (cheaply hashed) password so they can sign in."""
+
 from __future__ import annotations
 
 import factory

@@ -1,4 +1,5 @@
 """`agency`: the application's command group plus the process commands (worker, scheduler, mailer)."""
+
 from __future__ import annotations
 
 from agency.cli import main

@@ -3,6 +3,7 @@
 The scheduler already queues a `send_emails` job every five minutes; run this process when mail
 should leave within seconds instead. Several senders may run at once (claims skip locked rows).
 """
+
 from __future__ import annotations
 
 import time

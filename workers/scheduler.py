@@ -5,6 +5,7 @@ The `agency scheduler` command runs `run_due` every 30 seconds. `run_due(now)` c
 (job name, period) constraint lets exactly one scheduler win, however many run, and a period
 missed while everything was down runs once at the next start. The winner enqueues the job.
 """
+
 from __future__ import annotations
 
 import time
@@ -33,8 +34,8 @@ class Periodic:
     name: str
     job: str
     queue: str
-    every_minutes: int | None = None   # interval work: one run per slot of this many minutes
-    daily_at: clock | None = None      # daily work (UTC): one run per day, at or after this time
+    every_minutes: int | None = None  # interval work: one run per slot of this many minutes
+    daily_at: clock | None = None  # daily work (UTC): one run per day, at or after this time
     arguments: tuple = ()
 
     def period(self, now: datetime) -> str:
@@ -68,8 +69,13 @@ def run_due(database, config, now: datetime, schedule=SCHEDULE) -> list[str]:
                 if not _claim(session, periodic.name, period):
                     continue
                 run = session.query(ScheduledRun).filter_by(job_name=periodic.name, period=period).one()
-                record = enqueue(session, config, periodic.job,
-                                 dict(periodic.arguments) | {"scheduled_run_id": run.id}, queue=periodic.queue)
+                record = enqueue(
+                    session,
+                    config,
+                    periodic.job,
+                    dict(periodic.arguments) | {"scheduled_run_id": run.id},
+                    queue=periodic.queue,
+                )
                 run.job_id = record.id
         except Exception:
             # In-process mode the job ran inside the claim's transaction: its failure rolled the

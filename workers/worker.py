@@ -1,4 +1,5 @@
 """The RQ worker: `run_job(job_id)`, the callable RQ runs, and the `agency worker` command."""
+
 from __future__ import annotations
 
 import traceback
@@ -50,8 +51,9 @@ def run_job(job_id: str) -> dict | None:
 
 
 @click.command("worker")
-@click.option("--queues", default=",".join(QUEUES), show_default=True,
-              help="Comma-separated queues to serve, in priority order.")
+@click.option(
+    "--queues", default=",".join(QUEUES), show_default=True, help="Comma-separated queues to serve, in priority order."
+)
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
 @with_appcontext
 def worker_command(queues: str, burst: bool) -> None:

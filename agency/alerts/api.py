@@ -1,4 +1,5 @@
 """/api/v1/alerts and notification preferences."""
+
 from __future__ import annotations
 
 from flask.views import MethodView
@@ -25,8 +26,11 @@ class Alerts(MethodView):
     def get(self, args, pagination_parameters):
         """List alerts, most severe and newest first"""
         statuses = args.get("status") or ["open", "acknowledged"]
-        stmt = (select(Alert).join(Creator, Creator.id == Alert.creator_id)
-                .where(Alert.status.in_([AlertStatus(s) for s in statuses])))
+        stmt = (
+            select(Alert)
+            .join(Creator, Creator.id == Alert.creator_id)
+            .where(Alert.status.in_([AlertStatus(s) for s in statuses]))
+        )
         if args.get("kind"):
             stmt = stmt.where(Alert.kind.in_([AlertKind(k) for k in args["kind"]]))
         if args.get("severity"):
@@ -54,8 +58,9 @@ class Acknowledge(MethodView):
     def post(self, alert_id):
         """Acknowledge: seen and being handled"""
         session = get_session()
-        return acknowledge_alert(db_session=session, actor=current_actor(), alert=get_alert(db_session=session,
-                                                                                           alert_id=alert_id))
+        return acknowledge_alert(
+            db_session=session, actor=current_actor(), alert=get_alert(db_session=session, alert_id=alert_id)
+        )
 
 
 @blp.route("/alerts/<int:alert_id>/resolve")
@@ -64,8 +69,9 @@ class Resolve(MethodView):
     def post(self, alert_id):
         """Resolve by hand (it re-opens as a new alert if the condition still holds at the next evaluation)"""
         session = get_session()
-        return resolve_alert(db_session=session, actor=current_actor(), alert=get_alert(db_session=session,
-                                                                                       alert_id=alert_id))
+        return resolve_alert(
+            db_session=session, actor=current_actor(), alert=get_alert(db_session=session, alert_id=alert_id)
+        )
 
 
 @blp.route("/alerts/bulk")
@@ -76,8 +82,10 @@ class Bulk(MethodView):
         """Acknowledge or resolve many alerts at once (all or none)"""
         session = get_session()
         action = acknowledge_alert if data["action"] == "acknowledge" else resolve_alert
-        return [action(db_session=session, actor=current_actor(), alert=get_alert(db_session=session, alert_id=i))
-                for i in data["ids"]]
+        return [
+            action(db_session=session, actor=current_actor(), alert=get_alert(db_session=session, alert_id=i))
+            for i in data["ids"]
+        ]
 
 
 @blp.route("/users/me/notification-preferences")

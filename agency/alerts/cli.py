@@ -1,4 +1,5 @@
 """`agency alerts evaluate` and `agency digests send`."""
+
 from __future__ import annotations
 
 import click

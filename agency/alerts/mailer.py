@@ -5,6 +5,7 @@ message. The attempt is committed before sending; a message left in `sending` by
 is retried after `STUCK_AFTER` with the same Message-ID (the one at-least-once edge). Failures
 back off (1, 2, 4... minutes) and end `dead` after `MAX_ATTEMPTS`, visible in the outbox.
 """
+
 from __future__ import annotations
 
 import smtplib
@@ -55,10 +56,18 @@ def _claim(bind, limit: int) -> list[int]:
     """Take up to `limit` due messages and record the attempt, in one short transaction."""
     now = utcnow()
     with Session(bind) as session, session.begin():
-        stmt = (select(OutboxMessage).where(or_(
-            (OutboxMessage.status == OutboxStatus.pending) & (OutboxMessage.next_attempt_at <= now),
-            (OutboxMessage.status == OutboxStatus.sending) & (OutboxMessage.last_attempt_at < now - STUCK_AFTER)))
-            .order_by(OutboxMessage.id).limit(limit))
+        stmt = (
+            select(OutboxMessage)
+            .where(
+                or_(
+                    (OutboxMessage.status == OutboxStatus.pending) & (OutboxMessage.next_attempt_at <= now),
+                    (OutboxMessage.status == OutboxStatus.sending)
+                    & (OutboxMessage.last_attempt_at < now - STUCK_AFTER),
+                )
+            )
+            .order_by(OutboxMessage.id)
+            .limit(limit)
+        )
         if bind.dialect.name == "postgresql":
             stmt = stmt.with_for_update(skip_locked=True)
         claimed = session.scalars(stmt).all()

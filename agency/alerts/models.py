@@ -1,4 +1,5 @@
 """Alerts for account managers, their notification preferences, and the email outbox."""
+
 from __future__ import annotations
 
 import enum
@@ -40,8 +41,13 @@ class Alert(Base):
     __tablename__ = "alerts"
     # One open (or acknowledged) alert per dedup key, however often the evaluation runs.
     __table_args__ = (
-        Index("uq_alerts_open_dedup_key", "dedup_key", unique=True,
-              postgresql_where=text("status <> 'resolved'"), sqlite_where=text("status <> 'resolved'")),
+        Index(
+            "uq_alerts_open_dedup_key",
+            "dedup_key",
+            unique=True,
+            postgresql_where=text("status <> 'resolved'"),
+            sqlite_where=text("status <> 'resolved'"),
+        ),
         Index("ix_alerts_status_kind", "status", "kind"),
     )
 
@@ -99,8 +105,9 @@ class OutboxMessage(Base):
     body_text: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str] = mapped_column(Text)
     alert_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
-    status: Mapped[OutboxStatus] = mapped_column(str_enum(OutboxStatus, "outbox_status"), default=OutboxStatus.pending,
-                                                 index=True)
+    status: Mapped[OutboxStatus] = mapped_column(
+        str_enum(OutboxStatus, "outbox_status"), default=OutboxStatus.pending, index=True
+    )
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(server_default=func.now())
     last_attempt_at: Mapped[datetime | None]

@@ -5,6 +5,7 @@ sender (workers/mailer.py) claims rows, records the attempt, sends, then marks t
 message has a stable Message-ID, so a retry after a crash between "sent" and "marked sent" carries
 the same ID: that one edge is at-least-once, and mail systems de-duplicate on Message-ID.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -26,8 +27,9 @@ SEVERITY_ORDER = {Severity.high: 0, Severity.medium: 1, Severity.low: 2}
 def preferences_for(db_session: Session, user: User) -> NotificationPreference:
     prefs = db_session.scalar(select(NotificationPreference).where(NotificationPreference.user_id == user.id))
     if prefs is None:
-        prefs = NotificationPreference(user_id=user.id, email_enabled=True, digest_hour=8,
-                                       immediate_severities=["high"], muted_kinds=[])
+        prefs = NotificationPreference(
+            user_id=user.id, email_enabled=True, digest_hour=8, immediate_severities=["high"], muted_kinds=[]
+        )
         db_session.add(prefs)
         db_session.flush()
     return prefs
@@ -35,8 +37,11 @@ def preferences_for(db_session: Session, user: User) -> NotificationPreference:
 
 def _recipients(db_session: Session, creator_ids: set[int]) -> dict[int, User]:
     """creator -> the manager who gets mail about them."""
-    rows = db_session.execute(select(Creator.id, User).join(User, User.id == Creator.manager_id).where(
-        Creator.id.in_(creator_ids), User.is_active.is_(True))).all()
+    rows = db_session.execute(
+        select(Creator.id, User)
+        .join(User, User.id == Creator.manager_id)
+        .where(Creator.id.in_(creator_ids), User.is_active.is_(True))
+    ).all()
     return {creator_id: user for creator_id, user in rows}
 
 
@@ -58,14 +63,18 @@ def _render(user: User, alerts: list[Alert], names: dict[int, str], public_url: 
             text_parts.append(f"  [{alert.severity.value.upper()}] {alert.subject}")
             text_parts.append(f"      {alert.message}")
             text_parts.append(f"      {alert_link}")
-            html_parts.append(f'<li><strong>{alert.severity.value.upper()}</strong> '
-                              f'<a href="{escape(alert_link)}">{escape(alert.subject)}</a><br>{escape(alert.message)}</li>')
+            html_parts.append(
+                f"<li><strong>{alert.severity.value.upper()}</strong> "
+                f'<a href="{escape(alert_link)}">{escape(alert.subject)}</a><br>{escape(alert.message)}</li>'
+            )
         html_parts.append("</ul>")
         text_parts.append("")
     footer = f"Change what you receive: {public_url.rstrip('/')}/settings/notifications"
     text_parts.append(footer)
-    html_parts.append(f'<p style="color:#52606d"><a href="{escape(public_url.rstrip("/"))}/settings/notifications">'
-                      f"Change what you receive</a></p>")
+    html_parts.append(
+        f'<p style="color:#52606d"><a href="{escape(public_url.rstrip("/"))}/settings/notifications">'
+        f"Change what you receive</a></p>"
+    )
     return "\n".join(text_parts), "<html><body>" + "".join(html_parts) + "</body></html>"
 
 
@@ -86,13 +95,25 @@ def queue_immediate(*, db_session: Session, alert_ids: list[int], public_url: st
         if user is None:
             continue
         prefs = preferences_for(db_session, user)
-        if not prefs.email_enabled or alert.kind.value in prefs.muted_kinds or \
-                alert.severity.value not in prefs.immediate_severities:
+        if (
+            not prefs.email_enabled
+            or alert.kind.value in prefs.muted_kinds
+            or alert.severity.value not in prefs.immediate_severities
+        ):
             continue
         text, html = _render(user, [alert], names, public_url, "A new alert needs your attention:")
-        db_session.add(OutboxMessage(user_id=user.id, kind="immediate", message_id=f"<alert-{alert.id}@agency>",
-                                     recipient=user.email, subject=f"[{alert.severity.value.upper()}] {alert.subject}"[:300],
-                                     body_text=text, body_html=html, alert_ids=[alert.id]))
+        db_session.add(
+            OutboxMessage(
+                user_id=user.id,
+                kind="immediate",
+                message_id=f"<alert-{alert.id}@agency>",
+                recipient=user.email,
+                subject=f"[{alert.severity.value.upper()}] {alert.subject}"[:300],
+                body_text=text,
+                body_html=html,
+                alert_ids=[alert.id],
+            )
+        )
         alert.notified_at = utcnow()
         queued += 1
     db_session.flush()
@@ -102,8 +123,9 @@ def queue_immediate(*, db_session: Session, alert_ids: list[int], public_url: st
 def queue_due_digests(*, db_session: Session, now: datetime, public_url: str, force: bool = False) -> int:
     """One digest per manager per local day, once their digest hour has passed (or at once with
     `force`), covering their creators' open alerts not yet mailed."""
-    managers = db_session.scalars(select(User).where(User.is_active.is_(True),
-                                                     User.role.in_([Role.manager, Role.admin]))).all()
+    managers = db_session.scalars(
+        select(User).where(User.is_active.is_(True), User.role.in_([Role.manager, Role.admin]))
+    ).all()
     queued = 0
     for user in managers:
         prefs = preferences_for(db_session, user)
@@ -119,10 +141,16 @@ def queue_due_digests(*, db_session: Session, now: datetime, public_url: str, fo
         if db_session.scalar(select(OutboxMessage.id).where(OutboxMessage.message_id == message_id)) is not None:
             continue  # today's digest is already queued (or sent)
         alerts = db_session.scalars(
-            select(Alert).join(Creator, Creator.id == Alert.creator_id)
-            .where(Creator.manager_id == user.id, Alert.notified_at.is_(None),
-                   Alert.status != AlertStatus.resolved, Alert.kind.not_in(prefs.muted_kinds or ["-"]))
-            .order_by(Alert.id)).all()
+            select(Alert)
+            .join(Creator, Creator.id == Alert.creator_id)
+            .where(
+                Creator.manager_id == user.id,
+                Alert.notified_at.is_(None),
+                Alert.status != AlertStatus.resolved,
+                Alert.kind.not_in(prefs.muted_kinds or ["-"]),
+            )
+            .order_by(Alert.id)
+        ).all()
         if not alerts:
             continue
         names = _names(db_session, {a.creator_id for a in alerts})
@@ -130,11 +158,25 @@ def queue_due_digests(*, db_session: Session, now: datetime, public_url: str, fo
         for alert in alerts:
             counts[alert.severity.value] += 1
         summary = ", ".join(f"{counts[s]} {s}" for s in ("high", "medium", "low") if counts[s])
-        text, html = _render(user, alerts, names, public_url,
-                             f"Your daily digest for {local:%A %d %B}: {len(alerts)} new alert(s) ({summary}).")
-        db_session.add(OutboxMessage(user_id=user.id, kind="digest", message_id=message_id, recipient=user.email,
-                                     subject=f"Agency digest {local:%d %b}: {len(alerts)} alert(s), {summary}",
-                                     body_text=text, body_html=html, alert_ids=[a.id for a in alerts]))
+        text, html = _render(
+            user,
+            alerts,
+            names,
+            public_url,
+            f"Your daily digest for {local:%A %d %B}: {len(alerts)} new alert(s) ({summary}).",
+        )
+        db_session.add(
+            OutboxMessage(
+                user_id=user.id,
+                kind="digest",
+                message_id=message_id,
+                recipient=user.email,
+                subject=f"Agency digest {local:%d %b}: {len(alerts)} alert(s), {summary}",
+                body_text=text,
+                body_html=html,
+                alert_ids=[a.id for a in alerts],
+            )
+        )
         stamp = utcnow()
         for alert in alerts:
             alert.notified_at = stamp
@@ -146,4 +188,3 @@ def queue_due_digests(*, db_session: Session, now: datetime, public_url: str, fo
 def retry_delay(attempts: int) -> timedelta:
     """Backoff between send attempts: 1, 2, 4, 8 ... minutes, at most an hour."""
     return timedelta(minutes=min(60, 2 ** max(0, attempts - 1)))
-

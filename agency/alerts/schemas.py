@@ -1,4 +1,5 @@
 """What the alert and notification-preference endpoints read and write."""
+
 from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
@@ -26,8 +27,10 @@ class AlertSchema(Schema):
 class AlertQuerySchema(Schema):
     kind = fields.List(fields.String(validate=validate.OneOf([k.value for k in AlertKind])))
     severity = fields.List(fields.String(validate=validate.OneOf([s.value for s in Severity])))
-    status = fields.List(fields.String(validate=validate.OneOf([s.value for s in AlertStatus])),
-                         metadata={"description": "Default: open and acknowledged."})
+    status = fields.List(
+        fields.String(validate=validate.OneOf([s.value for s in AlertStatus])),
+        metadata={"description": "Default: open and acknowledged."},
+    )
     creator_id = fields.Integer()
     manager_id = fields.Integer()
     mine = fields.Boolean(load_default=False)
@@ -40,8 +43,10 @@ class BulkSchema(Schema):
 
 class PreferencesSchema(Schema):
     email_enabled = fields.Boolean()
-    digest_hour = fields.Integer(validate=validate.Range(min=0, max=23),
-                                 metadata={"description": "Local hour of the daily digest (your time zone)."})
+    digest_hour = fields.Integer(
+        validate=validate.Range(min=0, max=23),
+        metadata={"description": "Local hour of the daily digest (your time zone)."},
+    )
     immediate_severities = fields.List(fields.String(validate=validate.OneOf([s.value for s in Severity])))
     muted_kinds = fields.List(fields.String(validate=validate.OneOf([k.value for k in AlertKind])))
     timezone = fields.Function(lambda p: p.user_timezone, dump_only=True)

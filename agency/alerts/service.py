@@ -5,6 +5,7 @@ pass: new conditions open alerts (and queue immediate emails in the same transac
 conditions resolve theirs automatically, and a condition that comes back later opens a new alert.
 Users acknowledge and resolve alerts by hand.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -21,8 +22,15 @@ from agency.core.prometheus import ALERTS_OPENED
 from agency.core.users.models import Role, User
 from agency.roster.models import Creator
 
-__all__ = ["AlertRunResult", "AlertSettings", "Condition", "acknowledge_alert", "evaluate_alerts", "get_alert",
-           "resolve_alert"]
+__all__ = [
+    "AlertRunResult",
+    "AlertSettings",
+    "Condition",
+    "acknowledge_alert",
+    "evaluate_alerts",
+    "get_alert",
+    "resolve_alert",
+]
 
 
 @dataclass
@@ -39,22 +47,43 @@ class AlertRunResult:
 def evaluate_alerts(*, db_session: Session, settings: AlertSettings) -> AlertRunResult:
     """Open alerts for new conditions, resolve those whose condition cleared; idempotent."""
     conditions = {c.dedup_key: c for evaluate in EVALUATORS.values() for c in evaluate(db_session, settings)}
-    open_alerts = dict(db_session.execute(select(Alert.dedup_key, Alert.id).where(
-        Alert.status != AlertStatus.resolved)).all())
+    open_alerts = dict(
+        db_session.execute(select(Alert.dedup_key, Alert.id).where(Alert.status != AlertStatus.resolved)).all()
+    )
     result = AlertRunResult()
     now = utcnow()
     new = [c for key, c in conditions.items() if key not in open_alerts]
     cleared = [alert_id for key, alert_id in open_alerts.items() if key not in conditions]
     if cleared:
         db_session.query(Alert).filter(Alert.id.in_(cleared)).update(
-            {Alert.status: AlertStatus.resolved, Alert.resolved_at: now}, synchronize_session=False)
+            {Alert.status: AlertStatus.resolved, Alert.resolved_at: now}, synchronize_session=False
+        )
     if new:
-        bulk_insert(db_session.connection(), Alert.__table__, [
-            {"kind": c.kind.value, "severity": c.severity.value, "creator_id": c.creator_id, "dedup_key": c.dedup_key,
-             "subject": c.subject[:300], "message": c.message, "payload": c.payload, "status": "open",
-             "opened_at": now} for c in new])
-        result.opened_ids = list(db_session.scalars(select(Alert.id).where(
-            Alert.dedup_key.in_([c.dedup_key for c in new]), Alert.status == AlertStatus.open)))
+        bulk_insert(
+            db_session.connection(),
+            Alert.__table__,
+            [
+                {
+                    "kind": c.kind.value,
+                    "severity": c.severity.value,
+                    "creator_id": c.creator_id,
+                    "dedup_key": c.dedup_key,
+                    "subject": c.subject[:300],
+                    "message": c.message,
+                    "payload": c.payload,
+                    "status": "open",
+                    "opened_at": now,
+                }
+                for c in new
+            ],
+        )
+        result.opened_ids = list(
+            db_session.scalars(
+                select(Alert.id).where(
+                    Alert.dedup_key.in_([c.dedup_key for c in new]), Alert.status == AlertStatus.open
+                )
+            )
+        )
     result.opened, result.resolved = len(new), len(cleared)
     for condition in new:
         ALERTS_OPENED.labels(kind=condition.kind.value).inc()
@@ -63,6 +92,7 @@ def evaluate_alerts(*, db_session: Session, settings: AlertSettings) -> AlertRun
 
 
 # --- lifecycle by users ---------------------------------------------------------------------
+
 
 def get_alert(*, db_session: Session, alert_id: int) -> Alert:
     alert = db_session.get(Alert, alert_id)
@@ -85,9 +115,19 @@ def acknowledge_alert(*, db_session: Session, actor: Actor, alert: Alert) -> Ale
     if alert.status is AlertStatus.resolved:
         raise Conflict("The alert is already resolved.")
     if alert.status is AlertStatus.open:
-        alert.status, alert.acknowledged_at, alert.acknowledged_by_id = AlertStatus.acknowledged, utcnow(), actor.user.id
-        record_audit(db_session=db_session, actor=actor, action="alert.acknowledge", entity_type="alert",
-                     entity_id=alert.id, after={"status": "acknowledged"})
+        alert.status, alert.acknowledged_at, alert.acknowledged_by_id = (
+            AlertStatus.acknowledged,
+            utcnow(),
+            actor.user.id,
+        )
+        record_audit(
+            db_session=db_session,
+            actor=actor,
+            action="alert.acknowledge",
+            entity_type="alert",
+            entity_id=alert.id,
+            after={"status": "acknowledged"},
+        )
     return alert
 
 
@@ -96,6 +136,12 @@ def resolve_alert(*, db_session: Session, actor: Actor, alert: Alert) -> Alert:
     _check_can_act(actor.user, alert, db_session)
     if alert.status is not AlertStatus.resolved:
         alert.status, alert.resolved_at, alert.resolved_by_id = AlertStatus.resolved, utcnow(), actor.user.id
-        record_audit(db_session=db_session, actor=actor, action="alert.resolve", entity_type="alert",
-                     entity_id=alert.id, after={"status": "resolved"})
+        record_audit(
+            db_session=db_session,
+            actor=actor,
+            action="alert.resolve",
+            entity_type="alert",
+            entity_id=alert.id,
+            after={"status": "resolved"},
+        )
     return alert

@@ -1,4 +1,5 @@
 """The alerts inbox and notification preferences."""
+
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -21,8 +22,11 @@ def alerts():
     session = get_session()
     args = request.args
     statuses = [s for s in args.getlist("status") if s in {x.value for x in AlertStatus}] or ["open", "acknowledged"]
-    stmt = select(Alert, Creator.display_name).join(Creator, Creator.id == Alert.creator_id).where(
-        Alert.status.in_(statuses))
+    stmt = (
+        select(Alert, Creator.display_name)
+        .join(Creator, Creator.id == Alert.creator_id)
+        .where(Alert.status.in_(statuses))
+    )
     kinds = [k for k in args.getlist("kind") if k in {x.value for x in AlertKind}]
     severities = [s for s in args.getlist("severity") if s in {x.value for x in Severity}]
     if kinds:
@@ -35,10 +39,16 @@ def alerts():
     rank = case({"high": 0, "medium": 1, "low": 2}, value=Alert.severity)
     rows = session.execute(stmt.order_by(rank, Alert.opened_at.desc(), Alert.id.desc()).limit(200)).all()
     prefs = preferences_for(session, current_user)
-    return render_template("alerts/alerts.html", rows=rows, kinds=list(AlertKind), severities=list(Severity),
-                           statuses=list(AlertStatus), selected={"status": statuses, "kind": kinds,
-                                                                 "severity": severities},
-                           prefs=prefs, can_act=current_user.role.value != "analyst")
+    return render_template(
+        "alerts/alerts.html",
+        rows=rows,
+        kinds=list(AlertKind),
+        severities=list(Severity),
+        statuses=list(AlertStatus),
+        selected={"status": statuses, "kind": kinds, "severity": severities},
+        prefs=prefs,
+        can_act=current_user.role.value != "analyst",
+    )
 
 
 @bp.post("/alerts/action")
@@ -75,7 +85,9 @@ def notification_settings():
         else:
             prefs.digest_hour = hour
             prefs.email_enabled = request.form.get("email_enabled") == "on"
-            prefs.immediate_severities = [s for s in request.form.getlist("immediate") if s in {x.value for x in Severity}]
+            prefs.immediate_severities = [
+                s for s in request.form.getlist("immediate") if s in {x.value for x in Severity}
+            ]
             prefs.muted_kinds = [k for k in request.form.getlist("muted") if k in {x.value for x in AlertKind}]
             flash("Notification preferences saved.", "success")
             return redirect(url_for("alerts_ui.alerts"))

@@ -1,5 +1,6 @@
 """Authentication for the API blueprints: the current user and actor, the bearer-token or
 UI-session check each protected blueprint runs before its views, and role checks."""
+
 from __future__ import annotations
 
 from functools import wraps
@@ -47,5 +48,7 @@ def roles_required(*roles: Role):
             if current_user().role not in roles:
                 abort(403, description=f"This action needs the role {' or '.join(r.value for r in roles)}.")
             return view(*args, **kwargs)
+
         return wrapper
+
     return decorator

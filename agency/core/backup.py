@@ -1,5 +1,6 @@
 """Full logical export and restore: one JSON-lines file per table in foreign-key order, generic
 over `Base.metadata` so every table a later migration adds is included without code changes."""
+
 from __future__ import annotations
 
 import enum
@@ -81,11 +82,12 @@ def import_database(*, connection: Connection, directory: Path) -> dict[str, int
     manifest = json.loads(manifest_path.read_text())
     revision = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
     if revision != manifest["alembic_revision"]:
-        raise Conflict(f"Export is at schema revision {manifest['alembic_revision']}, the database at "
-                       f"{revision}; migrate the database to the export's revision first.")
+        raise Conflict(
+            f"Export is at schema revision {manifest['alembic_revision']}, the database at "
+            f"{revision}; migrate the database to the export's revision first."
+        )
     tables = Base.metadata.tables
-    occupied = [t.name for t in backed_up_tables()
-                if connection.execute(select(func.count()).select_from(t)).scalar()]
+    occupied = [t.name for t in backed_up_tables() if connection.execute(select(func.count()).select_from(t)).scalar()]
     if occupied:
         raise Conflict(f"The database is not empty ({', '.join(occupied)}); restore only into an empty one.")
     counts: dict[str, int] = {}
@@ -115,9 +117,13 @@ def reset_sequences(connection: Connection) -> None:
         for column in table.primary_key.columns:
             if column.autoincrement is False or _python_type(column.type) is not int:
                 continue
-            sequence = connection.execute(text("SELECT pg_get_serial_sequence(:t, :c)"),
-                                          {"t": table.name, "c": column.name}).scalar()
+            sequence = connection.execute(
+                text("SELECT pg_get_serial_sequence(:t, :c)"), {"t": table.name, "c": column.name}
+            ).scalar()
             if sequence:
-                connection.execute(text(
-                    f'SELECT setval(:s, COALESCE((SELECT max("{column.name}") FROM "{table.name}"), 0) + 1, false)'),
-                    {"s": sequence})
+                connection.execute(
+                    text(
+                        f'SELECT setval(:s, COALESCE((SELECT max("{column.name}") FROM "{table.name}"), 0) + 1, false)'
+                    ),
+                    {"s": sequence},
+                )

@@ -1,6 +1,7 @@
 """Commands every deployment needs: migrations (`agency db`), the logical backup (`agency
 export` / `agency import-export`), the `agency recompute` group the domains add to, and the
 helpers their import commands share."""
+
 from __future__ import annotations
 
 import os
@@ -93,22 +94,31 @@ def import_export_command(directory: Path) -> None:
 
 # --- what the import commands share -------------------------------------------------------------
 
+
 def run_import(file: str, fmt: str | None, importer, action: str, after_commit=None) -> None:
     """Stream FILE through `importer(session, handle, fmt, progress)` with a progress bar, audit
     it, print the report; exit 1 when nothing was imported."""
     try:
         fmt = fmt or format_from_content_type(None, file)
-        with open(file, "rb") as handle, click.progressbar(length=os.path.getsize(file), label="Importing",
-                                                           file=sys.stderr) as bar, \
-                get_db().session_scope() as session:
+        with (
+            open(file, "rb") as handle,
+            click.progressbar(length=os.path.getsize(file), label="Importing", file=sys.stderr) as bar,
+            get_db().session_scope() as session,
+        ):
+
             def progress(_rows):
                 bar.update(handle.tell() - bar.pos)
 
             report = importer(session, handle, fmt, progress)
             if report.committed:
-                record_audit(db_session=session, actor=Actor.system("cli"), action=action,
-                             entity_type=action.split(".")[0], entity_id=None,
-                             after={k: v for k, v in report.as_dict().items() if k != "errors"})
+                record_audit(
+                    db_session=session,
+                    actor=Actor.system("cli"),
+                    action=action,
+                    entity_type=action.split(".")[0],
+                    entity_id=None,
+                    after={k: v for k, v in report.as_dict().items() if k != "errors"},
+                )
                 if after_commit and report.affected_creator_ids:
                     after_commit(session, report.affected_creator_ids)
     except ServiceError as exc:
@@ -124,15 +134,18 @@ def import_day():
 
 
 def import_options(command):
-    command = click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]),
-                           help="Default: from the file extension.")(command)
+    command = click.option(
+        "--format", "fmt", type=click.Choice(["csv", "jsonl"]), help="Default: from the file extension."
+    )(command)
     command = click.option("--partial", is_flag=True, help="Import the good rows and report the bad ones.")(command)
     return click.argument("file", type=click.Path(exists=True, dir_okay=False))(command)
 
 
 def print_report(report) -> None:
-    click.echo(f"rows={report.rows} inserted={report.inserted} updated={report.updated} "
-               f"unchanged={report.unchanged} rejected={report.rejected} committed={report.committed}")
+    click.echo(
+        f"rows={report.rows} inserted={report.inserted} updated={report.updated} "
+        f"unchanged={report.unchanged} rejected={report.rejected} committed={report.committed}"
+    )
     for error in report.errors[:50]:
         click.echo(f"  line {error.line}: {error.field}: {error.reason}", err=True)
     if report.error_count > 50:

@@ -3,6 +3,7 @@
 Nothing here touches the network or the clock at import time: `Config.from_env()` is called
 by the app factory, the CLI and the workers when they start.
 """
+
 from __future__ import annotations
 
 import os
@@ -35,9 +36,9 @@ def default_database_url() -> str:
 def normalise_database_url(url: str) -> str:
     """Accept the `postgres://` and `postgresql://` spellings and use psycopg 3 for both."""
     if url.startswith("postgres://"):
-        url = "postgresql://" + url[len("postgres://"):]
+        url = "postgresql://" + url[len("postgres://") :]
     if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
     return url
 
 
@@ -53,8 +54,10 @@ def _local_secret_key(instance_dir: Path | None = None) -> str:
         except FileExistsError:
             pass  # another process created it first; read theirs below
         except PermissionError:
-            raise RuntimeError(f"SECRET_KEY is not set and {instance_dir} is not writable to keep a generated "
-                               "one: set SECRET_KEY (see .env.example).") from None
+            raise RuntimeError(
+                f"SECRET_KEY is not set and {instance_dir} is not writable to keep a generated "
+                "one: set SECRET_KEY (see .env.example)."
+            ) from None
         else:
             with os.fdopen(fd, "w") as handle:
                 handle.write(secrets.token_hex(32))

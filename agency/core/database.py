@@ -4,6 +4,7 @@ The web app opens one session per request (`get_session()`); the request wrapper
 when the response is a success and rolls it back otherwise, so views and services never commit.
 Jobs and CLI commands use `Database.session_scope()` which does the same around a block.
 """
+
 from __future__ import annotations
 
 import enum
@@ -55,8 +56,14 @@ class Base(DeclarativeBase):
 def str_enum(cls, name: str) -> Enum:
     """A Python enum stored as a short string with a CHECK constraint (portable, and adding a
     value is a small migration rather than an ALTER TYPE)."""
-    return Enum(cls, name=name, native_enum=False, length=24, create_constraint=True,
-                values_callable=lambda members: [m.value for m in members])
+    return Enum(
+        cls,
+        name=name,
+        native_enum=False,
+        length=24,
+        create_constraint=True,
+        values_callable=lambda members: [m.value for m in members],
+    )
 
 
 def utcnow() -> datetime:
@@ -144,8 +151,16 @@ def bulk_insert(connection, table, rows: list[dict]) -> None:
     cursor = connection.connection.driver_connection.cursor()
     with cursor.copy(f'COPY "{table.name}" ({", ".join(names)}) FROM STDIN') as copy:
         for row in rows:
-            copy.write_row([json.dumps(row[n]) if n in json_columns
-                            else row[n].value if isinstance(row[n], enum.Enum) else row[n] for n in names])
+            copy.write_row(
+                [
+                    json.dumps(row[n])
+                    if n in json_columns
+                    else row[n].value
+                    if isinstance(row[n], enum.Enum)
+                    else row[n]
+                    for n in names
+                ]
+            )
 
 
 # A bulk write at least this large (or this share of the table) refreshes the table's statistics.
@@ -164,7 +179,8 @@ def refresh_statistics(connection, tables, rows_written: int | None = None) -> l
         name = getattr(table, "name", table)
         if rows_written is not None:
             known = connection.exec_driver_sql(
-                "SELECT reltuples FROM pg_class WHERE oid = to_regclass(%(name)s)", {"name": name}).scalar()
+                "SELECT reltuples FROM pg_class WHERE oid = to_regclass(%(name)s)", {"name": name}
+            ).scalar()
             never_analysed = known is None or known < 0
             if not never_analysed and rows_written < max(ANALYZE_MIN_ROWS, ANALYZE_MIN_SHARE * known):
                 continue

@@ -2,6 +2,7 @@
 
 `{"code": 422, "status": "Unprocessable Entity", "message": "...", "errors": {...}}`
 """
+
 from __future__ import annotations
 
 from http import HTTPStatus
@@ -19,8 +20,11 @@ log = structlog.get_logger(__name__)
 
 
 def _wants_json() -> bool:
-    return request.path.startswith("/api/") or request.path in ("/healthz", "/readyz") or (
-        request.accept_mimetypes.best == "application/json")
+    return (
+        request.path.startswith("/api/")
+        or request.path in ("/healthz", "/readyz")
+        or (request.accept_mimetypes.best == "application/json")
+    )
 
 
 def error_response(code: int, message: str, errors: dict | None = None, headers: dict | None = None):
@@ -30,8 +34,11 @@ def error_response(code: int, message: str, errors: dict | None = None, headers:
             body["errors"] = errors
         response = jsonify(body)
     else:
-        response = make_response(render_template(
-            "error.html", code=code, status=HTTPStatus(code).phrase, message=message, errors=errors or {}))
+        response = make_response(
+            render_template(
+                "error.html", code=code, status=HTTPStatus(code).phrase, message=message, errors=errors or {}
+            )
+        )
     response.status_code = code
     for key, value in (headers or {}).items():
         response.headers[key] = value

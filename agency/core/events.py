@@ -1,6 +1,7 @@
 """Signals for reactions that cross domains upwards: a lower domain announces what happened, a
 higher one (wired in `agency/registry.py`) reacts in the same session and transaction. Receivers
 are called synchronously, in connection order; an exception in one aborts the sender's work."""
+
 from __future__ import annotations
 
 from blinker import Namespace

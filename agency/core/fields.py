@@ -1,4 +1,5 @@
 """Marshmallow fields and schemas that several domains share."""
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -51,8 +52,11 @@ def decimal_field(low, high, *, places: int = 2, low_inclusive: bool = True, **k
     kwargs.setdefault("as_string", True)
     if kwargs["as_string"]:
         metadata = kwargs.pop("metadata", {}) | {
-            "type": "string", "format": "decimal", "pattern": r"^-?\d+(\.\d+)?$",
-            "description": f"A decimal string, from {low} to {high}, at most {places} decimals."}
+            "type": "string",
+            "format": "decimal",
+            "pattern": r"^-?\d+(\.\d+)?$",
+            "description": f"A decimal string, from {low} to {high}, at most {places} decimals.",
+        }
     else:
         metadata = kwargs.pop("metadata", {}) | {"minimum": low, "maximum": high}
         if not low_inclusive:

@@ -5,6 +5,7 @@ every bad row (line, field, reason). In `partial` mode the good rows are written
 ones reported. Rows are staged in a temporary table chunk by chunk, so memory stays flat
 whatever the file size, and duplicates inside one file are found with one query.
 """
+
 from __future__ import annotations
 
 import csv
@@ -52,23 +53,34 @@ class ImportReport:
             self.errors.append(RowError(line, field_name, reason))
 
     def as_dict(self) -> dict:
-        return {"mode": self.mode, "rows": self.rows, "inserted": self.inserted, "updated": self.updated,
-                "unchanged": self.unchanged, "rejected": self.rejected, "committed": self.committed,
-                "error_count": self.error_count, "errors": [e.as_dict() for e in self.errors],
-                "errors_truncated": self.error_count > len(self.errors),
-                "affected_creator_ids": self.affected_creator_ids}
+        return {
+            "mode": self.mode,
+            "rows": self.rows,
+            "inserted": self.inserted,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "rejected": self.rejected,
+            "committed": self.committed,
+            "error_count": self.error_count,
+            "errors": [e.as_dict() for e in self.errors],
+            "errors_truncated": self.error_count > len(self.errors),
+            "affected_creator_ids": self.affected_creator_ids,
+        }
 
 
 def format_from_content_type(mimetype: str | None, filename: str | None = None) -> str:
     if mimetype == "text/csv" or (filename or "").lower().endswith(".csv"):
         return "csv"
     if mimetype in ("application/x-ndjson", "application/jsonl", "application/json") or (
-            (filename or "").lower().endswith((".jsonl", ".ndjson"))):
+        (filename or "").lower().endswith((".jsonl", ".ndjson"))
+    ):
         return "jsonl"
     raise InvalidInput("Unsupported import format; send text/csv or application/x-ndjson (JSON lines).")
 
 
-def read_rows(stream, fmt: str, allowed_columns: Iterable[str], required_columns: Iterable[str]) -> Iterator[tuple[int, dict]]:
+def read_rows(
+    stream, fmt: str, allowed_columns: Iterable[str], required_columns: Iterable[str]
+) -> Iterator[tuple[int, dict]]:
     """(line number, raw row dict) from a binary or text stream, one at a time.
 
     Raises InvalidInput for a file whose header is unusable (nothing can be imported from it);
@@ -102,8 +114,10 @@ def _parse(text, fmt: str, allowed: set[str], required: set[str]) -> Iterator[tu
             if duplicated:
                 problems["duplicated_columns"] = duplicated
             if problems:
-                raise InvalidInput(f"The CSV header is not usable; expected columns: {', '.join(sorted(allowed))}.",
-                                   {"header": problems})
+                raise InvalidInput(
+                    f"The CSV header is not usable; expected columns: {', '.join(sorted(allowed))}.",
+                    {"header": problems},
+                )
             for values in reader:
                 line = reader.line_num
                 if not values or all(not v.strip() for v in values):

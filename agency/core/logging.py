@@ -1,4 +1,5 @@
 """Structured logs (JSON by default) carrying the request or job id; secrets are masked."""
+
 from __future__ import annotations
 
 import functools

@@ -5,6 +5,7 @@ incremented where the work happens; `/metrics` exposes them with the
 per-endpoint request latency from prometheus-flask-exporter, and the queue depth read from Redis
 at scrape time.
 """
+
 from __future__ import annotations
 
 import hmac
@@ -39,9 +40,14 @@ def init_observability(app: Flask) -> None:
             if user is None:
                 user = current_user if getattr(current_user, "is_authenticated", False) else None
             # Never the query string's secrets or any header: method, path, status, timing, who.
-            log.info("request", method=request.method, path=request.path, status=response.status_code,
-                     duration_ms=round((time.perf_counter() - started) * 1000, 1),
-                     user_id=getattr(user, "id", None))
+            log.info(
+                "request",
+                method=request.method,
+                path=request.path,
+                status=response.status_code,
+                duration_ms=round((time.perf_counter() - started) * 1000, 1),
+                user_id=getattr(user, "id", None),
+            )
         return response
 
     if not config.metrics_enabled:

@@ -1,5 +1,6 @@
 """Pagination: the page sizes in one place, flask-smorest's own `paginate` with them, and a
 helper that counts and slices a `select`."""
+
 from __future__ import annotations
 
 from functools import wraps

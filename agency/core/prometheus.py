@@ -1,5 +1,6 @@
 """Application metrics (Prometheus collectors), incremented where the work happens.
 Plain prometheus_client objects: services and workers may import them without Flask."""
+
 from prometheus_client import Counter, Gauge, Histogram
 
 JOB_SECONDS = Histogram("agency_job_duration_seconds", "Background job duration", ["job", "outcome"])

@@ -1,5 +1,6 @@
 """What every request goes through: the request id, refusals at the edge (NUL characters,
 unreadable content types), the request session's commit or rollback, and security headers."""
+
 from __future__ import annotations
 
 import uuid
@@ -10,8 +11,9 @@ from flask import Flask, abort, g, request
 from agency.core.extensions import close_request_session, finish_request_session
 
 # Body types the API reads; each endpoint narrows further (imports take CSV and JSON lines).
-API_BODY_TYPES = frozenset({"application/json", "text/csv", "application/x-ndjson", "application/jsonl",
-                            "multipart/form-data"})
+API_BODY_TYPES = frozenset(
+    {"application/json", "text/csv", "application/x-ndjson", "application/jsonl", "multipart/form-data"}
+)
 
 
 _COMMON_SECURITY_HEADERS = (
@@ -20,10 +22,13 @@ _COMMON_SECURITY_HEADERS = (
     ("X-Frame-Options", "DENY"),
     ("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()"),
 )
-_SECURITY_HEADERS = _COMMON_SECURITY_HEADERS + ((
-    "Content-Security-Policy",
-    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-    "script-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"),)
+_SECURITY_HEADERS = _COMMON_SECURITY_HEADERS + (
+    (
+        "Content-Security-Policy",
+        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+        "script-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
+    ),
+)
 # The API docs page runs Swagger UI's inline scripts: it may not be framed, nothing more.
 _DOCS_PAGE_HEADERS = _COMMON_SECURITY_HEADERS + (("Content-Security-Policy", "frame-ancestors 'none'"),)
 _HTTPS_HEADERS = (("Strict-Transport-Security", "max-age=31536000; includeSubDomains"),)
@@ -41,18 +46,25 @@ def register_request_hooks(app: Flask) -> None:
     def refuse_nul_characters():
         # PostgreSQL text cannot hold NUL; refuse it at the edge instead of failing in the query.
         if request.path.startswith("/api/") and (
-                any("\x00" in value for values in request.args.listvalues() for value in values)
-                or (request.mimetype == "application/json" and b"\\u0000" in request.get_data(cache=True))):
+            any("\x00" in value for values in request.args.listvalues() for value in values)
+            or (request.mimetype == "application/json" and b"\\u0000" in request.get_data(cache=True))
+        ):
             abort(422, description="Text must not contain NUL (\\u0000) characters.")
 
     @app.before_request
     def check_api_content_type():
         # A body the API cannot read is refused up front (415), rather than read as "no data".
-        if (request.path.startswith("/api/") and request.method in ("POST", "PUT", "PATCH")
-                and (request.content_length or request.headers.get("Transfer-Encoding"))
-                and request.mimetype not in API_BODY_TYPES):
-            abort(415, description=f"Content-Type {request.mimetype or '(none)'} is not accepted; "
-                                   "send application/json (imports also take text/csv or application/x-ndjson).")
+        if (
+            request.path.startswith("/api/")
+            and request.method in ("POST", "PUT", "PATCH")
+            and (request.content_length or request.headers.get("Transfer-Encoding"))
+            and request.mimetype not in API_BODY_TYPES
+        ):
+            abort(
+                415,
+                description=f"Content-Type {request.mimetype or '(none)'} is not accepted; "
+                "send application/json (imports also take text/csv or application/x-ndjson).",
+            )
 
     @app.after_request
     def finish(response):

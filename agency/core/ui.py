@@ -1,5 +1,6 @@
 """What every UI blueprint shares: sign-in and CSRF on every request, the acting user, and the
 small permission checks pages make."""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, redirect, request, url_for

@@ -1,4 +1,5 @@
 """/api/v1/fx-rates: dated exchange rates, one at a time or imported from CSV."""
+
 from __future__ import annotations
 
 from flask import jsonify, request
@@ -51,17 +52,33 @@ class FxRates(MethodView):
         session = get_session()
         data["base"], data["quote"] = check_currency(data["base"], "base"), check_currency(data["quote"], "quote")
         upsert_rates(session, [data])
-        record_audit(db_session=session, actor=current_actor(), action="fx.set", entity_type="fx_rate",
-                     entity_id=None, after={k: str(v) for k, v in data.items()})
-        return session.scalar(select(FxRate).where(FxRate.base == data["base"], FxRate.quote == data["quote"],
-                                                   FxRate.day == data["day"]))
+        record_audit(
+            db_session=session,
+            actor=current_actor(),
+            action="fx.set",
+            entity_type="fx_rate",
+            entity_id=None,
+            after={k: str(v) for k, v in data.items()},
+        )
+        return session.scalar(
+            select(FxRate).where(FxRate.base == data["base"], FxRate.quote == data["quote"], FxRate.day == data["day"])
+        )
 
 
 @blp.route("/import")
 class FxRatesImport(MethodView):
     @blp.arguments(FxImportQuerySchema, location="query")
-    @blp.doc(requestBody={"required": True, "content": {"text/csv": {"schema": {"type": "string"},
-             "example": "day,base,quote,rate,source\n2026-11-02,USD,EUR,0.92,ECB\n"}}})
+    @blp.doc(
+        requestBody={
+            "required": True,
+            "content": {
+                "text/csv": {
+                    "schema": {"type": "string"},
+                    "example": "day,base,quote,rate,source\n2026-11-02,USD,EUR,0.92,ECB\n",
+                }
+            },
+        }
+    )
     @blp.response(200, ImportReportSchema)
     @blp.alt_response(422, description="Rejected rows (nothing imported)")
     def post(self, args):
@@ -69,12 +86,19 @@ class FxRatesImport(MethodView):
         _require_admin()
         upload = request.files.get("file")
         stream = upload.stream if upload else request.stream
-        fmt = format_from_content_type(upload.mimetype if upload else request.mimetype,
-                                       upload.filename if upload else None)
+        fmt = format_from_content_type(
+            upload.mimetype if upload else request.mimetype, upload.filename if upload else None
+        )
         session = get_session()
         report = import_fx_rates(db_session=session, stream=stream, fmt=fmt, mode=args["mode"])
         if report.error_count and not report.committed:
             return import_rejected(report)
-        record_audit(db_session=session, actor=current_actor(), action="fx.import", entity_type="fx_rate",
-                     entity_id=None, after={k: v for k, v in report.as_dict().items() if k != "errors"})
+        record_audit(
+            db_session=session,
+            actor=current_actor(),
+            action="fx.import",
+            entity_type="fx_rate",
+            entity_id=None,
+            after={k: v for k, v in report.as_dict().items() if k != "errors"},
+        )
         return jsonify(report.as_dict()), 200

@@ -1,4 +1,5 @@
 """`agency fx import`: dated exchange rates from a file."""
+
 from __future__ import annotations
 
 import click
@@ -18,8 +19,14 @@ def fx() -> None:
 @with_appcontext
 def fx_import_command(file: str, partial: bool, fmt: str | None) -> None:
     """Import dated exchange rates from a CSV FILE (day,base,quote,rate[,source])."""
-    run_import(file, fmt, lambda session, handle, fmt, _progress: import_fx_rates(
-        db_session=session, stream=handle, fmt=fmt, mode="partial" if partial else "all"), "fx.import")
+    run_import(
+        file,
+        fmt,
+        lambda session, handle, fmt, _progress: import_fx_rates(
+            db_session=session, stream=handle, fmt=fmt, mode="partial" if partial else "all"
+        ),
+        "fx.import",
+    )
 
 
 commands = [fx]

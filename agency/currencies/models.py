@@ -1,4 +1,5 @@
 """Dated exchange rates."""
+
 from __future__ import annotations
 
 from datetime import date, datetime

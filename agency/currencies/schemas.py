@@ -1,4 +1,5 @@
 """What the exchange-rate endpoints read and write."""
+
 from __future__ import annotations
 
 from marshmallow import Schema, fields, validate

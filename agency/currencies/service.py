@@ -4,6 +4,7 @@ A rate is valid from its day until the next dated rate of the same pair. Convers
 in force on the record's date, the direct pair first, then the inverse pair. With no rate the
 answer is None, reported to the user as unconverted, never a silent 1.0.
 """
+
 from __future__ import annotations
 
 import bisect
@@ -91,8 +92,11 @@ def parse_rate(value) -> Decimal:
 def upsert_rates(db_session: Session, rows: list[dict]) -> None:
     insert_fn = postgresql.insert if db_session.get_bind().dialect.name == "postgresql" else sqlite.insert
     stmt = insert_fn(FxRate).values(rows)
-    db_session.execute(stmt.on_conflict_do_update(index_elements=["base", "quote", "day"],
-                                                  set_={"rate": stmt.excluded.rate, "source": stmt.excluded.source}))
+    db_session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["base", "quote", "day"], set_={"rate": stmt.excluded.rate, "source": stmt.excluded.source}
+        )
+    )
 
 
 def import_fx_rates(*, db_session: Session, stream, fmt: str = "csv", mode: str = "all") -> ImportReport:

@@ -1,5 +1,6 @@
 """/api/v1/brands (the brands the agency works with; archived, never deleted) and /api/v1/deals
 (brand deals, their pipeline transitions and deliverables)."""
+
 from __future__ import annotations
 
 from flask import current_app
@@ -67,8 +68,13 @@ class BrandById(MethodView):
         """Edit a brand (send the `version` you read)"""
         session = get_session()
         version = data.pop("version")
-        return save_brand(db_session=session, actor=current_actor(), data=data,
-                          brand=get_brand(db_session=session, brand_id=brand_id), expected_version=version)
+        return save_brand(
+            db_session=session,
+            actor=current_actor(),
+            data=data,
+            brand=get_brand(db_session=session, brand_id=brand_id),
+            expected_version=version,
+        )
 
     @brands_blp.response(204)
     def delete(self, brand_id):
@@ -92,9 +98,13 @@ class Deals(MethodView):
     def get(self, args, pagination_parameters):
         """List deals (filter by stage, creator, brand, manager, deliverables due before a day)"""
         filters = pipeline.DealFilters(
-            stage=args.get("stage"), creator_id=args.get("creator_id"), brand_id=args.get("brand_id"),
+            stage=args.get("stage"),
+            creator_id=args.get("creator_id"),
+            brand_id=args.get("brand_id"),
             manager_id=current_user().id if args["mine"] else args.get("manager_id"),
-            due_before=args.get("due_before"), include_archived=args["include_archived"])
+            due_before=args.get("due_before"),
+            include_archived=args["include_archived"],
+        )
         return pipeline.deals_query(filters)
 
     @deals_blp.arguments(DealSchema)
@@ -111,8 +121,11 @@ class Pipeline(MethodView):
     def get(self, args):
         """Count and fee value per stage, in the base currency"""
         return pipeline.pipeline_summary(
-            db_session=get_session(), base_currency=current_app.config["AGENCY"].base_currency, today=utcnow().date(),
-            manager_id=current_user().id if args.get("mine") else args.get("manager_id"))
+            db_session=get_session(),
+            base_currency=current_app.config["AGENCY"].base_currency,
+            today=utcnow().date(),
+            manager_id=current_user().id if args.get("mine") else args.get("manager_id"),
+        )
 
 
 @deals_blp.route("/<int:deal_id>")
@@ -127,8 +140,9 @@ class DealById(MethodView):
     def patch(self, data, deal_id):
         """Edit a deal (the stage changes through /transitions)"""
         version = data.pop("version")
-        return pipeline.update_deal(db_session=get_session(), actor=current_actor(), deal=_deal(deal_id), data=data,
-                                    expected_version=version)
+        return pipeline.update_deal(
+            db_session=get_session(), actor=current_actor(), deal=_deal(deal_id), data=data, expected_version=version
+        )
 
     @deals_blp.response(204)
     def delete(self, deal_id):
@@ -147,8 +161,14 @@ class DealTransitions(MethodView):
     @deals_blp.response(200, DealSchema)
     def post(self, data, deal_id):
         """Move the deal to `to_stage`; an illegal move gets 409 naming the allowed ones"""
-        return pipeline.transition_deal(db_session=get_session(), actor=current_actor(), deal=_deal(deal_id),
-                                        to_stage=data["to_stage"], today=utcnow().date(), note=data["note"])
+        return pipeline.transition_deal(
+            db_session=get_session(),
+            actor=current_actor(),
+            deal=_deal(deal_id),
+            to_stage=data["to_stage"],
+            today=utcnow().date(),
+            note=data["note"],
+        )
 
 
 @deals_blp.route("/<int:deal_id>/deliverables")
@@ -173,4 +193,6 @@ class DealDeliverable(MethodView):
         """Update a deliverable (status, due date, published URL)"""
         session = get_session()
         deliverable = pipeline.get_deliverable(db_session=session, deal=_deal(deal_id), deliverable_id=deliverable_id)
-        return pipeline.update_deliverable(db_session=session, actor=current_actor(), deliverable=deliverable, data=data)
+        return pipeline.update_deliverable(
+            db_session=session, actor=current_actor(), deliverable=deliverable, data=data
+        )

@@ -1,4 +1,5 @@
 """Brands, brand deals, their stage transitions and deliverables."""
+
 from __future__ import annotations
 
 import enum
@@ -90,10 +91,12 @@ class Deal(Base):
 
     creator: Mapped[Creator] = relationship(lazy="joined")
     brand: Mapped[Brand] = relationship(lazy="joined")
-    deliverables: Mapped[list["Deliverable"]] = relationship(back_populates="deal", order_by="Deliverable.due_date",
-                                                             cascade="all, delete-orphan")
-    transitions: Mapped[list["DealTransition"]] = relationship(order_by="DealTransition.id",
-                                                               cascade="all, delete-orphan")
+    deliverables: Mapped[list["Deliverable"]] = relationship(
+        back_populates="deal", order_by="Deliverable.due_date", cascade="all, delete-orphan"
+    )
+    transitions: Mapped[list["DealTransition"]] = relationship(
+        order_by="DealTransition.id", cascade="all, delete-orphan"
+    )
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -119,8 +122,9 @@ class Deliverable(Base):
     kind: Mapped[DeliverableKind] = mapped_column(str_enum(DeliverableKind, "deliverable_kind"))
     platform: Mapped[Platform] = mapped_column(str_enum(Platform, "platform"))
     due_date: Mapped[date | None] = mapped_column(index=True)
-    status: Mapped[DeliverableStatus] = mapped_column(str_enum(DeliverableStatus, "deliverable_status"),
-                                                      default=DeliverableStatus.planned)
+    status: Mapped[DeliverableStatus] = mapped_column(
+        str_enum(DeliverableStatus, "deliverable_status"), default=DeliverableStatus.planned
+    )
     published_url: Mapped[str] = mapped_column(String(500), default="")
     notes: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())

@@ -1,4 +1,5 @@
 """What the brand and deal endpoints read and write."""
+
 from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
@@ -20,8 +21,12 @@ class BrandSchema(Schema):
     id = fields.Integer(dump_only=True)
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     industry = fields.String(validate=validate.Length(max=100), load_default="")
-    website = fields.URL(load_default="", allow_none=False, validate=validate.Length(max=300),
-                         metadata={"example": "https://brand.example"})
+    website = fields.URL(
+        load_default="",
+        allow_none=False,
+        validate=validate.Length(max=300),
+        metadata={"example": "https://brand.example"},
+    )
     contacts = fields.List(fields.Nested(ContactSchema), load_default=list, validate=validate.Length(max=50))
     notes = fields.String(validate=validate.Length(max=10_000), load_default="")
     version = fields.Integer(dump_only=True)
@@ -85,8 +90,9 @@ class DealSchema(Schema):
     fee_currency = fields.String(required=True, validate=validate.Length(equal=3), metadata={"example": "EUR"})
     commission_percent = decimal_field(0, 100, load_default="20.00")
     stage = fields.Enum(DealStage, by_value=True, dump_only=True)
-    allowed_transitions = fields.Function(lambda d: [s.value for s in pipeline.allowed_transitions(d.stage)],
-                                          dump_only=True)
+    allowed_transitions = fields.Function(
+        lambda d: [s.value for s in pipeline.allowed_transitions(d.stage)], dump_only=True
+    )
     start_date = fields.Date(allow_none=True, load_default=None)
     end_date = fields.Date(allow_none=True, load_default=None)
     invoiced_on = fields.Date(dump_only=True, allow_none=True)

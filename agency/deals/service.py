@@ -1,4 +1,5 @@
 """Brands and brand deals: the pipeline, its legal stage transitions, deliverables."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -39,6 +40,7 @@ def allowed_transitions(stage: DealStage) -> list[DealStage]:
 
 # --- brands -----------------------------------------------------------------------------------
 
+
 def get_brand(*, db_session: Session, brand_id: int) -> Brand:
     brand = db_session.get(Brand, brand_id)
     if brand is None:
@@ -46,8 +48,9 @@ def get_brand(*, db_session: Session, brand_id: int) -> Brand:
     return brand
 
 
-def save_brand(*, db_session: Session, actor: Actor, data: dict, brand: Brand | None = None,
-               expected_version: int | None = None) -> Brand:
+def save_brand(
+    *, db_session: Session, actor: Actor, data: dict, brand: Brand | None = None, expected_version: int | None = None
+) -> Brand:
     require_role(actor.user, Role.admin, Role.manager)
     name = data.get("name")
     if name is not None:
@@ -60,13 +63,22 @@ def save_brand(*, db_session: Session, actor: Actor, data: dict, brand: Brand | 
         db_session.add(brand)
     else:
         if expected_version is not None and expected_version != brand.version:
-            raise Conflict(f"Brand {brand.id} was changed by someone else (version {brand.version}).",
-                           {"version": [f"current version is {brand.version}"]})
+            raise Conflict(
+                f"Brand {brand.id} was changed by someone else (version {brand.version}).",
+                {"version": [f"current version is {brand.version}"]},
+            )
         for key, value in data.items():
             setattr(brand, key, value)
     db_session.flush()
-    record_audit(db_session=db_session, actor=actor, action="brand.update" if before else "brand.create",
-                 entity_type="brand", entity_id=brand.id, before=before, after=snapshot(brand))
+    record_audit(
+        db_session=db_session,
+        actor=actor,
+        action="brand.update" if before else "brand.create",
+        entity_type="brand",
+        entity_id=brand.id,
+        before=before,
+        after=snapshot(brand),
+    )
     return brand
 
 
@@ -76,11 +88,19 @@ def archive_brand(*, db_session: Session, actor: Actor, brand: Brand) -> None:
         before = snapshot(brand)
         brand.archived_at = utcnow()
         db_session.flush()
-        record_audit(db_session=db_session, actor=actor, action="brand.archive", entity_type="brand",
-                     entity_id=brand.id, before=before, after=snapshot(brand))
+        record_audit(
+            db_session=db_session,
+            actor=actor,
+            action="brand.archive",
+            entity_type="brand",
+            entity_id=brand.id,
+            before=before,
+            after=snapshot(brand),
+        )
 
 
 # --- deals ------------------------------------------------------------------------------------
+
 
 @dataclass
 class DealFilters:
@@ -107,7 +127,8 @@ def deals_query(filters: DealFilters) -> Select:
     if filters.due_before is not None:
         due = select(Deliverable.deal_id).where(
             Deliverable.due_date < filters.due_before,
-            Deliverable.status.not_in([DeliverableStatus.published, DeliverableStatus.cancelled]))
+            Deliverable.status.not_in([DeliverableStatus.published, DeliverableStatus.cancelled]),
+        )
         stmt = stmt.where(Deal.id.in_(due))
     return stmt.order_by(Deal.updated_at.desc(), Deal.id.desc())
 
@@ -139,26 +160,43 @@ def create_deal(*, db_session: Session, actor: Actor, data: dict) -> Deal:
     deal = Deal(**data, stage=DealStage.lead)
     db_session.add(deal)
     db_session.flush()
-    record_audit(db_session=db_session, actor=actor, action="deal.create", entity_type="deal", entity_id=deal.id,
-                 after=snapshot(deal))
+    record_audit(
+        db_session=db_session,
+        actor=actor,
+        action="deal.create",
+        entity_type="deal",
+        entity_id=deal.id,
+        after=snapshot(deal),
+    )
     return deal
 
 
 def update_deal(*, db_session: Session, actor: Actor, deal: Deal, data: dict, expected_version: int) -> Deal:
     require_creator_write(actor.user, deal.creator)
     if expected_version != deal.version:
-        raise Conflict(f"Deal {deal.id} was changed by someone else (version {deal.version}).",
-                       {"version": [f"current version is {deal.version}"]})
+        raise Conflict(
+            f"Deal {deal.id} was changed by someone else (version {deal.version}).",
+            {"version": [f"current version is {deal.version}"]},
+        )
     if "stage" in data:
-        raise InvalidInput("Change the stage with POST /api/v1/deals/{deal_id}/transitions.",
-                           {"stage": ["use the transitions endpoint"]})
+        raise InvalidInput(
+            "Change the stage with POST /api/v1/deals/{deal_id}/transitions.",
+            {"stage": ["use the transitions endpoint"]},
+        )
     _check_deal_fields(db_session, data)
     before = snapshot(deal)
     for key, value in data.items():
         setattr(deal, key, value)
     db_session.flush()
-    record_audit(db_session=db_session, actor=actor, action="deal.update", entity_type="deal", entity_id=deal.id,
-                 before=before, after=snapshot(deal))
+    record_audit(
+        db_session=db_session,
+        actor=actor,
+        action="deal.update",
+        entity_type="deal",
+        entity_id=deal.id,
+        before=before,
+        after=snapshot(deal),
+    )
     return deal
 
 
@@ -168,24 +206,41 @@ def archive_deal(*, db_session: Session, actor: Actor, deal: Deal) -> None:
         before = snapshot(deal)
         deal.archived_at = utcnow()
         db_session.flush()
-        record_audit(db_session=db_session, actor=actor, action="deal.archive", entity_type="deal",
-                     entity_id=deal.id, before=before, after=snapshot(deal))
+        record_audit(
+            db_session=db_session,
+            actor=actor,
+            action="deal.archive",
+            entity_type="deal",
+            entity_id=deal.id,
+            before=before,
+            after=snapshot(deal),
+        )
 
 
-def transition_deal(*, db_session: Session, actor: Actor, deal: Deal, to_stage: DealStage, today: date,
-                    note: str = "") -> Deal:
+def transition_deal(
+    *, db_session: Session, actor: Actor, deal: Deal, to_stage: DealStage, today: date, note: str = ""
+) -> Deal:
     """Move a deal to its next stage (or cancel/lose it), and announce it (`deal_stage_changed`)."""
     require_creator_write(actor.user, deal.creator)
     allowed = allowed_transitions(deal.stage)
     if to_stage not in allowed:
         names = ", ".join(s.value for s in allowed) or "none (the deal is closed)"
-        raise Conflict(f"A deal cannot go from {deal.stage.value} to {to_stage.value}; allowed: {names}.",
-                       {"to_stage": [f"allowed: {names}"], "allowed": [s.value for s in allowed]})
+        raise Conflict(
+            f"A deal cannot go from {deal.stage.value} to {to_stage.value}; allowed: {names}.",
+            {"to_stage": [f"allowed: {names}"], "allowed": [s.value for s in allowed]},
+        )
     before = snapshot(deal)
     from_stage = deal.stage
-    db_session.add(DealTransition(deal_id=deal.id, from_stage=deal.stage, to_stage=to_stage,
-                                  actor_id=actor.user.id if actor.user else None, actor_label=actor.label,
-                                  note=note))
+    db_session.add(
+        DealTransition(
+            deal_id=deal.id,
+            from_stage=deal.stage,
+            to_stage=to_stage,
+            actor_id=actor.user.id if actor.user else None,
+            actor_label=actor.label,
+            note=note,
+        )
+    )
     deal.stage = to_stage
     if to_stage is DealStage.invoiced and deal.invoiced_on is None:
         deal.invoiced_on = today
@@ -194,8 +249,15 @@ def transition_deal(*, db_session: Session, actor: Actor, deal: Deal, to_stage: 
     # Money records the revenue of a paid deal (agency/money/revenue.py), in this transaction.
     deal_stage_changed.send(deal, db_session=db_session, from_stage=from_stage, to_stage=to_stage)
     db_session.flush()
-    record_audit(db_session=db_session, actor=actor, action="deal.transition", entity_type="deal",
-                 entity_id=deal.id, before=before, after=snapshot(deal))
+    record_audit(
+        db_session=db_session,
+        actor=actor,
+        action="deal.transition",
+        entity_type="deal",
+        entity_id=deal.id,
+        before=before,
+        after=snapshot(deal),
+    )
     return deal
 
 
@@ -220,13 +282,20 @@ def pipeline_summary(*, db_session: Session, base_currency: str, today: date, ma
 
 # --- deliverables -----------------------------------------------------------------------------
 
+
 def add_deliverable(*, db_session: Session, actor: Actor, deal: Deal, data: dict) -> Deliverable:
     require_creator_write(actor.user, deal.creator)
     deliverable = Deliverable(deal_id=deal.id, **data)
     db_session.add(deliverable)
     db_session.flush()
-    record_audit(db_session=db_session, actor=actor, action="deliverable.create", entity_type="deliverable",
-                 entity_id=deliverable.id, after=snapshot(deliverable))
+    record_audit(
+        db_session=db_session,
+        actor=actor,
+        action="deliverable.create",
+        entity_type="deliverable",
+        entity_id=deliverable.id,
+        after=snapshot(deliverable),
+    )
     return deliverable
 
 
@@ -245,6 +314,13 @@ def update_deliverable(*, db_session: Session, actor: Actor, deliverable: Delive
     if deliverable.status is DeliverableStatus.published and not deliverable.published_url:
         raise InvalidInput("A published deliverable needs its URL.", {"published_url": ["required when published"]})
     db_session.flush()
-    record_audit(db_session=db_session, actor=actor, action="deliverable.update", entity_type="deliverable",
-                 entity_id=deliverable.id, before=before, after=snapshot(deliverable))
+    record_audit(
+        db_session=db_session,
+        actor=actor,
+        action="deliverable.update",
+        entity_type="deliverable",
+        entity_id=deliverable.id,
+        before=before,
+        after=snapshot(deliverable),
+    )
     return deliverable

@@ -1,4 +1,5 @@
 """The deals board: deals by stage, deliverables due soon, moving a deal along."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -18,8 +19,15 @@ from agency.roster.service import can_write_creator
 
 bp = ui_blueprint("deals_ui", __name__)
 
-BOARD_STAGES = [DealStage.lead, DealStage.negotiating, DealStage.contracted, DealStage.in_progress,
-                DealStage.delivered, DealStage.invoiced, DealStage.paid]
+BOARD_STAGES = [
+    DealStage.lead,
+    DealStage.negotiating,
+    DealStage.contracted,
+    DealStage.in_progress,
+    DealStage.delivered,
+    DealStage.invoiced,
+    DealStage.paid,
+]
 
 
 @bp.get("/deals")
@@ -31,15 +39,29 @@ def deals_board():
     closed = [d for d in deals if d.stage in (DealStage.cancelled, DealStage.lost)]
     today = utcnow().date()
     due = session.execute(
-        select(Deliverable, Deal, Creator.display_name).join(Deal, Deal.id == Deliverable.deal_id)
+        select(Deliverable, Deal, Creator.display_name)
+        .join(Deal, Deal.id == Deliverable.deal_id)
         .join(Creator, Creator.id == Deal.creator_id)
-        .where(Deal.archived_at.is_(None), Deal.stage.not_in([DealStage.cancelled, DealStage.lost, DealStage.paid]),
-               Deliverable.status.not_in([DeliverableStatus.published, DeliverableStatus.cancelled]),
-               Deliverable.due_date <= today + timedelta(days=7),
-               *([Creator.manager_id == current_user.id] if mine else []))
-        .order_by(Deliverable.due_date).limit(30)).all()
-    return render_template("deals/deals.html", columns=columns, closed=closed, due=due, today=today, mine=mine,
-                           allowed=allowed_transitions, can_move=lambda d: can_write_creator(current_user, d.creator))
+        .where(
+            Deal.archived_at.is_(None),
+            Deal.stage.not_in([DealStage.cancelled, DealStage.lost, DealStage.paid]),
+            Deliverable.status.not_in([DeliverableStatus.published, DeliverableStatus.cancelled]),
+            Deliverable.due_date <= today + timedelta(days=7),
+            *([Creator.manager_id == current_user.id] if mine else []),
+        )
+        .order_by(Deliverable.due_date)
+        .limit(30)
+    ).all()
+    return render_template(
+        "deals/deals.html",
+        columns=columns,
+        closed=closed,
+        due=due,
+        today=today,
+        mine=mine,
+        allowed=allowed_transitions,
+        can_move=lambda d: can_write_creator(current_user, d.creator),
+    )
 
 
 @bp.post("/deals/<int:deal_id>/move")
@@ -55,5 +77,8 @@ def deal_move(deal_id: int):
     except ServiceError as exc:
         abort(exc.status, description=exc.message)
     flash(f"'{deal.title}' moved to {target.value.replace('_', ' ')}.", "success")
-    return redirect(request.form.get("back") if (request.form.get("back") or "").startswith("/deals")
-                    else url_for("deals_ui.deals_board"))
+    return redirect(
+        request.form.get("back")
+        if (request.form.get("back") or "").startswith("/deals")
+        else url_for("deals_ui.deals_board")
+    )

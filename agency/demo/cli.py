@@ -1,4 +1,5 @@
 """`agency demo load`: the deterministic demo agency."""
+
 from __future__ import annotations
 
 import click

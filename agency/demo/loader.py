@@ -3,6 +3,7 @@
 The same seed gives the same agency (relative to `today`), so tests and benchmarks can reuse it.
 Metrics are written with set-based inserts, never one ORM object per row.
 """
+
 from __future__ import annotations
 
 import math
@@ -28,14 +29,77 @@ from agency.roster.models import AccountType, Creator, CreatorStatus, Niche, Pla
 DEMO_PASSWORD = "demo-password-2026"
 DEMO_EMAIL_DOMAIN = "agency.example"
 
-_FIRST = ["Lina", "Hugo", "Chloé", "Yanis", "Inès", "Lucas", "Maya", "Noah", "Jade", "Sacha", "Zoé", "Adam",
-          "Emma", "Léo", "Sofia", "Mateo", "Aiko", "Kenji", "Ji-woo", "Min-jun", "Ana", "João", "Greta",
-          "Felix", "Olivia", "Liam", "Amara", "Tariq", "Priya", "Diego"]
-_LAST = ["Martin", "Bernard", "Dubois", "Moreau", "Laurent", "Garcia", "Silva", "Tanaka", "Kim", "Park",
-         "Schmidt", "Müller", "Smith", "Jones", "Rossi", "Lopez", "Okafor", "Haddad", "Sharma", "Costa"]
-_COUNTRIES = [("FR", ["fr"]), ("FR", ["fr", "en"]), ("US", ["en"]), ("US", ["en", "es"]), ("GB", ["en"]),
-              ("DE", ["de", "en"]), ("JP", ["ja"]), ("KR", ["ko"]), ("BR", ["pt"]), ("ES", ["es"]),
-              ("IT", ["it"]), ("BE", ["fr", "nl"]), ("CA", ["en", "fr"]), ("MA", ["fr", "ar"]), ("NG", ["en"])]
+_FIRST = [
+    "Lina",
+    "Hugo",
+    "Chloé",
+    "Yanis",
+    "Inès",
+    "Lucas",
+    "Maya",
+    "Noah",
+    "Jade",
+    "Sacha",
+    "Zoé",
+    "Adam",
+    "Emma",
+    "Léo",
+    "Sofia",
+    "Mateo",
+    "Aiko",
+    "Kenji",
+    "Ji-woo",
+    "Min-jun",
+    "Ana",
+    "João",
+    "Greta",
+    "Felix",
+    "Olivia",
+    "Liam",
+    "Amara",
+    "Tariq",
+    "Priya",
+    "Diego",
+]
+_LAST = [
+    "Martin",
+    "Bernard",
+    "Dubois",
+    "Moreau",
+    "Laurent",
+    "Garcia",
+    "Silva",
+    "Tanaka",
+    "Kim",
+    "Park",
+    "Schmidt",
+    "Müller",
+    "Smith",
+    "Jones",
+    "Rossi",
+    "Lopez",
+    "Okafor",
+    "Haddad",
+    "Sharma",
+    "Costa",
+]
+_COUNTRIES = [
+    ("FR", ["fr"]),
+    ("FR", ["fr", "en"]),
+    ("US", ["en"]),
+    ("US", ["en", "es"]),
+    ("GB", ["en"]),
+    ("DE", ["de", "en"]),
+    ("JP", ["ja"]),
+    ("KR", ["ko"]),
+    ("BR", ["pt"]),
+    ("ES", ["es"]),
+    ("IT", ["it"]),
+    ("BE", ["fr", "nl"]),
+    ("CA", ["en", "fr"]),
+    ("MA", ["fr", "ar"]),
+    ("NG", ["en"]),
+]
 _NICHES = list(Niche)
 _SECONDARY = [Platform.youtube, Platform.instagram, Platform.twitch, Platform.blog, Platform.podcast]
 
@@ -43,37 +107,59 @@ _SECONDARY = [Platform.youtube, Platform.instagram, Platform.twitch, Platform.bl
 def _growth_profile(rng: random.Random) -> dict:
     """Starting audience and daily growth of one account: a spread from tiny to large, with
     some flat or shrinking accounts and some close to the usual thresholds."""
-    kind = rng.choices(["tiny", "near_1k", "small", "near_10k", "mid", "large", "declining"],
-                       weights=[2, 2, 3, 4, 4, 3, 2])[0]
-    start = {"tiny": rng.randint(50, 600), "near_1k": rng.randint(600, 950), "small": rng.randint(1_200, 6_000),
-             "near_10k": rng.randint(7_000, 9_600), "mid": rng.randint(12_000, 80_000),
-             "large": rng.randint(150_000, 2_000_000), "declining": rng.randint(9_000, 40_000)}[kind]
-    daily_growth = {"tiny": rng.uniform(0, 3), "near_1k": rng.uniform(1, 6), "small": rng.uniform(5, 40),
-                    "near_10k": rng.uniform(10, 60), "mid": rng.uniform(20, 300), "large": rng.uniform(200, 3_000),
-                    "declining": -rng.uniform(5, 40)}[kind]
+    kind = rng.choices(
+        ["tiny", "near_1k", "small", "near_10k", "mid", "large", "declining"], weights=[2, 2, 3, 4, 4, 3, 2]
+    )[0]
+    start = {
+        "tiny": rng.randint(50, 600),
+        "near_1k": rng.randint(600, 950),
+        "small": rng.randint(1_200, 6_000),
+        "near_10k": rng.randint(7_000, 9_600),
+        "mid": rng.randint(12_000, 80_000),
+        "large": rng.randint(150_000, 2_000_000),
+        "declining": rng.randint(9_000, 40_000),
+    }[kind]
+    daily_growth = {
+        "tiny": rng.uniform(0, 3),
+        "near_1k": rng.uniform(1, 6),
+        "small": rng.uniform(5, 40),
+        "near_10k": rng.uniform(10, 60),
+        "mid": rng.uniform(20, 300),
+        "large": rng.uniform(200, 3_000),
+        "declining": -rng.uniform(5, 40),
+    }[kind]
     views_per_follower = rng.uniform(0.05, 0.6)
     return {"start": start, "growth": daily_growth, "vpf": views_per_follower, "kind": kind}
 
 
-def metric_rows(account_id: int, profile: dict, first_day: date, days: int, rng: random.Random,
-                platform: Platform = Platform.tiktok) -> Iterator[dict]:
+def metric_rows(
+    account_id: int, profile: dict, first_day: date, days: int, rng: random.Random, platform: Platform = Platform.tiktok
+) -> Iterator[dict]:
     """Daily snapshots with weekly seasonality, noise, a few missing days and the odd viral spike."""
     followers = float(profile["start"])
     for offset in range(days):
         day = first_day + timedelta(days=offset)
         weekly = 1 + 0.15 * math.sin(2 * math.pi * day.weekday() / 7)
         spike = rng.uniform(3, 12) if rng.random() < 0.02 else 1.0
-        followers = max(0.0, followers + profile["growth"] * weekly * rng.uniform(0.5, 1.5) * (spike ** 0.5))
+        followers = max(0.0, followers + profile["growth"] * weekly * rng.uniform(0.5, 1.5) * (spike**0.5))
         if rng.random() < 0.03:
             continue  # exports have gaps; the engine must cope
         views = int(followers * profile["vpf"] * weekly * spike * rng.uniform(0.6, 1.4))
         likes = int(views * rng.uniform(0.03, 0.12))
         videos = rng.choices([0, 1, 2, 3], weights=[3, 5, 2, 1])[0]
         row = {
-            "account_id": account_id, "day": day, "followers": int(followers), "views": views, "likes": likes,
-            "comments": int(likes * rng.uniform(0.02, 0.1)), "shares": int(likes * rng.uniform(0.01, 0.08)),
-            "videos": videos, "qualified_videos": sum(rng.random() < 0.6 for _ in range(videos)),
-            "live_hours": round(rng.choice([0, 0, 0, 0.5, 1, 2]) * 1.0, 2), "watch_hours": 0, "shorts_views": 0,
+            "account_id": account_id,
+            "day": day,
+            "followers": int(followers),
+            "views": views,
+            "likes": likes,
+            "comments": int(likes * rng.uniform(0.02, 0.1)),
+            "shares": int(likes * rng.uniform(0.01, 0.08)),
+            "videos": videos,
+            "qualified_videos": sum(rng.random() < 0.6 for _ in range(videos)),
+            "live_hours": round(rng.choice([0, 0, 0, 0.5, 1, 2]) * 1.0, 2),
+            "watch_hours": 0,
+            "shorts_views": 0,
         }
         if platform is Platform.youtube:
             row["watch_hours"] = round(views * rng.uniform(0.02, 0.08), 2)
@@ -112,8 +198,15 @@ def reset_demo(session: Session) -> None:
     session.flush()
 
 
-def load_demo(*, db_session: Session, creators: int = 48, days: int = 120, seed: int = 7,
-              reset: bool = False, today: date | None = None) -> dict:
+def load_demo(
+    *,
+    db_session: Session,
+    creators: int = 48,
+    days: int = 120,
+    seed: int = 7,
+    reset: bool = False,
+    today: date | None = None,
+) -> dict:
     if reset:
         reset_demo(db_session)
     rng = random.Random(seed)
@@ -132,29 +225,45 @@ def load_demo(*, db_session: Session, creators: int = 48, days: int = 120, seed:
         age = {"minor": rng.randint(14, 17), "young": rng.randint(18, 24), "adult": rng.randint(25, 45)}[age_band]
         dob = today - timedelta(days=age * 365 + rng.randint(10, 350))
         name = f"{rng.choice(_FIRST)} {rng.choice(_LAST)}"
-        creator_rows.append({
-            "display_name": f"{name.split()[0]} {rng.choice(['Studio', 'Daily', 'Eats', 'Plays', 'Moves', 'Talks', 'Style', 'Lab'])} {index + 1}",
-            "legal_name": name, "date_of_birth": dob, "country": country, "languages": languages,
-            "niche": _NICHES[index % len(_NICHES)] if index < len(_NICHES) else rng.choice(_NICHES),
-            "manager_id": managers[index % len(managers)].id if index % 9 != 8 else None,
-            "status": rng.choices(list(CreatorStatus)[:3], weights=[1, 8, 1])[0],
-            "guideline_standing": rng.choices(list(Standing), weights=[12, 2, 1])[0],
-            "parental_agreement_on_file": age_band == "minor" and rng.random() < 0.5,
-            "notes": "", "version": 1,
-        })
-    creator_ids = list(db_session.scalars(insert(Creator).returning(Creator.id, sort_by_parameter_order=True),
-                                          creator_rows))
+        creator_rows.append(
+            {
+                "display_name": f"{name.split()[0]} {rng.choice(['Studio', 'Daily', 'Eats', 'Plays', 'Moves', 'Talks', 'Style', 'Lab'])} {index + 1}",
+                "legal_name": name,
+                "date_of_birth": dob,
+                "country": country,
+                "languages": languages,
+                "niche": _NICHES[index % len(_NICHES)] if index < len(_NICHES) else rng.choice(_NICHES),
+                "manager_id": managers[index % len(managers)].id if index % 9 != 8 else None,
+                "status": rng.choices(list(CreatorStatus)[:3], weights=[1, 8, 1])[0],
+                "guideline_standing": rng.choices(list(Standing), weights=[12, 2, 1])[0],
+                "parental_agreement_on_file": age_band == "minor" and rng.random() < 0.5,
+                "notes": "",
+                "version": 1,
+            }
+        )
+    creator_ids = list(
+        db_session.scalars(insert(Creator).returning(Creator.id, sort_by_parameter_order=True), creator_rows)
+    )
 
     account_rows, profiles = [], []
     for creator_id, row in zip(creator_ids, creator_rows):
         slug = row["display_name"].lower().replace(" ", "_").replace("é", "e").replace("ï", "i").replace("ü", "u")
         platforms = [Platform.tiktok] + rng.sample(_SECONDARY, k=rng.choice([0, 1, 1, 2]))
         for platform in platforms:
-            account_rows.append({"creator_id": creator_id, "platform": platform, "handle": slug,
-                                 "account_type": AccountType.business if rng.random() < 0.15 else AccountType.personal})
+            account_rows.append(
+                {
+                    "creator_id": creator_id,
+                    "platform": platform,
+                    "handle": slug,
+                    "account_type": AccountType.business if rng.random() < 0.15 else AccountType.personal,
+                }
+            )
             profiles.append((platform, _growth_profile(rng)))
-    account_ids = list(db_session.scalars(
-        insert(PlatformAccount).returning(PlatformAccount.id, sort_by_parameter_order=True), account_rows))
+    account_ids = list(
+        db_session.scalars(
+            insert(PlatformAccount).returning(PlatformAccount.id, sort_by_parameter_order=True), account_rows
+        )
+    )
 
     metric_count = 0
     batch: list[dict] = []
@@ -169,8 +278,13 @@ def load_demo(*, db_session: Session, creators: int = 48, days: int = 120, seed:
         db_session.execute(insert(MetricSnapshot), batch)
         metric_count += len(batch)
     db_session.flush()
-    summary = {"staff": len(users), "creators": len(creator_ids), "accounts": len(account_ids),
-               "metric_snapshots": metric_count, "days": f"{first_day} .. {today - timedelta(days=1)}"}
+    summary = {
+        "staff": len(users),
+        "creators": len(creator_ids),
+        "accounts": len(account_ids),
+        "metric_snapshots": metric_count,
+        "days": f"{first_day} .. {today - timedelta(days=1)}",
+    }
     summary |= seed_catalogue(db_session=db_session)
     summary |= load_demo_money(db_session=db_session, seed=seed, today=today, days=days)
     db_session.flush()

@@ -1,4 +1,5 @@
 """Daily metrics: one snapshot per account and day, bulk imports, and time series for charts."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -48,10 +49,17 @@ class AccountDayMetrics(MethodView):
         """Create or replace an account's snapshot for one day (YYYY-MM-DD)"""
         session = get_session()
         require_creator_write(current_user(), _account(account_id).creator)
-        snapshot, created = put_snapshot(db_session=session, account_id=account_id, day=day, values=data,
-                                         today=_today())
-        record_audit(db_session=session, actor=current_actor(), action="metrics.put", entity_type="platform_account",
-                     entity_id=account_id, after={"day": snapshot.day.isoformat(), **{k: str(v) for k, v in data.items()}})
+        snapshot, created = put_snapshot(
+            db_session=session, account_id=account_id, day=day, values=data, today=_today()
+        )
+        record_audit(
+            db_session=session,
+            actor=current_actor(),
+            action="metrics.put",
+            entity_type="platform_account",
+            entity_id=account_id,
+            after={"day": snapshot.day.isoformat(), **{k: str(v) for k, v in data.items()}},
+        )
         return snapshot
 
 
@@ -63,17 +71,28 @@ class AccountMetrics(MethodView):
         """An account's daily snapshots over the last `days` days"""
         _account(account_id)
         since = utcnow().date() - timedelta(days=args["days"])
-        return get_session().scalars(select(MetricSnapshot).where(
-            MetricSnapshot.account_id == account_id, MetricSnapshot.day > since).order_by(MetricSnapshot.day))
+        return get_session().scalars(
+            select(MetricSnapshot)
+            .where(MetricSnapshot.account_id == account_id, MetricSnapshot.day > since)
+            .order_by(MetricSnapshot.day)
+        )
 
 
 @blp.route("/metrics/import")
 class MetricsImport(MethodView):
     @blp.arguments(MetricsImportQuerySchema, location="query")
-    @blp.doc(requestBody={"required": True, "content": {
-        "text/csv": {"schema": {"type": "string"}, "example": "platform,handle,day,followers,views\n"
-                                                                 "tiktok,lina,2026-11-01,8150,12000\n"},
-        "application/x-ndjson": {"schema": {"type": "string"}}}})
+    @blp.doc(
+        requestBody={
+            "required": True,
+            "content": {
+                "text/csv": {
+                    "schema": {"type": "string"},
+                    "example": "platform,handle,day,followers,views\ntiktok,lina,2026-11-01,8150,12000\n",
+                },
+                "application/x-ndjson": {"schema": {"type": "string"}},
+            },
+        }
+    )
     @blp.response(200, ImportReportSchema)
     @blp.alt_response(422, description="Rejected rows (nothing imported): errors.rows and the report")
     def post(self, args):
@@ -82,14 +101,21 @@ class MetricsImport(MethodView):
             raise Forbidden("Analysts have read-only access.")
         upload = request.files.get("file")
         stream = upload.stream if upload else request.stream
-        fmt = format_from_content_type(upload.mimetype if upload else request.mimetype,
-                                       upload.filename if upload else None)
+        fmt = format_from_content_type(
+            upload.mimetype if upload else request.mimetype, upload.filename if upload else None
+        )
         session = get_session()
         report = import_metrics(db_session=session, stream=stream, fmt=fmt, mode=args["mode"], today=_today())
         if current_user().role is Role.manager and report.committed:
             _check_manager_owns(session, report.affected_creator_ids)
-        record_audit(db_session=session, actor=current_actor(), action="metrics.import", entity_type="metrics",
-                     entity_id=None, after={k: v for k, v in report.as_dict().items() if k != "errors"})
+        record_audit(
+            db_session=session,
+            actor=current_actor(),
+            action="metrics.import",
+            entity_type="metrics",
+            entity_id=None,
+            after={k: v for k, v in report.as_dict().items() if k != "errors"},
+        )
         if report.error_count and not report.committed:
             return import_rejected(report)
         body = report.as_dict()
@@ -99,7 +125,8 @@ class MetricsImport(MethodView):
 
 
 def _check_manager_owns(session, creator_ids: list[int]) -> None:
-    foreign = session.scalars(select(Creator.id).where(Creator.id.in_(creator_ids),
-                                                       Creator.manager_id != current_user().id)).all()
+    foreign = session.scalars(
+        select(Creator.id).where(Creator.id.in_(creator_ids), Creator.manager_id != current_user().id)
+    ).all()
     if foreign:
         raise Forbidden(f"The file has metrics for creators you do not manage: {sorted(foreign)[:20]}.")

@@ -1,4 +1,5 @@
 """Daily metric snapshots: one row per platform account per day."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -11,8 +12,16 @@ from agency.core.database import Base
 
 # Metric columns a snapshot carries; imports and the eligibility engine share this list.
 METRIC_FIELDS = (
-    "followers", "views", "likes", "comments", "shares", "videos", "qualified_videos",
-    "live_hours", "watch_hours", "shorts_views",
+    "followers",
+    "views",
+    "likes",
+    "comments",
+    "shares",
+    "videos",
+    "qualified_videos",
+    "live_hours",
+    "watch_hours",
+    "shorts_views",
 )
 
 

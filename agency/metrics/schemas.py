@@ -1,4 +1,5 @@
 """What the metrics endpoints read and write."""
+
 from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
@@ -28,5 +29,8 @@ class SeriesQuerySchema(Schema):
 
 
 class MetricsImportQuerySchema(Schema):
-    mode = fields.String(load_default="all", validate=validate.OneOf(["all", "partial"]), metadata={
-        "description": "all: one bad row rejects the file; partial: import good rows, report the rest."})
+    mode = fields.String(
+        load_default="all",
+        validate=validate.OneOf(["all", "partial"]),
+        metadata={"description": "all: one bad row rejects the file; partial: import good rows, report the rest."},
+    )

@@ -1,4 +1,5 @@
 """Daily metric snapshots: one upsert, and streaming bulk imports (CSV or JSON lines)."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -79,7 +80,9 @@ def _insert_ignoring_conflicts(dialect_name: str, table, columns: list[str], sou
     return insert_fn(table).from_select(columns, source).on_conflict_do_nothing()
 
 
-def put_snapshot(*, db_session: Session, account_id: int, day: date, values: dict, today: date) -> tuple[MetricSnapshot, bool]:
+def put_snapshot(
+    *, db_session: Session, account_id: int, day: date, values: dict, today: date
+) -> tuple[MetricSnapshot, bool]:
     """Create or replace one account's snapshot for one day. Returns (snapshot, created)."""
     account = db_session.get(PlatformAccount, account_id)
     if account is None:
@@ -88,8 +91,9 @@ def put_snapshot(*, db_session: Session, account_id: int, day: date, values: dic
         day = parse_day(day, today)
     except ValueError as exc:
         raise InvalidInput(f"Day {exc}.", {"day": [str(exc)]}) from None
-    snapshot = db_session.scalar(select(MetricSnapshot).where(MetricSnapshot.account_id == account_id,
-                                                              MetricSnapshot.day == day))
+    snapshot = db_session.scalar(
+        select(MetricSnapshot).where(MetricSnapshot.account_id == account_id, MetricSnapshot.day == day)
+    )
     created = snapshot is None
     if created:
         snapshot = MetricSnapshot(account_id=account_id, day=day)
@@ -151,8 +155,10 @@ def _resolve_accounts(db_session: Session, rows: list[dict], report: ImportRepor
     if pairs:
         handles = {h for _, h in pairs}
         for account_id, platform, handle in db_session.execute(
-                select(PlatformAccount.id, PlatformAccount.platform, PlatformAccount.handle)
-                .where(PlatformAccount.handle.in_(handles))):
+            select(PlatformAccount.id, PlatformAccount.platform, PlatformAccount.handle).where(
+                PlatformAccount.handle.in_(handles)
+            )
+        ):
             by_handle[(platform.value, handle)] = account_id
     resolved = []
     for row in rows:
@@ -171,14 +177,16 @@ def _resolve_accounts(db_session: Session, rows: list[dict], report: ImportRepor
     return resolved
 
 
-def import_metrics(*, db_session: Session, stream, fmt: str, mode: str = "all", today: date,
-                   progress=None) -> ImportReport:
+def import_metrics(
+    *, db_session: Session, stream, fmt: str, mode: str = "all", today: date, progress=None
+) -> ImportReport:
     """Import snapshots from a CSV or JSON-lines stream. `progress(rows_read)` is called per chunk."""
     if mode not in ("all", "partial"):
         raise InvalidInput("mode must be 'all' or 'partial'.", {"mode": ["must be 'all' or 'partial'"]})
     report = ImportReport(mode=mode)
     columns = [Column("account_id", Integer, nullable=False), Column("day", Date, nullable=False)] + [
-        Column(name, Numeric(12, 2) if name in DECIMAL_FIELDS else BigInteger) for name in METRIC_FIELDS]
+        Column(name, Numeric(12, 2) if name in DECIMAL_FIELDS else BigInteger) for name in METRIC_FIELDS
+    ]
     staging = staging_table("metric_import", *columns)
     connection = db_session.connection()
     staging.create(connection)
@@ -193,10 +201,14 @@ def import_metrics(*, db_session: Session, stream, fmt: str, mode: str = "all", 
                 progress(report.rows)
 
         first = staging.alias("first")
-        duplicate = exists().where(first.c.account_id == staging.c.account_id, first.c.day == staging.c.day,
-                                   first.c.line < staging.c.line)
-        first_line = (select(func.min(first.c.line)).where(first.c.account_id == staging.c.account_id,
-                                                           first.c.day == staging.c.day).scalar_subquery())
+        duplicate = exists().where(
+            first.c.account_id == staging.c.account_id, first.c.day == staging.c.day, first.c.line < staging.c.line
+        )
+        first_line = (
+            select(func.min(first.c.line))
+            .where(first.c.account_id == staging.c.account_id, first.c.day == staging.c.day)
+            .scalar_subquery()
+        )
         for line, original in db_session.execute(select(staging.c.line, first_line).where(duplicate)):
             report.add_error(line, "day", f"duplicate of line {original} (same account and day)")
         db_session.execute(staging.delete().where(duplicate))
@@ -211,8 +223,9 @@ def import_metrics(*, db_session: Session, stream, fmt: str, mode: str = "all", 
         snapshots = MetricSnapshot.__table__
         match = and_(snapshots.c.account_id == staging.c.account_id, snapshots.c.day == staging.c.day)
         same = and_(*[or_(staging.c[c].is_(None), staging.c[c] == snapshots.c[c]) for c in METRIC_FIELDS])
-        existing = db_session.execute(select(func.count(), func.count().filter(same))
-                                      .select_from(staging.join(snapshots, match))).one()
+        existing = db_session.execute(
+            select(func.count(), func.count().filter(same)).select_from(staging.join(snapshots, match))
+        ).one()
         total = db_session.scalar(select(func.count()).select_from(staging))
         report.unchanged, report.updated = existing[1], existing[0] - existing[1]
         report.inserted = total - existing[0]
@@ -221,19 +234,32 @@ def import_metrics(*, db_session: Session, stream, fmt: str, mode: str = "all", 
         # when the counts above say it has work (a join against every snapshot is not free).
         if report.updated:
             db_session.execute(
-                update(snapshots).where(match, not_(same))
-                .values({c: func.coalesce(staging.c[c], snapshots.c[c]) for c in METRIC_FIELDS}
-                        | {"updated_at": func.now()}))
+                update(snapshots)
+                .where(match, not_(same))
+                .values(
+                    {c: func.coalesce(staging.c[c], snapshots.c[c]) for c in METRIC_FIELDS} | {"updated_at": func.now()}
+                )
+            )
         if report.inserted:
-            new_rows = select(staging.c.account_id, staging.c.day, *[
-                func.coalesce(staging.c[c], 0) if c != "followers" else staging.c[c] for c in METRIC_FIELDS])
+            new_rows = select(
+                staging.c.account_id,
+                staging.c.day,
+                *[func.coalesce(staging.c[c], 0) if c != "followers" else staging.c[c] for c in METRIC_FIELDS],
+            )
             # (SQLite needs some WHERE before ON CONFLICT, hence true() when nothing exists yet.)
             new_rows = new_rows.where(~exists().where(match) if existing[0] else true())
-            db_session.execute(_insert_ignoring_conflicts(connection.dialect.name, snapshots,
-                                                          ["account_id", "day", *METRIC_FIELDS], new_rows))
-        report.affected_creator_ids = sorted(db_session.scalars(
-            select(PlatformAccount.creator_id).distinct()
-            .where(PlatformAccount.id.in_(select(staging.c.account_id)))))
+            db_session.execute(
+                _insert_ignoring_conflicts(
+                    connection.dialect.name, snapshots, ["account_id", "day", *METRIC_FIELDS], new_rows
+                )
+            )
+        report.affected_creator_ids = sorted(
+            db_session.scalars(
+                select(PlatformAccount.creator_id)
+                .distinct()
+                .where(PlatformAccount.id.in_(select(staging.c.account_id)))
+            )
+        )
         refresh_statistics(db_session.connection(), [MetricSnapshot.__table__], report.inserted + report.updated)
         report.committed = True
         return report

@@ -1,4 +1,5 @@
 """/api/v1/revenue (every revenue record, imports), diversification analytics and monthly statements."""
+
 from __future__ import annotations
 
 import csv
@@ -71,10 +72,15 @@ class Revenue(MethodView):
     def get(self, args, pagination_parameters):
         """List revenue records (filter by creator, source, platform, deal, date range)"""
         filters = RevenueFilters(
-            creator_id=args.get("creator_id"), source=args.get("source"), platform=args.get("platform"),
-            deal_id=args.get("deal_id"), date_from=args.get("date_from"), date_to=args.get("date_to"),
+            creator_id=args.get("creator_id"),
+            source=args.get("source"),
+            platform=args.get("platform"),
+            deal_id=args.get("deal_id"),
+            date_from=args.get("date_from"),
+            date_to=args.get("date_to"),
             manager_id=current_user().id if args["mine"] else args.get("manager_id"),
-            include_archived=args["include_archived"])
+            include_archived=args["include_archived"],
+        )
         return revenue_query(filters)
 
     @revenue_blp.arguments(RevenueSchema)
@@ -97,15 +103,22 @@ class RevenueById(MethodView):
         """Correct a revenue record (send the `version` you read)"""
         session = get_session()
         version = data.pop("version")
-        return update_record(db_session=session, actor=current_actor(), record=get_record(db_session=session,
-                             record_id=record_id), data=data, expected_version=version, today=_today())
+        return update_record(
+            db_session=session,
+            actor=current_actor(),
+            record=get_record(db_session=session, record_id=record_id),
+            data=data,
+            expected_version=version,
+            today=_today(),
+        )
 
     @revenue_blp.response(204)
     def delete(self, record_id):
         """Archive a revenue record"""
         session = get_session()
-        archive_record(db_session=session, actor=current_actor(), record=get_record(db_session=session,
-                                                                                   record_id=record_id))
+        archive_record(
+            db_session=session, actor=current_actor(), record=get_record(db_session=session, record_id=record_id)
+        )
 
 
 @revenue_blp.route("/revenue/import")
@@ -118,19 +131,30 @@ class RevenueImport(MethodView):
         """Import records from CSV (creator_id,date,source,platform,amount,currency,external_ref[,deal_id,notes,refund]) or JSON lines"""
         stream, fmt = _upload()
         session = get_session()
-        report = import_revenue(db_session=session, stream=stream, fmt=fmt, mode=args["mode"], today=_today(),
-                                user=current_user())
+        report = import_revenue(
+            db_session=session, stream=stream, fmt=fmt, mode=args["mode"], today=_today(), user=current_user()
+        )
         if report.error_count and not report.committed:
             return import_rejected(report)
-        record_audit(db_session=session, actor=current_actor(), action="revenue.import", entity_type="revenue",
-                     entity_id=None, after={k: v for k, v in report.as_dict().items() if k != "errors"})
+        record_audit(
+            db_session=session,
+            actor=current_actor(),
+            action="revenue.import",
+            entity_type="revenue",
+            entity_id=None,
+            after={k: v for k, v in report.as_dict().items() if k != "errors"},
+        )
         body = report.as_dict()
         body["diversification"] = after_import("recompute_diversification", report.affected_creator_ids)
         return jsonify(body), 200
 
 
-diversification_blp = Blueprint("diversification", __name__, url_prefix="/api/v1",
-                description="How concentrated each creator's income is, and monthly statements.")
+diversification_blp = Blueprint(
+    "diversification",
+    __name__,
+    url_prefix="/api/v1",
+    description="How concentrated each creator's income is, and monthly statements.",
+)
 diversification_blp.before_request(authenticate_request)
 
 
@@ -148,9 +172,14 @@ class CreatorDiversification(MethodView):
         session = get_session()
         creator = get_creator(db_session=session, creator_id=creator_id)
         config, thresholds = _settings()
-        mix = compute_mix(session, as_of=args.get("as_of") or utcnow().date(),
-                          window_days=args.get("window_days") or config.diversification_window_days,
-                          base_currency=config.base_currency, thresholds=thresholds, creator_ids=[creator.id])
+        mix = compute_mix(
+            session,
+            as_of=args.get("as_of") or utcnow().date(),
+            window_days=args.get("window_days") or config.diversification_window_days,
+            base_currency=config.base_currency,
+            thresholds=thresholds,
+            creator_ids=[creator.id],
+        )
         return mix[creator.id] | {"creator_name": creator.display_name}
 
 
@@ -160,9 +189,12 @@ class RosterDiversification(MethodView):
     @paginated(diversification_blp, MixSchema(many=True))
     def get(self, args, pagination_parameters):
         """Latest stored analysis per creator, most concentrated first (filter by risk); CSV with format=csv"""
-        stmt = (latest_snapshots_query().join(Creator, Creator.id == DiversificationSnapshot.creator_id)
-                .where(Creator.archived_at.is_(None))
-                .order_by(DiversificationSnapshot.hhi.desc(), DiversificationSnapshot.creator_id))
+        stmt = (
+            latest_snapshots_query()
+            .join(Creator, Creator.id == DiversificationSnapshot.creator_id)
+            .where(Creator.archived_at.is_(None))
+            .order_by(DiversificationSnapshot.hhi.desc(), DiversificationSnapshot.creator_id)
+        )
         if args.get("risk"):
             stmt = stmt.where(DiversificationSnapshot.risk_level.in_([RiskLevel(r) for r in args["risk"]]))
         manager = current_user().id if args["mine"] else args.get("manager_id")
@@ -172,8 +204,11 @@ class RosterDiversification(MethodView):
         if args["format"] == "csv":
             return _roster_csv(session, all_in_one_page(session.scalars(stmt).all(), pagination_parameters))
         snapshots = page_of(get_session(), stmt, pagination_parameters)
-        names = dict(session.execute(select(Creator.id, Creator.display_name).where(
-            Creator.id.in_([s.creator_id for s in snapshots]))).all())
+        names = dict(
+            session.execute(
+                select(Creator.id, Creator.display_name).where(Creator.id.in_([s.creator_id for s in snapshots]))
+            ).all()
+        )
         for snapshot in snapshots:
             snapshot.creator_name = names.get(snapshot.creator_id)
         return snapshots
@@ -183,14 +218,44 @@ def _roster_csv(session, snapshots) -> Response:
     names = dict(session.execute(select(Creator.id, Creator.display_name)).all())
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["creator_id", "creator", "as_of", "currency", "total", "top_source", "top_source_share",
-                     "top_platform", "top_platform_share", "tiktok_share", "hhi", "risk_level", "suggestion"])
+    writer.writerow(
+        [
+            "creator_id",
+            "creator",
+            "as_of",
+            "currency",
+            "total",
+            "top_source",
+            "top_source_share",
+            "top_platform",
+            "top_platform_share",
+            "tiktok_share",
+            "hhi",
+            "risk_level",
+            "suggestion",
+        ]
+    )
     for s in snapshots:
-        writer.writerow([s.creator_id, names.get(s.creator_id, ""), s.as_of, s.currency, s.total, s.top_source or "",
-                         s.top_source_share, s.top_platform or "", s.top_platform_share, s.tiktok_share, s.hhi,
-                         s.risk_level.value, s.suggestion])
-    return Response(out.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": "attachment; filename=diversification.csv"})
+        writer.writerow(
+            [
+                s.creator_id,
+                names.get(s.creator_id, ""),
+                s.as_of,
+                s.currency,
+                s.total,
+                s.top_source or "",
+                s.top_source_share,
+                s.top_platform or "",
+                s.top_platform_share,
+                s.tiktok_share,
+                s.hhi,
+                s.risk_level.value,
+                s.suggestion,
+            ]
+        )
+    return Response(
+        out.getvalue(), mimetype="text/csv", headers={"Content-Disposition": "attachment; filename=diversification.csv"}
+    )
 
 
 @diversification_blp.route("/diversification/recompute")
@@ -202,17 +267,26 @@ class Recompute(MethodView):
     def post(self, data):
         """Recompute and store snapshots (only changed ones are written)"""
         config, thresholds = _settings()
-        return run_or_enqueue("recompute_diversification", {"creator_ids": data.get("creator_ids") or None},
-                              lambda: recompute_diversification(
-                                  db_session=get_session(), base_currency=config.base_currency,
-                                  as_of=data.get("as_of"), window_days=config.diversification_window_days,
-                                  thresholds=thresholds, creator_ids=data.get("creator_ids") or None).as_dict())
+        return run_or_enqueue(
+            "recompute_diversification",
+            {"creator_ids": data.get("creator_ids") or None},
+            lambda: recompute_diversification(
+                db_session=get_session(),
+                base_currency=config.base_currency,
+                as_of=data.get("as_of"),
+                window_days=config.diversification_window_days,
+                thresholds=thresholds,
+                creator_ids=data.get("creator_ids") or None,
+            ).as_dict(),
+        )
 
 
 @diversification_blp.route("/creators/<int:creator_id>/statements/<string:month>")
 class MonthlyStatement(MethodView):
     @diversification_blp.arguments(StatementQuerySchema, location="query")
-    @diversification_blp.response(200, description="The statement as JSON, CSV (format=csv) or a printable page (format=html)")
+    @diversification_blp.response(
+        200, description="The statement as JSON, CSV (format=csv) or a printable page (format=html)"
+    )
     def get(self, args, creator_id, month):
         """Monthly statement (YYYY-MM): revenue by source, commission, creator net, base and original currencies"""
         if not re.fullmatch(r"20\d\d-(0[1-9]|1[0-2])", month):
@@ -220,9 +294,13 @@ class MonthlyStatement(MethodView):
         session = get_session()
         creator = get_creator(db_session=session, creator_id=creator_id)
         config, _ = _settings()
-        statement = build_statement(db_session=session, creator=creator, month=month,
-                                    base_currency=config.base_currency,
-                                    default_commission=Decimal(config.default_commission_percent))
+        statement = build_statement(
+            db_session=session,
+            creator=creator,
+            month=month,
+            base_currency=config.base_currency,
+            default_commission=Decimal(config.default_commission_percent),
+        )
         if args["format"] == "csv":
             return _statement_csv(statement)
         if args["format"] == "html":
@@ -236,29 +314,79 @@ def _money(value):
 
 def _statement_json(s) -> dict:
     return {
-        "creator_id": s.creator_id, "creator_name": s.creator_name, "month": s.month, "currency": s.currency,
-        "total": _money(s.total_base), "commission": _money(s.commission_base), "net": _money(s.net_base),
-        "by_source": {k: {"amount": _money(v["amount_base"]), "commission": _money(v["commission_base"]),
-                          "net": _money(v["net_base"]), "records": v["records"]} for k, v in s.by_source.items()},
+        "creator_id": s.creator_id,
+        "creator_name": s.creator_name,
+        "month": s.month,
+        "currency": s.currency,
+        "total": _money(s.total_base),
+        "commission": _money(s.commission_base),
+        "net": _money(s.net_base),
+        "by_source": {
+            k: {
+                "amount": _money(v["amount_base"]),
+                "commission": _money(v["commission_base"]),
+                "net": _money(v["net_base"]),
+                "records": v["records"],
+            }
+            for k, v in s.by_source.items()
+        },
         "by_original_currency": {k: _money(v) for k, v in s.by_currency.items()},
         "unconverted_record_ids": s.unconverted,
-        "lines": [{"record_id": line.record_id, "date": line.earned_on.isoformat(), "source": line.source,
-                   "platform": line.platform, "amount": _money(line.amount), "currency": line.currency,
-                   "amount_base": _money(line.amount_base), "commission_percent": _money(line.commission_percent),
-                   "commission": _money(line.commission_base), "net": _money(line.net_base),
-                   "reference": line.reference} for line in s.lines],
+        "lines": [
+            {
+                "record_id": line.record_id,
+                "date": line.earned_on.isoformat(),
+                "source": line.source,
+                "platform": line.platform,
+                "amount": _money(line.amount),
+                "currency": line.currency,
+                "amount_base": _money(line.amount_base),
+                "commission_percent": _money(line.commission_percent),
+                "commission": _money(line.commission_base),
+                "net": _money(line.net_base),
+                "reference": line.reference,
+            }
+            for line in s.lines
+        ],
     }
 
 
 def _statement_csv(s) -> Response:
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["date", "source", "platform", "amount", "currency", f"amount_{s.currency}",
-                     "commission_percent", f"commission_{s.currency}", f"net_{s.currency}", "reference"])
+    writer.writerow(
+        [
+            "date",
+            "source",
+            "platform",
+            "amount",
+            "currency",
+            f"amount_{s.currency}",
+            "commission_percent",
+            f"commission_{s.currency}",
+            f"net_{s.currency}",
+            "reference",
+        ]
+    )
     for line in s.lines:
-        writer.writerow([line.earned_on, line.source, line.platform or "", _money(line.amount), line.currency,
-                         _money(line.amount_base) or "NO RATE", _money(line.commission_percent),
-                         _money(line.commission_base) or "", _money(line.net_base) or "", line.reference or ""])
-    writer.writerow(["total", "", "", "", "", _money(s.total_base), "", _money(s.commission_base), _money(s.net_base), ""])
+        writer.writerow(
+            [
+                line.earned_on,
+                line.source,
+                line.platform or "",
+                _money(line.amount),
+                line.currency,
+                _money(line.amount_base) or "NO RATE",
+                _money(line.commission_percent),
+                _money(line.commission_base) or "",
+                _money(line.net_base) or "",
+                line.reference or "",
+            ]
+        )
+    writer.writerow(
+        ["total", "", "", "", "", _money(s.total_base), "", _money(s.commission_base), _money(s.net_base), ""]
+    )
     filename = f"statement-{s.creator_id}-{s.month}.csv"
-    return Response(out.getvalue(), mimetype="text/csv", headers={"Content-Disposition": f"attachment; filename={filename}"})
+    return Response(
+        out.getvalue(), mimetype="text/csv", headers={"Content-Disposition": f"attachment; filename={filename}"}
+    )

@@ -1,4 +1,5 @@
 """`agency import-revenue`, `agency recompute diversification` and `agency recompute all`."""
+
 from __future__ import annotations
 
 import click
@@ -17,16 +18,31 @@ from agency.programmes.cli import recompute_eligibility_command
 @with_appcontext
 def import_revenue_command(file: str, partial: bool, fmt: str | None) -> None:
     """Import revenue records from a CSV or JSON-lines FILE (idempotent by source + external_ref)."""
-    run_import(file, fmt, lambda session, handle, fmt, progress: import_revenue(
-        db_session=session, stream=handle, fmt=fmt, mode="partial" if partial else "all", today=import_day(),
-        progress=progress), "revenue.import", after_commit=_recompute_diversification)
+    run_import(
+        file,
+        fmt,
+        lambda session, handle, fmt, progress: import_revenue(
+            db_session=session,
+            stream=handle,
+            fmt=fmt,
+            mode="partial" if partial else "all",
+            today=import_day(),
+            progress=progress,
+        ),
+        "revenue.import",
+        after_commit=_recompute_diversification,
+    )
 
 
 def _recompute_diversification(session, creator_ids):
     config = current_app.config["AGENCY"]
-    return recompute_diversification(db_session=session, base_currency=config.base_currency,
-                                     window_days=config.diversification_window_days,
-                                     thresholds=RiskThresholds.from_config(config), creator_ids=creator_ids)
+    return recompute_diversification(
+        db_session=session,
+        base_currency=config.base_currency,
+        window_days=config.diversification_window_days,
+        thresholds=RiskThresholds.from_config(config),
+        creator_ids=creator_ids,
+    )
 
 
 @recompute.command("diversification")
@@ -38,9 +54,13 @@ def recompute_diversification_command(creator_ids: tuple[int, ...], as_of) -> No
     config = current_app.config["AGENCY"]
     with get_db().session_scope() as session:
         result = recompute_diversification(
-            db_session=session, base_currency=config.base_currency, as_of=as_of.date() if as_of else None,
-            window_days=config.diversification_window_days, thresholds=RiskThresholds.from_config(config),
-            creator_ids=list(creator_ids) or None)
+            db_session=session,
+            base_currency=config.base_currency,
+            as_of=as_of.date() if as_of else None,
+            window_days=config.diversification_window_days,
+            thresholds=RiskThresholds.from_config(config),
+            creator_ids=list(creator_ids) or None,
+        )
     echo_result(result.as_dict())
 
 

@@ -5,6 +5,7 @@ for the trailing window and the window before it; the shares, the Herfindahl-Hir
 (sum of squared source shares, 0..1), the risk level and a suggestion follow per creator.
 Snapshots are dated and written only when something changed.
 """
+
 from __future__ import annotations
 
 import json
@@ -35,8 +36,10 @@ NICHE_SUGGESTIONS = {
     Niche.tech: ("affiliate", "Add affiliate links to the products the creator reviews."),
     Niche.travel: ("affiliate", "Use affiliate links for bookings and gear."),
 }
-GENERIC = ("Grow YouTube and Instagram audiences, add affiliate links, and keep the Creator "
-           "Marketplace profile current to attract brand deals.")
+GENERIC = (
+    "Grow YouTube and Instagram audiences, add affiliate links, and keep the Creator "
+    "Marketplace profile current to attract brand deals."
+)
 
 
 @dataclass(frozen=True)
@@ -48,8 +51,12 @@ class RiskThresholds:
 
     @classmethod
     def from_config(cls, config) -> "RiskThresholds":
-        return cls(Decimal(config.risk_hhi_high), Decimal(config.risk_hhi_medium),
-                   Decimal(config.risk_platform_high), Decimal(config.risk_platform_medium))
+        return cls(
+            Decimal(config.risk_hhi_high),
+            Decimal(config.risk_hhi_medium),
+            Decimal(config.risk_platform_high),
+            Decimal(config.risk_platform_medium),
+        )
 
 
 def daily_rates_table(db_session: Session, base_currency: str, in_scope):
@@ -59,22 +66,42 @@ def daily_rates_table(db_session: Session, base_currency: str, in_scope):
     knows: as an inlined CTE it was re-scanned for every record on tables not yet analysed."""
     record = RevenueRecord.__table__
     fx = FxRate.__table__
-    pairs = (select(record.c.currency, record.c.earned_on).where(in_scope, record.c.currency != base_currency)
-             .distinct().subquery("pairs"))
-    direct = (select(fx.c.rate).where(fx.c.base == pairs.c.currency, fx.c.quote == base_currency,
-                                      fx.c.day <= pairs.c.earned_on)
-              .order_by(fx.c.day.desc()).limit(1).scalar_subquery())
-    inverse = (select(fx.c.rate).where(fx.c.base == base_currency, fx.c.quote == pairs.c.currency,
-                                       fx.c.day <= pairs.c.earned_on)
-               .order_by(fx.c.day.desc()).limit(1).scalar_subquery())
-    table = Table(f"daily_rates_{uuid.uuid4().hex[:10]}", MetaData(),
-                  Column("currency", String(3), primary_key=True), Column("earned_on", Date, primary_key=True),
-                  Column("rate", Numeric(30, 12)), prefixes=["TEMPORARY"])
+    pairs = (
+        select(record.c.currency, record.c.earned_on)
+        .where(in_scope, record.c.currency != base_currency)
+        .distinct()
+        .subquery("pairs")
+    )
+    direct = (
+        select(fx.c.rate)
+        .where(fx.c.base == pairs.c.currency, fx.c.quote == base_currency, fx.c.day <= pairs.c.earned_on)
+        .order_by(fx.c.day.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    inverse = (
+        select(fx.c.rate)
+        .where(fx.c.base == base_currency, fx.c.quote == pairs.c.currency, fx.c.day <= pairs.c.earned_on)
+        .order_by(fx.c.day.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    table = Table(
+        f"daily_rates_{uuid.uuid4().hex[:10]}",
+        MetaData(),
+        Column("currency", String(3), primary_key=True),
+        Column("earned_on", Date, primary_key=True),
+        Column("rate", Numeric(30, 12)),
+        prefixes=["TEMPORARY"],
+    )
     connection = db_session.connection()
     table.create(connection)
-    connection.execute(table.insert().from_select(
-        ["currency", "earned_on", "rate"],
-        select(pairs.c.currency, pairs.c.earned_on, func.coalesce(direct, literal(Decimal(1)) / inverse))))
+    connection.execute(
+        table.insert().from_select(
+            ["currency", "earned_on", "rate"],
+            select(pairs.c.currency, pairs.c.earned_on, func.coalesce(direct, literal(Decimal(1)) / inverse)),
+        )
+    )
     if connection.dialect.name == "postgresql":
         connection.exec_driver_sql(f'ANALYZE "{table.name}"')
     return table
@@ -88,20 +115,30 @@ def revenue_mix_query(as_of: date, window_days: int, base_currency: str, rates, 
     amount = record.c.amount * rate
     current_start = as_of - timedelta(days=window_days - 1)
     window = case((record.c.earned_on >= current_start, literal("current")), else_=literal("previous"))
-    return (select(record.c.creator_id, window.label("window"), record.c.source, record.c.platform,
-                   func.sum(amount).label("total"), func.count().filter(amount.is_(None)).label("unconverted"))
-            .select_from(record.outerjoin(rates, and_(rates.c.currency == record.c.currency,
-                                                      rates.c.earned_on == record.c.earned_on)))
-            .where(in_scope)
-            .group_by(record.c.creator_id, window, record.c.source, record.c.platform))
+    return (
+        select(
+            record.c.creator_id,
+            window.label("window"),
+            record.c.source,
+            record.c.platform,
+            func.sum(amount).label("total"),
+            func.count().filter(amount.is_(None)).label("unconverted"),
+        )
+        .select_from(
+            record.outerjoin(
+                rates, and_(rates.c.currency == record.c.currency, rates.c.earned_on == record.c.earned_on)
+            )
+        )
+        .where(in_scope)
+        .group_by(record.c.creator_id, window, record.c.source, record.c.platform)
+    )
 
 
 def revenue_scope(as_of: date, window_days: int, creator_ids: list[int] | None = None):
     """Records of the current window and the one before it."""
     record = RevenueRecord.__table__
     previous_start = as_of - timedelta(days=2 * window_days - 1)
-    in_scope = and_(record.c.archived_at.is_(None), record.c.earned_on >= previous_start,
-                    record.c.earned_on <= as_of)
+    in_scope = and_(record.c.archived_at.is_(None), record.c.earned_on >= previous_start, record.c.earned_on <= as_of)
     if creator_ids is not None:
         in_scope = and_(in_scope, record.c.creator_id.in_(creator_ids))
     return in_scope
@@ -130,7 +167,9 @@ def risk_level(total: Decimal, hhi: Decimal, top_platform_share: Decimal, thresh
     return RiskLevel.low
 
 
-def suggestion_for(niche: Niche, by_source: dict[str, Decimal], by_platform: dict[str, Decimal], level: RiskLevel) -> str:
+def suggestion_for(
+    niche: Niche, by_source: dict[str, Decimal], by_platform: dict[str, Decimal], level: RiskLevel
+) -> str:
     if level in (RiskLevel.no_data, RiskLevel.low):
         return ""
     tips = []
@@ -144,15 +183,27 @@ def suggestion_for(niche: Niche, by_source: dict[str, Decimal], by_platform: dic
     return " ".join(tips) or "Keep building the smaller sources so no single one dominates."
 
 
-def compute_mix(db_session: Session, *, as_of: date, window_days: int, base_currency: str,
-                thresholds: RiskThresholds, creator_ids: list[int] | None = None) -> dict[int, dict]:
+def compute_mix(
+    db_session: Session,
+    *,
+    as_of: date,
+    window_days: int,
+    base_currency: str,
+    thresholds: RiskThresholds,
+    creator_ids: list[int] | None = None,
+) -> dict[int, dict]:
     """The current analysis for each creator (every non-archived creator, no_data included)."""
     creators = select(Creator.id, Creator.niche).where(Creator.archived_at.is_(None))
     if creator_ids is not None:
         creators = creators.where(Creator.id.in_(creator_ids))
     niches = dict(db_session.execute(creators).all())
-    sums = defaultdict(lambda: {"current": defaultdict(lambda: defaultdict(Decimal)),
-                                "previous": defaultdict(lambda: defaultdict(Decimal)), "unconverted": 0})
+    sums = defaultdict(
+        lambda: {
+            "current": defaultdict(lambda: defaultdict(Decimal)),
+            "previous": defaultdict(lambda: defaultdict(Decimal)),
+            "unconverted": 0,
+        }
+    )
     scoped_ids = list(niches) if creator_ids else None
     rates = daily_rates_table(db_session, base_currency, revenue_scope(as_of, window_days, scoped_ids))
     try:
@@ -188,26 +239,52 @@ def compute_mix(db_session: Session, *, as_of: date, window_days: int, base_curr
         level = risk_level(total, hhi, top_platform_share, thresholds)
         niche = Niche(niche)
         out[creator_id] = {
-            "creator_id": creator_id, "as_of": as_of, "window_days": window_days, "currency": base_currency,
-            "total": total.quantize(CENT), "previous_total": previous_total.quantize(CENT),
-            "by_source": {k: {"amount": str(v), "share": str(source_shares.get(k, Decimal(0)).quantize(SHARE))}
-                          for k, v in sorted(by_source.items())},
-            "by_platform": {k: {"amount": str(v), "share": str(platform_shares.get(k, Decimal(0)).quantize(SHARE))}
-                            for k, v in sorted(by_platform.items())},
+            "creator_id": creator_id,
+            "as_of": as_of,
+            "window_days": window_days,
+            "currency": base_currency,
+            "total": total.quantize(CENT),
+            "previous_total": previous_total.quantize(CENT),
+            "by_source": {
+                k: {"amount": str(v), "share": str(source_shares.get(k, Decimal(0)).quantize(SHARE))}
+                for k, v in sorted(by_source.items())
+            },
+            "by_platform": {
+                k: {"amount": str(v), "share": str(platform_shares.get(k, Decimal(0)).quantize(SHARE))}
+                for k, v in sorted(by_platform.items())
+            },
             "top_source": top_source,
             "top_source_share": source_shares.get(top_source, Decimal(0)).quantize(SHARE),
-            "top_platform": top_platform, "top_platform_share": top_platform_share,
+            "top_platform": top_platform,
+            "top_platform_share": top_platform_share,
             "tiktok_share": platform_shares.get("tiktok", Decimal(0)).quantize(SHARE),
-            "hhi": hhi, "previous_hhi": hhi_of(previous_sources) if previous_total > 0 else None,
-            "risk_level": level, "suggestion": suggestion_for(niche, by_source, by_platform, level),
+            "hhi": hhi,
+            "previous_hhi": hhi_of(previous_sources) if previous_total > 0 else None,
+            "risk_level": level,
+            "suggestion": suggestion_for(niche, by_source, by_platform, level),
             "unconverted_records": entry["unconverted"] if entry else 0,
         }
     return out
 
 
-_COMPARED = ("window_days", "currency", "total", "previous_total", "by_source", "by_platform", "top_source",
-             "top_source_share", "top_platform", "top_platform_share", "tiktok_share", "hhi", "previous_hhi",
-             "risk_level", "suggestion", "unconverted_records")
+_COMPARED = (
+    "window_days",
+    "currency",
+    "total",
+    "previous_total",
+    "by_source",
+    "by_platform",
+    "top_source",
+    "top_source_share",
+    "top_platform",
+    "top_platform_share",
+    "tiktok_share",
+    "hhi",
+    "previous_hhi",
+    "risk_level",
+    "suggestion",
+    "unconverted_records",
+)
 
 
 def _fingerprint(values: dict) -> str:
@@ -223,28 +300,52 @@ class DiversificationResult:
     risk_counts: dict | None = None
 
     def as_dict(self) -> dict:
-        return {"as_of": self.as_of.isoformat(), "creators": self.creators, "written": self.written,
-                "unchanged": self.unchanged, "risk_counts": self.risk_counts or {}}
+        return {
+            "as_of": self.as_of.isoformat(),
+            "creators": self.creators,
+            "written": self.written,
+            "unchanged": self.unchanged,
+            "risk_counts": self.risk_counts or {},
+        }
 
 
 def latest_snapshots_query(creator_ids: list[int] | None = None):
-    latest = (select(DiversificationSnapshot.creator_id, func.max(DiversificationSnapshot.as_of).label("as_of"))
-              .group_by(DiversificationSnapshot.creator_id).subquery())
-    stmt = select(DiversificationSnapshot).join(latest, and_(
-        latest.c.creator_id == DiversificationSnapshot.creator_id, latest.c.as_of == DiversificationSnapshot.as_of))
+    latest = (
+        select(DiversificationSnapshot.creator_id, func.max(DiversificationSnapshot.as_of).label("as_of"))
+        .group_by(DiversificationSnapshot.creator_id)
+        .subquery()
+    )
+    stmt = select(DiversificationSnapshot).join(
+        latest,
+        and_(
+            latest.c.creator_id == DiversificationSnapshot.creator_id, latest.c.as_of == DiversificationSnapshot.as_of
+        ),
+    )
     if creator_ids is not None:
         stmt = stmt.where(DiversificationSnapshot.creator_id.in_(creator_ids))
     return stmt
 
 
-def recompute_diversification(*, db_session: Session, base_currency: str, as_of: date | None = None,
-                              window_days: int = 90, thresholds: RiskThresholds = RiskThresholds(),
-                              creator_ids: list[int] | None = None) -> DiversificationResult:
+def recompute_diversification(
+    *,
+    db_session: Session,
+    base_currency: str,
+    as_of: date | None = None,
+    window_days: int = 90,
+    thresholds: RiskThresholds = RiskThresholds(),
+    creator_ids: list[int] | None = None,
+) -> DiversificationResult:
     """Analyse the roster (or some creators) and store a dated snapshot where something changed."""
     as_of = as_of or date.today()
     result = DiversificationResult(as_of=as_of)
-    fresh = compute_mix(db_session, as_of=as_of, window_days=window_days, base_currency=base_currency,
-                        thresholds=thresholds, creator_ids=creator_ids)
+    fresh = compute_mix(
+        db_session,
+        as_of=as_of,
+        window_days=window_days,
+        base_currency=base_currency,
+        thresholds=thresholds,
+        creator_ids=creator_ids,
+    )
     latest = {s.creator_id: s for s in db_session.scalars(latest_snapshots_query(creator_ids))}
     new_rows, same_day = [], []
     counts: dict[str, int] = defaultdict(int)

@@ -1,4 +1,5 @@
 """Revenue records from every source, exchange rates, and diversification snapshots."""
+
 from __future__ import annotations
 
 import enum
@@ -37,8 +38,10 @@ class RiskLevel(str, enum.Enum):
 class RevenueRecord(Base):
     __tablename__ = "revenue_records"
     # The same export imported twice adds nothing: (source, external_ref) is unique.
-    __table_args__ = (UniqueConstraint("source", "external_ref"),
-                      Index("ix_revenue_records_creator_earned", "creator_id", "earned_on"))
+    __table_args__ = (
+        UniqueConstraint("source", "external_ref"),
+        Index("ix_revenue_records_creator_earned", "creator_id", "earned_on"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     creator_id: Mapped[int] = mapped_column(ForeignKey("creators.id", ondelete="RESTRICT"))

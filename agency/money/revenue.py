@@ -1,5 +1,6 @@
 """Revenue records from every source: single edits, streaming bulk imports, and the revenue of
 paid deals."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -35,8 +36,18 @@ from agency.money.models import RevenueRecord, RevenueSource
 from agency.roster.models import Creator, Platform
 from agency.roster.service import require_creator_write
 
-IMPORT_COLUMNS = ("creator_id", "date", "source", "platform", "amount", "currency", "external_ref", "deal_id",
-                  "notes", "refund")
+IMPORT_COLUMNS = (
+    "creator_id",
+    "date",
+    "source",
+    "platform",
+    "amount",
+    "currency",
+    "external_ref",
+    "deal_id",
+    "notes",
+    "refund",
+)
 REQUIRED_COLUMNS = ("creator_id", "date", "source", "amount", "currency")
 MAX_AMOUNT = Decimal("999999999999.99")
 
@@ -70,7 +81,9 @@ def revenue_query(filters: RevenueFilters) -> Select:
     if filters.date_to is not None:
         stmt = stmt.where(RevenueRecord.earned_on <= filters.date_to)
     if filters.manager_id is not None:
-        stmt = stmt.where(RevenueRecord.creator_id.in_(select(Creator.id).where(Creator.manager_id == filters.manager_id)))
+        stmt = stmt.where(
+            RevenueRecord.creator_id.in_(select(Creator.id).where(Creator.manager_id == filters.manager_id))
+        )
     return stmt.order_by(RevenueRecord.earned_on.desc(), RevenueRecord.id.desc())
 
 
@@ -119,16 +132,27 @@ def create_record(*, db_session: Session, actor: Actor, data: dict, today: date)
     require_creator_write(actor.user, creator)
     _check_record(db_session, data, today)
     if data.get("external_ref"):
-        clash = db_session.scalar(select(RevenueRecord.id).where(RevenueRecord.source == data["source"],
-                                                                 RevenueRecord.external_ref == data["external_ref"]))
+        clash = db_session.scalar(
+            select(RevenueRecord.id).where(
+                RevenueRecord.source == data["source"], RevenueRecord.external_ref == data["external_ref"]
+            )
+        )
         if clash is not None:
-            raise Conflict(f"Record {clash} already has this source and external_ref.",
-                           {"external_ref": ["already recorded for this source"]})
+            raise Conflict(
+                f"Record {clash} already has this source and external_ref.",
+                {"external_ref": ["already recorded for this source"]},
+            )
     record = RevenueRecord(**data)
     db_session.add(record)
     db_session.flush()
-    record_audit(db_session=db_session, actor=actor, action="revenue.create", entity_type="revenue_record",
-                 entity_id=record.id, after=snapshot(record))
+    record_audit(
+        db_session=db_session,
+        actor=actor,
+        action="revenue.create",
+        entity_type="revenue_record",
+        entity_id=record.id,
+        after=snapshot(record),
+    )
     return record
 
 
@@ -139,12 +163,15 @@ def get_record(*, db_session: Session, record_id: int) -> RevenueRecord:
     return record
 
 
-def update_record(*, db_session: Session, actor: Actor, record: RevenueRecord, data: dict, expected_version: int,
-                  today: date) -> RevenueRecord:
+def update_record(
+    *, db_session: Session, actor: Actor, record: RevenueRecord, data: dict, expected_version: int, today: date
+) -> RevenueRecord:
     require_creator_write(actor.user, db_session.get(Creator, record.creator_id))
     if expected_version != record.version:
-        raise Conflict(f"Record {record.id} was changed by someone else (version {record.version}).",
-                       {"version": [f"current version is {record.version}"]})
+        raise Conflict(
+            f"Record {record.id} was changed by someone else (version {record.version}).",
+            {"version": [f"current version is {record.version}"]},
+        )
     data.setdefault("is_refund", record.is_refund)
     if "amount" not in data and "is_refund" in data:
         data["amount"] = record.amount
@@ -154,8 +181,15 @@ def update_record(*, db_session: Session, actor: Actor, record: RevenueRecord, d
     for key, value in data.items():
         setattr(record, key, value)
     db_session.flush()
-    record_audit(db_session=db_session, actor=actor, action="revenue.update", entity_type="revenue_record",
-                 entity_id=record.id, before=before, after=snapshot(record))
+    record_audit(
+        db_session=db_session,
+        actor=actor,
+        action="revenue.update",
+        entity_type="revenue_record",
+        entity_id=record.id,
+        before=before,
+        after=snapshot(record),
+    )
     return record
 
 
@@ -165,11 +199,19 @@ def archive_record(*, db_session: Session, actor: Actor, record: RevenueRecord) 
         before = snapshot(record)
         record.archived_at = utcnow()
         db_session.flush()
-        record_audit(db_session=db_session, actor=actor, action="revenue.archive", entity_type="revenue_record",
-                     entity_id=record.id, before=before, after=snapshot(record))
+        record_audit(
+            db_session=db_session,
+            actor=actor,
+            action="revenue.archive",
+            entity_type="revenue_record",
+            entity_id=record.id,
+            before=before,
+            after=snapshot(record),
+        )
 
 
 # --- import -----------------------------------------------------------------------------------
+
 
 def _validate(line: int, raw: dict, today: date, report: ImportReport) -> dict | None:
     if "__error__" in raw:
@@ -235,7 +277,11 @@ def _check_references(db_session: Session, rows: list[dict], report: ImportRepor
     creator_ids = {r["creator_id"] for r in rows}
     creators = dict(db_session.execute(select(Creator.id, Creator.manager_id).where(Creator.id.in_(creator_ids))).all())
     deal_ids = {r["deal_id"] for r in rows if r.get("deal_id")}
-    deals = dict(db_session.execute(select(Deal.id, Deal.creator_id).where(Deal.id.in_(deal_ids))).all()) if deal_ids else {}
+    deals = (
+        dict(db_session.execute(select(Deal.id, Deal.creator_id).where(Deal.id.in_(deal_ids))).all())
+        if deal_ids
+        else {}
+    )
     good = []
     for row in rows:
         if row["creator_id"] not in creators:
@@ -249,8 +295,9 @@ def _check_references(db_session: Session, rows: list[dict], report: ImportRepor
     return good
 
 
-def import_revenue(*, db_session: Session, stream, fmt: str, mode: str = "all", today: date, user=None,
-                   progress=None) -> ImportReport:
+def import_revenue(
+    *, db_session: Session, stream, fmt: str, mode: str = "all", today: date, user=None, progress=None
+) -> ImportReport:
     """Import records; (source, external_ref) makes re-importing the same export add nothing."""
     if mode not in ("all", "partial"):
         raise InvalidInput("mode must be 'all' or 'partial'.", {"mode": ["must be 'all' or 'partial'"]})
@@ -258,10 +305,18 @@ def import_revenue(*, db_session: Session, stream, fmt: str, mode: str = "all", 
         raise Forbidden("Analysts have read-only access.")
     report = ImportReport(mode=mode)
     staging = staging_table(
-        "revenue_import", Column("creator_id", Integer), Column("earned_on", Date), Column("source", String(24)),
-        Column("platform", String(24)), Column("amount", Numeric(14, 2)), Column("currency", String(3)),
-        Column("is_refund", Boolean), Column("deal_id", Integer), Column("external_ref", String(200)),
-        Column("notes", Text))
+        "revenue_import",
+        Column("creator_id", Integer),
+        Column("earned_on", Date),
+        Column("source", String(24)),
+        Column("platform", String(24)),
+        Column("amount", Numeric(14, 2)),
+        Column("currency", String(3)),
+        Column("is_refund", Boolean),
+        Column("deal_id", Integer),
+        Column("external_ref", String(200)),
+        Column("notes", Text),
+    )
     connection = db_session.connection()
     staging.create(connection)
     try:
@@ -275,9 +330,14 @@ def import_revenue(*, db_session: Session, stream, fmt: str, mode: str = "all", 
                 progress(report.rows)
         first = staging.alias("first")
         with_ref = staging.c.external_ref.is_not(None)
-        duplicate = and_(with_ref, exists().where(first.c.source == staging.c.source,
-                                                   first.c.external_ref == staging.c.external_ref,
-                                                   first.c.line < staging.c.line))
+        duplicate = and_(
+            with_ref,
+            exists().where(
+                first.c.source == staging.c.source,
+                first.c.external_ref == staging.c.external_ref,
+                first.c.line < staging.c.line,
+            ),
+        )
         for (line,) in db_session.execute(select(staging.c.line).where(duplicate)):
             report.add_error(line, "external_ref", "appears twice in this file for the same source")
         db_session.execute(staging.delete().where(duplicate))
@@ -287,15 +347,27 @@ def import_revenue(*, db_session: Session, stream, fmt: str, mode: str = "all", 
         records = RevenueRecord.__table__
         already = exists().where(records.c.source == staging.c.source, records.c.external_ref == staging.c.external_ref)
         report.unchanged = db_session.scalar(select(func.count()).select_from(staging).where(with_ref, already))
-        columns = ["creator_id", "earned_on", "source", "platform", "amount", "currency", "is_refund", "deal_id",
-                   "external_ref", "notes"]
+        columns = [
+            "creator_id",
+            "earned_on",
+            "source",
+            "platform",
+            "amount",
+            "currency",
+            "is_refund",
+            "deal_id",
+            "external_ref",
+            "notes",
+        ]
         insert_fn = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
-        source = select(*[staging.c[c] for c in columns], func.now(), func.now(), 1).where(
-            ~and_(with_ref, already))
+        source = select(*[staging.c[c] for c in columns], func.now(), func.now(), 1).where(~and_(with_ref, already))
         report.inserted = db_session.scalar(select(func.count()).select_from(staging).where(~and_(with_ref, already)))
         # DO NOTHING only matters for a concurrent import of the same refs: theirs wins, ours is skipped.
-        db_session.execute(insert_fn(records).from_select(
-            columns + ["created_at", "updated_at", "version"], source).on_conflict_do_nothing())
+        db_session.execute(
+            insert_fn(records)
+            .from_select(columns + ["created_at", "updated_at", "version"], source)
+            .on_conflict_do_nothing()
+        )
         report.affected_creator_ids = sorted(db_session.scalars(select(staging.c.creator_id).distinct()))
         refresh_statistics(db_session.connection(), [RevenueRecord.__table__], report.inserted)
         report.committed = True
@@ -310,15 +382,25 @@ def record_deal_revenue(deal: Deal, *, db_session: Session, to_stage: DealStage,
     if to_stage is not DealStage.paid:
         return
     ref = f"deal:{deal.id}"
-    exists = db_session.scalar(select(RevenueRecord.id).where(RevenueRecord.source == RevenueSource.brand_deal,
-                                                             RevenueRecord.external_ref == ref))
+    exists = db_session.scalar(
+        select(RevenueRecord.id).where(
+            RevenueRecord.source == RevenueSource.brand_deal, RevenueRecord.external_ref == ref
+        )
+    )
     if exists is not None:
         return
     platforms = {d.platform for d in deal.deliverables}
-    record = RevenueRecord(creator_id=deal.creator_id, earned_on=deal.paid_on, source=RevenueSource.brand_deal,
-                           platform=platforms.pop() if len(platforms) == 1 else None, amount=deal.fee_amount,
-                           currency=deal.fee_currency, deal_id=deal.id, external_ref=ref,
-                           notes=f"{deal.brand.name}: {deal.title}")
+    record = RevenueRecord(
+        creator_id=deal.creator_id,
+        earned_on=deal.paid_on,
+        source=RevenueSource.brand_deal,
+        platform=platforms.pop() if len(platforms) == 1 else None,
+        amount=deal.fee_amount,
+        currency=deal.fee_currency,
+        deal_id=deal.id,
+        external_ref=ref,
+        notes=f"{deal.brand.name}: {deal.title}",
+    )
     try:
         with db_session.begin_nested():
             db_session.add(record)

@@ -1,4 +1,5 @@
 """What the revenue, diversification and statement endpoints read and write."""
+
 from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
@@ -7,11 +8,19 @@ from agency.core.fields import DecimalString, decimal_field
 from agency.money.models import RevenueSource, RiskLevel
 from agency.roster.models import Platform
 
-IMPORT_DOC = {"requestBody": {"required": True, "content": {
-    "text/csv": {"schema": {"type": "string"}, "example":
-                 "creator_id,date,source,platform,amount,currency,external_ref\n"
-                 "12,2026-11-02,affiliate,instagram,42.10,EUR,amz-2026-11-0042\n"},
-    "application/x-ndjson": {"schema": {"type": "string"}}}}}
+IMPORT_DOC = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "text/csv": {
+                "schema": {"type": "string"},
+                "example": "creator_id,date,source,platform,amount,currency,external_ref\n"
+                "12,2026-11-02,affiliate,instagram,42.10,EUR,amz-2026-11-0042\n",
+            },
+            "application/x-ndjson": {"schema": {"type": "string"}},
+        },
+    }
+}
 
 
 class RevenueSchema(Schema):

@@ -1,4 +1,5 @@
 """Monthly statements per creator: revenue by source, agency commission and creator net."""
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -52,30 +53,52 @@ def month_bounds(month: str) -> tuple[date, date]:
     return first, next_month - timedelta(days=1)
 
 
-def build_statement(*, db_session: Session, creator: Creator, month: str, base_currency: str,
-                    default_commission: Decimal) -> Statement:
+def build_statement(
+    *, db_session: Session, creator: Creator, month: str, base_currency: str, default_commission: Decimal
+) -> Statement:
     """Every line is converted and rounded to the cent first; totals are sums of lines, so they
     reconcile exactly with the records they cover."""
     first, last = month_bounds(month)
     rows = db_session.execute(
-        select(RevenueRecord, Deal.commission_percent).outerjoin(Deal, Deal.id == RevenueRecord.deal_id)
-        .where(RevenueRecord.creator_id == creator.id, RevenueRecord.archived_at.is_(None),
-               RevenueRecord.earned_on >= first, RevenueRecord.earned_on <= last)
-        .order_by(RevenueRecord.earned_on, RevenueRecord.id)).all()
+        select(RevenueRecord, Deal.commission_percent)
+        .outerjoin(Deal, Deal.id == RevenueRecord.deal_id)
+        .where(
+            RevenueRecord.creator_id == creator.id,
+            RevenueRecord.archived_at.is_(None),
+            RevenueRecord.earned_on >= first,
+            RevenueRecord.earned_on <= last,
+        )
+        .order_by(RevenueRecord.earned_on, RevenueRecord.id)
+    ).all()
     book = RateBook(db_session, base_currency, {r.currency for r, _ in rows})
-    statement = Statement(creator_id=creator.id, creator_name=creator.display_name, month=month,
-                          currency=base_currency)
-    by_source = defaultdict(lambda: {"amount_base": Decimal("0.00"), "commission_base": Decimal("0.00"),
-                                     "net_base": Decimal("0.00"), "records": 0})
+    statement = Statement(creator_id=creator.id, creator_name=creator.display_name, month=month, currency=base_currency)
+    by_source = defaultdict(
+        lambda: {
+            "amount_base": Decimal("0.00"),
+            "commission_base": Decimal("0.00"),
+            "net_base": Decimal("0.00"),
+            "records": 0,
+        }
+    )
     by_currency = defaultdict(lambda: Decimal("0.00"))
     for record, deal_commission in rows:
         percent = deal_commission if deal_commission is not None else default_commission
         base = book.convert(record.amount, record.currency, record.earned_on)
         commission = to_cents(base * percent / 100) if base is not None else None
-        line = StatementLine(record.id, record.earned_on, record.source.value,
-                             record.platform.value if record.platform else None, record.amount, record.currency,
-                             base, percent, commission, base - commission if base is not None else None,
-                             record.external_ref, record.notes)
+        line = StatementLine(
+            record.id,
+            record.earned_on,
+            record.source.value,
+            record.platform.value if record.platform else None,
+            record.amount,
+            record.currency,
+            base,
+            percent,
+            commission,
+            base - commission if base is not None else None,
+            record.external_ref,
+            record.notes,
+        )
         statement.lines.append(line)
         by_currency[record.currency] += record.amount
         if base is None:

@@ -1,4 +1,5 @@
 """The revenue page: records with filters, and CSV imports."""
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -29,9 +30,14 @@ def revenue():
             flash("Choose a CSV file to import.", "error")
         else:
             try:
-                report = import_revenue(db_session=session, stream=upload.stream, fmt="csv",
-                                        mode="partial" if request.form.get("partial") else "all",
-                                        today=utcnow().date() + timedelta(days=1), user=current_user)
+                report = import_revenue(
+                    db_session=session,
+                    stream=upload.stream,
+                    fmt="csv",
+                    mode="partial" if request.form.get("partial") else "all",
+                    today=utcnow().date() + timedelta(days=1),
+                    user=current_user,
+                )
             except ServiceError as exc:
                 report = {"error": exc.message, "details": exc.errors}
             if request.headers.get("HX-Request"):
@@ -41,15 +47,29 @@ def revenue():
         creator_id=args.get("creator_id", type=int),
         source=[s for s in args.getlist("source") if s in {x.value for x in RevenueSource}] or None,
         platform=[p for p in args.getlist("platform") if p in {x.value for x in Platform}] or None,
-        date_from=_date(args.get("from")), date_to=_date(args.get("to")),
-        manager_id=current_user.id if args.get("mine") == "1" else None)
+        date_from=_date(args.get("from")),
+        date_to=_date(args.get("to")),
+        manager_id=current_user.id if args.get("mine") == "1" else None,
+    )
     page = max(1, args.get("page", 1, type=int))
-    rows = session.execute(revenue_query(filters).add_columns(Creator.display_name)
-                           .join(Creator, Creator.id == RevenueRecord.creator_id)
-                           .limit(UI_PAGE_SIZE + 1).offset((page - 1) * UI_PAGE_SIZE)).all()
-    return render_template("money/revenue.html", rows=rows[:UI_PAGE_SIZE], has_next=len(rows) > UI_PAGE_SIZE, page=page,
-                           sources=list(RevenueSource), platforms=list(Platform), report=report,
-                           month=utcnow().date().strftime("%Y-%m"), can_import=current_user.role.value != "analyst")
+    rows = session.execute(
+        revenue_query(filters)
+        .add_columns(Creator.display_name)
+        .join(Creator, Creator.id == RevenueRecord.creator_id)
+        .limit(UI_PAGE_SIZE + 1)
+        .offset((page - 1) * UI_PAGE_SIZE)
+    ).all()
+    return render_template(
+        "money/revenue.html",
+        rows=rows[:UI_PAGE_SIZE],
+        has_next=len(rows) > UI_PAGE_SIZE,
+        page=page,
+        sources=list(RevenueSource),
+        platforms=list(Platform),
+        report=report,
+        month=utcnow().date().strftime("%Y-%m"),
+        can_import=current_user.role.value != "analyst",
+    )
 
 
 def _date(value):

@@ -1,5 +1,6 @@
 """/api/v1/programs (the programme catalogue and its versioned rules) and eligibility: per creator
 (now or as of a day), history, the roster-wide view, recompute, activations."""
+
 from __future__ import annotations
 
 import csv
@@ -39,8 +40,12 @@ from agency.programmes.service import (
 )
 from agency.roster.service import get_creator
 
-programs_blp = Blueprint("programs", __name__, url_prefix="/api/v1/programs",
-                description="Monetisation programmes and their rule versions (rules are data).")
+programs_blp = Blueprint(
+    "programs",
+    __name__,
+    url_prefix="/api/v1/programs",
+    description="Monetisation programmes and their rule versions (rules are data).",
+)
 programs_blp.before_request(authenticate_request)
 
 
@@ -64,8 +69,12 @@ class ProgramById(MethodView):
     def patch(self, data, program_id):
         """Rename, describe, or switch a programme off (admins)"""
         session = get_session()
-        return update_program(db_session=session, actor=current_actor(),
-                              program=get_program(db_session=session, program_id=program_id), data=data)
+        return update_program(
+            db_session=session,
+            actor=current_actor(),
+            program=get_program(db_session=session, program_id=program_id),
+            data=data,
+        )
 
 
 @programs_blp.route("/<int:program_id>/rules")
@@ -80,12 +89,20 @@ class ProgramRules(MethodView):
     def post(self, data, program_id):
         """Add a rule version (admins); 422 names each invalid criterion and why"""
         session = get_session()
-        return add_rule_version(db_session=session, actor=current_actor(),
-                                program=get_program(db_session=session, program_id=program_id), data=data)
+        return add_rule_version(
+            db_session=session,
+            actor=current_actor(),
+            program=get_program(db_session=session, program_id=program_id),
+            data=data,
+        )
 
 
-eligibility_blp = Blueprint("eligibility", __name__, url_prefix="/api/v1",
-                description="Programme eligibility, forecasts, history and activations.")
+eligibility_blp = Blueprint(
+    "eligibility",
+    __name__,
+    url_prefix="/api/v1",
+    description="Programme eligibility, forecasts, history and activations.",
+)
 eligibility_blp.before_request(authenticate_request)
 
 
@@ -94,10 +111,18 @@ def _margin() -> Decimal:
 
 
 def _evaluation_row(evaluation, creator, program, activation) -> dict:
-    return {"creator_id": creator.id, "creator_name": creator.display_name, "program": program,
-            "rule_version_id": evaluation.rule_version_id, "eligible": evaluation.eligible,
-            "near_threshold": evaluation.near_threshold, "eta": evaluation.eta, "as_of": evaluation.as_of,
-            "criteria": evaluation.details, "activation": activation}
+    return {
+        "creator_id": creator.id,
+        "creator_name": creator.display_name,
+        "program": program,
+        "rule_version_id": evaluation.rule_version_id,
+        "eligible": evaluation.eligible,
+        "near_threshold": evaluation.near_threshold,
+        "eta": evaluation.eta,
+        "as_of": evaluation.as_of,
+        "criteria": evaluation.details,
+        "activation": activation,
+    }
 
 
 @eligibility_blp.route("/creators/<int:creator_id>/eligibility")
@@ -112,14 +137,25 @@ class CreatorEligibility(MethodView):
             rows = session.execute(roster_eligibility_query(creator_id=creator.id)).all()
             return [_evaluation_row(*row) for row in rows]
         programs = {p.id: p for p in session.scalars(select(Program))}
-        activations = {a.program_id: a for a in session.scalars(
-            select(ProgramActivation).where(ProgramActivation.creator_id == creator.id))}
-        return [{"creator_id": creator.id, "creator_name": creator.display_name, "program": programs[ev["program_id"]],
-                 "rule_version_id": ev["rule_version_id"], "eligible": ev["eligible"],
-                 "near_threshold": ev["near_threshold"], "eta": ev["eta"], "as_of": ev["as_of"],
-                 "criteria": ev["details"], "activation": activations.get(ev["program_id"])}
-                for ev in explain_creator(db_session=session, creator_id=creator.id, as_of=args["as_of"],
-                                          margin=_margin())]
+        activations = {
+            a.program_id: a
+            for a in session.scalars(select(ProgramActivation).where(ProgramActivation.creator_id == creator.id))
+        }
+        return [
+            {
+                "creator_id": creator.id,
+                "creator_name": creator.display_name,
+                "program": programs[ev["program_id"]],
+                "rule_version_id": ev["rule_version_id"],
+                "eligible": ev["eligible"],
+                "near_threshold": ev["near_threshold"],
+                "eta": ev["eta"],
+                "as_of": ev["as_of"],
+                "criteria": ev["details"],
+                "activation": activations.get(ev["program_id"]),
+            }
+            for ev in explain_creator(db_session=session, creator_id=creator.id, as_of=args["as_of"], margin=_margin())
+        ]
 
 
 @eligibility_blp.route("/creators/<int:creator_id>/eligibility/history")
@@ -128,8 +164,11 @@ class CreatorEligibilityHistory(MethodView):
     def get(self, creator_id, pagination_parameters):
         """Gains and losses of programmes over time, newest first"""
         get_creator(db_session=get_session(), creator_id=creator_id)
-        stmt = (select(EligibilityChange).where(EligibilityChange.creator_id == creator_id)
-                .order_by(EligibilityChange.recorded_at.desc(), EligibilityChange.id.desc()))
+        stmt = (
+            select(EligibilityChange)
+            .where(EligibilityChange.creator_id == creator_id)
+            .order_by(EligibilityChange.recorded_at.desc(), EligibilityChange.id.desc())
+        )
         return stmt
 
 
@@ -140,9 +179,12 @@ class RosterEligibility(MethodView):
     def get(self, args, pagination_parameters):
         """Roster-wide evaluations (filter by programme, eligible, near threshold, not activated, manager); CSV with format=csv"""
         stmt = roster_eligibility_query(
-            program_code=args.get("program"), eligible=args.get("eligible"),
-            near_threshold=args.get("near_threshold"), not_activated=args["not_activated"],
-            manager_id=current_user().id if args["mine"] else args.get("manager_id"))
+            program_code=args.get("program"),
+            eligible=args.get("eligible"),
+            near_threshold=args.get("near_threshold"),
+            not_activated=args["not_activated"],
+            manager_id=current_user().id if args["mine"] else args.get("manager_id"),
+        )
         if args["format"] == "csv":
             return _csv(all_in_one_page(get_session().execute(stmt).all(), pagination_parameters))
         return [_evaluation_row(*row) for row in page_of(get_session(), stmt, pagination_parameters, rows=True)]
@@ -151,15 +193,37 @@ class RosterEligibility(MethodView):
 def _csv(rows) -> Response:
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["creator_id", "creator", "program", "eligible", "near_threshold", "eta", "failing_criteria",
-                     "activation_status", "as_of"])
+    writer.writerow(
+        [
+            "creator_id",
+            "creator",
+            "program",
+            "eligible",
+            "near_threshold",
+            "eta",
+            "failing_criteria",
+            "activation_status",
+            "as_of",
+        ]
+    )
     for evaluation, creator, program, activation in rows:
         failing = "; ".join(d["label"] for d in evaluation.details if not d["passed"])
-        writer.writerow([creator.id, creator.display_name, program.code, evaluation.eligible,
-                         evaluation.near_threshold, evaluation.eta or "", failing,
-                         activation.status.value if activation else "not_applied", evaluation.as_of])
-    return Response(out.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": "attachment; filename=eligibility.csv"})
+        writer.writerow(
+            [
+                creator.id,
+                creator.display_name,
+                program.code,
+                evaluation.eligible,
+                evaluation.near_threshold,
+                evaluation.eta or "",
+                failing,
+                activation.status.value if activation else "not_applied",
+                evaluation.as_of,
+            ]
+        )
+    return Response(
+        out.getvalue(), mimetype="text/csv", headers={"Content-Disposition": "attachment; filename=eligibility.csv"}
+    )
 
 
 @eligibility_blp.route("/eligibility/recompute")
@@ -170,11 +234,20 @@ class Recompute(MethodView):
     @eligibility_blp.alt_response(202, description="Queued as a background job; follow the Location header")
     def post(self, data):
         """Recompute eligibility for the given creators, or everyone when none are given"""
-        arguments = {"creator_ids": data.get("creator_ids") or None,
-                     "as_of": data["as_of"].isoformat() if data.get("as_of") else None}
-        return run_or_enqueue("recompute_eligibility", arguments, lambda: recompute_eligibility(
-            db_session=get_session(), creator_ids=arguments["creator_ids"], as_of=data.get("as_of"),
-            margin=_margin()).as_dict())
+        arguments = {
+            "creator_ids": data.get("creator_ids") or None,
+            "as_of": data["as_of"].isoformat() if data.get("as_of") else None,
+        }
+        return run_or_enqueue(
+            "recompute_eligibility",
+            arguments,
+            lambda: recompute_eligibility(
+                db_session=get_session(),
+                creator_ids=arguments["creator_ids"],
+                as_of=data.get("as_of"),
+                margin=_margin(),
+            ).as_dict(),
+        )
 
 
 @eligibility_blp.route("/creators/<int:creator_id>/activations")
@@ -193,9 +266,11 @@ class CreatorActivation(MethodView):
     def put(self, data, creator_id, program_id):
         """Set whether the creator applied, is active or was rejected (with dates)"""
         session = get_session()
-        return set_activation(db_session=session, actor=current_actor(),
-                              creator=get_creator(db_session=session, creator_id=creator_id),
-                              program=get_program(db_session=session, program_id=program_id),
-                              data=data, today=utcnow().date())
-
-
+        return set_activation(
+            db_session=session,
+            actor=current_actor(),
+            creator=get_creator(db_session=session, creator_id=creator_id),
+            program=get_program(db_session=session, program_id=program_id),
+            data=data,
+            today=utcnow().date(),
+        )

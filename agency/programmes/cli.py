@@ -1,4 +1,5 @@
 """`agency recompute eligibility` and `agency programs seed`."""
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -21,8 +22,12 @@ def recompute_eligibility_command(creator_ids: tuple[int, ...], as_of) -> None:
     """Re-evaluate every programme for every creator (or the ones given); writes only changes."""
     margin = Decimal(current_app.config["AGENCY"].near_threshold_margin)
     with get_db().session_scope() as session:
-        result = recompute_eligibility(db_session=session, creator_ids=list(creator_ids) or None,
-                                       as_of=as_of.date() if as_of else None, margin=margin)
+        result = recompute_eligibility(
+            db_session=session,
+            creator_ids=list(creator_ids) or None,
+            as_of=as_of.date() if as_of else None,
+            margin=margin,
+        )
     echo_result(result.as_dict())
 
 

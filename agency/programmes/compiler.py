@@ -4,6 +4,7 @@
 (latest value, windowed sums and averages, best account per platform); `criterion_sql` turns a
 criterion into a boolean SQL expression over those features and the creator's columns.
 """
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -45,8 +46,9 @@ def trend_keys(criterion: dict) -> tuple[str, str]:
     return f"trend_early_{base}", f"trend_recent_{base}"
 
 
-def metric_features_query(features: dict[str, dict], as_of: date, with_trends: bool = False,
-                          creator_ids: list[int] | None = None) -> Select:
+def metric_features_query(
+    features: dict[str, dict], as_of: date, with_trends: bool = False, creator_ids: list[int] | None = None
+) -> Select:
     """One row per creator with an account, one column per feature (NULL when there is no data).
     With `with_trends`, also the weekly averages the forecasts compare (see forecasts.py)."""
     snapshot = MetricSnapshot.__table__
@@ -57,11 +59,17 @@ def metric_features_query(features: dict[str, dict], as_of: date, with_trends: b
     columns = []
     joins = account
     if latest:
-        last_day = (select(snapshot.c.account_id, func.max(snapshot.c.day).label("day"))
-                    .where(snapshot.c.day <= as_of).group_by(snapshot.c.account_id).subquery("last_day"))
-        latest_row = (select(snapshot).join(last_day, and_(snapshot.c.account_id == last_day.c.account_id,
-                                                           snapshot.c.day == last_day.c.day))
-                      .subquery("latest_row"))
+        last_day = (
+            select(snapshot.c.account_id, func.max(snapshot.c.day).label("day"))
+            .where(snapshot.c.day <= as_of)
+            .group_by(snapshot.c.account_id)
+            .subquery("last_day")
+        )
+        latest_row = (
+            select(snapshot)
+            .join(last_day, and_(snapshot.c.account_id == last_day.c.account_id, snapshot.c.day == last_day.c.day))
+            .subquery("latest_row")
+        )
         joins = joins.outerjoin(latest_row, latest_row.c.account_id == account.c.id)
         for key, c in latest.items():
             columns.append(func.max(case((account.c.platform == c["platform"], latest_row.c[c["metric"]]))).label(key))
@@ -79,13 +87,18 @@ def metric_features_query(features: dict[str, dict], as_of: date, with_trends: b
             window_columns.append(agg.label(key))
         for (early_key, recent_key), c in trend_metrics.items():
             value = snapshot.c[c["metric"]]
-            window_columns.append(func.avg(case((snapshot.c.day <= as_of - timedelta(days=TREND_DAYS - WEEK), value)))
-                                  .label(early_key))
-            window_columns.append(func.avg(case((snapshot.c.day > as_of - timedelta(days=WEEK), value)))
-                                  .label(recent_key))
-        window = (select(snapshot.c.account_id, *window_columns)
-                  .where(snapshot.c.day <= as_of, snapshot.c.day >= as_of - timedelta(days=longest - 1))
-                  .group_by(snapshot.c.account_id).subquery("window"))
+            window_columns.append(
+                func.avg(case((snapshot.c.day <= as_of - timedelta(days=TREND_DAYS - WEEK), value))).label(early_key)
+            )
+            window_columns.append(
+                func.avg(case((snapshot.c.day > as_of - timedelta(days=WEEK), value))).label(recent_key)
+            )
+        window = (
+            select(snapshot.c.account_id, *window_columns)
+            .where(snapshot.c.day <= as_of, snapshot.c.day >= as_of - timedelta(days=longest - 1))
+            .group_by(snapshot.c.account_id)
+            .subquery("window")
+        )
         joins = joins.outerjoin(window, window.c.account_id == account.c.id)
         for key, c in windowed.items():
             # Sums over an account with no snapshot in the window are 0, not unknown.
@@ -111,8 +124,13 @@ def criterion_sql(criterion: dict, features, as_of: date) -> ColumnElement[bool]
         default_cutoff = years_before(as_of, criterion["min"])
         by_country = criterion.get("by_country") or {}
         if by_country:
-            cutoff = case(*[(creator.c.country == code, literal(years_before(as_of, max(years, criterion["min"]))))
-                            for code, years in sorted(by_country.items())], else_=literal(default_cutoff))
+            cutoff = case(
+                *[
+                    (creator.c.country == code, literal(years_before(as_of, max(years, criterion["min"]))))
+                    for code, years in sorted(by_country.items())
+                ],
+                else_=literal(default_cutoff),
+            )
         else:
             cutoff = literal(default_cutoff)
         old_enough = and_(creator.c.date_of_birth.is_not(None), creator.c.date_of_birth <= cutoff)
@@ -126,8 +144,11 @@ def criterion_sql(criterion: dict, features, as_of: date) -> ColumnElement[bool]
         return creator.c.guideline_standing.in_([s for s, rank in STANDING_ORDER.items() if rank >= floor])
     if kind == "account_type":
         account = PlatformAccount.__table__
-        return exists().where(account.c.creator_id == creator.c.id, account.c.platform == criterion["platform"],
-                              account.c.account_type.in_(criterion["in"]))
+        return exists().where(
+            account.c.creator_id == creator.c.id,
+            account.c.platform == criterion["platform"],
+            account.c.account_type.in_(criterion["in"]),
+        )
     if kind == "any_of":
         return or_(false(), *[criterion_sql(c, features, as_of) for c in criterion["criteria"]])
     raise ValueError(f"unknown criterion kind {kind!r}")
@@ -144,8 +165,13 @@ def flatten(criteria: list[dict], prefix: str = "c") -> list[tuple[str, dict]]:
     return out
 
 
-def evaluation_query(criteria: list[dict], as_of: date, creator_filter: ColumnElement[bool] | None,
-                     with_trends: bool = False, features=None) -> Select:
+def evaluation_query(
+    criteria: list[dict],
+    as_of: date,
+    creator_filter: ColumnElement[bool] | None,
+    with_trends: bool = False,
+    features=None,
+) -> Select:
     """One row per creator: the creator's facts, each feature, each criterion's pass flag and the
     overall result (`eligible`)."""
     creator = Creator.__table__
@@ -161,11 +187,20 @@ def evaluation_query(criteria: list[dict], as_of: date, creator_filter: ColumnEl
     feature_columns = [features.c[k] for k in needed_features(criteria)]
     if with_trends:
         feature_columns += [features.c[k] for c in needed_features(criteria).values() for k in trend_keys(c)]
-    stmt = (select(creator.c.id.label("creator_id"), creator.c.country, creator.c.date_of_birth,
-                   creator.c.parental_agreement_on_file, creator.c.guideline_standing,
-                   *feature_columns, *flag_columns, eligible)
-            .select_from(creator.outerjoin(features, features.c.creator_id == creator.c.id))
-            .where(creator.c.archived_at.is_(None)))
+    stmt = (
+        select(
+            creator.c.id.label("creator_id"),
+            creator.c.country,
+            creator.c.date_of_birth,
+            creator.c.parental_agreement_on_file,
+            creator.c.guideline_standing,
+            *feature_columns,
+            *flag_columns,
+            eligible,
+        )
+        .select_from(creator.outerjoin(features, features.c.creator_id == creator.c.id))
+        .where(creator.c.archived_at.is_(None))
+    )
     if creator_filter is not None:
         stmt = stmt.where(creator_filter)
     return stmt.order_by(creator.c.id)

@@ -4,6 +4,7 @@
 (see eligibility_sql.py), explains each result per criterion (`explain`), estimates crossing
 dates (forecasts.py), then writes only what changed and appends history rows for transitions.
 """
+
 from __future__ import annotations
 
 import json
@@ -61,8 +62,14 @@ def explain(criterion: dict, facts: CreatorFacts, as_of: date, margin: Decimal =
     if kind == "metric":
         actual = facts.features.get(feature_key(criterion))
         threshold = criterion["min"]
-        out |= {"metric": criterion["metric"], "platform": criterion["platform"], "aggregate": criterion["aggregate"],
-                "window_days": criterion.get("window_days"), "actual": _plain(actual), "threshold": threshold}
+        out |= {
+            "metric": criterion["metric"],
+            "platform": criterion["platform"],
+            "aggregate": criterion["aggregate"],
+            "window_days": criterion.get("window_days"),
+            "actual": _plain(actual),
+            "threshold": threshold,
+        }
         out["passed"] = actual is not None and actual >= threshold
         if actual is None:
             out["reason"] = f"no {criterion['platform']} metrics"
@@ -85,8 +92,11 @@ def explain(criterion: dict, facts: CreatorFacts, as_of: date, margin: Decimal =
             out["passed"] = dob <= years_before(as_of, minimum)
             if not out["passed"]:
                 out["gap"] = minimum - age
-                out["eta"] = (dob.replace(year=dob.year + minimum) if not (dob.month == 2 and dob.day == 29)
-                              else date(dob.year + minimum, 3, 1)).isoformat()
+                out["eta"] = (
+                    dob.replace(year=dob.year + minimum)
+                    if not (dob.month == 2 and dob.day == 29)
+                    else date(dob.year + minimum, 3, 1)
+                ).isoformat()
         if not out["passed"] and criterion.get("parental_agreement_suffices") and facts.parental_agreement_on_file:
             out["passed"] = True
             out["reason"] = "parental agreement on file"
@@ -95,8 +105,11 @@ def explain(criterion: dict, facts: CreatorFacts, as_of: date, margin: Decimal =
     elif kind == "country":
         out |= {"actual": facts.country, "threshold": criterion["in"], "passed": facts.country in criterion["in"]}
     elif kind == "standing":
-        out |= {"actual": facts.guideline_standing, "threshold": criterion["at_least"],
-                "passed": STANDING_ORDER[facts.guideline_standing] >= STANDING_ORDER[criterion["at_least"]]}
+        out |= {
+            "actual": facts.guideline_standing,
+            "threshold": criterion["at_least"],
+            "passed": STANDING_ORDER[facts.guideline_standing] >= STANDING_ORDER[criterion["at_least"]],
+        }
     elif kind == "account_type":
         types = sorted(facts.account_types.get(criterion["platform"], set()))
         out |= {"actual": types, "threshold": criterion["in"], "passed": bool(set(types) & set(criterion["in"]))}
@@ -120,13 +133,19 @@ def explain_all(criteria: list[dict], facts: CreatorFacts, as_of: date, margin: 
 
 # --- rules in force -------------------------------------------------------------------------
 
+
 def rules_in_force(db_session: Session, as_of: date) -> dict[int, list[RuleVersion]]:
     """Active programmes -> their rule versions in force on `as_of`, highest version first."""
     rows = db_session.scalars(
-        select(RuleVersion).join(Program).where(
-            Program.is_active.is_(True), RuleVersion.effective_from <= as_of,
-            or_(RuleVersion.effective_to.is_(None), RuleVersion.effective_to > as_of))
-        .order_by(RuleVersion.program_id, RuleVersion.version.desc()))
+        select(RuleVersion)
+        .join(Program)
+        .where(
+            Program.is_active.is_(True),
+            RuleVersion.effective_from <= as_of,
+            or_(RuleVersion.effective_to.is_(None), RuleVersion.effective_to > as_of),
+        )
+        .order_by(RuleVersion.program_id, RuleVersion.version.desc())
+    )
     by_program: dict[int, list[RuleVersion]] = defaultdict(list)
     for rule in rows:
         by_program[rule.program_id].append(rule)
@@ -153,6 +172,7 @@ def scoped_assignments(versions: list[RuleVersion]) -> list[tuple[RuleVersion, o
 
 # --- recompute ------------------------------------------------------------------------------
 
+
 @dataclass
 class RecomputeResult:
     as_of: date
@@ -166,9 +186,17 @@ class RecomputeResult:
     lost: list[tuple[int, int]] = field(default_factory=list)
 
     def as_dict(self) -> dict:
-        return {"as_of": self.as_of.isoformat(), "evaluated": self.evaluated, "inserted": self.inserted,
-                "updated": self.updated, "unchanged": self.unchanged, "removed": self.removed,
-                "transitions": self.transitions, "gained": len(self.gained), "lost": len(self.lost)}
+        return {
+            "as_of": self.as_of.isoformat(),
+            "evaluated": self.evaluated,
+            "inserted": self.inserted,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "removed": self.removed,
+            "transitions": self.transitions,
+            "gained": len(self.gained),
+            "lost": len(self.lost),
+        }
 
 
 def _account_types(db_session: Session, creator_ids: list[int] | None) -> dict[int, dict[str, set[str]]]:
@@ -184,14 +212,23 @@ def _account_types(db_session: Session, creator_ids: list[int] | None) -> dict[i
 def _attach_etas(details: list[dict], row, as_of: date) -> date | None:
     """ETA per failing metric criterion (from the row's trend columns), and for the evaluation when
     every failing criterion has one (age criteria carry the birthday)."""
+
     def visit(detail: dict):
         if detail["passed"]:
             return None
         if detail["kind"] == "metric":
             early_key, recent_key = trend_keys(detail)
-            eta = estimate_crossing({"min": detail["threshold"], "aggregate": detail["aggregate"],
-                                     "window_days": detail.get("window_days")},
-                                    detail["actual"], row[early_key], row[recent_key], as_of)
+            eta = estimate_crossing(
+                {
+                    "min": detail["threshold"],
+                    "aggregate": detail["aggregate"],
+                    "window_days": detail.get("window_days"),
+                },
+                detail["actual"],
+                row[early_key],
+                row[recent_key],
+                as_of,
+            )
             detail["eta"] = eta.isoformat() if eta else None
         elif detail["kind"] == "any_of":
             known = [e for e in (visit(child) for child in detail["criteria"]) if e]
@@ -210,25 +247,37 @@ def _labelled(criteria: list[dict]) -> list[dict]:
     return out
 
 
-def evaluate(db_session: Session, as_of: date, creator_ids: list[int] | None = None,
-             margin: Decimal = DEFAULT_MARGIN, progress=None) -> list[dict]:
+def evaluate(
+    db_session: Session,
+    as_of: date,
+    creator_ids: list[int] | None = None,
+    margin: Decimal = DEFAULT_MARGIN,
+    progress=None,
+) -> list[dict]:
     """Evaluations of every programme in force for the creators (all when None), not written."""
     account_types = _account_types(db_session, creator_ids)
     evaluations = []
     in_force = rules_in_force(db_session, as_of)
-    assignments = [(program_id, rule, scope) for program_id, versions in in_force.items()
-                   for rule, scope in scoped_assignments(versions)]
+    assignments = [
+        (program_id, rule, scope)
+        for program_id, versions in in_force.items()
+        for rule, scope in scoped_assignments(versions)
+    ]
     # Every rule reads from one table of metric features, computed once for all of them.
     wanted: dict[str, dict] = {}
     for _program_id, rule, _scope in assignments:
         wanted |= needed_features(rule.criteria)
     create = metric_features_query(wanted, as_of, with_trends=True, creator_ids=creator_ids).into(
-        f"eligibility_features_{uuid.uuid4().hex[:10]}", temporary=True)
+        f"eligibility_features_{uuid.uuid4().hex[:10]}", temporary=True
+    )
     db_session.execute(create)
     try:
         for done, (program_id, rule, scope) in enumerate(assignments, start=1):
-            evaluations.extend(_evaluate_rule(db_session, program_id, rule, scope, creator_ids, as_of, margin,
-                                              account_types, create.table))
+            evaluations.extend(
+                _evaluate_rule(
+                    db_session, program_id, rule, scope, creator_ids, as_of, margin, account_types, create.table
+                )
+            )
             if progress:
                 progress(done, len(assignments))  # rule versions evaluated / to evaluate
     finally:
@@ -236,8 +285,17 @@ def evaluate(db_session: Session, as_of: date, creator_ids: list[int] | None = N
     return evaluations
 
 
-def _evaluate_rule(db_session: Session, program_id: int, rule: RuleVersion, scope, creator_ids, as_of: date,
-                   margin: Decimal, account_types: dict, features) -> list[dict]:
+def _evaluate_rule(
+    db_session: Session,
+    program_id: int,
+    rule: RuleVersion,
+    scope,
+    creator_ids,
+    as_of: date,
+    margin: Decimal,
+    account_types: dict,
+    features,
+) -> list[dict]:
     """One rule version's evaluations: the SQL decides eligibility, `explain` details it."""
     creator_filter = scope
     if creator_ids is not None:
@@ -249,40 +307,65 @@ def _evaluate_rule(db_session: Session, program_id: int, rule: RuleVersion, scop
     evaluations = []
     for row in db_session.execute(query).mappings():
         facts = CreatorFacts(
-            country=row["country"], date_of_birth=row["date_of_birth"],
+            country=row["country"],
+            date_of_birth=row["date_of_birth"],
             parental_agreement_on_file=bool(row["parental_agreement_on_file"]),
             guideline_standing=getattr(row["guideline_standing"], "value", row["guideline_standing"]),
-            account_types=account_types.get(row["creator_id"], {}), features={k: row[k] for k in keys})
+            account_types=account_types.get(row["creator_id"], {}),
+            features={k: row[k] for k in keys},
+        )
         eligible, near, details = explain_all(criteria, facts, as_of, margin)
         eta = None if eligible else _attach_etas(details, row, as_of)
-        evaluations.append({"creator_id": row["creator_id"], "program_id": program_id, "rule_version_id": rule.id,
-                            "eligible": bool(row["eligible"]), "near_threshold": near, "eta": eta,
-                            "details": details, "as_of": as_of})
+        evaluations.append(
+            {
+                "creator_id": row["creator_id"],
+                "program_id": program_id,
+                "rule_version_id": rule.id,
+                "eligible": bool(row["eligible"]),
+                "near_threshold": near,
+                "eta": eta,
+                "details": details,
+                "as_of": as_of,
+            }
+        )
     return evaluations
 
 
 def _changed_criteria(old: list[dict], new: list[dict]) -> list[dict]:
     before = {d["label"]: d["passed"] for d in old or []}
-    return [{"label": d["label"], "passed": d["passed"], "was": before.get(d["label"])}
-            for d in new if before.get(d["label"]) != d["passed"]]
+    return [
+        {"label": d["label"], "passed": d["passed"], "was": before.get(d["label"])}
+        for d in new
+        if before.get(d["label"]) != d["passed"]
+    ]
 
 
-def recompute_eligibility(*, db_session: Session, creator_ids: list[int] | None = None, as_of: date | None = None,
-                          progress=None,
-                          margin: Decimal = DEFAULT_MARGIN) -> RecomputeResult:
+def recompute_eligibility(
+    *,
+    db_session: Session,
+    creator_ids: list[int] | None = None,
+    as_of: date | None = None,
+    progress=None,
+    margin: Decimal = DEFAULT_MARGIN,
+) -> RecomputeResult:
     """Evaluate, then write only changed evaluations and a history row per transition."""
     as_of = as_of or date.today()
     result = RecomputeResult(as_of=as_of)
     fresh = evaluate(db_session, as_of, creator_ids, margin, progress)
     result.evaluated = len(fresh)
 
-    existing_stmt = select(EligibilityEvaluation.id, EligibilityEvaluation.creator_id,
-                           EligibilityEvaluation.program_id, EligibilityEvaluation.rule_version_id,
-                           EligibilityEvaluation.eligible, EligibilityEvaluation.near_threshold,
-                           EligibilityEvaluation.eta,
-                           # Compared as stored text: parsing every stored JSON document costs more
-                           # than the whole comparison (both sides use the same serialiser).
-                           cast(EligibilityEvaluation.details, Text).label("details_text"))
+    existing_stmt = select(
+        EligibilityEvaluation.id,
+        EligibilityEvaluation.creator_id,
+        EligibilityEvaluation.program_id,
+        EligibilityEvaluation.rule_version_id,
+        EligibilityEvaluation.eligible,
+        EligibilityEvaluation.near_threshold,
+        EligibilityEvaluation.eta,
+        # Compared as stored text: parsing every stored JSON document costs more
+        # than the whole comparison (both sides use the same serialiser).
+        cast(EligibilityEvaluation.details, Text).label("details_text"),
+    )
     if creator_ids is not None:
         existing_stmt = existing_stmt.where(EligibilityEvaluation.creator_id.in_(creator_ids))
     existing = {(r.creator_id, r.program_id): r for r in db_session.execute(existing_stmt)}
@@ -295,16 +378,25 @@ def recompute_eligibility(*, db_session: Session, creator_ids: list[int] | None 
             inserts.append(ev)
             history.append(ev | {"change": "first", "changed_criteria": []})
             continue
-        same = (old.eligible == ev["eligible"] and old.near_threshold == ev["near_threshold"]
-                and old.eta == ev["eta"] and old.rule_version_id == ev["rule_version_id"]
-                and old.details_text == json.dumps(ev["details"]))
+        same = (
+            old.eligible == ev["eligible"]
+            and old.near_threshold == ev["near_threshold"]
+            and old.eta == ev["eta"]
+            and old.rule_version_id == ev["rule_version_id"]
+            and old.details_text == json.dumps(ev["details"])
+        )
         if same:
             result.unchanged += 1
             continue
         updates.append(ev | {"id": old.id})
         if old.eligible != ev["eligible"]:
-            history.append(ev | {"change": "gained" if ev["eligible"] else "lost",
-                                 "changed_criteria": _changed_criteria(json.loads(old.details_text), ev["details"])})
+            history.append(
+                ev
+                | {
+                    "change": "gained" if ev["eligible"] else "lost",
+                    "changed_criteria": _changed_criteria(json.loads(old.details_text), ev["details"]),
+                }
+            )
             (result.gained if ev["eligible"] else result.lost).append(key)
 
     connection = db_session.connection()
@@ -313,10 +405,22 @@ def recompute_eligibility(*, db_session: Session, creator_ids: list[int] | None 
     if updates:
         db_session.execute(update(EligibilityEvaluation), [_row(ev) | {"id": ev["id"]} for ev in updates])
     if history:
-        bulk_insert(connection, EligibilityChange.__table__, [
-            {"creator_id": h["creator_id"], "program_id": h["program_id"], "rule_version_id": h["rule_version_id"],
-             "change": h["change"], "eligible": h["eligible"], "as_of": as_of,
-             "changed_criteria": h["changed_criteria"]} for h in history])
+        bulk_insert(
+            connection,
+            EligibilityChange.__table__,
+            [
+                {
+                    "creator_id": h["creator_id"],
+                    "program_id": h["program_id"],
+                    "rule_version_id": h["rule_version_id"],
+                    "change": h["change"],
+                    "eligible": h["eligible"],
+                    "as_of": as_of,
+                    "changed_criteria": h["changed_criteria"],
+                }
+                for h in history
+            ],
+        )
     if existing:  # programmes no longer in force, or creators archived since
         ids = [r.id for r in existing.values()]
         db_session.execute(delete(EligibilityEvaluation).where(EligibilityEvaluation.id.in_(ids)))
@@ -326,16 +430,32 @@ def recompute_eligibility(*, db_session: Session, creator_ids: list[int] | None 
 
 
 def _row(ev: dict) -> dict:
-    return {"creator_id": ev["creator_id"], "program_id": ev["program_id"], "rule_version_id": ev["rule_version_id"],
-            "eligible": ev["eligible"], "near_threshold": ev["near_threshold"], "eta": ev["eta"],
-            "details": ev["details"], "as_of": ev["as_of"]}
+    return {
+        "creator_id": ev["creator_id"],
+        "program_id": ev["program_id"],
+        "rule_version_id": ev["rule_version_id"],
+        "eligible": ev["eligible"],
+        "near_threshold": ev["near_threshold"],
+        "eta": ev["eta"],
+        "details": ev["details"],
+        "as_of": ev["as_of"],
+    }
 
 
-def explain_creator(*, db_session: Session, creator_id: int, as_of: date,
-                    margin: Decimal = DEFAULT_MARGIN) -> list[dict]:
+def explain_creator(
+    *, db_session: Session, creator_id: int, as_of: date, margin: Decimal = DEFAULT_MARGIN
+) -> list[dict]:
     """Fresh evaluations of one creator on any day (nothing written): the "as of" answer."""
     return evaluate(db_session, as_of, [creator_id], margin)
 
 
-__all__ = ["CreatorFacts", "RecomputeResult", "evaluate", "explain", "explain_all", "explain_creator",
-           "recompute_eligibility", "rules_in_force"]
+__all__ = [
+    "CreatorFacts",
+    "RecomputeResult",
+    "evaluate",
+    "explain",
+    "explain_all",
+    "explain_creator",
+    "recompute_eligibility",
+    "rules_in_force",
+]

@@ -5,6 +5,7 @@ days), computed in SQL with the other features: averaging a week smooths daily n
 with missing days. No estimate when the trend is flat or negative, when there is too little data,
 or when crossing would take longer than `HORIZON_DAYS`.
 """
+
 from __future__ import annotations
 
 import math

@@ -1,4 +1,5 @@
 """Monetisation programmes, their versioned rules, evaluations, history and activations."""
+
 from __future__ import annotations
 
 import enum
@@ -63,8 +64,10 @@ class EligibilityEvaluation(Base):
     """The current answer for one creator and programme, with per-criterion detail."""
 
     __tablename__ = "eligibility_evaluations"
-    __table_args__ = (UniqueConstraint("creator_id", "program_id"),
-                      Index("ix_eligibility_evaluations_program_eligible", "program_id", "eligible"))
+    __table_args__ = (
+        UniqueConstraint("creator_id", "program_id"),
+        Index("ix_eligibility_evaluations_program_eligible", "program_id", "eligible"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     creator_id: Mapped[int] = mapped_column(ForeignKey("creators.id", ondelete="CASCADE"))
@@ -105,8 +108,9 @@ class ProgramActivation(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     creator_id: Mapped[int] = mapped_column(ForeignKey("creators.id", ondelete="CASCADE"), index=True)
     program_id: Mapped[int] = mapped_column(ForeignKey("programs.id", ondelete="CASCADE"))
-    status: Mapped[ActivationStatus] = mapped_column(str_enum(ActivationStatus, "activation_status"),
-                                                     default=ActivationStatus.not_applied)
+    status: Mapped[ActivationStatus] = mapped_column(
+        str_enum(ActivationStatus, "activation_status"), default=ActivationStatus.not_applied
+    )
     applied_on: Mapped[date | None]
     activated_on: Mapped[date | None]
     rejected_on: Mapped[date | None]

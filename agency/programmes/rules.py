@@ -14,6 +14,7 @@ A rule version holds a list of criteria, all of which must pass. A criterion is 
 
 Every criterion may carry a `label` shown to users.
 """
+
 from __future__ import annotations
 
 from copy import deepcopy
@@ -74,13 +75,19 @@ def _check_one(criterion, depth: int) -> tuple[dict, dict]:
         window = criterion.get("window_days")
         if aggregate != "latest":
             if not isinstance(window, int) or isinstance(window, bool) or not 1 <= window <= MAX_WINDOW_DAYS:
-                errors["window_days"] = [f"a whole number of days from 1 to {MAX_WINDOW_DAYS} is needed for '{aggregate}'"]
+                errors["window_days"] = [
+                    f"a whole number of days from 1 to {MAX_WINDOW_DAYS} is needed for '{aggregate}'"
+                ]
         elif window is not None:
             errors["window_days"] = ["only applies to 'sum' and 'avg'"]
         if not _number(criterion.get("min")):
             errors["min"] = ["must be a number >= 0"]
-        out |= {"metric": criterion.get("metric"), "platform": criterion.get("platform"), "aggregate": aggregate,
-                "min": criterion.get("min")}
+        out |= {
+            "metric": criterion.get("metric"),
+            "platform": criterion.get("platform"),
+            "aggregate": aggregate,
+            "min": criterion.get("min"),
+        }
         if aggregate != "latest":
             out["window_days"] = window
     elif kind == "age":
@@ -92,8 +99,9 @@ def _check_one(criterion, depth: int) -> tuple[dict, dict]:
             errors["parental_agreement_suffices"] = ["must be true or false"]
         by_country = criterion.get("by_country", {})
         if not isinstance(by_country, dict) or not all(
-                _country_ok(k) and isinstance(v, int) and not isinstance(v, bool) and 0 < v < 100
-                for k, v in by_country.items()):
+            _country_ok(k) and isinstance(v, int) and not isinstance(v, bool) and 0 < v < 100
+            for k, v in by_country.items()
+        ):
             errors["by_country"] = ["must map ISO country codes to whole numbers of years"]
         out |= {"min": minimum, "parental_agreement_suffices": suffices}
         if by_country and "by_country" not in errors:

@@ -1,4 +1,5 @@
 """What the programme and eligibility endpoints read and write."""
+
 from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates
@@ -15,11 +16,15 @@ class RuleVersionSchema(Schema):
     version = fields.Integer(dump_only=True)
     effective_from = fields.Date(required=True)
     effective_to = fields.Date(allow_none=True, load_default=None)
-    country_scope = fields.List(CountryCode(), allow_none=True, load_default=None,
-                                validate=validate.Length(min=1, max=250))
+    country_scope = fields.List(
+        CountryCode(), allow_none=True, load_default=None, validate=validate.Length(min=1, max=250)
+    )
     source_note = fields.String(load_default="", validate=validate.Length(max=5000))
-    criteria = fields.List(fields.Dict(), required=True, metadata={
-        "description": "Criteria, all of which must pass; see the README for the kinds."})
+    criteria = fields.List(
+        fields.Dict(),
+        required=True,
+        metadata={"description": "Criteria, all of which must pass; see the README for the kinds."},
+    )
     created_at = fields.DateTime(dump_only=True)
 
 
@@ -70,8 +75,10 @@ class EvaluationSchema(Schema):
     near_threshold = fields.Boolean()
     eta = fields.Date(allow_none=True, metadata={"description": "Estimated day every failing criterion passes."})
     as_of = fields.Date()
-    criteria = fields.List(fields.Dict(), metadata={
-        "description": "Per criterion: label, passed, actual, threshold, gap, near, eta, reason."})
+    criteria = fields.List(
+        fields.Dict(),
+        metadata={"description": "Per criterion: label, passed, actual, threshold, gap, near, eta, reason."},
+    )
     activation = fields.Nested(ActivationSchema, allow_none=True)
 
 

@@ -1,4 +1,5 @@
 """Programme catalogue administration, activation tracking and eligibility read queries."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -28,16 +29,33 @@ def add_rule_version(*, db_session: Session, actor: Actor, program: Program, dat
     require_role(actor.user, Role.admin)
     criteria = validate_criteria(data["criteria"])
     if data.get("effective_to") and data["effective_to"] <= data["effective_from"]:
-        raise InvalidInput("effective_to must be after effective_from.", {"effective_to": ["must be after effective_from"]})
+        raise InvalidInput(
+            "effective_to must be after effective_from.", {"effective_to": ["must be after effective_from"]}
+        )
     scope = sorted({c.upper() for c in data["country_scope"]}) if data.get("country_scope") else None
-    number = (db_session.scalar(select(func.max(RuleVersion.version)).where(RuleVersion.program_id == program.id)) or 0) + 1
-    rule = RuleVersion(program_id=program.id, version=number, effective_from=data["effective_from"],
-                       effective_to=data.get("effective_to"), country_scope=scope,
-                       source_note=data.get("source_note", ""), criteria=criteria, created_by_id=actor.user.id)
+    number = (
+        db_session.scalar(select(func.max(RuleVersion.version)).where(RuleVersion.program_id == program.id)) or 0
+    ) + 1
+    rule = RuleVersion(
+        program_id=program.id,
+        version=number,
+        effective_from=data["effective_from"],
+        effective_to=data.get("effective_to"),
+        country_scope=scope,
+        source_note=data.get("source_note", ""),
+        criteria=criteria,
+        created_by_id=actor.user.id,
+    )
     db_session.add(rule)
     db_session.flush()
-    record_audit(db_session=db_session, actor=actor, action="rule.create", entity_type="rule_version",
-                 entity_id=rule.id, after=snapshot(rule))
+    record_audit(
+        db_session=db_session,
+        actor=actor,
+        action="rule.create",
+        entity_type="rule_version",
+        entity_id=rule.id,
+        after=snapshot(rule),
+    )
     return rule
 
 
@@ -47,17 +65,28 @@ def update_program(*, db_session: Session, actor: Actor, program: Program, data:
     for key, value in data.items():
         setattr(program, key, value)
     db_session.flush()
-    record_audit(db_session=db_session, actor=actor, action="program.update", entity_type="program",
-                 entity_id=program.id, before=before, after=snapshot(program))
+    record_audit(
+        db_session=db_session,
+        actor=actor,
+        action="program.update",
+        entity_type="program",
+        entity_id=program.id,
+        before=before,
+        after=snapshot(program),
+    )
     return program
 
 
-def set_activation(*, db_session: Session, actor: Actor, creator: Creator, program: Program, data: dict,
-                   today: date) -> ProgramActivation:
+def set_activation(
+    *, db_session: Session, actor: Actor, creator: Creator, program: Program, data: dict, today: date
+) -> ProgramActivation:
     """Record where the creator stands with a programme (applied, active, rejected) and when."""
     require_creator_write(actor.user, creator)
-    activation = db_session.scalar(select(ProgramActivation).where(
-        ProgramActivation.creator_id == creator.id, ProgramActivation.program_id == program.id))
+    activation = db_session.scalar(
+        select(ProgramActivation).where(
+            ProgramActivation.creator_id == creator.id, ProgramActivation.program_id == program.id
+        )
+    )
     expected = data.pop("version", None)
     if activation is None:
         activation = ProgramActivation(creator_id=creator.id, program_id=program.id)
@@ -65,8 +94,10 @@ def set_activation(*, db_session: Session, actor: Actor, creator: Creator, progr
         before = None
     else:
         if expected is not None and expected != activation.version:
-            raise Conflict(f"The activation was changed by someone else (version {activation.version}).",
-                           {"version": [f"current version is {activation.version}"]})
+            raise Conflict(
+                f"The activation was changed by someone else (version {activation.version}).",
+                {"version": [f"current version is {activation.version}"]},
+            )
         before = snapshot(activation)
     status = ActivationStatus(data.get("status", activation.status or ActivationStatus.not_applied))
     activation.status = status
@@ -75,8 +106,11 @@ def set_activation(*, db_session: Session, actor: Actor, creator: Creator, progr
         if field_name in data:
             setattr(activation, field_name, data[field_name])
     # Fill the date of the status just reached when the caller did not give one.
-    default_field = {ActivationStatus.applied: "applied_on", ActivationStatus.active: "activated_on",
-                     ActivationStatus.rejected: "rejected_on"}.get(status)
+    default_field = {
+        ActivationStatus.applied: "applied_on",
+        ActivationStatus.active: "activated_on",
+        ActivationStatus.rejected: "rejected_on",
+    }.get(status)
     if default_field and getattr(activation, default_field) is None:
         setattr(activation, default_field, today)
     for field_name in ("applied_on", "activated_on", "rejected_on"):
@@ -84,21 +118,41 @@ def set_activation(*, db_session: Session, actor: Actor, creator: Creator, progr
         if value is not None and value > today:
             raise InvalidInput(f"{field_name} is in the future.", {field_name: ["must not be in the future"]})
     db_session.flush()
-    record_audit(db_session=db_session, actor=actor, action="activation.set", entity_type="program_activation",
-                 entity_id=activation.id, before=before, after=snapshot(activation))
+    record_audit(
+        db_session=db_session,
+        actor=actor,
+        action="activation.set",
+        entity_type="program_activation",
+        entity_id=activation.id,
+        before=before,
+        after=snapshot(activation),
+    )
     return activation
 
 
-def roster_eligibility_query(*, program_code: str | None = None, eligible: bool | None = None,
-                             near_threshold: bool | None = None, manager_id: int | None = None,
-                             not_activated: bool = False, creator_id: int | None = None) -> Select:
+def roster_eligibility_query(
+    *,
+    program_code: str | None = None,
+    eligible: bool | None = None,
+    near_threshold: bool | None = None,
+    manager_id: int | None = None,
+    not_activated: bool = False,
+    creator_id: int | None = None,
+) -> Select:
     """Stored evaluations joined with creator, programme and activation, filtered."""
-    stmt = (select(EligibilityEvaluation, Creator, Program, ProgramActivation)
-            .join(Creator, Creator.id == EligibilityEvaluation.creator_id)
-            .join(Program, Program.id == EligibilityEvaluation.program_id)
-            .outerjoin(ProgramActivation, and_(ProgramActivation.creator_id == EligibilityEvaluation.creator_id,
-                                               ProgramActivation.program_id == EligibilityEvaluation.program_id))
-            .where(Creator.archived_at.is_(None)))
+    stmt = (
+        select(EligibilityEvaluation, Creator, Program, ProgramActivation)
+        .join(Creator, Creator.id == EligibilityEvaluation.creator_id)
+        .join(Program, Program.id == EligibilityEvaluation.program_id)
+        .outerjoin(
+            ProgramActivation,
+            and_(
+                ProgramActivation.creator_id == EligibilityEvaluation.creator_id,
+                ProgramActivation.program_id == EligibilityEvaluation.program_id,
+            ),
+        )
+        .where(Creator.archived_at.is_(None))
+    )
     if program_code:
         stmt = stmt.where(Program.code == program_code)
     if eligible is not None:
@@ -111,6 +165,7 @@ def roster_eligibility_query(*, program_code: str | None = None, eligible: bool 
         stmt = stmt.where(Creator.id == creator_id)
     if not_activated:
         stmt = stmt.where(EligibilityEvaluation.eligible.is_(True)).where(
-            (ProgramActivation.id.is_(None)) | (ProgramActivation.status.in_(
-                [ActivationStatus.not_applied, ActivationStatus.rejected])))
+            (ProgramActivation.id.is_(None))
+            | (ProgramActivation.status.in_([ActivationStatus.not_applied, ActivationStatus.rejected]))
+        )
     return stmt.order_by(Creator.display_name, Creator.id, Program.code)

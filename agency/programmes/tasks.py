@@ -1,4 +1,5 @@
 """Programme jobs: recompute eligibility (everyone, or the creators an import touched)."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -11,6 +12,10 @@ from agency.programmes.eligibility import recompute_eligibility
 @job("recompute_eligibility", queue="recompute")
 def recompute_eligibility_job(session, config, arguments, record) -> dict:
     as_of = date.fromisoformat(arguments["as_of"]) if arguments.get("as_of") else None
-    return recompute_eligibility(db_session=session, creator_ids=arguments.get("creator_ids"), as_of=as_of,
-                                 margin=Decimal(config.near_threshold_margin),
-                                 progress=progress_reporter(record)).as_dict()
+    return recompute_eligibility(
+        db_session=session,
+        creator_ids=arguments.get("creator_ids"),
+        as_of=as_of,
+        margin=Decimal(config.near_threshold_margin),
+        progress=progress_reporter(record),
+    ).as_dict()

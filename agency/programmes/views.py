@@ -1,4 +1,5 @@
 """Programme pages: an activation switch on a creator's page, and the rule editor (admins)."""
+
 from __future__ import annotations
 
 import json
@@ -28,15 +29,29 @@ def activation_update(creator_id: int, program_id: int):
     creator = roster.get_creator(db_session=session, creator_id=creator_id)
     program = session.get(Program, program_id) or abort(404)
     try:
-        set_activation(db_session=session, actor=actor(), creator=creator, program=program,
-                       data={"status": request.form.get("status", "not_applied")}, today=utcnow().date())
+        set_activation(
+            db_session=session,
+            actor=actor(),
+            creator=creator,
+            program=program,
+            data={"status": request.form.get("status", "not_applied")},
+            today=utcnow().date(),
+        )
     except ServiceError as exc:
         abort(exc.status, description=exc.message)
-    activation = session.scalar(select(ProgramActivation).where(ProgramActivation.creator_id == creator.id,
-                                                                ProgramActivation.program_id == program.id))
+    activation = session.scalar(
+        select(ProgramActivation).where(
+            ProgramActivation.creator_id == creator.id, ProgramActivation.program_id == program.id
+        )
+    )
     if request.headers.get("HX-Request"):
-        return render_template("programmes/partials/activation.html", creator=creator, program=program, activation=activation,
-                               can_edit=True)
+        return render_template(
+            "programmes/partials/activation.html",
+            creator=creator,
+            program=program,
+            activation=activation,
+            can_edit=True,
+        )
     flash(f"{program.name}: {activation.status.value.replace('_', ' ')}.", "success")
     return redirect(url_for("web.creator_detail", creator_id=creator.id))
 
@@ -48,16 +63,24 @@ def admin_programs():
     draft, errors, preview = None, {}, None
     if request.method == "POST":
         program = session.get(Program, request.form.get("program_id", type=int)) or abort(404)
-        draft = {"program_id": program.id, "effective_from": request.form.get("effective_from", ""),
-                 "source_note": request.form.get("source_note", ""), "criteria": request.form.get("criteria", "")}
+        draft = {
+            "program_id": program.id,
+            "effective_from": request.form.get("effective_from", ""),
+            "source_note": request.form.get("source_note", ""),
+            "criteria": request.form.get("criteria", ""),
+        }
         try:
             criteria = validate_criteria(json.loads(draft["criteria"] or "null"))
             effective_from = date.fromisoformat(draft["effective_from"])
             if request.form.get("action") == "preview":
                 preview = _preview(session, program, criteria, effective_from)
             else:
-                rule = add_rule_version(db_session=session, actor=actor(), program=program, data={
-                    "effective_from": effective_from, "source_note": draft["source_note"], "criteria": criteria})
+                rule = add_rule_version(
+                    db_session=session,
+                    actor=actor(),
+                    program=program,
+                    data={"effective_from": effective_from, "source_note": draft["source_note"], "criteria": criteria},
+                )
                 flash(f"{program.name}: rule version {rule.version} saved; the next recompute applies it.", "success")
                 return redirect(url_for("programmes_ui.admin_programs"))
         except json.JSONDecodeError as exc:
@@ -66,19 +89,31 @@ def admin_programs():
             errors = {"effective_from": ["a date as YYYY-MM-DD is needed"]}
         except ServiceError as exc:
             errors = exc.errors
-    return render_template("programmes/admin_programs.html", programs=programs, draft=draft, errors=errors, preview=preview,
-                           json=json), 422 if errors else 200
+    return render_template(
+        "programmes/admin_programs.html", programs=programs, draft=draft, errors=errors, preview=preview, json=json
+    ), 422 if errors else 200
 
 
 def _preview(session, program, criteria, as_of) -> list[dict]:
     """Which creators the draft would change compared with their stored evaluation."""
-    current = dict(session.execute(select(EligibilityEvaluation.creator_id, EligibilityEvaluation.eligible)
-                                   .where(EligibilityEvaluation.program_id == program.id)).all())
+    current = dict(
+        session.execute(
+            select(EligibilityEvaluation.creator_id, EligibilityEvaluation.eligible).where(
+                EligibilityEvaluation.program_id == program.id
+            )
+        ).all()
+    )
     names = dict(session.execute(select(Creator.id, Creator.display_name)).all())
     changes = []
     for row in session.execute(evaluation_query(criteria, max(as_of, utcnow().date()), None)).mappings():
         before = current.get(row["creator_id"])
         if before is None or bool(before) != bool(row["eligible"]):
-            changes.append({"creator_id": row["creator_id"], "name": names.get(row["creator_id"]),
-                            "before": before, "after": bool(row["eligible"])})
+            changes.append(
+                {
+                    "creator_id": row["creator_id"],
+                    "name": names.get(row["creator_id"]),
+                    "before": before,
+                    "after": bool(row["eligible"]),
+                }
+            )
     return changes

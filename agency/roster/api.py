@@ -1,4 +1,5 @@
 """/api/v1/creators: the roster, platform accounts and guideline strikes."""
+
 from __future__ import annotations
 
 from flask.views import MethodView
@@ -19,8 +20,12 @@ from agency.roster.schemas import (
     creator_filters,
 )
 
-blp = Blueprint("creators", __name__, url_prefix="/api/v1/creators",
-                description="The creator roster, platform accounts and guideline strikes.")
+blp = Blueprint(
+    "creators",
+    __name__,
+    url_prefix="/api/v1/creators",
+    description="The creator roster, platform accounts and guideline strikes.",
+)
 blp.before_request(authenticate_request)
 
 
@@ -57,8 +62,13 @@ class CreatorById(MethodView):
         version = data.pop("version", None)
         if version is None:
             raise ValidationError({"version": ["Missing data for required field."]})
-        return roster.update_creator(db_session=get_session(), actor=current_actor(),
-                                     creator=_creator(creator_id), data=data, expected_version=version)
+        return roster.update_creator(
+            db_session=get_session(),
+            actor=current_actor(),
+            creator=_creator(creator_id),
+            data=data,
+            expected_version=version,
+        )
 
     @blp.response(204)
     def delete(self, creator_id):
@@ -77,8 +87,9 @@ class CreatorAccounts(MethodView):
     @blp.response(201, AccountSchema)
     def post(self, data, creator_id):
         """Add a platform account"""
-        return roster.add_account(db_session=get_session(), actor=current_actor(),
-                                  creator=_creator(creator_id), data=data)
+        return roster.add_account(
+            db_session=get_session(), actor=current_actor(), creator=_creator(creator_id), data=data
+        )
 
 
 @blp.route("/<int:creator_id>/accounts/<int:account_id>")
@@ -115,5 +126,4 @@ class CreatorStrikes(MethodView):
     @blp.response(201, StrikeSchema)
     def post(self, data, creator_id):
         """Record a community-guidelines strike (updates the standing)"""
-        return roster.add_strike(db_session=get_session(), actor=current_actor(),
-                                 creator=_creator(creator_id), **data)
+        return roster.add_strike(db_session=get_session(), actor=current_actor(), creator=_creator(creator_id), **data)

@@ -1,4 +1,5 @@
 """Creators on the roster, their platform accounts and guideline strikes."""
+
 from __future__ import annotations
 
 import enum
@@ -66,8 +67,9 @@ class Creator(Base):
     niche: Mapped[Niche] = mapped_column(_enum(Niche, "niche"), index=True)
     languages: Mapped[list[str]] = mapped_column(JSON, default=list)
     manager_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
-    status: Mapped[CreatorStatus] = mapped_column(_enum(CreatorStatus, "creator_status"), index=True,
-                                                  default=CreatorStatus.prospect)
+    status: Mapped[CreatorStatus] = mapped_column(
+        _enum(CreatorStatus, "creator_status"), index=True, default=CreatorStatus.prospect
+    )
     guideline_standing: Mapped[Standing] = mapped_column(_enum(Standing, "standing"), default=Standing.good)
     parental_agreement_on_file: Mapped[bool] = mapped_column(default=False)
     notes: Mapped[str] = mapped_column(Text, default="")
@@ -106,8 +108,7 @@ class PlatformAccount(Base):
     platform: Mapped[Platform] = mapped_column(_enum(Platform, "platform"))
     # Stored without the leading "@" and in lower case, so imports can match by handle.
     handle: Mapped[str] = mapped_column(String(100))
-    account_type: Mapped[AccountType] = mapped_column(_enum(AccountType, "account_type"),
-                                                      default=AccountType.personal)
+    account_type: Mapped[AccountType] = mapped_column(_enum(AccountType, "account_type"), default=AccountType.personal)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
     creator: Mapped[Creator] = relationship(back_populates="accounts")
@@ -131,7 +132,9 @@ class GuidelineStrike(Base):
 # How many strikes a creator has: a correlated count, deferred so that it is computed only where a
 # query asks for it (`undefer`), for the rows that query returns.
 Creator.strikes_count = column_property(
-    select(func.count(GuidelineStrike.id)).where(GuidelineStrike.creator_id == Creator.id)
-    .correlate_except(GuidelineStrike).scalar_subquery(),
+    select(func.count(GuidelineStrike.id))
+    .where(GuidelineStrike.creator_id == Creator.id)
+    .correlate_except(GuidelineStrike)
+    .scalar_subquery(),
     deferred=True,
 )

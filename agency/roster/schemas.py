@@ -1,5 +1,6 @@
 """What the roster reads and writes: creators, accounts, strikes, and the roster's filters (one
 schema for the API and the UI)."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -10,8 +11,9 @@ from agency.core.fields import CountryCode, LanguageCode
 from agency.roster import service as roster
 from agency.roster.models import AccountType, CreatorStatus, Niche, Platform, Standing
 
-HANDLE_FORMAT = validate.Regexp(r"^@?[A-Za-z0-9._-]{1,100}$",
-                                error="Handles use letters, digits, '.', '_' and '-' (1-100 characters).")
+HANDLE_FORMAT = validate.Regexp(
+    r"^@?[A-Za-z0-9._-]{1,100}$", error="Handles use letters, digits, '.', '_' and '-' (1-100 characters)."
+)
 
 
 def _values(enum_cls) -> list[str]:
@@ -75,8 +77,9 @@ class CreatorUpdateSchema(CreatorSchema):
     class Meta:
         exclude = ("accounts",)
 
-    version = fields.Integer(required=True, load_only=True, metadata={
-        "description": "The version you read; a stale version gets 409."})
+    version = fields.Integer(
+        required=True, load_only=True, metadata={"description": "The version you read; a stale version gets 409."}
+    )
 
 
 class CreatorQuerySchema(Schema):
@@ -88,8 +91,10 @@ class CreatorQuerySchema(Schema):
     unassigned = fields.Boolean(load_default=False)
     q = fields.String(validate=validate.Length(max=100), metadata={"description": "Search name or handle."})
     include_archived = fields.Boolean(load_default=False)
-    sort = fields.String(load_default="display_name", validate=validate.OneOf(
-        list(roster.SORTABLE) + [f"-{name}" for name in roster.SORTABLE]))
+    sort = fields.String(
+        load_default="display_name",
+        validate=validate.OneOf(list(roster.SORTABLE) + [f"-{name}" for name in roster.SORTABLE]),
+    )
 
 
 class StrikeSchema(Schema):
@@ -107,8 +112,12 @@ class StrikeSchema(Schema):
 def creator_filters(args: dict, user_id: int) -> roster.CreatorFilters:
     """The roster filters from `CreatorQuerySchema`'s result; `mine` means the user's creators."""
     return roster.CreatorFilters(
-        status=args.get("status"), niche=args.get("niche"), country=args.get("country"),
+        status=args.get("status"),
+        niche=args.get("niche"),
+        country=args.get("country"),
         manager_id=user_id if args["mine"] else args.get("manager_id"),
-        unassigned=args["unassigned"], q=args.get("q"),
-        include_archived=args["include_archived"], sort=args["sort"],
+        unassigned=args["unassigned"],
+        q=args.get("q"),
+        include_archived=args["include_archived"],
+        sort=args["sort"],
     )

@@ -1,5 +1,6 @@
 """The creator roster: queries, creation, edits with optimistic concurrency, archiving, accounts,
 strikes, and ownership (who may change which creator)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -113,8 +114,9 @@ def _check_manager(db_session: Session, manager_id: int | None) -> None:
         return
     manager = db_session.get(User, manager_id)
     if manager is None or manager.role not in (Role.manager, Role.admin) or not manager.is_active:
-        raise InvalidInput("Unknown account manager.",
-                           {"manager_id": [f"no active manager or admin with id {manager_id}"]})
+        raise InvalidInput(
+            "Unknown account manager.", {"manager_id": [f"no active manager or admin with id {manager_id}"]}
+        )
 
 
 def create_creator(*, db_session: Session, actor: Actor, data: dict) -> Creator:
@@ -124,8 +126,9 @@ def create_creator(*, db_session: Session, actor: Actor, data: dict) -> Creator:
     if user.role is Role.manager:
         # A manager creates creators for themself; assigning to someone else is an admin's job.
         if data.get("manager_id") not in (None, user.id):
-            raise InvalidInput("Managers can only create creators they manage.",
-                               {"manager_id": ["must be your own user id"]})
+            raise InvalidInput(
+                "Managers can only create creators they manage.", {"manager_id": ["must be your own user id"]}
+            )
         data["manager_id"] = user.id
     _check_manager(db_session, data.get("manager_id"))
     creator = Creator(**data)
@@ -133,13 +136,20 @@ def create_creator(*, db_session: Session, actor: Actor, data: dict) -> Creator:
     db_session.flush()
     for account in accounts:
         _add_account(db_session, creator, account)
-    record_audit(db_session=db_session, actor=actor, action="creator.create", entity_type="creator",
-                 entity_id=creator.id, after=snapshot(creator))
+    record_audit(
+        db_session=db_session,
+        actor=actor,
+        action="creator.create",
+        entity_type="creator",
+        entity_id=creator.id,
+        after=snapshot(creator),
+    )
     return creator
 
 
-def update_creator(*, db_session: Session, actor: Actor, creator: Creator, data: dict,
-                   expected_version: int | None) -> Creator:
+def update_creator(
+    *, db_session: Session, actor: Actor, creator: Creator, data: dict, expected_version: int | None
+) -> Creator:
     require_creator_write(actor.user, creator)
     if expected_version is not None and expected_version != creator.version:
         raise Conflict(
@@ -149,8 +159,9 @@ def update_creator(*, db_session: Session, actor: Actor, creator: Creator, data:
         )
     if "manager_id" in data and data["manager_id"] != creator.manager_id:
         if actor.user.role is not Role.admin:
-            raise InvalidInput("Only admins can reassign a creator to another manager.",
-                               {"manager_id": ["admins only"]})
+            raise InvalidInput(
+                "Only admins can reassign a creator to another manager.", {"manager_id": ["admins only"]}
+            )
         _check_manager(db_session, data["manager_id"])
     before = snapshot(creator)
     for key, value in data.items():
@@ -160,8 +171,15 @@ def update_creator(*, db_session: Session, actor: Actor, creator: Creator, data:
     db_session.flush()
     if "manager_id" in data:
         db_session.expire(creator, ["manager"])  # reload the relationship from the new id
-    record_audit(db_session=db_session, actor=actor, action="creator.update", entity_type="creator",
-                 entity_id=creator.id, before=before, after=snapshot(creator))
+    record_audit(
+        db_session=db_session,
+        actor=actor,
+        action="creator.update",
+        entity_type="creator",
+        entity_id=creator.id,
+        before=before,
+        after=snapshot(creator),
+    )
     return creator
 
 
@@ -174,8 +192,15 @@ def archive_creator(*, db_session: Session, actor: Actor, creator: Creator) -> C
     creator.archived_at = utcnow()
     creator.status = CreatorStatus.offboarded
     db_session.flush()
-    record_audit(db_session=db_session, actor=actor, action="creator.archive", entity_type="creator",
-                 entity_id=creator.id, before=before, after=snapshot(creator))
+    record_audit(
+        db_session=db_session,
+        actor=actor,
+        action="creator.archive",
+        entity_type="creator",
+        entity_id=creator.id,
+        before=before,
+        after=snapshot(creator),
+    )
     return creator
 
 
@@ -186,13 +211,20 @@ def normalise_handle(handle: str) -> str:
 def _add_account(db_session: Session, creator: Creator, data: dict) -> PlatformAccount:
     platform = Platform(data["platform"])
     handle = normalise_handle(data["handle"])
-    clash = db_session.scalar(select(PlatformAccount).where(
-        PlatformAccount.platform == platform, PlatformAccount.handle == handle))
+    clash = db_session.scalar(
+        select(PlatformAccount).where(PlatformAccount.platform == platform, PlatformAccount.handle == handle)
+    )
     if clash is not None:
-        raise Conflict(f"The {platform.value} handle @{handle} already belongs to creator {clash.creator_id}.",
-                       {"handle": ["already registered on this platform"]})
-    account = PlatformAccount(creator=creator, platform=platform, handle=handle,
-                              account_type=AccountType(data.get("account_type", "personal")))
+        raise Conflict(
+            f"The {platform.value} handle @{handle} already belongs to creator {clash.creator_id}.",
+            {"handle": ["already registered on this platform"]},
+        )
+    account = PlatformAccount(
+        creator=creator,
+        platform=platform,
+        handle=handle,
+        account_type=AccountType(data.get("account_type", "personal")),
+    )
     db_session.add(account)
     try:
         with db_session.begin_nested():
@@ -205,8 +237,14 @@ def _add_account(db_session: Session, creator: Creator, data: dict) -> PlatformA
 def add_account(*, db_session: Session, actor: Actor, creator: Creator, data: dict) -> PlatformAccount:
     require_creator_write(actor.user, creator)
     account = _add_account(db_session, creator, data)
-    record_audit(db_session=db_session, actor=actor, action="account.create", entity_type="platform_account",
-                 entity_id=account.id, after=snapshot(account))
+    record_audit(
+        db_session=db_session,
+        actor=actor,
+        action="account.create",
+        entity_type="platform_account",
+        entity_id=account.id,
+        after=snapshot(account),
+    )
     return account
 
 
@@ -222,36 +260,63 @@ def update_account(*, db_session: Session, actor: Actor, account: PlatformAccoun
     before = snapshot(account)
     if "handle" in data:
         handle = normalise_handle(data["handle"])
-        clash = db_session.scalar(select(PlatformAccount.id).where(
-            PlatformAccount.platform == account.platform, PlatformAccount.handle == handle,
-            PlatformAccount.id != account.id))
+        clash = db_session.scalar(
+            select(PlatformAccount.id).where(
+                PlatformAccount.platform == account.platform,
+                PlatformAccount.handle == handle,
+                PlatformAccount.id != account.id,
+            )
+        )
         if clash is not None:
-            raise Conflict(f"The handle @{handle} is already registered on {account.platform.value}.",
-                           {"handle": ["already registered on this platform"]})
+            raise Conflict(
+                f"The handle @{handle} is already registered on {account.platform.value}.",
+                {"handle": ["already registered on this platform"]},
+            )
         account.handle = handle
     if "account_type" in data:
         account.account_type = AccountType(data["account_type"])
     db_session.flush()
-    record_audit(db_session=db_session, actor=actor, action="account.update", entity_type="platform_account",
-                 entity_id=account.id, before=before, after=snapshot(account))
+    record_audit(
+        db_session=db_session,
+        actor=actor,
+        action="account.update",
+        entity_type="platform_account",
+        entity_id=account.id,
+        before=before,
+        after=snapshot(account),
+    )
     return account
 
 
 def delete_account(*, db_session: Session, actor: Actor, account: PlatformAccount) -> None:
     require_creator_write(actor.user, account.creator)
-    record_audit(db_session=db_session, actor=actor, action="account.delete", entity_type="platform_account",
-                 entity_id=account.id, before=snapshot(account))
+    record_audit(
+        db_session=db_session,
+        actor=actor,
+        action="account.delete",
+        entity_type="platform_account",
+        entity_id=account.id,
+        before=snapshot(account),
+    )
     db_session.delete(account)
     db_session.flush()
 
 
-def add_strike(*, db_session: Session, actor: Actor, creator: Creator, occurred_on: date,
-               reason: str = "", platform: str | None = None) -> GuidelineStrike:
+def add_strike(
+    *,
+    db_session: Session,
+    actor: Actor,
+    creator: Creator,
+    occurred_on: date,
+    reason: str = "",
+    platform: str | None = None,
+) -> GuidelineStrike:
     """Record a dated strike: the first one puts a creator in good standing on warning, the third restricts them."""
     require_creator_write(actor.user, creator)
     before = snapshot(creator)
-    strike = GuidelineStrike(creator=creator, occurred_on=occurred_on, reason=reason,
-                             platform=Platform(platform) if platform else None)
+    strike = GuidelineStrike(
+        creator=creator, occurred_on=occurred_on, reason=reason, platform=Platform(platform) if platform else None
+    )
     db_session.add(strike)
     db_session.flush()
     count = len(creator.strikes)
@@ -261,8 +326,15 @@ def add_strike(*, db_session: Session, actor: Actor, creator: Creator, occurred_
     elif count >= 1 and creator.guideline_standing is Standing.good:
         creator.guideline_standing = Standing.warning
     db_session.flush()
-    record_audit(db_session=db_session, actor=actor, action="creator.strike", entity_type="creator",
-                 entity_id=creator.id, before=before, after=snapshot(creator) | {"strike_reason": reason})
+    record_audit(
+        db_session=db_session,
+        actor=actor,
+        action="creator.strike",
+        entity_type="creator",
+        entity_id=creator.id,
+        before=before,
+        after=snapshot(creator) | {"strike_reason": reason},
+    )
     return strike
 
 

@@ -1,5 +1,6 @@
 """Roster pages: adding and editing a creator (the roster list and a creator's page are the web
 shell's, as they show every domain)."""
+
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -62,8 +63,13 @@ def creator_edit(creator_id: int):
             values.pop("manager_id", None)
         try:
             data = CreatorSchema(exclude=("accounts",), partial=True).load(values)
-            roster.update_creator(db_session=session, actor=actor(), creator=creator, data=data,
-                                  expected_version=request.form.get("version", type=int))
+            roster.update_creator(
+                db_session=session,
+                actor=actor(),
+                creator=creator,
+                data=data,
+                expected_version=request.form.get("version", type=int),
+            )
             flash("Changes saved.", "success")
             return redirect(url_for("web.creator_detail", creator_id=creator.id))
         except ValidationError as exc:
@@ -77,8 +83,16 @@ def creator_edit(creator_id: int):
 
 def _creator_form(creator, values, errors):
     session = get_session()
-    managers = session.scalars(select(User).where(User.role.in_([Role.manager, Role.admin]),
-                                                  User.is_active.is_(True)).order_by(User.full_name)).all()
+    managers = session.scalars(
+        select(User).where(User.role.in_([Role.manager, Role.admin]), User.is_active.is_(True)).order_by(User.full_name)
+    ).all()
     status = 422 if errors else 200
-    return render_template("roster/creator_form.html", creator=creator, values=values, errors=errors, managers=managers,
-                           niches=list(Niche), statuses=list(CreatorStatus)), status
+    return render_template(
+        "roster/creator_form.html",
+        creator=creator,
+        values=values,
+        errors=errors,
+        managers=managers,
+        niches=list(Niche),
+        statuses=list(CreatorStatus),
+    ), status

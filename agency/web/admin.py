@@ -1,5 +1,6 @@
 """Admin pages of the shell: staff and roles, jobs and scheduled runs (the programme editor is
 the programmes domain's)."""
+
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -25,18 +26,29 @@ def admin_users():
     errors = {}
     if request.method == "POST":
         try:
-            user = create_user(db_session=session, email=request.form.get("email", ""),
-                               password=request.form.get("password", ""), role=request.form.get("role", "analyst"),
-                               full_name=request.form.get("full_name", ""))
-            record_audit(db_session=session, actor=actor(), action="user.create", entity_type="user",
-                         entity_id=user.id, after=snapshot(user))
+            user = create_user(
+                db_session=session,
+                email=request.form.get("email", ""),
+                password=request.form.get("password", ""),
+                role=request.form.get("role", "analyst"),
+                full_name=request.form.get("full_name", ""),
+            )
+            record_audit(
+                db_session=session,
+                actor=actor(),
+                action="user.create",
+                entity_type="user",
+                entity_id=user.id,
+                after=snapshot(user),
+            )
             flash(f"{user.email} can now sign in as {user.role.value}.", "success")
             return redirect(url_for("web.admin_users"))
         except (ServiceError, ValueError) as exc:
             errors = getattr(exc, "errors", None) or {"role": [str(exc)]}
     users = session.scalars(select(User).order_by(User.role, User.email)).all()
-    return render_template("web/admin_users.html", users=users, errors=errors, roles=list(Role), form=request.form), \
-        422 if errors else 200
+    return render_template(
+        "web/admin_users.html", users=users, errors=errors, roles=list(Role), form=request.form
+    ), 422 if errors else 200
 
 
 @bp.post("/admin/users/<int:user_id>/active")
@@ -47,8 +59,15 @@ def admin_user_active(user_id: int):
         abort(409, description="You cannot deactivate yourself.")
     before = snapshot(user)
     user.is_active = request.form.get("active") == "1"
-    record_audit(db_session=session, actor=actor(), action="user.update", entity_type="user", entity_id=user.id,
-                 before=before, after=snapshot(user))
+    record_audit(
+        db_session=session,
+        actor=actor(),
+        action="user.update",
+        entity_type="user",
+        entity_id=user.id,
+        before=before,
+        after=snapshot(user),
+    )
     flash(f"{user.email} is now {'active' if user.is_active else 'deactivated'}.", "success")
     return redirect(url_for("web.admin_users"))
 

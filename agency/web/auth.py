@@ -1,4 +1,5 @@
 """Login and logout for the UI (session cookies, CSRF-protected forms, rate-limited)."""
+
 from __future__ import annotations
 
 from urllib.parse import urlparse
@@ -33,8 +34,13 @@ def login():
             error = "Wrong email or password."
         else:
             login_user(user, remember=bool(request.form.get("remember")))
-            record_audit(db_session=get_session(), actor=Actor(user=user), action="session.login",
-                         entity_type="user", entity_id=user.id)
+            record_audit(
+                db_session=get_session(),
+                actor=Actor(user=user),
+                action="session.login",
+                entity_type="user",
+                entity_id=user.id,
+            )
             return redirect(_safe_next(request.args.get("next")))
     return render_template("login.html", error=error, email=request.form.get("email", "")), 401 if error else 200
 

@@ -1,4 +1,5 @@
 """Jinja filters that format numbers, money and dates for humans."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, timezone

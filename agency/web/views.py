@@ -1,6 +1,7 @@
 """The UI's own pages: the dashboard, the roster list and a creator's page. They bring every
 domain together (eligibility, revenue mix, deals, alerts), so they live in the shell, not in a
 domain; each domain's own pages are in its views.py."""
+
 from __future__ import annotations
 
 import csv
@@ -42,39 +43,66 @@ bp.before_request(require_login_and_csrf)
 def dashboard():
     session = get_session()
     manager_id = scope_manager_id()
-    mine = Creator.archived_at.is_(None) if manager_id is None else (
-        (Creator.archived_at.is_(None)) & (Creator.manager_id == manager_id))
+    mine = (
+        Creator.archived_at.is_(None)
+        if manager_id is None
+        else ((Creator.archived_at.is_(None)) & (Creator.manager_id == manager_id))
+    )
     today = utcnow().date()
     week_ago = today - timedelta(days=7)
     by_status = dict(session.execute(select(Creator.status, func.count()).where(mine).group_by(Creator.status)).all())
     changes = session.execute(
         select(EligibilityChange.change, Creator.id, Creator.display_name, Program.name)
-        .join(Creator, Creator.id == EligibilityChange.creator_id).join(Program)
+        .join(Creator, Creator.id == EligibilityChange.creator_id)
+        .join(Program)
         .where(mine, EligibilityChange.change.in_(["gained", "lost"]), EligibilityChange.as_of >= week_ago)
-        .order_by(EligibilityChange.as_of.desc()).limit(10)).all()
-    near = session.execute(roster_eligibility_query(near_threshold=True, eligible=False, manager_id=manager_id)
-                           .limit(8)).all()
-    alerts = dict(session.execute(select(Alert.severity, func.count()).join(Creator).where(
-        mine, Alert.status != AlertStatus.resolved).group_by(Alert.severity)).all())
+        .order_by(EligibilityChange.as_of.desc())
+        .limit(10)
+    ).all()
+    near = session.execute(
+        roster_eligibility_query(near_threshold=True, eligible=False, manager_id=manager_id).limit(8)
+    ).all()
+    alerts = dict(
+        session.execute(
+            select(Alert.severity, func.count())
+            .join(Creator)
+            .where(mine, Alert.status != AlertStatus.resolved)
+            .group_by(Alert.severity)
+        ).all()
+    )
     base = current_app.config["AGENCY"].base_currency
     pipeline = pipeline_summary(db_session=session, base_currency=base, today=today, manager_id=manager_id)
     month_start = today.replace(day=1)
     last_month_start = (month_start - timedelta(days=1)).replace(day=1)
-    concentrated = session.execute(latest_snapshots_query().add_columns(Creator.display_name)
-                                   .join(Creator, Creator.id == DiversificationSnapshot.creator_id).where(mine)
-                                   .order_by(DiversificationSnapshot.hhi.desc()).limit(5)).all()
+    concentrated = session.execute(
+        latest_snapshots_query()
+        .add_columns(Creator.display_name)
+        .join(Creator, Creator.id == DiversificationSnapshot.creator_id)
+        .where(mine)
+        .order_by(DiversificationSnapshot.hhi.desc())
+        .limit(5)
+    ).all()
     return render_template(
-        "web/dashboard.html", by_status=by_status, changes=changes, near=near, alerts=alerts, pipeline=pipeline,
-        base=base, revenue=_revenue_months(session, mine, last_month_start, month_start, today),
-        concentrated=concentrated, statuses=list(CreatorStatus))
+        "web/dashboard.html",
+        by_status=by_status,
+        changes=changes,
+        near=near,
+        alerts=alerts,
+        pipeline=pipeline,
+        base=base,
+        revenue=_revenue_months(session, mine, last_month_start, month_start, today),
+        concentrated=concentrated,
+        statuses=list(CreatorStatus),
+    )
 
 
 def _revenue_months(session, mine, last_month_start, month_start, today) -> dict:
     """This month and last month in the base currency (from statements' conversion rules)."""
-    rows = session.execute(select(RevenueRecord.amount, RevenueRecord.currency, RevenueRecord.earned_on)
-                           .join(Creator, Creator.id == RevenueRecord.creator_id)
-                           .where(mine, RevenueRecord.archived_at.is_(None),
-                                  RevenueRecord.earned_on >= last_month_start)).all()
+    rows = session.execute(
+        select(RevenueRecord.amount, RevenueRecord.currency, RevenueRecord.earned_on)
+        .join(Creator, Creator.id == RevenueRecord.creator_id)
+        .where(mine, RevenueRecord.archived_at.is_(None), RevenueRecord.earned_on >= last_month_start)
+    ).all()
     book = RateBook(session, current_app.config["AGENCY"].base_currency, {r.currency for r in rows})
     totals = {"this": 0, "last": 0}
     for amount, currency, earned_on in rows:
@@ -103,10 +131,24 @@ def creators():
     ids = [c.id for c in rows]
     eligible = _eligible_counts(session, ids) if ids else {}
     risks = {s.creator_id: s.risk_level.value for s in session.scalars(latest_snapshots_query(ids))}
-    managers = session.scalars(select(User).where(User.role.in_([Role.manager, Role.admin])).order_by(User.full_name)).all()
-    return render_template("web/creators.html", errors=errors, creators=rows, total=total, page=page, pages=max(1, -(-total // UI_PAGE_SIZE)),
-                           filters=filters, eligible=eligible, risks=risks, managers=managers, niches=list(Niche),
-                           statuses=list(CreatorStatus), can_create=current_user.role is not Role.analyst)
+    managers = session.scalars(
+        select(User).where(User.role.in_([Role.manager, Role.admin])).order_by(User.full_name)
+    ).all()
+    return render_template(
+        "web/creators.html",
+        errors=errors,
+        creators=rows,
+        total=total,
+        page=page,
+        pages=max(1, -(-total // UI_PAGE_SIZE)),
+        filters=filters,
+        eligible=eligible,
+        risks=risks,
+        managers=managers,
+        niches=list(Niche),
+        statuses=list(CreatorStatus),
+        can_create=current_user.role is not Role.analyst,
+    )
 
 
 def _text(problem) -> str:
@@ -119,21 +161,39 @@ def _text(problem) -> str:
 
 
 def _eligible_counts(session, ids) -> dict[int, int]:
-    return dict(session.execute(select(EligibilityEvaluation.creator_id, func.count()).where(
-        EligibilityEvaluation.creator_id.in_(ids), EligibilityEvaluation.eligible.is_(True))
-        .group_by(EligibilityEvaluation.creator_id)).all())
+    return dict(
+        session.execute(
+            select(EligibilityEvaluation.creator_id, func.count())
+            .where(EligibilityEvaluation.creator_id.in_(ids), EligibilityEvaluation.eligible.is_(True))
+            .group_by(EligibilityEvaluation.creator_id)
+        ).all()
+    )
 
 
 def _roster_csv(rows) -> Response:
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["id", "display_name", "legal_name", "country", "niche", "status", "manager", "age",
-                     "handles", "standing"])
+    writer.writerow(
+        ["id", "display_name", "legal_name", "country", "niche", "status", "manager", "age", "handles", "standing"]
+    )
     for c in rows:
-        writer.writerow([c.id, c.display_name, c.legal_name, c.country, c.niche.value, c.status.value,
-                         c.manager.email if c.manager else "", roster.age_today(c) or "",
-                         " ".join(f"{a.platform.value}:@{a.handle}" for a in c.accounts), c.guideline_standing.value])
-    return Response(out.getvalue(), mimetype="text/csv", headers={"Content-Disposition": "attachment; filename=roster.csv"})
+        writer.writerow(
+            [
+                c.id,
+                c.display_name,
+                c.legal_name,
+                c.country,
+                c.niche.value,
+                c.status.value,
+                c.manager.email if c.manager else "",
+                roster.age_today(c) or "",
+                " ".join(f"{a.platform.value}:@{a.handle}" for a in c.accounts),
+                c.guideline_standing.value,
+            ]
+        )
+    return Response(
+        out.getvalue(), mimetype="text/csv", headers={"Content-Disposition": "attachment; filename=roster.csv"}
+    )
 
 
 @bp.get("/creators/<int:creator_id>")
@@ -141,35 +201,66 @@ def creator_detail(creator_id: int):
     session = get_session()
     creator = roster.get_creator(db_session=session, creator_id=creator_id)
     evaluations = session.execute(roster_eligibility_query(creator_id=creator.id)).all()
-    history = session.execute(select(EligibilityChange, Program.name).join(Program)
-                              .where(EligibilityChange.creator_id == creator.id, EligibilityChange.change != "first")
-                              .order_by(EligibilityChange.recorded_at.desc()).limit(20)).all()
+    history = session.execute(
+        select(EligibilityChange, Program.name)
+        .join(Program)
+        .where(EligibilityChange.creator_id == creator.id, EligibilityChange.change != "first")
+        .order_by(EligibilityChange.recorded_at.desc())
+        .limit(20)
+    ).all()
     config = current_app.config["AGENCY"]
-    mix = compute_mix(session, as_of=utcnow().date(), window_days=config.diversification_window_days,
-                      base_currency=config.base_currency, thresholds=RiskThresholds.from_config(config),
-                      creator_ids=[creator.id])[creator.id]
-    deals = session.scalars(select(Deal).where(Deal.creator_id == creator.id, Deal.archived_at.is_(None))
-                            .order_by(Deal.updated_at.desc())).all()
-    alerts = session.scalars(select(Alert).where(Alert.creator_id == creator.id)
-                             .order_by(Alert.opened_at.desc()).limit(20)).all()
+    mix = compute_mix(
+        session,
+        as_of=utcnow().date(),
+        window_days=config.diversification_window_days,
+        base_currency=config.base_currency,
+        thresholds=RiskThresholds.from_config(config),
+        creator_ids=[creator.id],
+    )[creator.id]
+    deals = session.scalars(
+        select(Deal).where(Deal.creator_id == creator.id, Deal.archived_at.is_(None)).order_by(Deal.updated_at.desc())
+    ).all()
+    alerts = session.scalars(
+        select(Alert).where(Alert.creator_id == creator.id).order_by(Alert.opened_at.desc()).limit(20)
+    ).all()
     programs = session.scalars(select(Program).where(Program.is_active.is_(True)).order_by(Program.name)).all()
     return render_template(
-        "web/creator.html", creator=creator, age=roster.age_today(creator), evaluations=evaluations, history=history,
-        mix=mix, deals=deals, alerts=alerts, programs=programs, can_edit=can_write_creator(current_user, creator),
-        chart_data=json.dumps(_series(session, creator)), mix_data=json.dumps({
-            "sources": {k: v["amount"] for k, v in mix["by_source"].items()},
-            "platforms": {k: v["amount"] for k, v in mix["by_platform"].items()}}),
-        today=utcnow().date(), open_stages=[s for s in DealStage])
+        "web/creator.html",
+        creator=creator,
+        age=roster.age_today(creator),
+        evaluations=evaluations,
+        history=history,
+        mix=mix,
+        deals=deals,
+        alerts=alerts,
+        programs=programs,
+        can_edit=can_write_creator(current_user, creator),
+        chart_data=json.dumps(_series(session, creator)),
+        mix_data=json.dumps(
+            {
+                "sources": {k: v["amount"] for k, v in mix["by_source"].items()},
+                "platforms": {k: v["amount"] for k, v in mix["by_platform"].items()},
+            }
+        ),
+        today=utcnow().date(),
+        open_stages=[s for s in DealStage],
+    )
 
 
 def _series(session, creator) -> dict:
     since = utcnow().date() - timedelta(days=120)
     rows = session.execute(
-        select(PlatformAccount.platform, MetricSnapshot.day, MetricSnapshot.followers, MetricSnapshot.views,
-               MetricSnapshot.likes + MetricSnapshot.comments + MetricSnapshot.shares)
+        select(
+            PlatformAccount.platform,
+            MetricSnapshot.day,
+            MetricSnapshot.followers,
+            MetricSnapshot.views,
+            MetricSnapshot.likes + MetricSnapshot.comments + MetricSnapshot.shares,
+        )
         .join(PlatformAccount, PlatformAccount.id == MetricSnapshot.account_id)
         .where(PlatformAccount.creator_id == creator.id, MetricSnapshot.day > since)
-        .order_by(MetricSnapshot.day)).all()
+        .order_by(MetricSnapshot.day)
+    ).all()
     series: dict[str, dict[str, list]] = {}
     for platform, day, followers, views, interactions in rows:
         s = series.setdefault(platform.value, {"days": [], "followers": [], "views": [], "engagement": []})

@@ -4,12 +4,13 @@ Revision ID: 0005
 Revises: 0004
 Create Date: 2026-11-25 07:05:00
 """
+
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0005'
-down_revision = '0004'
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
@@ -21,14 +22,17 @@ BUMP = "UPDATE cache_revision SET revision = revision + 1 WHERE id = 1"
 
 
 def upgrade() -> None:
-    op.create_table('cache_revision',
-    sa.Column('id', sa.Integer(), autoincrement=False, nullable=False),
-    sa.Column('revision', sa.BigInteger(), nullable=False),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_cache_revision'))
+    op.create_table(
+        "cache_revision",
+        sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("revision", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_cache_revision")),
     )
     # A random start: processes still holding entries from another database (a restore, a
     # recreated schema) cannot mistake its revision for the one they cached at.
-    start = "(random() * 1e12)::bigint" if op.get_bind().dialect.name == "postgresql" else "abs(random() % 1000000000000)"
+    start = (
+        "(random() * 1e12)::bigint" if op.get_bind().dialect.name == "postgresql" else "abs(random() % 1000000000000)"
+    )
     op.execute(f"INSERT INTO cache_revision (id, revision) VALUES (1, {start})")
     if op.get_bind().dialect.name == "postgresql":
         # Deferred to commit: the counter's row lock is taken last and held only while committing,
@@ -57,7 +61,7 @@ def upgrade() -> None:
                 FOR EACH STATEMENT EXECUTE FUNCTION bump_cache_revision()""")
         op.execute(f"""
             CREATE CONSTRAINT TRIGGER api_tokens_bump_cache_revision
-            AFTER UPDATE OF {', '.join(TOKEN_COLUMNS)} OR DELETE ON api_tokens
+            AFTER UPDATE OF {", ".join(TOKEN_COLUMNS)} OR DELETE ON api_tokens
             DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION bump_cache_revision()""")
     else:
         # SQLite has one writer at a time: plain row triggers are enough.
@@ -81,4 +85,4 @@ def downgrade() -> None:
                 op.execute(f"DROP TRIGGER {table}_{event}_bump_cache_revision")
         op.execute("DROP TRIGGER api_tokens_update_bump_cache_revision")
         op.execute("DROP TRIGGER api_tokens_delete_bump_cache_revision")
-    op.drop_table('cache_revision')
+    op.drop_table("cache_revision")

@@ -7,12 +7,13 @@ Revision ID: 0006
 Revises: 0005
 Create Date: 2026-11-29 18:40:00
 """
+
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0006'
-down_revision = '0005'
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
@@ -39,16 +40,19 @@ def upgrade() -> None:
     else:
         for name, _table, _event in _sqlite_triggers():
             op.execute(f"DROP TRIGGER IF EXISTS {name}")
-    op.drop_table('cache_revision')
+    op.drop_table("cache_revision")
 
 
 def downgrade() -> None:
-    op.create_table('cache_revision',
-    sa.Column('id', sa.Integer(), autoincrement=False, nullable=False),
-    sa.Column('revision', sa.BigInteger(), nullable=False),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_cache_revision'))
+    op.create_table(
+        "cache_revision",
+        sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("revision", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_cache_revision")),
     )
-    start = "(random() * 1e12)::bigint" if op.get_bind().dialect.name == "postgresql" else "abs(random() % 1000000000000)"
+    start = (
+        "(random() * 1e12)::bigint" if op.get_bind().dialect.name == "postgresql" else "abs(random() % 1000000000000)"
+    )
     op.execute(f"INSERT INTO cache_revision (id, revision) VALUES (1, {start})")
     if op.get_bind().dialect.name == "postgresql":
         op.execute(f"""
@@ -72,7 +76,7 @@ def downgrade() -> None:
                 FOR EACH STATEMENT EXECUTE FUNCTION bump_cache_revision()""")
         op.execute(f"""
             CREATE CONSTRAINT TRIGGER api_tokens_bump_cache_revision
-            AFTER UPDATE OF {', '.join(TOKEN_COLUMNS)} OR DELETE ON api_tokens
+            AFTER UPDATE OF {", ".join(TOKEN_COLUMNS)} OR DELETE ON api_tokens
             DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION bump_cache_revision()""")
     else:
         for name, table, event in _sqlite_triggers():

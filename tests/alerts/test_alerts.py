@@ -14,12 +14,20 @@ def _overdue_deliverable(session, creator, days_late=2):
     brand = Brand(name=f"Brand {creator.id}")
     session.add(brand)
     session.flush()
-    deal = Deal(creator_id=creator.id, brand_id=brand.id, title="Launch", source="direct", fee_amount="100.00",
-                fee_currency="EUR", stage="in_progress")
+    deal = Deal(
+        creator_id=creator.id,
+        brand_id=brand.id,
+        title="Launch",
+        source="direct",
+        fee_amount="100.00",
+        fee_currency="EUR",
+        stage="in_progress",
+    )
     session.add(deal)
     session.flush()
-    deliverable = Deliverable(deal_id=deal.id, kind="video", platform="tiktok",
-                              due_date=TODAY - timedelta(days=days_late))
+    deliverable = Deliverable(
+        deal_id=deal.id, kind="video", platform="tiktok", due_date=TODAY - timedelta(days=days_late)
+    )
     session.add(deliverable)
     session.commit()
     session.expire_all()  # reload enums as enums (the session keeps objects across commits)
@@ -79,8 +87,10 @@ def test_preferences_and_immediate_emails(client, session, manager, make_creator
     headers = auth_for(manager)
     prefs = client.get("/api/v1/users/me/notification-preferences", headers=headers).json
     assert prefs["digest_hour"] == 8 and prefs["immediate_severities"] == ["high"]
-    assert client.put("/api/v1/users/me/notification-preferences", json={"digest_hour": 24},
-                      headers=headers).status_code == 422
+    assert (
+        client.put("/api/v1/users/me/notification-preferences", json={"digest_hour": 24}, headers=headers).status_code
+        == 422
+    )
     creator = make_creator(manager=manager, status="paused")
     _overdue_deliverable(session, creator)
     result = _evaluate(session)
@@ -88,8 +98,9 @@ def test_preferences_and_immediate_emails(client, session, manager, make_creator
     assert queue_immediate(db_session=session, alert_ids=result.opened_ids, public_url="http://ui") == 0
     message = session.scalars(select(OutboxMessage)).one()
     assert message.recipient == manager.email and "http://ui/creators/" in message.body_text
-    client.put("/api/v1/users/me/notification-preferences", json={"muted_kinds": ["deliverable_overdue"]},
-               headers=headers)
+    client.put(
+        "/api/v1/users/me/notification-preferences", json={"muted_kinds": ["deliverable_overdue"]}, headers=headers
+    )
     other = make_creator(manager=manager, status="paused")
     _overdue_deliverable(session, other)
     second = _evaluate(session)

@@ -18,7 +18,9 @@ def _alerts_for(session, manager, make_creator, count=2):
     session.commit()
 
 
-def test_digest_is_sent_once_grouped_by_creator_with_links(session, db, manager, make_creator, mail_config, smtp_server):
+def test_digest_is_sent_once_grouped_by_creator_with_links(
+    session, db, manager, make_creator, mail_config, smtp_server
+):
     _, mailbox = smtp_server
     _alerts_for(session, manager, make_creator)
     now = datetime.now(timezone.utc)
@@ -58,7 +60,8 @@ def test_failed_sends_back_off_then_go_dead(session, manager, make_creator, app)
 
 
 def test_a_send_interrupted_before_marking_is_retried_with_the_same_message_id(
-        session, manager, make_creator, mail_config, smtp_server):
+    session, manager, make_creator, mail_config, smtp_server
+):
     _, mailbox = smtp_server
     _alerts_for(session, manager, make_creator, count=1)
     queue_due_digests(db_session=session, now=utcnow(), public_url="http://ui", force=True)

@@ -1,5 +1,6 @@
 """Schemathesis against the app's own OpenAPI: every operation, authenticated as an admin, with
 generated input. No server errors, and every response matches the documented schema."""
+
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error, response_schema_conformance, status_code_conformance
@@ -9,13 +10,27 @@ from agency.core.config import Config
 
 # The document only: an app on an unused in-memory database describes the same API.
 schema = schemathesis.openapi.from_wsgi(
-    "/api/openapi.json", create_app(Config.from_env({}, password_hash_profile="cheapest", database_url="sqlite://", secret_key="spec", log_json=False,
-                                                    log_level="ERROR")))
+    "/api/openapi.json",
+    create_app(
+        Config.from_env(
+            {},
+            password_hash_profile="cheapest",
+            database_url="sqlite://",
+            secret_key="spec",
+            log_json=False,
+            log_level="ERROR",
+        )
+    ),
+)
 
 
 @schema.parametrize()
-@settings(max_examples=8, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.filter_too_much])
+@settings(
+    max_examples=8,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
 def test_api_contract(case, app, admin, auth_for, make_creator):
     make_creator(manager=admin)
     response = case.call(app=app, headers=auth_for(admin))  # the test app, on the test database

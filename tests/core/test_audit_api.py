@@ -1,4 +1,5 @@
 """Admins read the audit log through /api/v1/audit and `agency audit`; nobody else can."""
+
 import json
 
 from tests.roster.test_creators_api import NEW_CREATOR
@@ -20,8 +21,9 @@ def test_admin_reads_and_filters_the_audit_log(client, admin, manager, auth_for)
     assert "X-Pagination" in everything.headers
     mine = client.get("/api/v1/audit", query_string={"actor": manager.email}, headers=headers).json
     assert mine and {e["actor_label"] for e in mine} == {manager.email}
-    one = client.get("/api/v1/audit", query_string={"entity_type": "creator", "entity_id": first["id"]},
-                     headers=headers).json
+    one = client.get(
+        "/api/v1/audit", query_string={"entity_type": "creator", "entity_id": first["id"]}, headers=headers
+    ).json
     assert {e["entity_id"] for e in one} == {first["id"]}
     future = client.get("/api/v1/audit", query_string={"since": "2999-01-01T00:00:00+00:00"}, headers=headers).json
     assert future == []

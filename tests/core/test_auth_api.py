@@ -36,8 +36,9 @@ def test_revoked_token_stops_working(client, manager):
 
 
 def test_token_expires(client, manager):
-    response = client.post("/api/v1/auth/tokens",
-                           json={"email": manager.email, "password": PASSWORD, "expires_in_hours": 1})
+    response = client.post(
+        "/api/v1/auth/tokens", json={"email": manager.email, "password": PASSWORD, "expires_in_hours": 1}
+    )
     headers = {"Authorization": f"Bearer {response.json['token']}"}
     assert client.get("/api/v1/users/me", headers=headers).status_code == 200
     with time_machine.travel(datetime.now(timezone.utc) + timedelta(hours=2), tick=False):

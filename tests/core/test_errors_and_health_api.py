@@ -11,15 +11,20 @@ def test_errors_share_one_json_shape(client, analyst, auth_for):
 
 
 def test_malformed_json_is_a_400_not_a_500(client, manager, auth_for):
-    response = client.post("/api/v1/creators", data="{not json", content_type="application/json",
-                           headers=auth_for(manager))
+    response = client.post(
+        "/api/v1/creators", data="{not json", content_type="application/json", headers=auth_for(manager)
+    )
     assert response.status_code == 400
     assert response.json["message"] == "The request body is not valid JSON."
 
 
 def test_wrong_content_type_is_415(client, manager, auth_for):
-    response = client.post("/api/v1/creators", data="display_name=x", content_type="application/x-www-form-urlencoded",
-                           headers=auth_for(manager))
+    response = client.post(
+        "/api/v1/creators",
+        data="display_name=x",
+        content_type="application/x-www-form-urlencoded",
+        headers=auth_for(manager),
+    )
     assert response.status_code == 415
     assert response.json["code"] == 415
 
@@ -27,8 +32,9 @@ def test_wrong_content_type_is_415(client, manager, auth_for):
 def test_too_large_body_is_413(client, app, manager, auth_for):
     headers = auth_for(manager)
     limit = app.config["MAX_CONTENT_LENGTH"]
-    response = client.post("/api/v1/creators", data=b"x" * (limit + 1), content_type="application/json",
-                           headers=headers)
+    response = client.post(
+        "/api/v1/creators", data=b"x" * (limit + 1), content_type="application/json", headers=headers
+    )
     assert response.status_code == 413
     assert response.json["code"] == 413
 

@@ -28,14 +28,21 @@ def test_big_recompute_is_a_job_with_a_location(client, admin, auth_for, with_re
 
 def test_small_recompute_answers_at_once(client, admin, auth_for, with_redis, make_creator):
     creator = make_creator()
-    response = client.post("/api/v1/eligibility/recompute", json={"creator_ids": [creator.id]},
-                           headers=auth_for(admin))
+    response = client.post("/api/v1/eligibility/recompute", json={"creator_ids": [creator.id]}, headers=auth_for(admin))
     assert response.status_code == 200 and "evaluated" in response.json
 
 
 def test_failed_jobs_can_be_retried_by_admins(client, session, admin, manager, auth_for):
-    session.add(JobRecord(id="00000000-0000-0000-0000-000000000001", name="cleanup", queue="default",
-                          status=JobStatus.failed, arguments={}, error="boom"))
+    session.add(
+        JobRecord(
+            id="00000000-0000-0000-0000-000000000001",
+            name="cleanup",
+            queue="default",
+            status=JobStatus.failed,
+            arguments={},
+            error="boom",
+        )
+    )
     session.commit()
     url = "/api/v1/jobs/00000000-0000-0000-0000-000000000001/retry"
     assert client.post(url, headers=auth_for(manager)).status_code == 403

@@ -3,6 +3,7 @@
 Admins do everything; managers change only the creators they manage (and what hangs off them);
 analysts read. `test_matrix_covers_every_api_operation` fails when an operation in the OpenAPI
 document has no row here, so each new endpoint must add one."""
+
 import re
 from datetime import date, timedelta
 
@@ -26,8 +27,11 @@ def _requests(w: dict) -> list[tuple]:
     do not invalidate later ones (versions first, deletions last)."""
     c, a, d, b, r, p = w["creator"], w["account"], w["deal"], w["brand"], w["record"], w["program"]
     csv_metrics = ("text/csv", f"account_id,day,followers\n{a},{YESTERDAY},10\n")
-    csv_revenue = ("text/csv", "creator_id,date,source,platform,amount,currency,external_ref\n"
-                               f"{c},{YESTERDAY},merch,,5.00,EUR,rbac-{w['tag']}\n")
+    csv_revenue = (
+        "text/csv",
+        "creator_id,date,source,platform,amount,currency,external_ref\n"
+        f"{c},{YESTERDAY},merch,,5.00,EUR,rbac-{w['tag']}\n",
+    )
     return [
         # read: every role
         ("GET", "/api/v1/users/me", None, "read"),
@@ -74,13 +78,28 @@ def _requests(w: dict) -> list[tuple]:
         ("PUT", f"/api/v1/accounts/{a}/metrics/{YESTERDAY}", {"followers": 10}, "write_owned"),
         ("POST", "/api/v1/metrics/import", csv_metrics, "write_owned"),
         ("PUT", f"/api/v1/creators/{c}/activations/{p}", {"status": "applied"}, "write_owned"),
-        ("POST", "/api/v1/deals", {"creator_id": c, "brand_id": b, "title": "New", "source": "direct",
-                                   "fee_amount": "10.00", "fee_currency": "EUR"}, "write_owned"),
+        (
+            "POST",
+            "/api/v1/deals",
+            {
+                "creator_id": c,
+                "brand_id": b,
+                "title": "New",
+                "source": "direct",
+                "fee_amount": "10.00",
+                "fee_currency": "EUR",
+            },
+            "write_owned",
+        ),
         ("POST", f"/api/v1/deals/{d}/transitions", {"to_stage": "negotiating"}, "write_owned"),
         ("POST", f"/api/v1/deals/{d}/deliverables", {"kind": "video", "platform": "tiktok"}, "write_owned"),
         ("PATCH", f"/api/v1/deals/{d}/deliverables/{w['deliverable']}", {"status": "in_progress"}, "write_owned"),
-        ("POST", "/api/v1/revenue", {"creator_id": c, "date": YESTERDAY, "source": "merch", "amount": "5.00",
-                                     "currency": "EUR"}, "write_owned"),
+        (
+            "POST",
+            "/api/v1/revenue",
+            {"creator_id": c, "date": YESTERDAY, "source": "merch", "amount": "5.00", "currency": "EUR"},
+            "write_owned",
+        ),
         ("POST", "/api/v1/revenue/import", csv_revenue, "write_owned_rows"),
         ("POST", f"/api/v1/alerts/{w['alert']}/acknowledge", None, "write_owned"),
         ("POST", "/api/v1/alerts/bulk", {"ids": [w["alert2"]], "action": "acknowledge"}, "write_owned"),
@@ -92,11 +111,19 @@ def _requests(w: dict) -> list[tuple]:
         ("POST", "/api/v1/eligibility/recompute", {"creator_ids": [c]}, "staff"),
         ("POST", "/api/v1/diversification/recompute", {"creator_ids": [c]}, "staff"),
         # admins only
-        ("POST", "/api/v1/users", {"email": f"new{w['tag']}@test.example", "role": "analyst",
-                                   "password": "a-long-password-1"}, "admin"),
+        (
+            "POST",
+            "/api/v1/users",
+            {"email": f"new{w['tag']}@test.example", "role": "analyst", "password": "a-long-password-1"},
+            "admin",
+        ),
         ("PATCH", f"/api/v1/programs/{p}", {"description": "x"}, "admin"),
-        ("POST", f"/api/v1/programs/{p}/rules", {"effective_from": "2026-01-01",
-                                                 "criteria": [{"kind": "age", "min": 18}]}, "admin"),
+        (
+            "POST",
+            f"/api/v1/programs/{p}/rules",
+            {"effective_from": "2026-01-01", "criteria": [{"kind": "age", "min": 18}]},
+            "admin",
+        ),
         ("POST", "/api/v1/fx-rates", {"day": "2026-01-01", "base": "USD", "quote": "EUR", "rate": "0.9"}, "admin"),
         ("POST", "/api/v1/fx-rates/import", ("text/csv", "day,base,quote,rate\n2026-01-02,USD,EUR,0.91\n"), "admin"),
         ("POST", f"/api/v1/jobs/{w['job']}/retry", None, "admin"),
@@ -131,23 +158,54 @@ def world(session, make_user, make_creator):
     brand = Brand(name=f"RBAC brand {creator.id}")
     session.add(brand)
     session.flush()
-    deal = Deal(creator_id=creator.id, brand_id=brand.id, title="Deal", source="direct", fee_amount="100.00",
-                fee_currency="EUR")
+    deal = Deal(
+        creator_id=creator.id, brand_id=brand.id, title="Deal", source="direct", fee_amount="100.00", fee_currency="EUR"
+    )
     session.add(deal)
     session.flush()
     deliverable = Deliverable(deal_id=deal.id, kind="video", platform="tiktok")
-    record = RevenueRecord(creator_id=creator.id, earned_on=date(2026, 1, 5), source="merch", amount="9.00",
-                           currency="EUR", external_ref=f"rbac-record-{creator.id}")
-    alerts = [Alert(kind="metrics_stale", severity="low", creator_id=creator.id, dedup_key=f"rbac:{creator.id}:{n}",
-                    subject="s", message="m") for n in range(2)]
-    job = JobRecord(id=f"00000000-0000-0000-0000-{creator.id:012d}", name="cleanup", queue="default",
-                    status=JobStatus.failed, arguments={})
+    record = RevenueRecord(
+        creator_id=creator.id,
+        earned_on=date(2026, 1, 5),
+        source="merch",
+        amount="9.00",
+        currency="EUR",
+        external_ref=f"rbac-record-{creator.id}",
+    )
+    alerts = [
+        Alert(
+            kind="metrics_stale",
+            severity="low",
+            creator_id=creator.id,
+            dedup_key=f"rbac:{creator.id}:{n}",
+            subject="s",
+            message="m",
+        )
+        for n in range(2)
+    ]
+    job = JobRecord(
+        id=f"00000000-0000-0000-0000-{creator.id:012d}",
+        name="cleanup",
+        queue="default",
+        status=JobStatus.failed,
+        arguments={},
+    )
     session.add_all([deliverable, record, *alerts, job])
     session.commit()
-    return {"owner": owner, "creator": creator.id, "account": creator.accounts[0].id, "deal": deal.id,
-            "brand": brand.id, "record": record.id, "program": session.query(Program.id).first()[0],
-            "deliverable": deliverable.id, "alert": alerts[0].id, "alert2": alerts[1].id, "job": job.id,
-            "tag": creator.id}
+    return {
+        "owner": owner,
+        "creator": creator.id,
+        "account": creator.accounts[0].id,
+        "deal": deal.id,
+        "brand": brand.id,
+        "record": record.id,
+        "program": session.query(Program.id).first()[0],
+        "deliverable": deliverable.id,
+        "alert": alerts[0].id,
+        "alert2": alerts[1].id,
+        "job": job.id,
+        "tag": creator.id,
+    }
 
 
 @pytest.mark.parametrize("role", list(Role))
@@ -187,16 +245,21 @@ def test_manager_cannot_reassign_or_create_for_someone_else(client, manager, mak
     other = make_user(Role.manager)
     creator = make_creator(manager=manager)
     headers = auth_for(manager)
-    reassign = client.patch(f"/api/v1/creators/{creator.id}", json={"manager_id": other.id, "version": 1},
-                            headers=headers)
+    reassign = client.patch(
+        f"/api/v1/creators/{creator.id}", json={"manager_id": other.id, "version": 1}, headers=headers
+    )
     assert reassign.status_code == 422
-    create = client.post("/api/v1/creators", json={"display_name": "N", "country": "FR", "niche": "music",
-                                                   "manager_id": other.id}, headers=headers)
+    create = client.post(
+        "/api/v1/creators",
+        json={"display_name": "N", "country": "FR", "niche": "music", "manager_id": other.id},
+        headers=headers,
+    )
     assert create.status_code == 422
 
 
 def test_admin_reassigns(client, admin, manager, make_creator, auth_for):
     creator = make_creator()
-    response = client.patch(f"/api/v1/creators/{creator.id}", json={"manager_id": manager.id, "version": 1},
-                            headers=auth_for(admin))
+    response = client.patch(
+        f"/api/v1/creators/{creator.id}", json={"manager_id": manager.id, "version": 1}, headers=auth_for(admin)
+    )
     assert response.status_code == 200 and response.json["manager"]["id"] == manager.id

@@ -1,12 +1,23 @@
 """UI security with the Flask test client: CSRF on every form, roles, headers, safe redirects."""
+
 import re
 
 from agency.core.users.models import Role
 from tests.factories import PASSWORD
 
-POST_ROUTES = ["/logout", "/creators/new", "/creators/{cid}/edit", "/creators/{cid}/activations/1",
-               "/deals/1/move", "/revenue", "/alerts/action", "/settings/notifications", "/admin/users",
-               "/admin/users/1/active", "/admin/programs"]
+POST_ROUTES = [
+    "/logout",
+    "/creators/new",
+    "/creators/{cid}/edit",
+    "/creators/{cid}/activations/1",
+    "/deals/1/move",
+    "/revenue",
+    "/alerts/action",
+    "/settings/notifications",
+    "/admin/users",
+    "/admin/users/1/active",
+    "/admin/programs",
+]
 
 
 def _login(client, user, password=PASSWORD):
@@ -29,8 +40,9 @@ def test_pages_need_a_session_and_next_stays_local(client, manager):
     assert response.status_code == 302 and "/login?next=/creators" in response.headers["Location"]
     page = client.get("/login?next=https://evil.example/").get_data(as_text=True)
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    response = client.post("/login?next=https://evil.example/",
-                           data={"email": manager.email, "password": PASSWORD, "csrf_token": token})
+    response = client.post(
+        "/login?next=https://evil.example/", data={"email": manager.email, "password": PASSWORD, "csrf_token": token}
+    )
     assert response.headers["Location"] == "/"
 
 
@@ -41,21 +53,33 @@ def test_analysts_get_403_when_posting_anyway(client, analyst, make_creator, mak
     assert client.post("/creators/new", data={"csrf_token": token, "display_name": "x"}).status_code == 403
     assert client.post(f"/creators/{creator.id}/edit", data={"csrf_token": token}).status_code == 403
     assert client.get("/admin/users").status_code == 403
-    assert client.post("/alerts/action", data={"csrf_token": token, "ids": ["1"], "action": "resolve"}).status_code in (403, 404)
+    assert client.post("/alerts/action", data={"csrf_token": token, "ids": ["1"], "action": "resolve"}).status_code in (
+        403,
+        404,
+    )
 
 
 def test_ui_pages_send_security_headers(client, manager):
     _login(client, manager)
     response = client.get("/")
     csp = response.headers["Content-Security-Policy"]
-    assert "frame-ancestors 'none'" in csp and "script-src 'self'" in csp and "'unsafe-inline'" not in csp.split("script-src")[1].split(";")[0]
+    assert (
+        "frame-ancestors 'none'" in csp
+        and "script-src 'self'" in csp
+        and "'unsafe-inline'" not in csp.split("script-src")[1].split(";")[0]
+    )
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["Referrer-Policy"] == "same-origin"
     assert client.get_cookie("session").http_only
 
 
-SECURITY_HEADERS = ("Content-Security-Policy", "X-Content-Type-Options", "Referrer-Policy", "X-Frame-Options",
-                    "Permissions-Policy")
+SECURITY_HEADERS = (
+    "Content-Security-Policy",
+    "X-Content-Type-Options",
+    "Referrer-Policy",
+    "X-Frame-Options",
+    "Permissions-Policy",
+)
 
 
 def test_every_response_sends_each_security_header_once(app, client, manager, auth_for):
@@ -82,8 +106,10 @@ def test_every_response_sends_each_security_header_once(app, client, manager, au
 def test_creator_form_shows_inline_errors_and_keeps_input(client, manager):
     _login(client, manager)
     token = re.search(r'name="csrf-token" content="([^"]+)"', client.get("/").get_data(as_text=True)).group(1)
-    response = client.post("/creators/new", data={"csrf_token": token, "display_name": "Nova", "country": "XX",
-                                                  "niche": "music", "status": "prospect"})
+    response = client.post(
+        "/creators/new",
+        data={"csrf_token": token, "display_name": "Nova", "country": "XX", "niche": "music", "status": "prospect"},
+    )
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert 'id="country-error"' in html and "ISO 3166" in html and 'value="Nova"' in html
@@ -92,6 +118,8 @@ def test_creator_form_shows_inline_errors_and_keeps_input(client, manager):
 def test_ui_login_is_rate_limited(client, manager):
     codes = [_login(client, manager, "wrong-password-123").status_code for _ in range(11)]
     assert codes[:10] == [401] * 10 and codes[10] == 429
+
+
 def test_sign_out_forgets_remember_me(client, manager):
     page = client.get("/login").get_data(as_text=True)
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)

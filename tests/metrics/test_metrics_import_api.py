@@ -37,14 +37,16 @@ def test_bad_rows_reject_the_whole_file_with_a_report(client, session, manager, 
     creator = make_creator(manager=manager)
     handle = creator.accounts[0].handle
     future = (date.today() + timedelta(days=10)).isoformat()
-    body = (HEADER
-            + f"tiktok,{handle},2026-01-01,100,10,1\n"      # line 2: fine
-            + f"tiktok,{handle},2026-01-02,-5,10,1\n"       # line 3: negative
-            + f"tiktok,{handle},{future},100,10,1\n"        # line 4: future
-            + "tiktok,nobody_here,2026-01-01,100,10,1\n"    # line 5: unknown account
-            + f"tiktok,{handle},2026-01-01,101,10,1\n"      # line 6: duplicate of line 2
-            + f"tiktok,{handle},not-a-date,1,1,1\n"         # line 7: bad date
-            + f"tiktok,{handle},2026-01-03,1\n")            # line 8: too few fields
+    body = (
+        HEADER
+        + f"tiktok,{handle},2026-01-01,100,10,1\n"  # line 2: fine
+        + f"tiktok,{handle},2026-01-02,-5,10,1\n"  # line 3: negative
+        + f"tiktok,{handle},{future},100,10,1\n"  # line 4: future
+        + "tiktok,nobody_here,2026-01-01,100,10,1\n"  # line 5: unknown account
+        + f"tiktok,{handle},2026-01-01,101,10,1\n"  # line 6: duplicate of line 2
+        + f"tiktok,{handle},not-a-date,1,1,1\n"  # line 7: bad date
+        + f"tiktok,{handle},2026-01-03,1\n"
+    )  # line 8: too few fields
     response = _post(client, auth_for(manager), body)
     assert response.status_code == 422
     errors = {(e["line"], e["field"]) for e in response.json["errors"]["rows"]}
@@ -67,8 +69,10 @@ def test_partial_mode_imports_the_good_rows(client, session, manager, make_creat
 
 def test_json_lines_by_account_id(client, session, manager, make_creator, auth_for):
     account = make_creator(manager=manager).accounts[0]
-    body = (f'{{"account_id": {account.id}, "day": "2026-01-01", "followers": 5, "watch_hours": "1.25"}}\n'
-            f'{{"account_id": {account.id}, "day": "2026-01-02", "followers": 6}}\n')
+    body = (
+        f'{{"account_id": {account.id}, "day": "2026-01-01", "followers": 5, "watch_hours": "1.25"}}\n'
+        f'{{"account_id": {account.id}, "day": "2026-01-02", "followers": 6}}\n'
+    )
     response = _post(client, auth_for(manager), body, content_type="application/x-ndjson")
     assert response.status_code == 200, response.json
     assert response.json["inserted"] == 2
@@ -106,6 +110,10 @@ def test_put_one_snapshot_and_read_it_back(client, manager, make_creator, auth_f
     assert [s["followers"] for s in series] == [8200]
     assert client.put(url, json={"views": 3}, headers=auth_for(manager)).status_code == 422
     assert client.put(url, json={"followers": -1}, headers=auth_for(manager)).status_code == 422
-    assert client.put(f"/api/v1/accounts/{account.id}/metrics/2999-01-01", json={"followers": 1},
-                      headers=auth_for(manager)).status_code == 422
+    assert (
+        client.put(
+            f"/api/v1/accounts/{account.id}/metrics/2999-01-01", json={"followers": 1}, headers=auth_for(manager)
+        ).status_code
+        == 422
+    )
     assert client.put(url, json={"followers": 1}, headers=auth_for(analyst)).status_code == 403

@@ -1,4 +1,5 @@
 """The Alembic revisions produce exactly the models' schema, and can go down and up again."""
+
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata

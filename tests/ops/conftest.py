@@ -13,8 +13,18 @@ from tests.factories import PASSWORD
 
 def make_app(database_url, **settings):
     """Another app on the test database, outside the rolled-back transaction (another process)."""
-    return create_app(Config.from_env({}, password_hash_profile="cheapest", database_url=database_url, testing=True, secret_key="s",
-                                      log_json=False, log_level="WARNING", **settings))
+    return create_app(
+        Config.from_env(
+            {},
+            password_hash_profile="cheapest",
+            database_url=database_url,
+            testing=True,
+            secret_key="s",
+            log_json=False,
+            log_level="WARNING",
+            **settings,
+        )
+    )
 
 
 @pytest.fixture()
@@ -28,6 +38,7 @@ def committed_admin(app, database_url):
     with database.session_scope() as s:
         s.execute(delete(ApiToken).where(ApiToken.user_id == user_id))
         s.execute(delete(User).where(User.id == user_id))
+
 
 @pytest.fixture(autouse=True)
 def restore_limiter():

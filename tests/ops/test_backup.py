@@ -1,4 +1,5 @@
 """`agency export` then `agency import-export` restores the demo agency with nothing lost."""
+
 from __future__ import annotations
 
 import pytest
@@ -30,8 +31,10 @@ def empty_database(base_database_url, tmp_path):
 
 
 def _table_contents(connection) -> dict[str, list]:
-    return {t.name: [tuple(r) for r in connection.execute(select(t).order_by(*t.primary_key.columns))]
-            for t in backed_up_tables()}
+    return {
+        t.name: [tuple(r) for r in connection.execute(select(t).order_by(*t.primary_key.columns))]
+        for t in backed_up_tables()
+    }
 
 
 def test_demo_data_round_trips_through_export_and_import(db, session, empty_database, tmp_path):
@@ -42,8 +45,17 @@ def test_demo_data_round_trips_through_export_and_import(db, session, empty_data
     assert sum(map(len, original.values())) > 100
     export_database(connection=connection, directory=tmp_path / "dump")
 
-    target = create_app(Config.from_env({}, password_hash_profile="cheapest", database_url=empty_database, testing=True, secret_key="s",
-                                        log_json=False, log_level="WARNING"))
+    target = create_app(
+        Config.from_env(
+            {},
+            password_hash_profile="cheapest",
+            database_url=empty_database,
+            testing=True,
+            secret_key="s",
+            log_json=False,
+            log_level="WARNING",
+        )
+    )
     runner = target.test_cli_runner()
     result = runner.invoke(args=["import-export", str(tmp_path / "dump")])
     assert result.exit_code == 0, result.output
@@ -57,8 +69,10 @@ def test_demo_data_round_trips_through_export_and_import(db, session, empty_data
     assert again.exit_code != 0 and "not empty" in again.output
 
     # Sequences were moved past the restored ids: a new row gets a fresh id.
-    result = runner.invoke(args=["users", "create", "--email", "new@test.example", "--role", "analyst", "--password-stdin"],
-                           input="a-Long-enough-passw0rd\n")
+    result = runner.invoke(
+        args=["users", "create", "--email", "new@test.example", "--role", "analyst", "--password-stdin"],
+        input="a-Long-enough-passw0rd\n",
+    )
     assert result.exit_code == 0, result.output
     engine.dispose()
     target.extensions["agency_db"].dispose()

@@ -14,8 +14,10 @@ from agency.roster.models import Creator, PlatformAccount
 
 def test_users_create_reads_the_password_from_stdin(app, db, session):
     runner = app.test_cli_runner()
-    result = runner.invoke(args=["users", "create", "--email", "New.Admin@Example.com", "--role", "admin",
-                                 "--password-stdin"], input="a-long-enough-passphrase-7\n")
+    result = runner.invoke(
+        args=["users", "create", "--email", "New.Admin@Example.com", "--role", "admin", "--password-stdin"],
+        input="a-long-enough-passphrase-7\n",
+    )
     assert result.exit_code == 0, result.output
     user = session.scalar(select(User).where(User.email == "new.admin@example.com"))
     assert user.role.value == "admin"
@@ -26,7 +28,8 @@ def test_users_create_reads_the_password_from_stdin(app, db, session):
 def test_users_create_refuses_a_weak_password(app, db, session):
     result = app.test_cli_runner().invoke(
         args=["users", "create", "--email", "weak@example.com", "--role", "analyst", "--password-stdin"],
-        input="short\n")
+        input="short\n",
+    )
     assert result.exit_code != 0
     assert "password policy" in result.output
     assert session.scalar(select(User).where(User.email == "weak@example.com")) is None
@@ -50,8 +53,9 @@ def test_demo_load_builds_a_varied_agency(app, db, session):
 def test_demo_is_deterministic(session):
 
     def fingerprint():
-        return session.execute(select(func.count(MetricSnapshot.id), func.sum(MetricSnapshot.followers),
-                                      func.sum(MetricSnapshot.views))).one()
+        return session.execute(
+            select(func.count(MetricSnapshot.id), func.sum(MetricSnapshot.followers), func.sum(MetricSnapshot.views))
+        ).one()
 
     load_demo(db_session=session, creators=10, days=30, seed=3, today=date(2026, 1, 1))
     first = fingerprint()

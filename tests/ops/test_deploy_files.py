@@ -1,4 +1,5 @@
 """The deployment files parse, and name exactly the settings the app reads."""
+
 import json
 import re
 from dataclasses import fields
@@ -48,11 +49,21 @@ def test_kubernetes_names_every_setting_and_probes_the_app():
 
 
 def test_env_example_documents_every_setting():
-    names = {line.split("=", 1)[0] for line in (ROOT / ".env.example").read_text().splitlines()
-             if line and not line.startswith("#") and "=" in line}
+    names = {
+        line.split("=", 1)[0]
+        for line in (ROOT / ".env.example").read_text().splitlines()
+        if line and not line.startswith("#") and "=" in line
+    }
     assert SETTINGS <= names
-    assert names - SETTINGS <= {"GUNICORN_WORKERS", "GUNICORN_THREADS", "GUNICORN_BIND", "GUNICORN_TIMEOUT",
-                                "GUNICORN_MAX_REQUESTS", "GUNICORN_ACCESS_LOG", "FORWARDED_ALLOW_IPS"}
+    assert names - SETTINGS <= {
+        "GUNICORN_WORKERS",
+        "GUNICORN_THREADS",
+        "GUNICORN_BIND",
+        "GUNICORN_TIMEOUT",
+        "GUNICORN_MAX_REQUESTS",
+        "GUNICORN_ACCESS_LOG",
+        "FORWARDED_ALLOW_IPS",
+    }
 
 
 def test_dashboard_queries_only_metrics_the_app_exports(client):

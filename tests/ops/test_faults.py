@@ -1,4 +1,5 @@
 """Faults the API must ride out without a restart: killed PostgreSQL backends and a dead Redis."""
+
 from __future__ import annotations
 
 import pytest
@@ -27,18 +28,22 @@ def test_requests_succeed_after_postgres_backends_are_killed(database_url, commi
 
     killer = create_engine(database_url, isolation_level="AUTOCOMMIT")
     with killer.connect() as conn:
-        killed = conn.execute(text(
-            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
-        )).scalar()
+        killed = conn.execute(
+            text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+            )
+        ).scalar()
     killer.dispose()
     assert killed >= 1
 
     for _ in range(3):
         assert client.get("/api/v1/creators", headers=headers).status_code == 200
-    created = client.post("/api/v1/creators", headers=headers,
-                          json={"display_name": "After the restart", "country": "FR", "niche": "travel",
-                                "languages": ["fr"]})
+    created = client.post(
+        "/api/v1/creators",
+        headers=headers,
+        json={"display_name": "After the restart", "country": "FR", "niche": "travel", "languages": ["fr"]},
+    )
     assert created.status_code == 201
     assert client.get(f"/api/v1/creators/{created.json['id']}", headers=headers).status_code == 200
     assert client.get("/readyz").status_code == 200
@@ -74,8 +79,11 @@ def test_api_works_with_a_dead_redis_except_readiness(dead_redis_client):
     login = client.post("/api/v1/auth/tokens", json={"email": "redis-down@test.example", "password": PASSWORD})
     assert login.status_code == 201  # the rate limit fell back to memory
     headers = {"Authorization": f"Bearer {login.json['token']}"}
-    created = client.post("/api/v1/creators", headers=headers,
-                          json={"display_name": "No Redis", "country": "FR", "niche": "travel", "languages": ["fr"]})
+    created = client.post(
+        "/api/v1/creators",
+        headers=headers,
+        json={"display_name": "No Redis", "country": "FR", "niche": "travel", "languages": ["fr"]},
+    )
     assert created.status_code == 201
     assert client.get("/api/v1/creators", headers=headers).status_code == 200
     ready = client.get("/readyz")
@@ -86,6 +94,8 @@ def test_api_works_with_a_dead_redis_except_readiness(dead_redis_client):
 def test_login_rate_limit_still_applies_while_redis_is_down(dead_redis_client):
     client, app = dead_redis_client
     limit = int(app.config["AGENCY"].login_rate_limit.split()[0])
-    answers = [client.post("/api/v1/auth/tokens", json={"email": "x@test.example", "password": "Nope-nope-123"})
-               .status_code for _ in range(limit + 1)]
+    answers = [
+        client.post("/api/v1/auth/tokens", json={"email": "x@test.example", "password": "Nope-nope-123"}).status_code
+        for _ in range(limit + 1)
+    ]
     assert answers[:limit] == [401] * limit and answers[-1] == 429

@@ -15,12 +15,26 @@ def fund(session):
     program = Program(code="test_fund", name="Test Fund", platform="tiktok")
     session.add(program)
     session.flush()
-    session.add(RuleVersion(program_id=program.id, version=1, effective_from=date(2020, 1, 1), source_note="test",
-                            criteria=[{"kind": "age", "min": 18},
-                                      {"kind": "metric", "platform": "tiktok", "metric": "followers",
-                                       "aggregate": "latest", "min": 1000},
-                                      {"kind": "metric", "platform": "tiktok", "metric": "views",
-                                       "aggregate": "sum", "window_days": 7, "min": 500}]))
+    session.add(
+        RuleVersion(
+            program_id=program.id,
+            version=1,
+            effective_from=date(2020, 1, 1),
+            source_note="test",
+            criteria=[
+                {"kind": "age", "min": 18},
+                {"kind": "metric", "platform": "tiktok", "metric": "followers", "aggregate": "latest", "min": 1000},
+                {
+                    "kind": "metric",
+                    "platform": "tiktok",
+                    "metric": "views",
+                    "aggregate": "sum",
+                    "window_days": 7,
+                    "min": 500,
+                },
+            ],
+        )
+    )
     session.commit()
     return program
 
@@ -28,8 +42,16 @@ def fund(session):
 @pytest.fixture()
 def add_days(session):
     def _add(account, start_followers: int, per_day: int, days: int = 30, views: int = 100, end: date = TODAY):
-        rows = [{"account_id": account.id, "day": end - timedelta(days=days - 1 - i),
-                 "followers": start_followers + per_day * i, "views": views} for i in range(days)]
+        rows = [
+            {
+                "account_id": account.id,
+                "day": end - timedelta(days=days - 1 - i),
+                "followers": start_followers + per_day * i,
+                "views": views,
+            }
+            for i in range(days)
+        ]
         session.execute(insert(MetricSnapshot), rows)
         session.commit()
+
     return _add

@@ -14,9 +14,19 @@ def _seed(session):
 
 def _grow(session, account, followers, days=40, views=5000):
     today = date.today()
-    session.execute(insert(MetricSnapshot), [
-        {"account_id": account.id, "day": today - timedelta(days=days - i), "followers": followers + 10 * i,
-         "views": views, "qualified_videos": 1} for i in range(days)])
+    session.execute(
+        insert(MetricSnapshot),
+        [
+            {
+                "account_id": account.id,
+                "day": today - timedelta(days=days - i),
+                "followers": followers + 10 * i,
+                "views": views,
+                "qualified_videos": 1,
+            }
+            for i in range(days)
+        ],
+    )
     session.commit()
 
 
@@ -25,8 +35,12 @@ def test_creator_eligibility_explains_each_programme(client, session, manager, m
     creator = make_creator(manager=manager, date_of_birth=date(1995, 3, 3), country="FR")
     _grow(session, creator.accounts[0], followers=9_000)
     headers = auth_for(manager)
-    assert client.post("/api/v1/eligibility/recompute", json={"creator_ids": [creator.id]},
-                       headers=headers).json["inserted"] >= 7
+    assert (
+        client.post("/api/v1/eligibility/recompute", json={"creator_ids": [creator.id]}, headers=headers).json[
+            "inserted"
+        ]
+        >= 7
+    )
     body = client.get(f"/api/v1/creators/{creator.id}/eligibility", headers=headers).json
     by_code = {row["program"]["code"]: row for row in body}
     assert by_code["tiktok_live_gifts"]["eligible"] is True
@@ -59,27 +73,42 @@ def test_roster_filters_csv_and_activation(client, session, manager, make_creato
     _grow(session, creator.accounts[0], followers=5_000)
     headers = auth_for(manager)
     client.post("/api/v1/eligibility/recompute", json={}, headers=headers)
-    listed = client.get("/api/v1/eligibility?program=tiktok_live_gifts&eligible=true&not_activated=true",
-                        headers=headers).json
+    listed = client.get(
+        "/api/v1/eligibility?program=tiktok_live_gifts&eligible=true&not_activated=true", headers=headers
+    ).json
     assert [r["creator_id"] for r in listed] == [creator.id]
     program_id = listed[0]["program"]["id"]
-    put = client.put(f"/api/v1/creators/{creator.id}/activations/{program_id}", json={"status": "active"},
-                     headers=headers)
+    put = client.put(
+        f"/api/v1/creators/{creator.id}/activations/{program_id}", json={"status": "active"}, headers=headers
+    )
     assert put.status_code == 200 and put.json["activated_on"] == date.today().isoformat()
     assert client.get("/api/v1/eligibility?program=tiktok_live_gifts&not_activated=true", headers=headers).json == []
-    stale = client.put(f"/api/v1/creators/{creator.id}/activations/{program_id}",
-                       json={"status": "rejected", "version": 99}, headers=headers)
+    stale = client.put(
+        f"/api/v1/creators/{creator.id}/activations/{program_id}",
+        json={"status": "rejected", "version": 99},
+        headers=headers,
+    )
     assert stale.status_code == 409
-    assert client.put(f"/api/v1/creators/{creator.id}/activations/{program_id}", json={"status": "applied"},
-                      headers=auth_for(analyst)).status_code == 403
-    csv = client.get("/api/v1/eligibility?format=csv&program=tiktok_creator_fund&page_size=1&page=3",
-                     headers=headers)
+    assert (
+        client.put(
+            f"/api/v1/creators/{creator.id}/activations/{program_id}",
+            json={"status": "applied"},
+            headers=auth_for(analyst),
+        ).status_code
+        == 403
+    )
+    csv = client.get("/api/v1/eligibility?format=csv&program=tiktok_creator_fund&page_size=1&page=3", headers=headers)
     assert csv.mimetype == "text/csv"
     lines = csv.get_data(as_text=True).splitlines()
     # The export holds every matching row whatever the page asked, and its header says so.
     rows = len(lines) - 1
-    assert json.loads(csv.headers["X-Pagination"]) == {"total": rows, "total_pages": 1, "first_page": 1,
-                                                        "last_page": 1, "page": 1}
+    assert json.loads(csv.headers["X-Pagination"]) == {
+        "total": rows,
+        "total_pages": 1,
+        "first_page": 1,
+        "last_page": 1,
+        "page": 1,
+    }
     assert lines[0].startswith("creator_id,creator,program,eligible")
     assert "tiktok followers >= 10,000" in lines[1]
 
@@ -87,23 +116,41 @@ def test_roster_filters_csv_and_activation(client, session, manager, make_creato
 def test_rules_are_versioned_and_validated(client, session, admin, manager, auth_for):
     _seed(session)
     headers = auth_for(admin)
-    program = next(p for p in client.get("/api/v1/programs", headers=headers).json
-                   if p["code"] == "tiktok_live_gifts")
-    bad = client.post(f"/api/v1/programs/{program['id']}/rules", headers=headers, json={
-        "effective_from": "2026-01-01",
-        "criteria": [{"kind": "age", "min": 18}, {"kind": "metric", "metric": "fans", "platform": "tiktok", "min": -1}]})
+    program = next(p for p in client.get("/api/v1/programs", headers=headers).json if p["code"] == "tiktok_live_gifts")
+    bad = client.post(
+        f"/api/v1/programs/{program['id']}/rules",
+        headers=headers,
+        json={
+            "effective_from": "2026-01-01",
+            "criteria": [
+                {"kind": "age", "min": 18},
+                {"kind": "metric", "metric": "fans", "platform": "tiktok", "min": -1},
+            ],
+        },
+    )
     assert bad.status_code == 422
     assert set(bad.json["errors"]["criteria"]["1"]) == {"metric", "min"}
-    good = client.post(f"/api/v1/programs/{program['id']}/rules", headers=headers, json={
-        "effective_from": "2026-01-01", "source_note": "new threshold",
-        "criteria": [{"kind": "age", "min": 18},
-                     {"kind": "metric", "metric": "followers", "platform": "tiktok", "min": 2000}]})
+    good = client.post(
+        f"/api/v1/programs/{program['id']}/rules",
+        headers=headers,
+        json={
+            "effective_from": "2026-01-01",
+            "source_note": "new threshold",
+            "criteria": [
+                {"kind": "age", "min": 18},
+                {"kind": "metric", "metric": "followers", "platform": "tiktok", "min": 2000},
+            ],
+        },
+    )
     assert good.status_code == 201 and good.json["version"] == 2
     rules = client.get(f"/api/v1/programs/{program['id']}/rules", headers=headers).json
     assert [r["version"] for r in rules] == [1, 2]
     assert rules[0]["criteria"][1]["min"] == 1000  # the old version is untouched
-    forbidden = client.post(f"/api/v1/programs/{program['id']}/rules", headers=auth_for(manager),
-                            json={"effective_from": "2026-01-01", "criteria": [{"kind": "age", "min": 18}]})
+    forbidden = client.post(
+        f"/api/v1/programs/{program['id']}/rules",
+        headers=auth_for(manager),
+        json={"effective_from": "2026-01-01", "criteria": [{"kind": "age", "min": 18}]},
+    )
     assert forbidden.status_code == 403
 
 
@@ -112,8 +159,11 @@ def test_history_lists_transitions(client, session, admin, make_creator, auth_fo
     creator = make_creator(date_of_birth=date(1990, 1, 1))
     _grow(session, creator.accounts[0], followers=5_000)
     headers = auth_for(admin)
-    client.post("/api/v1/eligibility/recompute", json={"as_of": (date.today() - timedelta(days=60)).isoformat()},
-                headers=headers)
+    client.post(
+        "/api/v1/eligibility/recompute",
+        json={"as_of": (date.today() - timedelta(days=60)).isoformat()},
+        headers=headers,
+    )
     client.post("/api/v1/eligibility/recompute", json={}, headers=headers)
     history = client.get(f"/api/v1/creators/{creator.id}/eligibility/history", headers=headers).json
     assert {h["change"] for h in history} >= {"first", "gained"}

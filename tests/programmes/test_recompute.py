@@ -74,10 +74,17 @@ def test_new_rule_version_changes_today_but_not_the_past(session, fund, make_cre
     recompute_eligibility(db_session=session, as_of=TODAY)
     assert session.scalar(select(EligibilityEvaluation.eligible)) is True
 
-    session.add(RuleVersion(program_id=fund.id, version=2, effective_from=TODAY - timedelta(days=1),
-                            source_note="stricter", criteria=[{"kind": "metric", "platform": "tiktok",
-                                                               "metric": "followers", "aggregate": "latest",
-                                                               "min": 5000}]))
+    session.add(
+        RuleVersion(
+            program_id=fund.id,
+            version=2,
+            effective_from=TODAY - timedelta(days=1),
+            source_note="stricter",
+            criteria=[
+                {"kind": "metric", "platform": "tiktok", "metric": "followers", "aggregate": "latest", "min": 5000}
+            ],
+        )
+    )
     session.commit()
     result = recompute_eligibility(db_session=session, as_of=TODAY)
     assert result.lost == [(creator.id, fund.id)]
@@ -87,9 +94,17 @@ def test_new_rule_version_changes_today_but_not_the_past(session, fund, make_cre
 
 
 def test_country_scoped_version_applies_to_its_country_only(session, fund, make_creator, add_days):
-    session.add(RuleVersion(program_id=fund.id, version=2, effective_from=date(2020, 1, 1), country_scope=["US"],
-                            criteria=[{"kind": "metric", "platform": "tiktok", "metric": "followers",
-                                       "aggregate": "latest", "min": 100}]))
+    session.add(
+        RuleVersion(
+            program_id=fund.id,
+            version=2,
+            effective_from=date(2020, 1, 1),
+            country_scope=["US"],
+            criteria=[
+                {"kind": "metric", "platform": "tiktok", "metric": "followers", "aggregate": "latest", "min": 100}
+            ],
+        )
+    )
     session.commit()
     french = _adult(make_creator, country="FR")
     american = _adult(make_creator, country="US")

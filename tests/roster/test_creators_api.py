@@ -5,9 +5,15 @@ import pytest
 from agency.core.audit.models import AuditEntry
 from agency.roster.models import Creator
 
-NEW_CREATOR = {"display_name": "Lina Cooks", "legal_name": "Lina Martin", "date_of_birth": "2001-05-04",
-               "country": "fr", "niche": "cooking", "languages": ["fr", "en"],
-               "accounts": [{"platform": "tiktok", "handle": "@LinaCooks"}]}
+NEW_CREATOR = {
+    "display_name": "Lina Cooks",
+    "legal_name": "Lina Martin",
+    "date_of_birth": "2001-05-04",
+    "country": "fr",
+    "niche": "cooking",
+    "languages": ["fr", "en"],
+    "accounts": [{"platform": "tiktok", "handle": "@LinaCooks"}],
+}
 
 
 def test_manager_creates_a_creator_they_manage(client, manager, auth_for, session):
@@ -26,13 +32,16 @@ def test_manager_creates_a_creator_they_manage(client, manager, auth_for, sessio
     assert audit.after["display_name"] == "Lina Cooks"
 
 
-@pytest.mark.parametrize("field,value,message_part", [
-    ("country", "XX", "ISO 3166"),
-    ("niche", "knitting", "Must be one of"),
-    ("date_of_birth", (date.today() + timedelta(days=3)).isoformat(), "past"),
-    ("languages", ["klingon"], "Length"),
-    ("display_name", "", "Length"),
-])
+@pytest.mark.parametrize(
+    "field,value,message_part",
+    [
+        ("country", "XX", "ISO 3166"),
+        ("niche", "knitting", "Must be one of"),
+        ("date_of_birth", (date.today() + timedelta(days=3)).isoformat(), "past"),
+        ("languages", ["klingon"], "Length"),
+        ("display_name", "", "Length"),
+    ],
+)
 def test_invalid_fields_get_a_clear_422(client, manager, auth_for, field, value, message_part):
     response = client.post("/api/v1/creators", json=NEW_CREATOR | {field: value}, headers=auth_for(manager))
     assert response.status_code == 422
@@ -136,15 +145,20 @@ def test_pagination_bounds(client, analyst, auth_for, make_creator):
 def test_accounts_crud(client, manager, auth_for, make_creator):
     creator = make_creator(manager=manager, accounts=())
     headers = auth_for(manager)
-    created = client.post(f"/api/v1/creators/{creator.id}/accounts",
-                          json={"platform": "youtube", "handle": "@Chan", "account_type": "business"}, headers=headers)
+    created = client.post(
+        f"/api/v1/creators/{creator.id}/accounts",
+        json={"platform": "youtube", "handle": "@Chan", "account_type": "business"},
+        headers=headers,
+    )
     assert created.status_code == 201
     account_id = created.json["id"]
-    patched = client.patch(f"/api/v1/creators/{creator.id}/accounts/{account_id}",
-                           json={"account_type": "personal"}, headers=headers)
+    patched = client.patch(
+        f"/api/v1/creators/{creator.id}/accounts/{account_id}", json={"account_type": "personal"}, headers=headers
+    )
     assert patched.json["account_type"] == "personal"
-    bad = client.post(f"/api/v1/creators/{creator.id}/accounts", json={"platform": "myspace", "handle": "x"},
-                      headers=headers)
+    bad = client.post(
+        f"/api/v1/creators/{creator.id}/accounts", json={"platform": "myspace", "handle": "x"}, headers=headers
+    )
     assert bad.status_code == 422
     assert client.delete(f"/api/v1/creators/{creator.id}/accounts/{account_id}", headers=headers).status_code == 204
     assert client.get(f"/api/v1/creators/{creator.id}/accounts", headers=headers).json == []
@@ -154,8 +168,11 @@ def test_strikes_change_standing(client, manager, auth_for, make_creator):
     creator = make_creator(manager=manager)
     headers = auth_for(manager)
     for n in range(3):
-        response = client.post(f"/api/v1/creators/{creator.id}/strikes",
-                               json={"occurred_on": date.today().isoformat(), "reason": f"strike {n}"}, headers=headers)
+        response = client.post(
+            f"/api/v1/creators/{creator.id}/strikes",
+            json={"occurred_on": date.today().isoformat(), "reason": f"strike {n}"},
+            headers=headers,
+        )
         assert response.status_code == 201
     body = client.get(f"/api/v1/creators/{creator.id}", headers=headers).json
     assert body["strikes_count"] == 3 and body["guideline_standing"] == "restricted"

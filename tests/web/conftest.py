@@ -1,5 +1,6 @@
 """Browser tests: the app served by a real HTTP server thread over a committed demo database,
 driven by Playwright in Debian's chromium. A screenshot of the page is saved on failure."""
+
 import threading
 from pathlib import Path
 
@@ -28,8 +29,15 @@ def live_server(base_database_url):
     database = Database(url)
     with database.session_scope() as session:
         load_demo(db_session=session, creators=24, days=60, seed=5)
-    config = Config.from_env({}, password_hash_profile="cheapest", database_url=url, secret_key="browser-tests", log_json=False, log_level="WARNING",
-                             login_rate_limit="1000 per minute")
+    config = Config.from_env(
+        {},
+        password_hash_profile="cheapest",
+        database_url=url,
+        secret_key="browser-tests",
+        log_json=False,
+        log_level="WARNING",
+        login_rate_limit="1000 per minute",
+    )
     app = create_app(config)
     runner = app.test_cli_runner()
     assert runner.invoke(args=["recompute", "all"]).exit_code == 0
@@ -48,9 +56,18 @@ def live_server(base_database_url):
 def browser():
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
         yield browser
         browser.close()
 

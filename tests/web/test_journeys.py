@@ -1,4 +1,5 @@
 """The main journeys of an account manager, in a real browser."""
+
 import re
 
 from playwright.sync_api import expect
@@ -28,10 +29,12 @@ def test_find_a_creator_and_read_why_they_are_not_eligible(page, live_server):
     base_url, database = live_server
     with database.session_scope() as session:
         creator_id, name = session.execute(
-            select(Creator.id, Creator.display_name).join(EligibilityEvaluation)
+            select(Creator.id, Creator.display_name)
+            .join(EligibilityEvaluation)
             .join(User, User.id == Creator.manager_id)
             .where(EligibilityEvaluation.eligible.is_(False), User.email == "manager1@agency.example")
-            .limit(1)).one()
+            .limit(1)
+        ).one()
     login(page, base_url)
     page.get_by_role("link", name="Creators").first.click()
     page.get_by_label("Search").fill(name)
@@ -48,11 +51,19 @@ def test_find_a_creator_and_read_why_they_are_not_eligible(page, live_server):
 def test_move_a_deal_only_along_legal_transitions(page, live_server):
     base_url, database = live_server
     with database.session_scope() as session:
-        deal = session.scalars(select(Deal).join(Creator).join(User, User.id == Creator.manager_id).where(
-            Deal.stage == DealStage.lead, User.email == "manager1@agency.example")).first()
+        deal = session.scalars(
+            select(Deal)
+            .join(Creator)
+            .join(User, User.id == Creator.manager_id)
+            .where(Deal.stage == DealStage.lead, User.email == "manager1@agency.example")
+        ).first()
         if deal is None:  # make sure there is one lead to move
-            deal = session.scalars(select(Deal).join(Creator).join(User, User.id == Creator.manager_id).where(
-                User.email == "manager1@agency.example")).first()
+            deal = session.scalars(
+                select(Deal)
+                .join(Creator)
+                .join(User, User.id == Creator.manager_id)
+                .where(User.email == "manager1@agency.example")
+            ).first()
             deal.stage = DealStage.lead
         deal_id, title = deal.id, deal.title
     login(page, base_url)
@@ -69,12 +80,15 @@ def test_move_a_deal_only_along_legal_transitions(page, live_server):
 def test_upload_a_revenue_csv_with_a_bad_row_and_see_the_error(page, live_server, tmp_path):
     base_url, database = live_server
     with database.session_scope() as session:
-        creator_id = session.scalar(select(Creator.id).join(User, User.id == Creator.manager_id).where(
-            User.email == "manager1@agency.example"))
+        creator_id = session.scalar(
+            select(Creator.id).join(User, User.id == Creator.manager_id).where(User.email == "manager1@agency.example")
+        )
     csv = tmp_path / "revenue.csv"
-    csv.write_text("creator_id,date,source,platform,amount,currency,external_ref\n"
-                   f"{creator_id},2026-01-02,affiliate,instagram,12.50,EUR,browser-1\n"
-                   f"{creator_id},2026-01-03,affiliate,instagram,-4.00,EUR,browser-2\n")
+    csv.write_text(
+        "creator_id,date,source,platform,amount,currency,external_ref\n"
+        f"{creator_id},2026-01-02,affiliate,instagram,12.50,EUR,browser-1\n"
+        f"{creator_id},2026-01-03,affiliate,instagram,-4.00,EUR,browser-2\n"
+    )
     login(page, base_url)
     page.goto(f"{base_url}/revenue")
     page.set_input_files("#file", str(csv))

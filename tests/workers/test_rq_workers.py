@@ -1,4 +1,5 @@
 """Real Redis, real RQ workers in subprocesses, a real database they can see (committed data)."""
+
 import os
 import signal
 import subprocess
@@ -35,7 +36,9 @@ def rq_env(base_database_url, redis_url):
     database = Database(url)
     with database.session_scope() as session:
         load_demo(db_session=session, creators=1500, days=60, seed=11)  # big enough to kill mid-job
-    config = Config.from_env({}, password_hash_profile="cheapest", database_url=url, redis_url=redis_url, secret_key="x", log_json=False)
+    config = Config.from_env(
+        {}, password_hash_profile="cheapest", database_url=url, redis_url=redis_url, secret_key="x", log_json=False
+    )
     env = os.environ | {"DATABASE_URL": url, "REDIS_URL": redis_url, "SECRET_KEY": "x", "LOG_JSON": "false"}
     yield database, config, env
     database.dispose()
@@ -67,8 +70,14 @@ def _children(pid: int) -> list[int]:
 
 def _waiting_on_lock(database) -> bool:
     with database.engine.connect() as conn:
-        return bool(conn.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                                     "AND datname = current_database()")))
+        return bool(
+            conn.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                    "AND datname = current_database()"
+                )
+            )
+        )
 
 
 def _status(database, job_id):
@@ -83,8 +92,9 @@ def test_a_worker_runs_a_queued_job(rq_env):
     assert _wait(lambda: _status(database, job_id) is JobStatus.queued)
     with database.session_scope() as session:
         assert session.get(JobRecord, job_id).in_redis is True
-    subprocess.run([AGENCY, "worker", "--burst", "--queues", "recompute"], env=env, check=True, timeout=120,
-                   capture_output=True)
+    subprocess.run(
+        [AGENCY, "worker", "--burst", "--queues", "recompute"], env=env, check=True, timeout=120, capture_output=True
+    )
     with database.session_scope() as session:
         record = session.get(JobRecord, job_id)
         assert record.status is JobStatus.finished and record.result["evaluated"] > 0
@@ -94,15 +104,22 @@ def test_a_worker_runs_a_queued_job(rq_env):
 
 def test_jobs_recorded_while_redis_is_down_are_pushed_when_it_returns(rq_env):
     database, config, env = rq_env
-    down = Config.from_env({}, password_hash_profile="cheapest", database_url=config.database_url, redis_url="redis://127.0.0.1:1/0", secret_key="x")
+    down = Config.from_env(
+        {},
+        password_hash_profile="cheapest",
+        database_url=config.database_url,
+        redis_url="redis://127.0.0.1:1/0",
+        secret_key="x",
+    )
     with database.session_scope() as session:
         job_id = enqueue(session, down, "recompute_diversification", {}, queue="recompute").id
     with database.session_scope() as session:
         record = session.get(JobRecord, job_id)
         assert record.status is JobStatus.queued and record.in_redis is False  # recorded, not lost
         assert requeue_unpushed(session, config) == 1
-    subprocess.run([AGENCY, "worker", "--burst", "--queues", "recompute"], env=env, check=True, timeout=120,
-                   capture_output=True)
+    subprocess.run(
+        [AGENCY, "worker", "--burst", "--queues", "recompute"], env=env, check=True, timeout=120, capture_output=True
+    )
     assert _status(database, job_id) is JobStatus.finished
 
 
@@ -117,8 +134,9 @@ def test_a_worker_killed_mid_job_leaves_nothing_half_done_and_the_rerun_converge
     blocker = database.engine.connect()
     blocking = blocker.begin()
     blocker.execute(text("LOCK TABLE eligibility_evaluations IN ACCESS EXCLUSIVE MODE"))
-    worker = subprocess.Popen([AGENCY, "worker", "--queues", "recompute"], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    worker = subprocess.Popen(
+        [AGENCY, "worker", "--queues", "recompute"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     connection = redis.Redis.from_url(config.redis_url)
     try:
         assert _wait(lambda: Job.fetch(job_id, connection=connection).get_status() == "started")
@@ -136,8 +154,9 @@ def test_a_worker_killed_mid_job_leaves_nothing_half_done_and_the_rerun_converge
         assert session.scalar(select(func.count(EligibilityEvaluation.id))) == 0
         assert session.get(JobRecord, job_id).status is JobStatus.started  # visible as started, then killed
         assert recover_abandoned(session, config, stale_after_seconds=0) == [job_id]
-    subprocess.run([AGENCY, "worker", "--burst", "--queues", "recompute"], env=env, check=True, timeout=180,
-                   capture_output=True)
+    subprocess.run(
+        [AGENCY, "worker", "--burst", "--queues", "recompute"], env=env, check=True, timeout=180, capture_output=True
+    )
     with database.session_scope() as session:
         record = session.get(JobRecord, job_id)
         assert record.status is JobStatus.finished, record.error

@@ -60,7 +60,9 @@ def test_two_schedulers_at_once_run_each_period_once(app, database_url):
         t.join()
     with engine.begin() as conn:
         runs = conn.execute(select(ScheduledRun.period).where(ScheduledRun.job_name == "race")).scalars().all()
-        conn.execute(text("DELETE FROM job_records WHERE id IN (SELECT job_id FROM scheduled_runs WHERE job_name = 'race')"))
+        conn.execute(
+            text("DELETE FROM job_records WHERE id IN (SELECT job_id FROM scheduled_runs WHERE job_name = 'race')")
+        )
         conn.execute(text("DELETE FROM scheduled_runs WHERE job_name = 'race'"))
     assert len(runs) == len(set(runs)) == 6  # 10:00, 10:05 ... 10:25, once each
     assert len(started[0]) + len(started[1]) == 6

@@ -1,4 +1,5 @@
 """/api/v1/audit: the audit log, read-only, for admins."""
+
 from __future__ import annotations
 
 from flask.views import MethodView

@@ -1,4 +1,5 @@
 """`agency audit`: read the audit log from the command line."""
+
 from __future__ import annotations
 
 import json
@@ -24,9 +25,14 @@ def audit_command(entity: str | None, actor: str | None, since: datetime | None,
     if entity_id and not entity_id.isdigit():
         raise click.BadParameter("the id after ':' must be a number", param_hint="--entity")
     with get_db().session_scope() as session:
-        entries = session.scalars(audit_filter(
-            entity_type=entity_type or None, entity_id=int(entity_id) if entity_id else None, actor=actor,
-            since=since.replace(tzinfo=timezone.utc) if since else None).limit(limit)).all()
+        entries = session.scalars(
+            audit_filter(
+                entity_type=entity_type or None,
+                entity_id=int(entity_id) if entity_id else None,
+                actor=actor,
+                since=since.replace(tzinfo=timezone.utc) if since else None,
+            ).limit(limit)
+        ).all()
         rows = [entry_as_dict(e) for e in entries]
     if as_json:
         for row in rows:
@@ -34,8 +40,10 @@ def audit_command(entity: str | None, actor: str | None, since: datetime | None,
         return
     click.echo(f"{'when (UTC)':<20} {'actor':<28} {'action':<22} entity")
     for row in rows:
-        click.echo(f"{row['occurred_at'][:19]:<20} {row['actor_label'][:28]:<28} {row['action'][:22]:<22} "
-                   f"{row['entity_type']}:{row['entity_id']}")
+        click.echo(
+            f"{row['occurred_at'][:19]:<20} {row['actor_label'][:28]:<28} {row['action'][:22]:<22} "
+            f"{row['entity_type']}:{row['entity_id']}"
+        )
 
 
 commands = [audit_command]

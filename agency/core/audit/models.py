@@ -1,4 +1,5 @@
 """The audit log: one row per mutation, with who did it and the state before and after."""
+
 from __future__ import annotations
 
 from datetime import datetime

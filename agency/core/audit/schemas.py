@@ -1,4 +1,5 @@
 """What the audit endpoint reads and writes."""
+
 from __future__ import annotations
 
 from marshmallow import Schema, fields, validate

@@ -1,4 +1,5 @@
 """/api/v1/jobs: background job status, scheduled runs, retries."""
+
 from __future__ import annotations
 
 from flask import current_app
@@ -78,8 +79,20 @@ class Retry(MethodView):
             raise NotFound(f"Job {job_id} not found.")
         if record.status is not JobStatus.failed:
             raise Conflict(f"Only failed jobs can be retried; this one is {record.status.value}.")
-        retry = enqueue(session, current_app.config["AGENCY"], record.name, record.arguments, queue=record.queue,
-                        requested_by_id=current_actor().user.id)
-        record_audit(db_session=session, actor=current_actor(), action="job.retry", entity_type="job",
-                     entity_id=None, after={"job_id": job_id, "retry_id": retry.id})
+        retry = enqueue(
+            session,
+            current_app.config["AGENCY"],
+            record.name,
+            record.arguments,
+            queue=record.queue,
+            requested_by_id=current_actor().user.id,
+        )
+        record_audit(
+            db_session=session,
+            actor=current_actor(),
+            action="job.retry",
+            entity_type="job",
+            entity_id=None,
+            after={"job_id": job_id, "retry_id": retry.id},
+        )
         return retry

@@ -1,4 +1,5 @@
 """`agency jobs status` and `agency jobs requeue`."""
+
 from __future__ import annotations
 
 import click
@@ -29,15 +30,18 @@ def jobs_status() -> None:
             failed = FailedJobRegistry(name, connection=connection).count
             click.echo(f"queue {name:<14} waiting={depth} failed={failed}")
         for w in Worker.all(connection=connection):
-            click.echo(f"worker {w.name} state={w.get_state()} queues={','.join(w.queue_names())} "
-                       f"last_heartbeat={w.last_heartbeat}")
+            click.echo(
+                f"worker {w.name} state={w.get_state()} queues={','.join(w.queue_names())} "
+                f"last_heartbeat={w.last_heartbeat}"
+            )
     else:
         click.echo("REDIS_URL not set: jobs run in-process.")
     with get_db().session_scope() as session:
         for status, count in session.execute(select(JobRecord.status, func.count()).group_by(JobRecord.status)):
             click.echo(f"jobs {status.value:<9} {count}")
-        for record in session.scalars(select(JobRecord).where(JobRecord.status == JobStatus.failed)
-                                      .order_by(JobRecord.ended_at.desc()).limit(10)):
+        for record in session.scalars(
+            select(JobRecord).where(JobRecord.status == JobStatus.failed).order_by(JobRecord.ended_at.desc()).limit(10)
+        ):
             last_line = (record.error or "").strip().splitlines()[-1:] or [""]
             click.echo(f"failed {record.id} {record.name} at {record.ended_at:%Y-%m-%d %H:%M}: {last_line[0]}")
 

@@ -1,4 +1,5 @@
 """Jobs started from API requests: run small work now, queue big work (202 + Location)."""
+
 from __future__ import annotations
 
 from flask import current_app, jsonify
@@ -20,8 +21,11 @@ def run_or_enqueue(job_name: str, arguments: dict, run_now):
         return jsonify(run_now()), 200
     record = enqueue(get_session(), config, job_name, arguments, requested_by_id=current_user().id)
     location = f"/api/v1/jobs/{record.id}"
-    return jsonify({"job_id": record.id, "status": record.status.value, "location": location}), 202, {
-        "Location": location}
+    return (
+        jsonify({"job_id": record.id, "status": record.status.value, "location": location}),
+        202,
+        {"Location": location},
+    )
 
 
 def after_import(job_name: str, creator_ids: list[int]) -> dict | None:
@@ -31,10 +35,20 @@ def after_import(job_name: str, creator_ids: list[int]) -> dict | None:
     if not creator_ids:
         return None
     config = current_app.config["AGENCY"]
-    key = f"{job_name}:" + ",".join(map(str, creator_ids[:50])) + (
-        f"+{len(creator_ids)}" if len(creator_ids) > 50 else "")
-    record = enqueue(get_session(), config, job_name, {"creator_ids": creator_ids}, queue="recompute",
-                     dedup_key=key[:200], requested_by_id=current_user().id)
+    key = (
+        f"{job_name}:"
+        + ",".join(map(str, creator_ids[:50]))
+        + (f"+{len(creator_ids)}" if len(creator_ids) > 50 else "")
+    )
+    record = enqueue(
+        get_session(),
+        config,
+        job_name,
+        {"creator_ids": creator_ids},
+        queue="recompute",
+        dedup_key=key[:200],
+        requested_by_id=current_user().id,
+    )
     if not config.redis_url:
         return record.result
     return {"job_id": record.id, "location": f"/api/v1/jobs/{record.id}"}

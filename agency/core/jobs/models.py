@@ -1,4 +1,5 @@
 """Background job records and the scheduler's run guard."""
+
 from __future__ import annotations
 
 import enum

@@ -9,6 +9,7 @@ caller commits. RQ runs `workers.worker.run_job`, named by string so this packag
 `workers`. If Redis is down the record stays `in_redis=False` and the scheduler's sweep pushes it
 when Redis is back, so no work is lost.
 """
+
 from __future__ import annotations
 
 import time
@@ -81,6 +82,7 @@ def progress_reporter(record):
 
 # --- running a recorded job ---------------------------------------------------------------------
 
+
 def execute_job(session, config, record: JobRecord, *, mark_started: bool = True, progress_engine=None) -> JobRecord:
     """Run a recorded job inside `session` and record its outcome (the caller commits).
 
@@ -129,6 +131,7 @@ def _finish_run(run: ScheduledRun, status: RunStatus, started: float, rows, outc
 
 # --- queues -------------------------------------------------------------------------------------
 
+
 def redis_connection(url: str):
     return redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
 
@@ -137,16 +140,30 @@ def push_to_redis(redis_url: str, job_id: str, queue: str) -> bool:
     """Hand a recorded job to RQ (retried by RQ on failure). False when Redis is unreachable."""
     try:
         Queue(queue, connection=redis_connection(redis_url)).enqueue(
-            RQ_ENTRY_POINT, job_id, job_id=job_id, retry=Retry(max=3, interval=[10, 60, 300]),
-            job_timeout=3600, result_ttl=86400, failure_ttl=7 * 86400)
+            RQ_ENTRY_POINT,
+            job_id,
+            job_id=job_id,
+            retry=Retry(max=3, interval=[10, 60, 300]),
+            job_timeout=3600,
+            result_ttl=86400,
+            failure_ttl=7 * 86400,
+        )
     except RedisError as exc:
         log.warning("redis_unavailable_job_kept_for_later", job_id=job_id, error=type(exc).__name__)
         return False
     return True
 
 
-def enqueue(session: Session, config, name: str, arguments: dict | None = None, *, queue: str | None = None,
-            dedup_key: str | None = None, requested_by_id: int | None = None) -> JobRecord:
+def enqueue(
+    session: Session,
+    config,
+    name: str,
+    arguments: dict | None = None,
+    *,
+    queue: str | None = None,
+    dedup_key: str | None = None,
+    requested_by_id: int | None = None,
+) -> JobRecord:
     """Record a job and run it (no Redis) or queue it (Redis, after the caller commits)."""
     if name not in JOBS:
         raise ValueError(f"unknown job {name!r}")
@@ -154,12 +171,20 @@ def enqueue(session: Session, config, name: str, arguments: dict | None = None, 
     if queue not in QUEUES:
         raise ValueError(f"unknown queue {queue!r}")
     if dedup_key:
-        waiting = session.scalar(select(JobRecord).where(JobRecord.dedup_key == dedup_key,
-                                                         JobRecord.status == JobStatus.queued))
+        waiting = session.scalar(
+            select(JobRecord).where(JobRecord.dedup_key == dedup_key, JobRecord.status == JobStatus.queued)
+        )
         if waiting is not None:
             return waiting  # the same work is already waiting to run
-    record = JobRecord(id=str(uuid.uuid4()), name=name, queue=queue, arguments=arguments or {}, dedup_key=dedup_key,
-                       requested_by_id=requested_by_id, status=JobStatus.queued)
+    record = JobRecord(
+        id=str(uuid.uuid4()),
+        name=name,
+        queue=queue,
+        arguments=arguments or {},
+        dedup_key=dedup_key,
+        requested_by_id=requested_by_id,
+        status=JobStatus.queued,
+    )
     session.add(record)
     session.flush()
     if not config.redis_url:
@@ -190,8 +215,9 @@ def requeue_unpushed(session: Session, config) -> int:
     if not config.redis_url:
         return 0
     pushed = 0
-    for record in session.scalars(select(JobRecord).where(JobRecord.status == JobStatus.queued,
-                                                          JobRecord.in_redis.is_(False)).limit(500)):
+    for record in session.scalars(
+        select(JobRecord).where(JobRecord.status == JobStatus.queued, JobRecord.in_redis.is_(False)).limit(500)
+    ):
         if not push_to_redis(config.redis_url, record.id, record.queue):
             break
         record.in_redis = True
@@ -212,8 +238,11 @@ def recover_abandoned(session: Session, config, stale_after_seconds: int = 600) 
         return []
     connection = redis_connection(config.redis_url)
     recovered = []
-    for record in session.scalars(select(JobRecord).where(JobRecord.status.in_([JobStatus.queued, JobStatus.started]),
-                                                          JobRecord.in_redis.is_(True))).all():
+    for record in session.scalars(
+        select(JobRecord).where(
+            JobRecord.status.in_([JobStatus.queued, JobStatus.started]), JobRecord.in_redis.is_(True)
+        )
+    ).all():
         try:
             rq_job = Job.fetch(record.id, connection=connection)
             status = rq_job.get_status()
@@ -222,9 +251,14 @@ def recover_abandoned(session: Session, config, stale_after_seconds: int = 600) 
         heartbeat = rq_job.last_heartbeat if rq_job is not None else None
         if heartbeat is not None and heartbeat.tzinfo is None:
             heartbeat = heartbeat.replace(tzinfo=timezone.utc)
-        dead = status is None or status in (RQStatus.FAILED, RQStatus.STOPPED, RQStatus.CANCELED) or (
-            status == RQStatus.STARTED
-            and (heartbeat is None or utcnow() - heartbeat > timedelta(seconds=stale_after_seconds)))
+        dead = (
+            status is None
+            or status in (RQStatus.FAILED, RQStatus.STOPPED, RQStatus.CANCELED)
+            or (
+                status == RQStatus.STARTED
+                and (heartbeat is None or utcnow() - heartbeat > timedelta(seconds=stale_after_seconds))
+            )
+        )
         if dead and push_to_redis(config.redis_url, record.id, record.queue):
             recovered.append(record.id)
     return recovered

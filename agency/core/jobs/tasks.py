@@ -1,4 +1,5 @@
 """Housekeeping jobs: forget old records, push jobs Redis never received, recover abandoned ones."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -14,8 +15,11 @@ from agency.core.jobs.service import job, recover_abandoned, requeue_unpushed
 def cleanup_job(session, config, arguments, record) -> dict:
     """Forget finished job records and scheduled runs older than `days` (default 30)."""
     cutoff = utcnow() - timedelta(days=int(arguments.get("days", 30)))
-    jobs = session.execute(delete(JobRecord).where(JobRecord.status.in_([JobStatus.finished, JobStatus.failed]),
-                                                   JobRecord.enqueued_at < cutoff)).rowcount
+    jobs = session.execute(
+        delete(JobRecord).where(
+            JobRecord.status.in_([JobStatus.finished, JobStatus.failed]), JobRecord.enqueued_at < cutoff
+        )
+    ).rowcount
     runs = session.execute(delete(ScheduledRun).where(ScheduledRun.started_at < cutoff)).rowcount
     return {"job_records_deleted": jobs, "scheduled_runs_deleted": runs, "rows_changed": jobs + runs}
 

@@ -1,4 +1,5 @@
 """/api/v1/auth (bearer tokens) and /api/v1/users (who am I; the staff list)."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -54,11 +55,21 @@ class Tokens(MethodView):
             abort(401, description="Wrong email or password.")
         hours = data.get("expires_in_hours") or current_app.config["AGENCY"].token_ttl_hours
         token, record = issue_token(db_session=session, user=user, ttl=timedelta(hours=hours))
-        record_audit(db_session=session, actor=Actor(user=user, request_id=g.get("request_id")),
-                     action="token.create", entity_type="api_token", entity_id=record.id,
-                     after={"prefix": record.prefix, "expires_at": record.expires_at.isoformat()})
-        return {"token": token, "token_type": "Bearer", "expires_at": record.expires_at,
-                "user_id": user.id, "role": user.role.value}
+        record_audit(
+            db_session=session,
+            actor=Actor(user=user, request_id=g.get("request_id")),
+            action="token.create",
+            entity_type="api_token",
+            entity_id=record.id,
+            after={"prefix": record.prefix, "expires_at": record.expires_at.isoformat()},
+        )
+        return {
+            "token": token,
+            "token_type": "Bearer",
+            "expires_at": record.expires_at,
+            "user_id": user.id,
+            "role": user.role.value,
+        }
 
 
 @auth_blp.route("/tokens/current")
@@ -71,9 +82,14 @@ class CurrentToken(MethodView):
             abort(400, description="This request was not made with a bearer token.")
         session = get_session()
         revoke_token(db_session=session, record=record)
-        record_audit(db_session=session, actor=Actor(user=g.current_user, request_id=g.get("request_id")),
-                     action="token.revoke", entity_type="api_token", entity_id=record.id,
-                     after={"prefix": record.prefix})
+        record_audit(
+            db_session=session,
+            actor=Actor(user=g.current_user, request_id=g.get("request_id")),
+            action="token.revoke",
+            entity_type="api_token",
+            entity_id=record.id,
+            after={"prefix": record.prefix},
+        )
 
 
 users_blp = Blueprint("users", __name__, url_prefix="/api/v1/users", description="Agency staff.")
@@ -102,6 +118,12 @@ class Users(MethodView):
         """Create a staff account (admins)"""
         session = get_session()
         user = create_user(db_session=session, **data)
-        record_audit(db_session=session, actor=current_actor(), action="user.create",
-                     entity_type="user", entity_id=user.id, after=snapshot(user))
+        record_audit(
+            db_session=session,
+            actor=current_actor(),
+            action="user.create",
+            entity_type="user",
+            entity_id=user.id,
+            after=snapshot(user),
+        )
         return user

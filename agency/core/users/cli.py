@@ -1,4 +1,5 @@
 """`agency users create`: staff accounts from the command line."""
+
 from __future__ import annotations
 
 import sys
@@ -32,10 +33,17 @@ def create_user_command(email: str, role: str, full_name: str, timezone: str, pa
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
         with get_db().session_scope() as session:
-            user = create_user(db_session=session, email=email, password=password, role=role,
-                               full_name=full_name, timezone=timezone)
-            record_audit(db_session=session, actor=Actor.system("cli"), action="user.create",
-                         entity_type="user", entity_id=user.id, after=snapshot(user))
+            user = create_user(
+                db_session=session, email=email, password=password, role=role, full_name=full_name, timezone=timezone
+            )
+            record_audit(
+                db_session=session,
+                actor=Actor.system("cli"),
+                action="user.create",
+                entity_type="user",
+                entity_id=user.id,
+                after=snapshot(user),
+            )
             click.echo(f"Created {user.role.value} {user.email} (id {user.id}).")
     except ServiceError as exc:
         raise click.ClickException(f"{exc.message} {exc.errors or ''}".strip()) from exc

@@ -1,4 +1,5 @@
 """Agency staff accounts and their API tokens."""
+
 from __future__ import annotations
 
 import enum

@@ -1,4 +1,5 @@
 """What the auth and users endpoints read and write."""
+
 from __future__ import annotations
 
 import zoneinfo
@@ -28,8 +29,10 @@ class UserSchema(Schema):
 class TokenRequestSchema(Schema):
     email = fields.String(required=True, validate=validate.Length(min=3, max=254))
     password = fields.String(required=True, load_only=True, validate=validate.Length(min=1, max=256))
-    expires_in_hours = fields.Integer(validate=validate.Range(min=1, max=24 * 365), metadata={
-        "description": "Lifetime of the token; defaults to TOKEN_TTL_HOURS."})
+    expires_in_hours = fields.Integer(
+        validate=validate.Range(min=1, max=24 * 365),
+        metadata={"description": "Lifetime of the token; defaults to TOKEN_TTL_HOURS."},
+    )
 
 
 class TokenSchema(Schema):

@@ -1,4 +1,5 @@
 """Staff accounts: passwords (argon2), bearer tokens (random, stored as SHA-256) and role checks."""
+
 from __future__ import annotations
 
 import hashlib
@@ -32,6 +33,7 @@ def _dummy_hash() -> str:
         _hashing["dummy_hash"] = _hashing["hasher"].hash("not-a-real-password")
     return _hashing["dummy_hash"]
 
+
 MIN_PASSWORD_LENGTH = 12
 TOKEN_PREFIX = "agy_"
 
@@ -61,8 +63,16 @@ def verify_password(password_hash: str, password: str) -> bool:
         return False
 
 
-def create_user(*, db_session: Session, email: str, password: str, role: Role | str,
-                full_name: str = "", timezone: str = "UTC", enforce_policy: bool = True) -> User:
+def create_user(
+    *,
+    db_session: Session,
+    email: str,
+    password: str,
+    role: Role | str,
+    full_name: str = "",
+    timezone: str = "UTC",
+    enforce_policy: bool = True,
+) -> User:
     email = email.strip().lower()
     if "@" not in email:
         raise InvalidInput("Invalid email address.", {"email": ["not a valid email address"]})
@@ -70,8 +80,9 @@ def create_user(*, db_session: Session, email: str, password: str, role: Role | 
         raise InvalidInput("A user with this email already exists.", {"email": ["already registered"]})
     if enforce_policy:
         check_password_policy(password, email)
-    user = User(email=email, password_hash=hash_password(password), role=Role(role),
-                full_name=full_name, timezone=timezone)
+    user = User(
+        email=email, password_hash=hash_password(password), role=Role(role), full_name=full_name, timezone=timezone
+    )
     db_session.add(user)
     db_session.flush()
     return user
@@ -109,8 +120,9 @@ LAST_USE_RESOLUTION = timedelta(minutes=1)
 def resolve_token(*, db_session: Session, token: str, now: datetime | None = None) -> ApiToken | None:
     now = now or utcnow()
     # The token and its user in one statement: this runs before every API request.
-    record = db_session.scalar(select(ApiToken).options(joinedload(ApiToken.user))
-                               .where(ApiToken.token_hash == _digest(token)))
+    record = db_session.scalar(
+        select(ApiToken).options(joinedload(ApiToken.user)).where(ApiToken.token_hash == _digest(token))
+    )
     if not _usable(record, now):
         return None
     # Write last use at most once a minute, so reads stay reads.
@@ -120,8 +132,7 @@ def resolve_token(*, db_session: Session, token: str, now: datetime | None = Non
 
 
 def _usable(record: ApiToken | None, now: datetime) -> bool:
-    return (record is not None and record.revoked_at is None and record.expires_at > now
-            and record.user.is_active)
+    return record is not None and record.revoked_at is None and record.expires_at > now and record.user.is_active
 
 
 def revoke_token(*, db_session: Session, record: ApiToken) -> None:
