@@ -44,7 +44,8 @@ WHERE c.archived_at IS NULL AND c.status = 'active' AND (m.day IS NULL OR m.day 
 UNION ALL
 SELECT 'deliverable_overdue:' || d.creator_id || ':deliverable:' || v.id, d.creator_id, 'deliverable_overdue'
 FROM deliverables v JOIN deals d ON d.id = v.deal_id JOIN creators c ON c.id = d.creator_id
-WHERE c.archived_at IS NULL AND d.stage NOT IN ('cancelled', 'lost', 'paid') AND v.status NOT IN ('published', 'cancelled')
+WHERE c.archived_at IS NULL AND d.stage NOT IN ('cancelled', 'lost', 'paid')
+  AND v.status NOT IN ('published', 'cancelled')
   AND v.due_date < :today
 UNION ALL
 SELECT 'near_threshold:' || e.creator_id || ':program:' || e.program_id, e.creator_id, 'near_threshold'
@@ -166,7 +167,8 @@ def main() -> None:
         f"resolved {again.resolved}"
     )
     print(
-        f"  ratio evaluation / floor: {results['(a) project alert evaluation'] / results['(b) floor: one SQL statement']:.2f}x"
+        f"  ratio evaluation / floor: "
+        f"{results['(a) project alert evaluation'] / results['(b) floor: one SQL statement']:.2f}x"
     )
 
     class Sink:

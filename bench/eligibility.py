@@ -173,10 +173,9 @@ def main() -> None:
         f"  evaluations: {first.evaluated:,} (written {first.inserted:,}); unchanged re-run wrote "
         f"{again.inserted + again.updated + again.removed:,} rows"
     )
-    print(
-        f"  ratio recompute / floor: {results['(a) project recompute, all programmes'] / results['(b) floor: one SQL statement, 2 programmes']:.2f}x "
-        f"(per programme: {results['(a) project recompute, all programmes'] / 10 / (results['(b) floor: one SQL statement, 2 programmes'] / 2):.2f}x)"
-    )
+    project = results["(a) project recompute, all programmes"]
+    floor = results["(b) floor: one SQL statement, 2 programmes"]
+    print(f"  ratio recompute / floor: {project / floor:.2f}x (per programme: {project / 10 / (floor / 2):.2f}x)")
 
     # Import throughput against COPY of the same rows.
     import_days = max(1, args.import_rows[1] // args.creators) if args.creators else 1

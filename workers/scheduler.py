@@ -1,7 +1,8 @@
 """Periodic jobs, declared as data, and the run guard that makes each period run once.
 
-The `agency scheduler` command runs `run_due` every 30 seconds. `run_due(now)` computes each definition's current period ("2026-11-25T14" for hourly work,
-"2026-11-25" for daily work at a time) and inserts a `scheduled_runs` row for it; the unique
+The `agency scheduler` command runs `run_due` every 30 seconds. `run_due(now)` computes each
+definition's current period ("2026-11-25T14" for hourly work, "2026-11-25" for daily work at a
+time) and inserts a `scheduled_runs` row for it; the unique
 (job name, period) constraint lets exactly one scheduler win, however many run, and a period
 missed while everything was down runs once at the next start. The winner enqueues the job.
 """

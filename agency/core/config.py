@@ -113,7 +113,7 @@ class Config:
     testing: bool = False
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> "Config":
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> Config:
         environ = dict(os.environ if environ is None else environ)
         values: dict = {}
         for f in fields(cls):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timezone
+from datetime import UTC
 
 import redis
 from flask import Blueprint, current_app, jsonify
@@ -52,7 +52,7 @@ def worker_heartbeats() -> str:
     beats = [w.last_heartbeat for w in workers if w.last_heartbeat]
     if not beats:
         return "no live worker: queued jobs wait"
-    newest = max(b if b.tzinfo else b.replace(tzinfo=timezone.utc) for b in beats)
+    newest = max(b if b.tzinfo else b.replace(tzinfo=UTC) for b in beats)
     return f"{len(workers)} worker(s), last heartbeat {int((utcnow() - newest).total_seconds())}s ago"
 
 
@@ -63,7 +63,7 @@ def readyz():
     for extra in current_app.extensions.get("agency_readiness_checks", []):
         checks.update(extra())
     failed = {name: problem for name, problem in checks.items() if problem}
-    body = {name: ("ok" if not problem else problem) for name, problem in checks.items()}
+    body = {name: (problem or "ok") for name, problem in checks.items()}
     if not current_app.config["AGENCY"].redis_url:
         body["redis"] = "not configured (jobs run in-process)"
     elif not failed.get("redis"):

@@ -91,12 +91,10 @@ class Deal(Base):
 
     creator: Mapped[Creator] = relationship(lazy="joined")
     brand: Mapped[Brand] = relationship(lazy="joined")
-    deliverables: Mapped[list["Deliverable"]] = relationship(
+    deliverables: Mapped[list[Deliverable]] = relationship(
         back_populates="deal", order_by="Deliverable.due_date", cascade="all, delete-orphan"
     )
-    transitions: Mapped[list["DealTransition"]] = relationship(
-        order_by="DealTransition.id", cascade="all, delete-orphan"
-    )
+    transitions: Mapped[list[DealTransition]] = relationship(order_by="DealTransition.id", cascade="all, delete-orphan")
 
     __mapper_args__ = {"version_id_col": version}
 

@@ -104,6 +104,9 @@ _NICHES = list(Niche)
 _SECONDARY = [Platform.youtube, Platform.instagram, Platform.twitch, Platform.blog, Platform.podcast]
 
 
+NAME_SUFFIXES = ["Studio", "Daily", "Eats", "Plays", "Moves", "Talks", "Style", "Lab"]
+
+
 def _growth_profile(rng: random.Random) -> dict:
     """Starting audience and daily growth of one account: a spread from tiny to large, with
     some flat or shrinking accounts and some close to the usual thresholds."""
@@ -227,7 +230,7 @@ def load_demo(
         name = f"{rng.choice(_FIRST)} {rng.choice(_LAST)}"
         creator_rows.append(
             {
-                "display_name": f"{name.split()[0]} {rng.choice(['Studio', 'Daily', 'Eats', 'Plays', 'Moves', 'Talks', 'Style', 'Lab'])} {index + 1}",
+                "display_name": f"{name.split()[0]} {rng.choice(NAME_SUFFIXES)} {index + 1}",
                 "legal_name": name,
                 "date_of_birth": dob,
                 "country": country,

@@ -128,7 +128,7 @@ class RevenueImport(MethodView):
     @revenue_blp.response(200, ImportReportSchema)
     @revenue_blp.alt_response(422, description="Rejected rows (nothing imported): errors.rows and the report")
     def post(self, args):
-        """Import records from CSV (creator_id,date,source,platform,amount,currency,external_ref[,deal_id,notes,refund]) or JSON lines"""
+        """Import records from CSV (creator_id,date,source,platform,amount,currency,external_ref[,deal_id,notes,refund]) or JSON lines"""  # noqa: E501 (the OpenAPI summary)
         stream, fmt = _upload()
         session = get_session()
         report = import_revenue(

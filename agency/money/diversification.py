@@ -50,7 +50,7 @@ class RiskThresholds:
     platform_medium: Decimal = Decimal("0.50")
 
     @classmethod
-    def from_config(cls, config) -> "RiskThresholds":
+    def from_config(cls, config) -> RiskThresholds:
         return cls(
             Decimal(config.risk_hhi_high),
             Decimal(config.risk_hhi_medium),

@@ -177,7 +177,7 @@ class RosterEligibility(MethodView):
     @eligibility_blp.arguments(EligibilityQuerySchema, location="query")
     @paginated(eligibility_blp, EvaluationSchema(many=True))
     def get(self, args, pagination_parameters):
-        """Roster-wide evaluations (filter by programme, eligible, near threshold, not activated, manager); CSV with format=csv"""
+        """Roster-wide evaluations (filter by programme, eligible, near threshold, not activated, manager); CSV with format=csv"""  # noqa: E501 (the OpenAPI summary)
         stmt = roster_eligibility_query(
             program_code=args.get("program"),
             eligible=args.get("eligible"),

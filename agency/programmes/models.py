@@ -33,7 +33,7 @@ class Program(Base):
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
-    rules: Mapped[list["RuleVersion"]] = relationship(back_populates="program", order_by="RuleVersion.version")
+    rules: Mapped[list[RuleVersion]] = relationship(back_populates="program", order_by="RuleVersion.version")
 
 
 class RuleVersion(Base):

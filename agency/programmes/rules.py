@@ -181,7 +181,8 @@ def describe(criterion: dict) -> str:
         what = criterion["metric"].replace("_", " ")
         if criterion["aggregate"] == "latest":
             return f"{criterion['platform']} {what} >= {criterion['min']:,}"
-        return f"{criterion['platform']} {what} ({criterion['aggregate']} over {criterion['window_days']} days) >= {criterion['min']:,}"
+        window = f"{criterion['aggregate']} over {criterion['window_days']} days"
+        return f"{criterion['platform']} {what} ({window}) >= {criterion['min']:,}"
     if kind == "age":
         text = f"age >= {criterion['min']}"
         if criterion.get("by_country"):

@@ -79,10 +79,10 @@ class Creator(Base):
     archived_at: Mapped[datetime | None]
 
     manager: Mapped[User | None] = relationship(lazy="joined")
-    accounts: Mapped[list["PlatformAccount"]] = relationship(
+    accounts: Mapped[list[PlatformAccount]] = relationship(
         back_populates="creator", order_by="PlatformAccount.id", cascade="all, delete-orphan"
     )
-    strikes: Mapped[list["GuidelineStrike"]] = relationship(
+    strikes: Mapped[list[GuidelineStrike]] = relationship(
         back_populates="creator", order_by="GuidelineStrike.occurred_on", cascade="all, delete-orphan"
     )
 

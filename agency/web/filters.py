@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from agency.web.views import bp
@@ -47,7 +47,7 @@ def day(value) -> str:
 def ago(value) -> str:
     if value is None:
         return "never"
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     if isinstance(value, date) and not isinstance(value, datetime):
         days = (now.date() - value).days
     else:

@@ -1,4 +1,4 @@
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import time_machine
 from sqlalchemy import select
@@ -23,7 +23,7 @@ def test_digest_is_sent_once_grouped_by_creator_with_links(
 ):
     _, mailbox = smtp_server
     _alerts_for(session, manager, make_creator)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     assert queue_due_digests(db_session=session, now=now, public_url="https://agency.example", force=True) == 1
     assert queue_due_digests(db_session=session, now=now, public_url="https://agency.example", force=True) == 0
     session.commit()
@@ -83,12 +83,12 @@ def test_digest_waits_for_the_managers_local_hour(session, make_user, make_creat
         _overdue_deliverable(session, make_creator(manager=manager, status="paused"))
     evaluate_alerts(db_session=session, settings=AlertSettings(today=TODAY))
     # 23:30 UTC is 08:30 next day in Tokyo and 00:30 in Paris: only Tokyo's digest is due.
-    late = datetime(2026, 3, 10, 23, 30, tzinfo=timezone.utc)
+    late = datetime(2026, 3, 10, 23, 30, tzinfo=UTC)
     assert queue_due_digests(db_session=session, now=late, public_url="http://ui") == 1
     recipients = [m.recipient for m in session.scalars(select(OutboxMessage))]
     assert recipients == [tokyo.email]
     assert "2026-03-11" in session.scalars(select(OutboxMessage)).one().message_id
-    morning = datetime(2026, 3, 11, 7, 5, tzinfo=timezone.utc)  # 08:05 in Paris (UTC+1)
+    morning = datetime(2026, 3, 11, 7, 5, tzinfo=UTC)  # 08:05 in Paris (UTC+1)
     assert queue_due_digests(db_session=session, now=morning, public_url="http://ui") == 1
 
 

@@ -1,4 +1,4 @@
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import time_machine
 
@@ -41,7 +41,7 @@ def test_token_expires(client, manager):
     )
     headers = {"Authorization": f"Bearer {response.json['token']}"}
     assert client.get("/api/v1/users/me", headers=headers).status_code == 200
-    with time_machine.travel(datetime.now(timezone.utc) + timedelta(hours=2), tick=False):
+    with time_machine.travel(datetime.now(UTC) + timedelta(hours=2), tick=False):
         assert client.get("/api/v1/users/me", headers=headers).status_code == 401
 
 

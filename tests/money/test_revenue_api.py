@@ -23,7 +23,8 @@ def test_revenue_import_is_idempotent_and_reports_bad_rows(client, session, mana
     headers = auth_for(manager)
     good = (
         HEADER
-        + f"{creator.id},2026-01-03,affiliate,instagram,42.10,eur,amz-1\n{creator.id},2026-01-04,merch,,19.99,USD,shop-1\n"
+        + f"{creator.id},2026-01-03,affiliate,instagram,42.10,eur,amz-1\n"
+        + f"{creator.id},2026-01-04,merch,,19.99,USD,shop-1\n"
     )
     first = _import(client, headers, good)
     assert first.status_code == 200, first.json

@@ -1,5 +1,5 @@
 import threading
-from datetime import datetime, time, timezone
+from datetime import UTC, datetime, time
 
 from sqlalchemy import create_engine, select, text
 
@@ -12,18 +12,18 @@ def test_periods():
     hourly = Periodic("x", "cleanup", "default", every_minutes=60)
     quarter = Periodic("x", "cleanup", "default", every_minutes=15)
     daily = Periodic("x", "cleanup", "default", daily_at=time(3, 0))
-    now = datetime(2026, 11, 25, 14, 47, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 25, 14, 47, tzinfo=UTC)
     assert hourly.period(now) == "2026-11-25T14:00"
     assert quarter.period(now) == "2026-11-25T14:45"
     assert daily.period(now) == "2026-11-25"
-    assert daily.period(datetime(2026, 11, 25, 2, 59, tzinfo=timezone.utc)) == "2026-11-24"
+    assert daily.period(datetime(2026, 11, 25, 2, 59, tzinfo=UTC)) == "2026-11-24"
     assert {p.name for p in SCHEDULE} >= {"refresh", "digests", "send_emails", "cleanup", "stale_metrics_check"}
 
 
 def test_each_period_runs_once_and_is_recorded(app, db, session):
     config = app.config["AGENCY"]
     schedule = (Periodic("cleanup", "cleanup", "default", daily_at=time(3, 0)),)
-    now = datetime(2026, 11, 25, 9, 0, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
     assert run_due(db, config, now, schedule) == ["cleanup"]
     assert run_due(db, config, now, schedule) == []  # same period: nothing
     run = session.scalars(select(ScheduledRun)).one()
@@ -31,7 +31,7 @@ def test_each_period_runs_once_and_is_recorded(app, db, session):
     job = session.get(JobRecord, run.job_id)
     assert job.status is JobStatus.finished and "job_records_deleted" in job.result
     # After downtime the missed period runs once, at the next start.
-    later = datetime(2026, 11, 27, 10, 0, tzinfo=timezone.utc)
+    later = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
     assert run_due(db, config, later, schedule) == ["cleanup"]
     assert run_due(db, config, later, schedule) == []
 
@@ -49,7 +49,7 @@ def test_two_schedulers_at_once_run_each_period_once(app, database_url):
 
     def scheduler(index):
         for minute in range(0, 30, 1):
-            now = datetime(2026, 11, 25, 10, minute, tzinfo=timezone.utc)
+            now = datetime(2026, 11, 25, 10, minute, tzinfo=UTC)
             barrier.wait()
             started[index].extend(run_due(databases[index], config, now, schedule))
 

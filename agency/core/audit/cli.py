@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import click
 from flask.cli import with_appcontext
@@ -30,7 +30,7 @@ def audit_command(entity: str | None, actor: str | None, since: datetime | None,
                 entity_type=entity_type or None,
                 entity_id=int(entity_id) if entity_id else None,
                 actor=actor,
-                since=since.replace(tzinfo=timezone.utc) if since else None,
+                since=since.replace(tzinfo=UTC) if since else None,
             ).limit(limit)
         ).all()
         rows = [entry_as_dict(e) for e in entries]

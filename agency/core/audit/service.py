@@ -42,7 +42,7 @@ class Actor:
         self.request_id = request_id
 
     @classmethod
-    def system(cls, label: str) -> "Actor":
+    def system(cls, label: str) -> Actor:
         return cls(label=f"system:{label}")
 
 

@@ -17,7 +17,7 @@ import traceback
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta, timezone
+from datetime import UTC, timedelta
 
 import redis
 import structlog
@@ -250,7 +250,7 @@ def recover_abandoned(session: Session, config, stale_after_seconds: int = 600) 
             rq_job, status = None, None
         heartbeat = rq_job.last_heartbeat if rq_job is not None else None
         if heartbeat is not None and heartbeat.tzinfo is None:
-            heartbeat = heartbeat.replace(tzinfo=timezone.utc)
+            heartbeat = heartbeat.replace(tzinfo=UTC)
         dead = (
             status is None
             or status in (RQStatus.FAILED, RQStatus.STOPPED, RQStatus.CANCELED)
