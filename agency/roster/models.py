@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint, func, select
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, func, select, text
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from agency.core.database import Base
@@ -56,8 +56,41 @@ class AccountType(str, enum.Enum):
     business = "business"
 
 
+# Roster reads list creators that are not archived, filtered and sorted: one partial index per
+# sortable column (with id, the tie-break), so a page is read in index order and a filter's count
+# is an index-only scan; search matches names with trigram indexes (PostgreSQL). Migration 0007.
+ACTIVE_ROSTER = text("archived_at IS NULL")
+ROSTER_SORT_COLUMNS = ("display_name", "country", "niche", "status", "created_at", "updated_at", "date_of_birth")
+
+
+def _roster_indexes() -> tuple[Index, ...]:
+    sorts = tuple(
+        Index(f"ix_creators_roster_{name}", name, "id", postgresql_where=ACTIVE_ROSTER, sqlite_where=ACTIVE_ROSTER)
+        for name in ROSTER_SORT_COLUMNS
+    )
+    mine = Index(
+        "ix_creators_roster_manager_id",
+        "manager_id",
+        "display_name",
+        "id",
+        postgresql_where=ACTIVE_ROSTER,
+        sqlite_where=ACTIVE_ROSTER,
+    )
+    search = tuple(
+        Index(
+            f"ix_creators_{name}_trgm",
+            func.lower(text(name)).label(name),
+            postgresql_using="gin",
+            postgresql_ops={name: "gin_trgm_ops"},
+        )
+        for name in ("display_name", "legal_name")
+    )
+    return (*sorts, mine, *search)
+
+
 class Creator(Base):
     __tablename__ = "creators"
+    __table_args__ = _roster_indexes()
 
     id: Mapped[int] = mapped_column(primary_key=True)
     display_name: Mapped[str] = mapped_column(String(120), index=True)
@@ -101,7 +134,16 @@ def age_on(date_of_birth: date | None, day: date) -> int | None:
 
 class PlatformAccount(Base):
     __tablename__ = "platform_accounts"
-    __table_args__ = (UniqueConstraint("platform", "handle"),)
+    __table_args__ = (
+        UniqueConstraint("platform", "handle"),
+        # The roster search on handles (PostgreSQL; migration 0007).
+        Index(
+            "ix_platform_accounts_handle_trgm",
+            func.lower(text("handle")).label("handle"),
+            postgresql_using="gin",
+            postgresql_ops={"handle": "gin_trgm_ops"},
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     creator_id: Mapped[int] = mapped_column(ForeignKey("creators.id", ondelete="CASCADE"), index=True)

@@ -56,7 +56,7 @@ class CreatorSchema(Schema):
     strikes_count = fields.Integer(dump_only=True)
     parental_agreement_on_file = fields.Boolean(load_default=False)
     notes = fields.String(validate=validate.Length(max=10_000), load_default="")
-    accounts = fields.List(fields.Nested(AccountSchema), load_default=list, validate=validate.Length(max=20))
+    accounts = fields.Nested(AccountSchema, many=True, load_default=list, validate=validate.Length(max=20))
     version = fields.Integer(dump_only=True)
     created_at = fields.DateTime(dump_only=True)
     updated_at = fields.DateTime(dump_only=True)

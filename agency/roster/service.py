@@ -81,7 +81,7 @@ def _filtered(stmt: Select, filters: CreatorFilters) -> Select:
         matching = union(
             select(Creator.id).where(func.lower(Creator.display_name).like(pattern, escape="\\")).correlate(None),
             select(Creator.id).where(func.lower(Creator.legal_name).like(pattern, escape="\\")).correlate(None),
-            select(PlatformAccount.creator_id).where(PlatformAccount.handle.like(pattern, escape="\\")),
+            select(PlatformAccount.creator_id).where(func.lower(PlatformAccount.handle).like(pattern, escape="\\")),
         )
         stmt = stmt.where(Creator.id.in_(matching))
     descending = filters.sort.startswith("-")
