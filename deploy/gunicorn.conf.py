@@ -20,12 +20,12 @@ graceful_timeout = 30
 # Seconds an idle keep-alive connection stays open; short because a proxy sits in front.
 keepalive = 5
 # Recycle workers now and then so a slow leak cannot grow without bound; jitter avoids all
-# workers restarting at once. A restart costs about a second of CPU (the app is imported again)
-# and empties the worker's read caches, so it must stay rare at full load: a worker serves a few
-# hundred requests a second (bench/api_load.py), i.e. a restart every few minutes at most.
+# workers restarting at once. A restart costs about a second of CPU (the app is imported again),
+# so it must stay rare at full load: a worker serves up to a few hundred requests a second
+# (bench/api_load.py), i.e. a restart every few minutes at most.
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 50000))
 max_requests_jitter = max_requests // 10
-# The app writes one structured JSON access line per request (agency/observability.py), so
+# The app writes one structured JSON access line per request (agency/core/observability.py), so
 # gunicorn's own text access log is off unless GUNICORN_ACCESS_LOG names a file or "-".
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
 errorlog = "-"

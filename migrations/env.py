@@ -1,11 +1,12 @@
-"""Alembic environment: the schema is `agency.db.Base.metadata`; the URL comes from the caller
-(`agency db ...` sets it) or from DATABASE_URL."""
+"""Alembic environment: the schema is `agency.core.database.Base.metadata`, holding every domain's
+tables (agency/registry.py imports them all); the URL comes from the caller (`agency db ...` sets
+it) or from DATABASE_URL."""
 
 from __future__ import annotations
 
 from alembic import context
 
-import agency.registry  # noqa: F401  (registers every table on the metadata)
+import agency.registry  # noqa: F401  (imports every domain's models: their tables join the metadata)
 from agency.core.config import Config
 from agency.core.database import Base, make_engine
 

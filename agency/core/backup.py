@@ -53,7 +53,7 @@ def _decoder(column):
 
 
 def backed_up_tables():
-    """Every table but derived state that rebuilds itself (the read-cache revision)."""
+    """Every table but those marked as derived state that rebuilds itself (`info={"backup": False}`)."""
     return [t for t in Base.metadata.sorted_tables if t.info.get("backup", True)]
 
 

@@ -1,6 +1,6 @@
 """Access logs, Prometheus metrics and optional Sentry.
 
-Application metrics (agency/metrics.py: job durations, alerts opened, emails sent or failed) are
+Application metrics (core/prometheus.py: job durations, alerts opened, emails sent or failed) are
 incremented where the work happens; `/metrics` exposes them with the
 per-endpoint request latency from prometheus-flask-exporter, and the queue depth read from Redis
 at scrape time.

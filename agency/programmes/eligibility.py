@@ -1,7 +1,7 @@
 """The eligibility engine: for every creator and programme, eligible today, why not, and when.
 
 `recompute_eligibility` evaluates every rule in force with one set-based query per rule version
-(see eligibility_sql.py), explains each result per criterion (`explain`), estimates crossing
+(see compiler.py), explains each result per criterion (`explain`), estimates crossing
 dates (forecasts.py), then writes only what changed and appends history rows for transitions.
 """
 

@@ -128,3 +128,14 @@ def test_sign_out_forgets_remember_me(client, manager):
     token = re.search(r'name="csrf-token" content="([^"]+)"', client.get("/").get_data(as_text=True)).group(1)
     client.post("/logout", data={"csrf_token": token})
     assert client.get("/").status_code == 302
+
+
+def test_the_roster_page_reads_its_filters_with_the_api_schema_and_shows_its_errors(client, manager, make_creator):
+    make_creator(display_name="Alpha Gaming", niche="gaming", country="US")
+    make_creator(display_name="Beta Beauty", niche="beauty", country="FR")
+    assert _login(client, manager).status_code == 302
+    page = client.get("/creators?country=fr&niche=beauty&status=").get_data(as_text=True)
+    assert "Beta Beauty" in page and "Alpha Gaming" not in page and "Filters ignored" not in page
+    refused = client.get("/creators?country=XX&sort=bogus").get_data(as_text=True)
+    assert "Filters ignored" in refused and "country" in refused and "sort" in refused
+    assert "Alpha Gaming" in refused and "Beta Beauty" in refused  # the roster, unfiltered

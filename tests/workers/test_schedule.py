@@ -5,6 +5,7 @@ from sqlalchemy import create_engine, select, text
 
 from agency.core.database import Database
 from agency.core.jobs.models import JobRecord, JobStatus, ScheduledRun
+from agency.core.jobs.service import JOBS
 from workers.scheduler import SCHEDULE, Periodic, run_due
 
 
@@ -69,3 +70,10 @@ def test_two_schedulers_at_once_run_each_period_once(app, database_url):
     for database in databases:
         database.dispose()
     engine.dispose()
+
+
+def test_every_scheduled_job_is_registered_on_its_queue():
+    # Job functions live with their domain and register by name; the schedule names them as data.
+    for periodic in SCHEDULE:
+        assert periodic.job in JOBS, periodic.job
+        assert JOBS[periodic.job].queue == periodic.queue, periodic.job
