@@ -357,6 +357,7 @@ def main() -> None:
     parser.add_argument("--threads", default=os.environ.get("GUNICORN_THREADS", "4"))
     parser.add_argument("--endpoints", help="Comma-separated subset of the endpoints below (default: all).")
     parser.add_argument("--database-url", help="Reuse this database (already loaded) instead of a scratch one.")
+    parser.add_argument("--keep", action="store_true", help="Keep the scratch database (reuse it with --database-url).")
     args = parser.parse_args()
     client_counts = [int(c) for c in args.clients.split(",")]
     url, token, ids, managers = (
@@ -447,7 +448,7 @@ def main() -> None:
             }
         )
     )
-    if not args.database_url:
+    if not args.database_url and not args.keep:
         admin = create_engine(BASE_URL, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)'))
