@@ -16,6 +16,7 @@ from agency.deals.models import Deal, DealStage, Deliverable, DeliverableStatus
 from agency.metrics.models import MetricSnapshot
 from agency.money.diversification import latest_snapshots_query
 from agency.money.models import DiversificationSnapshot, RiskLevel
+from agency.programmes.explanation import explain_many
 from agency.programmes.models import (
     ActivationStatus,
     EligibilityChange,
@@ -83,8 +84,8 @@ def eligibility_transitions(session: Session, s: AlertSettings) -> list[Conditio
                 f"program:{change.program_id}",
                 f"{name} {'is now eligible for' if gained else 'lost'} {program}",
                 f"{name} {'became eligible for' if gained else 'is no longer eligible for'} {program} on "
-                f"{change.as_of:%d %b %Y} ({criteria}).",
-                {"program_id": change.program_id, "as_of": change.as_of.isoformat()},
+                f"{change.effective_on:%d %b %Y} ({criteria}).",
+                {"program_id": change.program_id, "effective_on": change.effective_on.isoformat()},
             )
         )
     return out
@@ -93,8 +94,8 @@ def eligibility_transitions(session: Session, s: AlertSettings) -> list[Conditio
 def near_threshold(session: Session, s: AlertSettings) -> list[Condition]:
     rows = session.execute(
         select(EligibilityEvaluation, Creator.display_name, Program.name)
-        .join(Creator)
-        .join(Program)
+        .join(Creator, Creator.id == EligibilityEvaluation.creator_id)
+        .join(Program, Program.id == EligibilityEvaluation.program_id)
         .where(
             _active_creators(),
             EligibilityEvaluation.near_threshold.is_(True),
@@ -102,10 +103,11 @@ def near_threshold(session: Session, s: AlertSettings) -> list[Condition]:
         )
     ).all()
     out = []
-    for ev, name, program in rows:
+    documents = explain_many(session, [(ev.rule_version_id, ev.details) for ev, _name, _program in rows])
+    for (ev, name, program), document in zip(rows, documents):
         gaps = "; ".join(
             f"{d['label']}: needs {d['gap']:,} more"
-            for d in ev.details
+            for d in document
             if not d["passed"] and isinstance(d.get("gap"), (int, float))
         )
         eta = f" Estimated crossing: {ev.eta:%d %b %Y}." if ev.eta else ""

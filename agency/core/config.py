@@ -100,6 +100,8 @@ class Config:
     sentry_dsn: str = ""
     # Eligibility: creators at or above this fraction of a threshold are "near" it.
     near_threshold_margin: str = "0.90"
+    # A latest metric value older than this many days is stale: it is shown with its date and passes nothing.
+    stale_metric_days: int = 7
     diversification_window_days: int = 90
     # Risk levels of the revenue mix: HHI over sources, and the top platform's share.
     risk_hhi_high: str = "0.50"

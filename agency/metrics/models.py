@@ -31,7 +31,8 @@ class MetricSnapshot(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("platform_accounts.id", ondelete="CASCADE"))
-    day: Mapped[date] = mapped_column(index=True)
+    # Read by its (account, day) key: one account's days, or a chunk's accounts' days.
+    day: Mapped[date]
     followers: Mapped[int] = mapped_column(BigInteger)
     views: Mapped[int] = mapped_column(BigInteger, default=0)
     likes: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-from decimal import Decimal
 
 from flask import Response, current_app
 from flask.views import MethodView
@@ -19,7 +18,9 @@ from agency.core.jobs.http import run_or_enqueue
 from agency.core.pagination import all_in_one_page, page_of, paginated
 from agency.core.users.models import Role
 from agency.programmes.eligibility import explain_creator, recompute_eligibility
-from agency.programmes.models import EligibilityChange, Program, ProgramActivation
+from agency.programmes.explanation import explain_many, failing_labels
+from agency.programmes.features import EngineSettings
+from agency.programmes.models import EligibilityChange, Program, ProgramActivation, RuleVersion
 from agency.programmes.schemas import (
     ActivationSchema,
     AsOfSchema,
@@ -106,23 +107,29 @@ eligibility_blp = Blueprint(
 eligibility_blp.before_request(authenticate_request)
 
 
-def _margin() -> Decimal:
-    return Decimal(current_app.config["AGENCY"].near_threshold_margin)
+def _settings() -> EngineSettings:
+    return EngineSettings.from_config(current_app.config["AGENCY"])
 
 
-def _evaluation_row(evaluation, creator, program, activation) -> dict:
-    return {
-        "creator_id": creator.id,
-        "creator_name": creator.display_name,
-        "program": program,
-        "rule_version_id": evaluation.rule_version_id,
-        "eligible": evaluation.eligible,
-        "near_threshold": evaluation.near_threshold,
-        "eta": evaluation.eta,
-        "as_of": evaluation.as_of,
-        "criteria": evaluation.details,
-        "activation": activation,
-    }
+def _evaluation_rows(rows) -> list[dict]:
+    """API documents of stored evaluations, (evaluation, creator, program, activation) rows."""
+    documents = explain_many(get_session(), [(ev.rule_version_id, ev.details) for ev, _c, _p, _a in rows])
+    return [
+        {
+            "creator_id": creator.id,
+            "creator_name": creator.display_name,
+            "program": program,
+            "rule_version_id": evaluation.rule_version_id,
+            "account_id": evaluation.account_id,
+            "eligible": evaluation.eligible,
+            "near_threshold": evaluation.near_threshold,
+            "eta": evaluation.eta,
+            "as_of": evaluation.as_of,
+            "criteria": document,
+            "activation": activation,
+        }
+        for (evaluation, creator, program, activation), document in zip(rows, documents)
+    ]
 
 
 @eligibility_blp.route("/creators/<int:creator_id>/eligibility")
@@ -134,27 +141,29 @@ class CreatorEligibility(MethodView):
         session = get_session()
         creator = get_creator(db_session=session, creator_id=creator_id)
         if "as_of" not in args:
-            rows = session.execute(roster_eligibility_query(creator_id=creator.id)).all()
-            return [_evaluation_row(*row) for row in rows]
+            return _evaluation_rows(session.execute(roster_eligibility_query(creator_id=creator.id)).all())
         programs = {p.id: p for p in session.scalars(select(Program))}
         activations = {
             a.program_id: a
             for a in session.scalars(select(ProgramActivation).where(ProgramActivation.creator_id == creator.id))
         }
+        fresh = explain_creator(db_session=session, creator_id=creator.id, as_of=args["as_of"], settings=_settings())
+        documents = explain_many(session, [(ev["rule_version_id"], ev["details"]) for ev in fresh])
         return [
             {
                 "creator_id": creator.id,
                 "creator_name": creator.display_name,
                 "program": programs[ev["program_id"]],
                 "rule_version_id": ev["rule_version_id"],
+                "account_id": ev["account_id"],
                 "eligible": ev["eligible"],
                 "near_threshold": ev["near_threshold"],
                 "eta": ev["eta"],
                 "as_of": ev["as_of"],
-                "criteria": ev["details"],
+                "criteria": document,
                 "activation": activations.get(ev["program_id"]),
             }
-            for ev in explain_creator(db_session=session, creator_id=creator.id, as_of=args["as_of"], margin=_margin())
+            for ev, document in zip(fresh, documents)
         ]
 
 
@@ -187,7 +196,7 @@ class RosterEligibility(MethodView):
         )
         if args["format"] == "csv":
             return _csv(all_in_one_page(get_session().execute(stmt).all(), pagination_parameters))
-        return [_evaluation_row(*row) for row in page_of(get_session(), stmt, pagination_parameters, rows=True)]
+        return _evaluation_rows(page_of(get_session(), stmt, pagination_parameters, rows=True))
 
 
 def _csv(rows) -> Response:
@@ -206,8 +215,11 @@ def _csv(rows) -> Response:
             "as_of",
         ]
     )
+    criteria = {}
     for evaluation, creator, program, activation in rows:
-        failing = "; ".join(d["label"] for d in evaluation.details if not d["passed"])
+        if evaluation.rule_version_id not in criteria:
+            criteria[evaluation.rule_version_id] = get_session().get(RuleVersion, evaluation.rule_version_id).criteria
+        failing = "; ".join(failing_labels(criteria[evaluation.rule_version_id], evaluation.details))
         writer.writerow(
             [
                 creator.id,
@@ -245,7 +257,7 @@ class Recompute(MethodView):
                 db_session=get_session(),
                 creator_ids=arguments["creator_ids"],
                 as_of=data.get("as_of"),
-                margin=_margin(),
+                settings=_settings(),
             ).as_dict(),
         )
 

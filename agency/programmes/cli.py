@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 import click
 from flask import current_app
 from flask.cli import with_appcontext
@@ -12,6 +10,7 @@ from agency.core.cli import echo_result, recompute
 from agency.core.extensions import get_db
 from agency.programmes.catalogue import seed_catalogue
 from agency.programmes.eligibility import recompute_eligibility
+from agency.programmes.features import EngineSettings
 
 
 @recompute.command("eligibility")
@@ -20,13 +19,16 @@ from agency.programmes.eligibility import recompute_eligibility
 @with_appcontext
 def recompute_eligibility_command(creator_ids: tuple[int, ...], as_of) -> None:
     """Re-evaluate every programme for every creator (or the ones given); writes only changes."""
-    margin = Decimal(current_app.config["AGENCY"].near_threshold_margin)
+    settings = EngineSettings.from_config(current_app.config["AGENCY"])
     with get_db().session_scope() as session:
+        # Each chunk of creators is committed as it is done: a long recompute holds no lock or
+        # transaction beyond one chunk, and an interruption keeps the chunks already done.
         result = recompute_eligibility(
             db_session=session,
             creator_ids=list(creator_ids) or None,
             as_of=as_of.date() if as_of else None,
-            margin=margin,
+            settings=settings,
+            commit=session.commit,
         )
     echo_result(result.as_dict())
 

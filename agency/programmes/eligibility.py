@@ -1,137 +1,62 @@
-"""The eligibility engine: for every creator and programme, eligible today, why not, and when.
+"""The eligibility engine: for every creator and programme, eligible or not, why, and when.
 
-`recompute_eligibility` evaluates every rule in force with one set-based query per rule version
-(see compiler.py), explains each result per criterion (`explain`), estimates crossing
-dates (forecasts.py), then writes only what changed and appends history rows for transitions.
+A recompute works chunk by chunk (creators by id range). For each chunk it fills the base table
+of features once (eligibility_features.py) and evaluates every rule version in force into its own
+temporary table (eligibility_rules.py). It then writes in SQL only what differs from the stored
+evaluations, comparing digests of the per-criterion results, builds the JSON document of the
+results only for the rows it writes, records the first evaluation of each creator and programme,
+and appends a history row per gain or loss. Python reads only the gains and losses (to say which
+criteria changed and when the change took effect), so memory does not grow with the roster.
 """
 
 from __future__ import annotations
 
-import json
-import uuid
 from collections import defaultdict
-from copy import deepcopy
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date
-from decimal import Decimal
+from datetime import date, timedelta
 
-from sqlalchemy import Text, cast, delete, not_, or_, select, update
-from sqlalchemy.orm import Session
-from sqlalchemy.schema import DropTable
-
-from agency.core.database import bulk_insert
-from agency.programmes.compiler import (
-    evaluation_query,
-    flatten,
-    metric_features_query,
-    needed_features,
-    trend_keys,
-    years_before,
+from sqlalchemy import (
+    Column,
+    Integer,
+    MetaData,
+    Table,
+    and_,
+    case,
+    cast,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    text,
 )
-from agency.programmes.forecasts import estimate_crossing
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from agency.core.database import JSONDocument, bulk_insert
+from agency.programmes.compiler import CompiledRule, RuleTarget, fresh_table
+from agency.programmes.features import (
+    Chunk,
+    EngineSettings,
+    FeaturePlan,
+    base_table,
+    fill_base,
+    windows_table,
+)
 from agency.programmes.models import EligibilityChange, EligibilityEvaluation, Program, RuleVersion
-from agency.programmes.rules import STANDING_ORDER, describe, feature_key
-from agency.roster.models import Creator, PlatformAccount
+from agency.programmes.rules import criterion_key, describe
+from agency.roster.models import Creator, Platform
 
-DEFAULT_MARGIN = Decimal("0.90")
-
-
-@dataclass
-class CreatorFacts:
-    """What the criteria read about one creator on one day."""
-
-    country: str
-    date_of_birth: date | None
-    parental_agreement_on_file: bool
-    guideline_standing: str
-    account_types: dict[str, set[str]] = field(default_factory=dict)
-    features: dict[str, object] = field(default_factory=dict)
+CHUNK_SIZE = 5000
+EVALUATION = EligibilityEvaluation.__table__
+CHANGE = EligibilityChange.__table__
+SUMMARY = ("rule_version_id", "account_id", "eligible", "near_threshold", "eta")
 
 
-def _plain(value):
-    """JSON-friendly numbers for details (metric values are counts or hours, never money)."""
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(round(value, 2))
-    return value
-
-
-def explain(criterion: dict, facts: CreatorFacts, as_of: date, margin: Decimal = DEFAULT_MARGIN) -> dict:
-    """Pass/fail of one criterion with the actual value, the threshold and the gap."""
-    kind = criterion["kind"]
-    out = {"kind": kind, "label": describe(criterion), "passed": False}
-    if kind == "metric":
-        actual = facts.features.get(feature_key(criterion))
-        threshold = criterion["min"]
-        out |= {
-            "metric": criterion["metric"],
-            "platform": criterion["platform"],
-            "aggregate": criterion["aggregate"],
-            "window_days": criterion.get("window_days"),
-            "actual": _plain(actual),
-            "threshold": threshold,
-        }
-        out["passed"] = actual is not None and actual >= threshold
-        if actual is None:
-            out["reason"] = f"no {criterion['platform']} metrics"
-        if not out["passed"]:
-            have = actual or 0
-            out["gap"] = _plain(threshold - have) if isinstance(have, Decimal) else threshold - have
-            out["near"] = threshold > 0 and Decimal(str(have)) >= margin * Decimal(str(threshold))
-            if isinstance(out["gap"], float):
-                out["gap"] = round(out["gap"], 2)
-    elif kind == "age":
-        minimum = max(criterion["min"], (criterion.get("by_country") or {}).get(facts.country, 0))
-        out["threshold"] = minimum
-        if facts.date_of_birth is None:
-            out["actual"] = None
-            out["reason"] = "date of birth unknown"
-        else:
-            dob = facts.date_of_birth
-            age = as_of.year - dob.year - ((as_of.month, as_of.day) < (dob.month, dob.day))
-            out["actual"] = age
-            out["passed"] = dob <= years_before(as_of, minimum)
-            if not out["passed"]:
-                out["gap"] = minimum - age
-                out["eta"] = (
-                    dob.replace(year=dob.year + minimum)
-                    if not (dob.month == 2 and dob.day == 29)
-                    else date(dob.year + minimum, 3, 1)
-                ).isoformat()
-        if not out["passed"] and criterion.get("parental_agreement_suffices") and facts.parental_agreement_on_file:
-            out["passed"] = True
-            out["reason"] = "parental agreement on file"
-            out.pop("gap", None)
-            out.pop("eta", None)
-    elif kind == "country":
-        out |= {"actual": facts.country, "threshold": criterion["in"], "passed": facts.country in criterion["in"]}
-    elif kind == "standing":
-        out |= {
-            "actual": facts.guideline_standing,
-            "threshold": criterion["at_least"],
-            "passed": STANDING_ORDER[facts.guideline_standing] >= STANDING_ORDER[criterion["at_least"]],
-        }
-    elif kind == "account_type":
-        types = sorted(facts.account_types.get(criterion["platform"], set()))
-        out |= {"actual": types, "threshold": criterion["in"], "passed": bool(set(types) & set(criterion["in"]))}
-        if not types:
-            out["reason"] = f"no {criterion['platform']} account"
-    elif kind == "any_of":
-        children = [explain(c, facts, as_of, margin) for c in criterion["criteria"]]
-        out["criteria"] = children
-        out["passed"] = any(c["passed"] for c in children)
-        out["near"] = not out["passed"] and any(c.get("near") for c in children)
-    return out
-
-
-def explain_all(criteria: list[dict], facts: CreatorFacts, as_of: date, margin: Decimal = DEFAULT_MARGIN):
-    details = [explain(c, facts, as_of, margin) for c in criteria]
-    eligible = all(d["passed"] for d in details)
-    failing = [d for d in details if not d["passed"]]
-    near = bool(failing) and all(d.get("near") for d in failing)
-    return eligible, near, details
-
-
-# --- rules in force -------------------------------------------------------------------------
+# --- rules in force ---------------------------------------------------------------------------
 
 
 def rules_in_force(db_session: Session, as_of: date) -> dict[int, list[RuleVersion]]:
@@ -152,30 +77,116 @@ def rules_in_force(db_session: Session, as_of: date) -> dict[int, list[RuleVersi
     return by_program
 
 
-def scoped_assignments(versions: list[RuleVersion]) -> list[tuple[RuleVersion, object]]:
-    """Which creators each version applies to: a country-scoped version wins for its countries,
-    the newest unscoped version covers everyone else."""
-    creator = Creator.__table__
-    claimed: set[str] = set()
-    out = []
-    for rule in versions:
-        if rule.country_scope:
-            countries = [c for c in rule.country_scope if c not in claimed]
-            if countries:
-                claimed.update(countries)
-                out.append((rule, creator.c.country.in_(countries)))
-    unscoped = next((r for r in versions if not r.country_scope), None)
-    if unscoped is not None:
-        out.append((unscoped, not_(creator.c.country.in_(sorted(claimed))) if claimed else None))
-    return out
+def rule_targets(db_session: Session, as_of: date) -> list[tuple[RuleTarget, RuleVersion]]:
+    """Which version applies to whom: a country-scoped version wins for its countries, the
+    newest unscoped version covers everyone else."""
+    targets = []
+    for program_id, versions in rules_in_force(db_session, as_of).items():
+        platform = Platform(versions[0].program.platform).value
+        claimed: list[str] = []
+        for rule in versions:
+            if rule.country_scope:
+                countries = [c for c in rule.country_scope if c not in claimed]
+                if countries:
+                    claimed += countries
+                    targets.append((RuleTarget(program_id, platform, rule.id, rule.criteria, scope=countries), rule))
+        unscoped = next((r for r in versions if not r.country_scope), None)
+        if unscoped is not None:
+            targets.append(
+                (
+                    RuleTarget(program_id, platform, unscoped.id, unscoped.criteria, excluded=tuple(sorted(claimed))),
+                    unscoped,
+                )
+            )
+    return targets
 
 
-# --- recompute ------------------------------------------------------------------------------
+# --- the workspace of one recompute -----------------------------------------------------------
+
+
+class Workspace:
+    """The temporary tables of a recompute: created once, emptied for each chunk, dropped at the
+    end (a rolled-back transaction drops them too)."""
+
+    def __init__(
+        self,
+        db_session: Session,
+        as_of: date,
+        settings: EngineSettings,
+        targets: list[tuple[RuleTarget, RuleVersion | None]],
+    ):
+        self.db_session = db_session
+        self.as_of = as_of
+        self.settings = settings
+        self.rules = {rule.id: rule for _, rule in targets if rule is not None}
+        self.plan = FeaturePlan.for_rules([t.criteria for t, _ in targets])
+        self.base = base_table(self.plan)
+        self.windows = windows_table(self.plan, self.base)
+        self.compiled = [CompiledRule(target, self.base, as_of, settings) for target, _ in targets]
+        self.fresh = fresh_table(f"{self.base.name}_fresh", max([r.slot_count for r in self.compiled], default=0))
+        self.changes = Table(
+            f"{self.base.name}_changes",
+            MetaData(),
+            Column("creator_id", Integer, primary_key=True),
+            Column("program_id", Integer, primary_key=True),
+            Column("state", Integer),
+            prefixes=["TEMPORARY"],
+        )
+        self._tables = [self.base, self.windows, self.fresh, self.changes]
+
+    @property
+    def connection(self):
+        return self.db_session.connection().execution_options(preserve_rowcount=True)
+
+    def __enter__(self) -> Workspace:
+        connection = self.connection
+        if connection.dialect.name == "postgresql":
+            # Many statements over small temporary tables: compiling them to machine code (JIT)
+            # costs more than it saves; sorts of a chunk's snapshots fit in memory.
+            connection.exec_driver_sql("SET LOCAL jit = off")
+            connection.exec_driver_sql("SET LOCAL work_mem = '64MB'")
+        for table in self._tables:
+            table.create(connection)
+        return self
+
+    def __exit__(self, exc_type, *_exc) -> None:
+        if exc_type is not None:
+            return  # the caller's rollback drops what this transaction created
+        connection = self.db_session.connection()
+        for table in reversed(self._tables):
+            table.drop(connection, checkfirst=True)
+
+    def evaluate(self, chunk: Chunk) -> int:
+        """Fill the base table and the fresh evaluations for the chunk; returns how many."""
+        connection = self.connection
+        postgres = connection.dialect.name == "postgresql"
+        for table in self._tables:
+            connection.execute(text(f'TRUNCATE "{table.name}"') if postgres else table.delete())
+        fill_base(connection, self.plan, self.base, self.windows, chunk, self.as_of, self.settings)
+        return sum(connection.execute(rule.fill_statement(self.fresh)).rowcount for rule in self.compiled)
+
+    def document(self) -> ColumnElement:
+        """The JSON document of each fresh row, by the rule version that produced it."""
+        if not self.compiled:
+            return cast(literal("[]"), JSONDocument)
+        return cast(
+            case(
+                *[
+                    (self.fresh.c.rule_version_id == rule.target.rule_version_id, rule.results_document(self.fresh))
+                    for rule in self.compiled
+                ]
+            ),
+            JSONDocument,
+        )
+
+
+# --- writing only what changed ----------------------------------------------------------------
 
 
 @dataclass
 class RecomputeResult:
     as_of: date
+    chunks: int = 0
     evaluated: int = 0
     inserted: int = 0
     updated: int = 0
@@ -185,9 +196,16 @@ class RecomputeResult:
     gained: list[tuple[int, int]] = field(default_factory=list)
     lost: list[tuple[int, int]] = field(default_factory=list)
 
+    def add(self, other: RecomputeResult) -> None:
+        for name in ("chunks", "evaluated", "inserted", "updated", "unchanged", "removed", "transitions"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.gained += other.gained
+        self.lost += other.lost
+
     def as_dict(self) -> dict:
         return {
             "as_of": self.as_of.isoformat(),
+            "chunks": self.chunks,
             "evaluated": self.evaluated,
             "inserted": self.inserted,
             "updated": self.updated,
@@ -199,145 +217,229 @@ class RecomputeResult:
         }
 
 
-def _account_types(db_session: Session, creator_ids: list[int] | None) -> dict[int, dict[str, set[str]]]:
-    stmt = select(PlatformAccount.creator_id, PlatformAccount.platform, PlatformAccount.account_type)
-    if creator_ids is not None:
-        stmt = stmt.where(PlatformAccount.creator_id.in_(creator_ids))
-    out: dict[int, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
-    for creator_id, platform, account_type in db_session.execute(stmt):
-        out[creator_id][platform.value].add(account_type.value)
-    return out
+NEW, CHANGED, TRANSITION = 1, 2, 3
 
 
-def _attach_etas(details: list[dict], row, as_of: date) -> date | None:
-    """ETA per failing metric criterion (from the row's trend columns), and for the evaluation when
-    every failing criterion has one (age criteria carry the birthday)."""
+def write_chunk(workspace: Workspace, chunk: Chunk, evaluated: int) -> RecomputeResult:
+    """Compare the chunk's fresh evaluations with the stored ones and write the differences.
 
-    def visit(detail: dict):
-        if detail["passed"]:
-            return None
-        if detail["kind"] == "metric":
-            early_key, recent_key = trend_keys(detail)
-            eta = estimate_crossing(
-                {
-                    "min": detail["threshold"],
-                    "aggregate": detail["aggregate"],
-                    "window_days": detail.get("window_days"),
-                },
-                detail["actual"],
-                row[early_key],
-                row[recent_key],
-                as_of,
-            )
-            detail["eta"] = eta.isoformat() if eta else None
-        elif detail["kind"] == "any_of":
-            known = [e for e in (visit(child) for child in detail["criteria"]) if e]
-            detail["eta"] = min(known) if known else None
-        return detail.get("eta")
-
-    etas = [visit(d) for d in details if not d["passed"]]
-    return date.fromisoformat(max(etas)) if etas and all(etas) else None
-
-
-def _labelled(criteria: list[dict]) -> list[dict]:
-    """A copy of the criteria with every label filled in once, rather than once per creator."""
-    out = deepcopy(criteria)
-    for _name, criterion in flatten(out):
-        criterion.setdefault("label", describe(criterion))
-    return out
-
-
-def evaluate(
-    db_session: Session,
-    as_of: date,
-    creator_ids: list[int] | None = None,
-    margin: Decimal = DEFAULT_MARGIN,
-    progress=None,
-) -> list[dict]:
-    """Evaluations of every programme in force for the creators (all when None), not written."""
-    account_types = _account_types(db_session, creator_ids)
-    evaluations = []
-    in_force = rules_in_force(db_session, as_of)
-    assignments = [
-        (program_id, rule, scope)
-        for program_id, versions in in_force.items()
-        for rule, scope in scoped_assignments(versions)
-    ]
-    # Every rule reads from one table of metric features, computed once for all of them.
-    wanted: dict[str, dict] = {}
-    for _program_id, rule, _scope in assignments:
-        wanted |= needed_features(rule.criteria)
-    create = metric_features_query(wanted, as_of, with_trends=True, creator_ids=creator_ids).into(
-        f"eligibility_features_{uuid.uuid4().hex[:10]}", temporary=True
+    One pass sorts out what is new, what changed and what gained or lost; the writes then
+    touch only those rows. Each join to the stored rows names the chunk: it reads the chunk's
+    rows through the index, never the whole table, whatever the statistics say."""
+    connection = workspace.connection
+    as_of = workspace.as_of
+    fresh, changes = workspace.fresh, workspace.changes
+    result = RecomputeResult(as_of=as_of, chunks=1, evaluated=evaluated)
+    stored = EVALUATION.alias("stored")
+    same = and_(
+        stored.c.creator_id == fresh.c.creator_id,
+        stored.c.program_id == fresh.c.program_id,
+        chunk.condition(stored.c.creator_id),
     )
-    db_session.execute(create)
-    try:
-        for done, (program_id, rule, scope) in enumerate(assignments, start=1):
-            evaluations.extend(
-                _evaluate_rule(
-                    db_session, program_id, rule, scope, creator_ids, as_of, margin, account_types, create.table
-                )
+    differs = or_(*[stored.c[name].is_distinct_from(fresh.c[name]) for name in (*SUMMARY, "digest")])
+    state = case((stored.c.id.is_(None), NEW), (stored.c.eligible != fresh.c.eligible, TRANSITION), else_=CHANGED)
+    found = connection.execute(
+        insert(changes).from_select(
+            ["creator_id", "program_id", "state"],
+            select(fresh.c.creator_id, fresh.c.program_id, state)
+            .select_from(fresh.outerjoin(stored, same))
+            .where(or_(stored.c.id.is_(None), differs)),
+        )
+    ).rowcount
+    if found and connection.dialect.name == "postgresql" and found > 1000:
+        connection.exec_driver_sql(f'ANALYZE "{changes.name}"')
+    document = workspace.document()
+    changed = and_(changes.c.creator_id == fresh.c.creator_id, changes.c.program_id == fresh.c.program_id)
+
+    # Gains and losses: the only rows Python reads.
+    transitions = connection.execute(
+        select(
+            fresh.c.creator_id,
+            fresh.c.program_id,
+            fresh.c.rule_version_id,
+            fresh.c.eligible,
+            document.label("details"),
+            stored.c.rule_version_id.label("old_rule_version_id"),
+            stored.c.details.label("old_details"),
+        )
+        .select_from(changes.join(fresh, changed).join(stored, same))
+        .where(changes.c.state == TRANSITION)
+    ).all()
+    history = [_history_row(row, workspace) for row in transitions]
+    for row in transitions:
+        (result.gained if row.eligible else result.lost).append((row.creator_id, row.program_id))
+    result.transitions = len(history)
+    if history:
+        bulk_insert(connection, CHANGE, history)
+    if not found:
+        result.unchanged = result.evaluated
+    else:
+        # First evaluations of a creator and programme, then the evaluations themselves: update
+        # what differs (building the document for those rows only), insert what is new.
+        is_new = select(fresh).select_from(changes.join(fresh, changed)).where(changes.c.state == NEW).subquery("new")
+        connection.execute(
+            insert(CHANGE).from_select(
+                [
+                    "creator_id",
+                    "program_id",
+                    "rule_version_id",
+                    "change",
+                    "eligible",
+                    "as_of",
+                    "effective_on",
+                    "changed_criteria",
+                ],
+                select(
+                    is_new.c.creator_id,
+                    is_new.c.program_id,
+                    is_new.c.rule_version_id,
+                    literal("first"),
+                    is_new.c.eligible,
+                    literal(as_of),
+                    literal(as_of),
+                    cast(literal("[]"), JSONDocument),
+                ),
             )
-            if progress:
-                progress(done, len(assignments))  # rule versions evaluated / to evaluate
-    finally:
-        db_session.execute(DropTable(create.table))
-    return evaluations
+        )
+        result.updated = connection.execute(
+            EVALUATION.update()
+            .where(
+                EVALUATION.c.creator_id == fresh.c.creator_id,
+                EVALUATION.c.program_id == fresh.c.program_id,
+                chunk.condition(EVALUATION.c.creator_id),
+                changes.c.creator_id == fresh.c.creator_id,
+                changes.c.program_id == fresh.c.program_id,
+                changes.c.state != NEW,
+            )
+            .values(
+                {name: fresh.c[name] for name in (*SUMMARY, "digest")}
+                | {"details": document, "as_of": as_of, "computed_at": func.now()}
+            )
+        ).rowcount
+        names = ["creator_id", "program_id", *SUMMARY, "digest"]
+        result.inserted = connection.execute(
+            insert(EVALUATION).from_select(
+                [*names, "details", "as_of"],
+                select(*[fresh.c[n] for n in names], document, literal(as_of))
+                .select_from(changes.join(fresh, changed))
+                .where(changes.c.state == NEW),
+            )
+        ).rowcount
+        result.unchanged = result.evaluated - result.inserted - result.updated
+
+    # Programmes no longer in force for a creator of the chunk, and archived creators.
+    result.removed = connection.execute(
+        delete(EVALUATION).where(
+            chunk.condition(EVALUATION.c.creator_id),
+            ~exists().where(
+                fresh.c.creator_id == EVALUATION.c.creator_id, fresh.c.program_id == EVALUATION.c.program_id
+            ),
+        )
+    ).rowcount
+    return result
 
 
-def _evaluate_rule(
-    db_session: Session,
-    program_id: int,
-    rule: RuleVersion,
-    scope,
-    creator_ids,
-    as_of: date,
-    margin: Decimal,
-    account_types: dict,
-    features,
+def _history_row(row, workspace: Workspace) -> dict:
+    old_rule = workspace.rules.get(row.old_rule_version_id) or _rule_version(workspace, row.old_rule_version_id)
+    rule = workspace.rules[row.rule_version_id]
+    changed = changed_criteria(
+        old_rule.criteria if old_rule is not None else None, row.old_details or [], rule.criteria, row.details or []
+    )
+    return {
+        "creator_id": row.creator_id,
+        "program_id": row.program_id,
+        "rule_version_id": row.rule_version_id,
+        "change": "gained" if row.eligible else "lost",
+        "eligible": row.eligible,
+        "as_of": workspace.as_of,
+        "effective_on": effective_on(
+            changed, row.old_rule_version_id, row.rule_version_id, workspace.rules, workspace.as_of, workspace.settings
+        ),
+        "changed_criteria": changed,
+    }
+
+
+def _rule_version(workspace: Workspace, rule_version_id: int | None) -> RuleVersion | None:
+    return workspace.db_session.get(RuleVersion, rule_version_id) if rule_version_id else None
+
+
+def _flat(criteria: list[dict], results: list) -> Iterator[tuple[dict, list]]:
+    for criterion, result in zip(criteria, results):
+        yield criterion, result
+        if criterion["kind"] == "any_of":
+            yield from _flat(criterion["criteria"], result[3])
+
+
+def changed_criteria(
+    old_criteria: list[dict] | None, old_results: list, criteria: list[dict], results: list
 ) -> list[dict]:
-    """One rule version's evaluations: the SQL decides eligibility, `explain` details it."""
-    creator_filter = scope
+    """Criteria whose pass flag differs, matched by what they measure (their key), not their label."""
+    before = {criterion_key(c): r for c, r in _flat(old_criteria or [], old_results)} if old_criteria else {}
+    out = []
+    for criterion, result in _flat(criteria, results):
+        key = criterion_key(criterion)
+        previous = before.get(key)
+        was = previous[0] if previous is not None else None
+        if was != result[0]:
+            item = {"key": key, "label": describe(criterion), "passed": result[0], "was": was}
+            if criterion["kind"] == "metric":
+                item |= {"actual": result[1], "value_day": result[2], "stale": result[6], "threshold": criterion["min"]}
+            elif criterion["kind"] == "age" and previous is not None:
+                item["birthday"] = previous[2]
+            out.append(item)
+    return out
+
+
+def effective_on(
+    changed: list[dict],
+    old_rule_version_id,
+    rule_version_id,
+    rules: dict[int, RuleVersion],
+    as_of: date,
+    settings: EngineSettings,
+) -> date:
+    """The day the change took effect: the first day of a new rule version, the day of the
+    metric that crossed (or the day it went stale), a birthday; the evaluation day when nothing
+    says more."""
+    days: list[date] = []
+    if old_rule_version_id != rule_version_id and rule_version_id in rules:
+        days.append(rules[rule_version_id].effective_from)
+    for item in changed:
+        if item.get("stale") and item.get("value_day"):
+            days.append(date.fromisoformat(item["value_day"]) + timedelta(days=settings.stale_days + 1))
+        elif item.get("value_day"):
+            days.append(date.fromisoformat(item["value_day"]))
+        elif item.get("birthday") and item.get("passed"):
+            days.append(date.fromisoformat(item["birthday"]))
+    days = [d for d in days if d <= as_of]
+    return max(days) if days else as_of
+
+
+# --- the recompute ----------------------------------------------------------------------------
+
+
+def chunks_of(db_session: Session, creator_ids: list[int] | None, chunk_size: int = CHUNK_SIZE) -> list[Chunk]:
+    """The chunks a recompute works through: id ranges over the roster, or the given creators."""
     if creator_ids is not None:
-        ids_filter = Creator.__table__.c.id.in_(creator_ids)
-        creator_filter = ids_filter if scope is None else (scope & ids_filter)
-    criteria = _labelled(rule.criteria)
-    keys = list(needed_features(criteria))
-    query = evaluation_query(criteria, as_of, creator_filter, with_trends=True, features=features)
-    evaluations = []
-    for row in db_session.execute(query).mappings():
-        facts = CreatorFacts(
-            country=row["country"],
-            date_of_birth=row["date_of_birth"],
-            parental_agreement_on_file=bool(row["parental_agreement_on_file"]),
-            guideline_standing=getattr(row["guideline_standing"], "value", row["guideline_standing"]),
-            account_types=account_types.get(row["creator_id"], {}),
-            features={k: row[k] for k in keys},
-        )
-        eligible, near, details = explain_all(criteria, facts, as_of, margin)
-        eta = None if eligible else _attach_etas(details, row, as_of)
-        evaluations.append(
-            {
-                "creator_id": row["creator_id"],
-                "program_id": program_id,
-                "rule_version_id": rule.id,
-                "eligible": bool(row["eligible"]),
-                "near_threshold": near,
-                "eta": eta,
-                "details": details,
-                "as_of": as_of,
-            }
-        )
-    return evaluations
-
-
-def _changed_criteria(old: list[dict], new: list[dict]) -> list[dict]:
-    before = {d["label"]: d["passed"] for d in old or []}
+        ids = sorted(set(creator_ids))
+        return [Chunk(creator_ids=tuple(ids[i : i + chunk_size])) for i in range(0, len(ids), chunk_size)]
+    low, high = db_session.execute(select(func.min(Creator.id), func.max(Creator.id))).one()
+    if low is None:
+        return []
     return [
-        {"label": d["label"], "passed": d["passed"], "was": before.get(d["label"])}
-        for d in new
-        if before.get(d["label"]) != d["passed"]
+        Chunk(first_id=start, last_id=min(start + chunk_size - 1, high))
+        for start in range(low - (low - 1) % chunk_size, high + 1, chunk_size)
     ]
+
+
+def _lock_chunk(workspace: Workspace, chunk: Chunk) -> None:
+    connection = workspace.connection
+    if connection.dialect.name == "postgresql":
+        # One evaluation of a creator at a time: two would both see the old verdict and both
+        # record the same gain.
+        connection.execute(
+            text("SELECT pg_advisory_xact_lock(hashtext('eligibility'), :key)"), {"key": chunk.lock_key // CHUNK_SIZE}
+        )
 
 
 def recompute_eligibility(
@@ -345,117 +447,103 @@ def recompute_eligibility(
     db_session: Session,
     creator_ids: list[int] | None = None,
     as_of: date | None = None,
-    progress=None,
-    margin: Decimal = DEFAULT_MARGIN,
+    settings: EngineSettings = EngineSettings(),
+    chunk_size: int = CHUNK_SIZE,
+    progress: Callable[[int, int], None] | None = None,
+    commit: Callable[[], None] | None = None,
 ) -> RecomputeResult:
-    """Evaluate, then write only changed evaluations and a history row per transition."""
+    """Evaluate every programme in force for the creators (all when None), chunk by chunk,
+    writing only changes. `commit`, when given, is called after each chunk (a long recompute
+    then holds no lock beyond one chunk); otherwise the caller's transaction covers everything."""
     as_of = as_of or date.today()
     result = RecomputeResult(as_of=as_of)
-    fresh = evaluate(db_session, as_of, creator_ids, margin, progress)
-    result.evaluated = len(fresh)
-
-    existing_stmt = select(
-        EligibilityEvaluation.id,
-        EligibilityEvaluation.creator_id,
-        EligibilityEvaluation.program_id,
-        EligibilityEvaluation.rule_version_id,
-        EligibilityEvaluation.eligible,
-        EligibilityEvaluation.near_threshold,
-        EligibilityEvaluation.eta,
-        # Compared as stored text: parsing every stored JSON document costs more
-        # than the whole comparison (both sides use the same serialiser).
-        cast(EligibilityEvaluation.details, Text).label("details_text"),
-    )
-    if creator_ids is not None:
-        existing_stmt = existing_stmt.where(EligibilityEvaluation.creator_id.in_(creator_ids))
-    existing = {(r.creator_id, r.program_id): r for r in db_session.execute(existing_stmt)}
-
-    inserts, updates, history = [], [], []
-    for ev in fresh:
-        key = (ev["creator_id"], ev["program_id"])
-        old = existing.pop(key, None)
-        if old is None:
-            inserts.append(ev)
-            history.append(ev | {"change": "first", "changed_criteria": []})
-            continue
-        same = (
-            old.eligible == ev["eligible"]
-            and old.near_threshold == ev["near_threshold"]
-            and old.eta == ev["eta"]
-            and old.rule_version_id == ev["rule_version_id"]
-            and old.details_text == json.dumps(ev["details"])
-        )
-        if same:
-            result.unchanged += 1
-            continue
-        updates.append(ev | {"id": old.id})
-        if old.eligible != ev["eligible"]:
-            history.append(
-                ev
-                | {
-                    "change": "gained" if ev["eligible"] else "lost",
-                    "changed_criteria": _changed_criteria(json.loads(old.details_text), ev["details"]),
-                }
-            )
-            (result.gained if ev["eligible"] else result.lost).append(key)
-
-    connection = db_session.connection()
-    if inserts:
-        bulk_insert(connection, EligibilityEvaluation.__table__, [_row(ev) for ev in inserts])
-    if updates:
-        db_session.execute(update(EligibilityEvaluation), [_row(ev) | {"id": ev["id"]} for ev in updates])
-    if history:
-        bulk_insert(
-            connection,
-            EligibilityChange.__table__,
-            [
-                {
-                    "creator_id": h["creator_id"],
-                    "program_id": h["program_id"],
-                    "rule_version_id": h["rule_version_id"],
-                    "change": h["change"],
-                    "eligible": h["eligible"],
-                    "as_of": as_of,
-                    "changed_criteria": h["changed_criteria"],
-                }
-                for h in history
-            ],
-        )
-    if existing:  # programmes no longer in force, or creators archived since
-        ids = [r.id for r in existing.values()]
-        db_session.execute(delete(EligibilityEvaluation).where(EligibilityEvaluation.id.in_(ids)))
-    result.inserted, result.updated, result.removed = len(inserts), len(updates), len(existing)
-    result.transitions = sum(1 for h in history if h["change"] != "first")
+    targets = rule_targets(db_session, as_of)
+    chunks = chunks_of(db_session, creator_ids, chunk_size)
+    with Workspace(db_session, as_of, settings, targets) as workspace:
+        for done, chunk in enumerate(chunks, start=1):
+            _lock_chunk(workspace, chunk)
+            result.add(write_chunk(workspace, chunk, workspace.evaluate(chunk)))
+            if commit is not None:
+                commit()
+            if progress:
+                progress(done, len(chunks))
     return result
 
 
-def _row(ev: dict) -> dict:
-    return {
-        "creator_id": ev["creator_id"],
-        "program_id": ev["program_id"],
-        "rule_version_id": ev["rule_version_id"],
-        "eligible": ev["eligible"],
-        "near_threshold": ev["near_threshold"],
-        "eta": ev["eta"],
-        "details": ev["details"],
-        "as_of": ev["as_of"],
-    }
-
-
 def explain_creator(
-    *, db_session: Session, creator_id: int, as_of: date, margin: Decimal = DEFAULT_MARGIN
+    *, db_session: Session, creator_id: int, as_of: date, settings: EngineSettings = EngineSettings()
 ) -> list[dict]:
-    """Fresh evaluations of one creator on any day (nothing written): the "as of" answer."""
-    return evaluate(db_session, as_of, [creator_id], margin)
+    """Fresh evaluations of one creator on any day, nothing written: the "as of" answer, with
+    the same result documents a recompute stores."""
+    targets = rule_targets(db_session, as_of)
+    with Workspace(db_session, as_of, settings, targets) as workspace:
+        workspace.evaluate(Chunk(creator_ids=(creator_id,)))
+        fresh = workspace.fresh
+        rows = workspace.connection.execute(
+            select(
+                fresh.c.program_id,
+                fresh.c.rule_version_id,
+                fresh.c.account_id,
+                fresh.c.eligible,
+                fresh.c.near_threshold,
+                fresh.c.eta,
+                workspace.document().label("details"),
+            ).order_by(fresh.c.program_id)
+        ).all()
+    return [dict(row._mapping) | {"creator_id": creator_id, "as_of": as_of} for row in rows]
+
+
+def preview_rule(
+    *,
+    db_session: Session,
+    program: Program,
+    criteria: list[dict],
+    as_of: date,
+    settings: EngineSettings = EngineSettings(),
+    chunk_size: int = CHUNK_SIZE,
+) -> list[dict]:
+    """Which creators a draft rule version would change for `program` compared with their stored
+    evaluation (nothing written): [{creator_id, name, before, after}], by name."""
+    target = RuleTarget(program.id, Platform(program.platform).value, 0, criteria)
+    changes = []
+    with Workspace(db_session, as_of, settings, [(target, None)]) as workspace:
+        fresh = workspace.fresh
+        stored = EVALUATION.alias("stored")
+        for chunk in chunks_of(db_session, None, chunk_size):
+            workspace.evaluate(chunk)
+            rows = workspace.connection.execute(
+                select(
+                    fresh.c.creator_id,
+                    Creator.display_name,
+                    stored.c.eligible.label("before"),
+                    fresh.c.eligible.label("after"),
+                )
+                .join(Creator, Creator.id == fresh.c.creator_id)
+                .outerjoin(
+                    stored,
+                    and_(
+                        stored.c.creator_id == fresh.c.creator_id,
+                        stored.c.program_id == program.id,
+                        chunk.condition(stored.c.creator_id),
+                    ),
+                )
+                .where(or_(stored.c.id.is_(None), stored.c.eligible != fresh.c.eligible))
+            )
+            changes += [
+                {"creator_id": r.creator_id, "name": r.display_name, "before": r.before, "after": r.after} for r in rows
+            ]
+    return sorted(changes, key=lambda c: (c["name"] or "", c["creator_id"]))
 
 
 __all__ = [
-    "CreatorFacts",
+    "EngineSettings",
     "RecomputeResult",
-    "evaluate",
-    "explain",
-    "explain_all",
+    "changed_criteria",
+    "chunks_of",
+    "effective_on",
     "explain_creator",
+    "preview_rule",
     "recompute_eligibility",
+    "rule_targets",
     "rules_in_force",
 ]

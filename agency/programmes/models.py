@@ -8,7 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from agency.core.database import Base, str_enum
+from agency.core.database import Base, JSONDocument, str_enum
 from agency.roster.models import Platform
 
 
@@ -61,7 +61,12 @@ class RuleVersion(Base):
 
 
 class EligibilityEvaluation(Base):
-    """The current answer for one creator and programme, with per-criterion detail."""
+    """The current answer for one creator and programme: the verdict, the qualifying (or closest)
+    account, and each criterion's result (read with the rule version's criteria, see
+    explanation.py). A derived row, rewritten by the engine only when something changed (the
+    digest of the results says so): only the creator is a foreign key, so that writing a roster's
+    evaluations checks nothing else per row (programmes and rule versions are never deleted; an
+    account's deletion refreshes its creator)."""
 
     __tablename__ = "eligibility_evaluations"
     __table_args__ = (
@@ -71,13 +76,17 @@ class EligibilityEvaluation(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     creator_id: Mapped[int] = mapped_column(ForeignKey("creators.id", ondelete="CASCADE"))
-    program_id: Mapped[int] = mapped_column(ForeignKey("programs.id", ondelete="CASCADE"))
-    rule_version_id: Mapped[int] = mapped_column(ForeignKey("rule_versions.id", ondelete="CASCADE"))
+    program_id: Mapped[int]
+    rule_version_id: Mapped[int]
+    # The account of the programme's platform that qualifies, or the one closest to qualifying.
+    account_id: Mapped[int | None]
     eligible: Mapped[bool]
     near_threshold: Mapped[bool] = mapped_column(default=False)
-    # Earliest estimated date at which every failing numeric criterion passes, if any.
+    # Estimated day every failing criterion passes, when each has a forecast (ages: birthdays).
     eta: Mapped[date | None]
-    details: Mapped[list[dict]] = mapped_column(JSON)
+    details: Mapped[list] = mapped_column(JSONDocument)
+    digest: Mapped[str | None] = mapped_column(Text)
+    # The day of the evaluation that produced this answer (it stays while the answer holds).
     as_of: Mapped[date]
     computed_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
@@ -90,11 +99,14 @@ class EligibilityChange(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     creator_id: Mapped[int] = mapped_column(ForeignKey("creators.id", ondelete="CASCADE"))
-    program_id: Mapped[int] = mapped_column(ForeignKey("programs.id", ondelete="CASCADE"))
-    rule_version_id: Mapped[int] = mapped_column(ForeignKey("rule_versions.id", ondelete="CASCADE"))
+    program_id: Mapped[int]
+    rule_version_id: Mapped[int]
     change: Mapped[str] = mapped_column(String(16))  # first | gained | lost
     eligible: Mapped[bool]
+    # The evaluation day that saw the change, and the day the change took effect (the day of the
+    # metric that crossed, the first day of a rule version, a birthday); history reads the latter.
     as_of: Mapped[date] = mapped_column(index=True)
+    effective_on: Mapped[date] = mapped_column(index=True)
     changed_criteria: Mapped[list[dict]] = mapped_column(JSON)
     recorded_at: Mapped[datetime] = mapped_column(server_default=func.now(), index=True)
 

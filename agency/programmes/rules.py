@@ -166,11 +166,18 @@ def iter_metric_criteria(criteria: list[dict]):
             yield from iter_metric_criteria(criterion["criteria"])
 
 
-def feature_key(criterion: dict) -> str:
-    """The column name of the metric feature a criterion reads, e.g. `tiktok_views_sum_30`."""
-    if criterion["aggregate"] == "latest":
-        return f"{criterion['platform']}_{criterion['metric']}_latest"
-    return f"{criterion['platform']}_{criterion['metric']}_{criterion['aggregate']}_{criterion['window_days']}"
+def criterion_key(criterion: dict) -> str:
+    """What a criterion measures, whatever its threshold or label: the same key in two rule
+    versions is the same measure (history compares criteria across versions by this key)."""
+    kind = criterion["kind"]
+    if kind == "metric":
+        window = f":{criterion['window_days']}" if criterion["aggregate"] != "latest" else ""
+        return f"metric:{criterion['platform']}:{criterion['metric']}:{criterion['aggregate']}{window}"
+    if kind == "account_type":
+        return f"account_type:{criterion['platform']}"
+    if kind == "any_of":
+        return "any_of(" + ",".join(sorted(criterion_key(c) for c in criterion["criteria"])) + ")"
+    return kind
 
 
 def describe(criterion: dict) -> str:

@@ -71,13 +71,20 @@ class EvaluationSchema(Schema):
     creator_name = fields.String()
     program = fields.Nested(ProgramRefSchema)
     rule_version_id = fields.Integer()
+    account_id = fields.Integer(
+        allow_none=True,
+        metadata={"description": "The account of the programme's platform that qualifies, or the one closest to."},
+    )
     eligible = fields.Boolean()
     near_threshold = fields.Boolean()
     eta = fields.Date(allow_none=True, metadata={"description": "Estimated day every failing criterion passes."})
-    as_of = fields.Date()
+    as_of = fields.Date(metadata={"description": "The evaluation day this answer comes from (it holds since)."})
     criteria = fields.List(
         fields.Dict(),
-        metadata={"description": "Per criterion: label, passed, actual, threshold, gap, near, eta, reason."},
+        metadata={
+            "description": "Per criterion: key, kind, label, passed, actual, threshold, gap, near, eta, reason; for "
+            "metrics also value_day (the day of the figure), stale and account (the account it was read from)."
+        },
     )
     activation = fields.Nested(ActivationSchema, allow_none=True)
 
@@ -86,10 +93,15 @@ class ChangeSchema(Schema):
     id = fields.Integer()
     program_id = fields.Integer()
     rule_version_id = fields.Integer()
-    change = fields.String()
+    change = fields.String(metadata={"description": "first, gained or lost"})
     eligible = fields.Boolean()
-    as_of = fields.Date()
-    changed_criteria = fields.List(fields.Dict())
+    as_of = fields.Date(metadata={"description": "The evaluation day that saw the change."})
+    effective_on = fields.Date(
+        metadata={"description": "The day the change took effect: the metric's day, the rule's first day, a birthday."}
+    )
+    changed_criteria = fields.List(
+        fields.Dict(), metadata={"description": "Criteria whose result changed, matched by what they measure (key)."}
+    )
     recorded_at = fields.DateTime()
 
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 
 from agency.core.jobs.service import job, progress_reporter
 from agency.programmes.eligibility import recompute_eligibility
+from agency.programmes.features import EngineSettings
 
 
 @job("recompute_eligibility", queue="recompute")
@@ -16,6 +16,6 @@ def recompute_eligibility_job(session, config, arguments, record) -> dict:
         db_session=session,
         creator_ids=arguments.get("creator_ids"),
         as_of=as_of,
-        margin=Decimal(config.near_threshold_margin),
+        settings=EngineSettings.from_config(config),
         progress=progress_reporter(record),
     ).as_dict()

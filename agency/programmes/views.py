@@ -5,19 +5,19 @@ from __future__ import annotations
 import json
 from datetime import date
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from agency.core.database import utcnow
 from agency.core.errors import ServiceError
 from agency.core.extensions import get_session
 from agency.core.ui import actor, admins_only, ui_blueprint
-from agency.programmes.compiler import evaluation_query
-from agency.programmes.models import EligibilityEvaluation, Program, ProgramActivation
+from agency.programmes.eligibility import preview_rule
+from agency.programmes.features import EngineSettings
+from agency.programmes.models import Program, ProgramActivation
 from agency.programmes.rules import validate_criteria
 from agency.programmes.service import add_rule_version, set_activation
 from agency.roster import service as roster
-from agency.roster.models import Creator
 
 bp = ui_blueprint("programmes_ui", __name__)
 bp.before_request(admins_only)
@@ -96,24 +96,10 @@ def admin_programs():
 
 def _preview(session, program, criteria, as_of) -> list[dict]:
     """Which creators the draft would change compared with their stored evaluation."""
-    current = dict(
-        session.execute(
-            select(EligibilityEvaluation.creator_id, EligibilityEvaluation.eligible).where(
-                EligibilityEvaluation.program_id == program.id
-            )
-        ).all()
+    return preview_rule(
+        db_session=session,
+        program=program,
+        criteria=criteria,
+        as_of=max(as_of, utcnow().date()),
+        settings=EngineSettings.from_config(current_app.config["AGENCY"]),
     )
-    names = dict(session.execute(select(Creator.id, Creator.display_name)).all())
-    changes = []
-    for row in session.execute(evaluation_query(criteria, max(as_of, utcnow().date()), None)).mappings():
-        before = current.get(row["creator_id"])
-        if before is None or bool(before) != bool(row["eligible"]):
-            changes.append(
-                {
-                    "creator_id": row["creator_id"],
-                    "name": names.get(row["creator_id"]),
-                    "before": before,
-                    "after": bool(row["eligible"]),
-                }
-            )
-    return changes

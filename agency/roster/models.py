@@ -136,6 +136,8 @@ class PlatformAccount(Base):
     __tablename__ = "platform_accounts"
     __table_args__ = (
         UniqueConstraint("platform", "handle"),
+        # A creator's accounts on a platform: what the eligibility engine joins by.
+        Index("ix_platform_accounts_creator_platform", "creator_id", "platform"),
         # The roster search on handles (PostgreSQL; migration 0007).
         Index(
             "ix_platform_accounts_handle_trgm",
@@ -146,7 +148,7 @@ class PlatformAccount(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    creator_id: Mapped[int] = mapped_column(ForeignKey("creators.id", ondelete="CASCADE"), index=True)
+    creator_id: Mapped[int] = mapped_column(ForeignKey("creators.id", ondelete="CASCADE"))
     platform: Mapped[Platform] = mapped_column(_enum(Platform, "platform"))
     # Stored without the leading "@" and in lower case, so imports can match by handle.
     handle: Mapped[str] = mapped_column(String(100))

@@ -28,6 +28,7 @@ from agency.deals.service import pipeline_summary
 from agency.metrics.models import MetricSnapshot
 from agency.money.diversification import RiskThresholds, compute_mix, latest_snapshots_query
 from agency.money.models import DiversificationSnapshot, RevenueRecord
+from agency.programmes.explanation import explain_many
 from agency.programmes.models import EligibilityChange, EligibilityEvaluation, Program
 from agency.programmes.service import roster_eligibility_query
 from agency.roster import service as roster
@@ -54,9 +55,9 @@ def dashboard():
     changes = session.execute(
         select(EligibilityChange.change, Creator.id, Creator.display_name, Program.name)
         .join(Creator, Creator.id == EligibilityChange.creator_id)
-        .join(Program)
-        .where(mine, EligibilityChange.change.in_(["gained", "lost"]), EligibilityChange.as_of >= week_ago)
-        .order_by(EligibilityChange.as_of.desc())
+        .join(Program, Program.id == EligibilityChange.program_id)
+        .where(mine, EligibilityChange.change.in_(["gained", "lost"]), EligibilityChange.effective_on >= week_ago)
+        .order_by(EligibilityChange.effective_on.desc())
         .limit(10)
     ).all()
     near = session.execute(
@@ -201,9 +202,15 @@ def creator_detail(creator_id: int):
     session = get_session()
     creator = roster.get_creator(db_session=session, creator_id=creator_id)
     evaluations = session.execute(roster_eligibility_query(creator_id=creator.id)).all()
+    explanations = dict(
+        zip(
+            [program.id for _ev, _c, program, _a in evaluations],
+            explain_many(session, [(ev.rule_version_id, ev.details) for ev, _c, _p, _a in evaluations]),
+        )
+    )
     history = session.execute(
         select(EligibilityChange, Program.name)
-        .join(Program)
+        .join(Program, Program.id == EligibilityChange.program_id)
         .where(EligibilityChange.creator_id == creator.id, EligibilityChange.change != "first")
         .order_by(EligibilityChange.recorded_at.desc())
         .limit(20)
@@ -229,6 +236,7 @@ def creator_detail(creator_id: int):
         creator=creator,
         age=roster.age_today(creator),
         evaluations=evaluations,
+        explanations=explanations,
         history=history,
         mix=mix,
         deals=deals,

@@ -51,7 +51,7 @@ def test_creator_eligibility_explains_each_programme(client, session, manager, m
     assert followers["eta"] is not None  # growing 10 a day
     # YouTube programmes fail with a reason, not a crash: there is no YouTube account.
     ypp = by_code["youtube_partner_program"]
-    assert any(c.get("reason") == "no youtube metrics" for c in ypp["criteria"])
+    assert any(c.get("reason") == "no youtube account" for c in ypp["criteria"])
 
 
 def test_as_of_answers_with_that_days_rules_and_metrics(client, session, analyst, make_creator, auth_for):

@@ -4,8 +4,13 @@ from sqlalchemy import func, select
 
 from agency.core.database import utcnow
 from agency.programmes.eligibility import recompute_eligibility
+from agency.programmes.explanation import explain_many
 from agency.programmes.models import EligibilityChange, EligibilityEvaluation, RuleVersion
 from tests.programmes.conftest import TODAY
+
+
+def _document(session, ev) -> list[dict]:
+    return explain_many(session, [(ev.rule_version_id, ev.details)])[0]
 
 
 def _adult(make_creator, **kw):
@@ -18,7 +23,7 @@ def test_gaps_near_threshold_and_eta(session, fund, make_creator, add_days):
     recompute_eligibility(db_session=session, as_of=TODAY)
     ev = session.scalar(select(EligibilityEvaluation).where(EligibilityEvaluation.creator_id == creator.id))
     assert ev.eligible is False
-    followers = next(d for d in ev.details if d.get("metric") == "followers")
+    followers = next(d for d in _document(session, ev) if d.get("metric") == "followers")
     assert followers["actual"] == 935 and followers["threshold"] == 1000 and followers["gap"] == 65
     assert followers["near"] is True
     # 65 more at ~15 a day: about 5 days.
@@ -31,7 +36,7 @@ def test_no_eta_when_flat_or_falling(session, fund, make_creator, add_days):
     add_days(creator.accounts[0], start_followers=900, per_day=-2)
     recompute_eligibility(db_session=session, as_of=TODAY)
     ev = session.scalar(select(EligibilityEvaluation).where(EligibilityEvaluation.creator_id == creator.id))
-    followers = next(d for d in ev.details if d.get("metric") == "followers")
+    followers = next(d for d in _document(session, ev) if d.get("metric") == "followers")
     assert followers["eta"] is None and ev.eta is None
 
 
@@ -40,7 +45,7 @@ def test_minor_fails_age_with_their_birthday_as_eta(session, fund, make_creator,
     add_days(creator.accounts[0], start_followers=5000, per_day=10)
     recompute_eligibility(db_session=session, as_of=TODAY)
     ev = session.scalar(select(EligibilityEvaluation).where(EligibilityEvaluation.creator_id == creator.id))
-    age = next(d for d in ev.details if d["kind"] == "age")
+    age = next(d for d in _document(session, ev) if d["kind"] == "age")
     assert age["passed"] is False and age["actual"] == 15 and age["eta"] == "2028-08-15"
 
 

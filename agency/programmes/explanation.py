@@ -1,0 +1,148 @@
+"""The eligibility explanation people read, from the engine's per-criterion results.
+
+The engine stores (and the "as of" answer returns) each criterion's result as a compact array
+(see compiler.py); this module pairs it with the rule version's criteria into the document the
+API, the UI, the exports and the alerts show, one object per criterion:
+
+    key, kind, label, passed, actual, threshold, gap, near, eta, reason,
+    and for metrics: metric, platform, aggregate, window_days, value_day (how fresh the figure
+    is), stale, account {id, handle, platform, account_type} (the account that qualifies, or the
+    one closest to qualifying); for any_of: criteria (its own criteria).
+
+Stored and fresh answers go through the same function, so they are the same document.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from agency.programmes.models import RuleVersion
+from agency.programmes.rules import criterion_key, describe
+from agency.roster.models import PlatformAccount
+
+
+def _number(value):
+    """A metric figure as people read it: whole numbers as integers, hours with two decimals."""
+    if value is None:
+        return None
+    number = float(value)
+    return int(number) if number.is_integer() else round(number, 2)
+
+
+def explain(criteria: list[dict], results: list, accounts: dict[int, dict]) -> list[dict]:
+    """The document of one evaluation: `results` as the engine wrote them for `criteria`."""
+    return [_explain_one(criterion, result, accounts) for criterion, result in zip(criteria, results)]
+
+
+def _explain_one(criterion: dict, result: list, accounts: dict[int, dict]) -> dict:
+    kind = criterion["kind"]
+    passed = bool(result[0])
+    out = {"key": criterion_key(criterion), "kind": kind, "label": describe(criterion), "passed": passed}
+    if kind == "metric":
+        _passed, actual, value_day, near, eta, account_id, stale = result
+        platform = criterion["platform"]
+        threshold = criterion["min"]
+        actual = _number(actual)
+        out |= {
+            "metric": criterion["metric"],
+            "platform": platform,
+            "aggregate": criterion["aggregate"],
+            "window_days": criterion.get("window_days"),
+            "threshold": threshold,
+            "actual": actual,
+            "value_day": value_day,
+            "stale": bool(stale),
+            "near": bool(near),
+            "eta": eta,
+            "account": accounts.get(account_id) if account_id is not None else None,
+        }
+        if not passed and (actual is None or actual < threshold):
+            out["gap"] = _number(threshold - (actual or 0))
+        if account_id is None:
+            out["reason"] = f"no {platform} account"
+        elif actual is None:
+            out["reason"] = (
+                f"no {platform} metrics"
+                if criterion["aggregate"] == "latest"
+                else f"no {platform} snapshot in the last {criterion['window_days']} days"
+            )
+        elif stale:
+            out["reason"] = f"stale: the last value is from {value_day}"
+    elif kind == "age":
+        _passed, actual, eta, threshold, by_parental_agreement = result
+        out |= {"actual": actual, "threshold": threshold, "near": False, "eta": eta}
+        if not passed and actual is not None:
+            out["gap"] = threshold - actual
+        if by_parental_agreement:
+            out["reason"] = "parental agreement on file"
+        elif actual is None:
+            out["reason"] = "date of birth unknown"
+    elif kind == "country":
+        out |= {"actual": result[1], "threshold": criterion["in"]}
+    elif kind == "standing":
+        out |= {"actual": result[1], "threshold": criterion["at_least"]}
+    elif kind == "account_type":
+        _passed, actual, account_id = result
+        out |= {
+            "platform": criterion["platform"],
+            "actual": actual,
+            "threshold": criterion["in"],
+            "account": accounts.get(account_id) if account_id is not None else None,
+        }
+        if account_id is None:
+            out["reason"] = f"no {criterion['platform']} account"
+    elif kind == "any_of":
+        _passed, near, eta, children = result
+        out |= {"near": bool(near), "eta": eta, "criteria": explain(criterion["criteria"], children, accounts)}
+    return out
+
+
+def _account_ids(criteria: list[dict], results: list) -> Iterator[int]:
+    for criterion, result in zip(criteria, results):
+        if criterion["kind"] == "metric" and result[5] is not None:
+            yield result[5]
+        elif criterion["kind"] == "account_type" and result[2] is not None:
+            yield result[2]
+        elif criterion["kind"] == "any_of":
+            yield from _account_ids(criterion["criteria"], result[3])
+
+
+def explain_many(db_session: Session, evaluations: Iterable[tuple[int, list]]) -> list[list[dict]]:
+    """Documents of many evaluations, given as (rule_version_id, results): the rule versions and
+    the accounts they name are read once, in bulk."""
+    evaluations = list(evaluations)
+    rule_ids = {rule_version_id for rule_version_id, _ in evaluations}
+    criteria = (
+        dict(db_session.execute(select(RuleVersion.id, RuleVersion.criteria).where(RuleVersion.id.in_(rule_ids))).all())
+        if rule_ids
+        else {}
+    )
+    account_ids = {
+        account_id
+        for rule_version_id, results in evaluations
+        for account_id in _account_ids(criteria.get(rule_version_id, []), results or [])
+    }
+    accounts = {}
+    if account_ids:
+        for account in db_session.execute(
+            select(
+                PlatformAccount.id, PlatformAccount.handle, PlatformAccount.platform, PlatformAccount.account_type
+            ).where(PlatformAccount.id.in_(account_ids))
+        ):
+            accounts[account.id] = {
+                "id": account.id,
+                "handle": account.handle,
+                "platform": account.platform.value,
+                "account_type": account.account_type.value,
+            }
+    return [
+        explain(criteria.get(rule_version_id, []), results or [], accounts) for rule_version_id, results in evaluations
+    ]
+
+
+def failing_labels(criteria: list[dict], results: list) -> list[str]:
+    """The labels of the criteria an evaluation fails (exports and messages)."""
+    return [describe(criterion) for criterion, result in zip(criteria, results or []) if not result[0]]

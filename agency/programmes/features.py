@@ -1,0 +1,455 @@
+"""What the rules read, computed in SQL for a chunk of creators: the "base" table.
+
+One row per creator and platform account (a creator with no account on a platform the rules read
+gets one row with no account, so that criteria can say "no TikTok account"): the creator's own
+facts (country, birth date, standing, parental agreement), and the account's metric features: the
+latest value of each metric the rules read and its day, windowed sums and averages with the last
+day with data in the window, the least-squares trend of each metric over the last `trend_days`
+days, and for windowed sums the number of days until the trailing sum crosses each threshold the
+rules use, given the days that will leave the window.
+
+Every rule version of a recompute reads this one table (eligibility_rules.py), so each snapshot
+is read once per chunk whatever the number of programmes. Snapshots are read through the primary
+key (account, day) over the chunk's accounts: as one index range when the chunk's account ids are
+dense (the usual case, accounts being created with their creator), else account by account
+(LATERAL, PostgreSQL). Either way no plan can turn into a scan of every snapshot, whatever the
+table statistics say.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    and_,
+    case,
+    cast,
+    func,
+    insert,
+    literal,
+    null,
+    or_,
+    select,
+    true,
+)
+from sqlalchemy.sql.elements import ColumnElement
+
+from agency.core.portable_sql import ceiling, day_number, greatest
+from agency.metrics.models import MetricSnapshot
+from agency.programmes.rules import iter_metric_criteria
+from agency.roster.models import Creator, PlatformAccount
+
+SNAPSHOT = MetricSnapshot.__table__
+ACCOUNT = PlatformAccount.__table__
+CREATOR = Creator.__table__
+# Platform name of the base rows of rules that read no account (age, country, standing only).
+NO_PLATFORM = ""
+# A chunk's accounts are read as one index range when the range holds at most this many ids
+# per account of the chunk.
+DENSE_RANGE_FACTOR = 4
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    """What the engine needs to know beyond the rules (configuration, see README)."""
+
+    margin: Decimal = Decimal("0.90")  # "near" a threshold from this fraction of it
+    stale_days: int = 7  # a latest value older than this does not count
+    trend_days: int = 28  # forecasts fit a line to at most this many past days
+    min_history_days: int = 7  # ... and need at least this many days with data
+    horizon_days: int = 365  # no forecast further out than this
+
+    @classmethod
+    def from_config(cls, config) -> EngineSettings:
+        return cls(margin=Decimal(config.near_threshold_margin), stale_days=config.stale_metric_days)
+
+
+def feature_name(criterion: dict) -> str:
+    """The base-table column a metric criterion reads, e.g. `views_sum_30`."""
+    if criterion["aggregate"] == "latest":
+        return f"{criterion['metric']}_latest"
+    return f"{criterion['metric']}_{criterion['aggregate']}_{criterion['window_days']}"
+
+
+def eta_column(name: str, threshold) -> str:
+    """The base-table column holding days until `name` crosses `threshold`."""
+    return f"{name}_eta_{re.sub(r'[^0-9]', '_', str(Decimal(str(threshold)).normalize()))}"
+
+
+@dataclass
+class FeatureNeed:
+    metric: str
+    aggregate: str
+    window: int | None
+    thresholds: set = field(default_factory=set)
+
+    @property
+    def name(self) -> str:
+        return feature_name({"metric": self.metric, "aggregate": self.aggregate, "window_days": self.window})
+
+
+@dataclass
+class FeaturePlan:
+    """Which features each platform's accounts need, for a set of rule versions."""
+
+    by_platform: dict[str, dict[str, FeatureNeed]] = field(default_factory=dict)
+
+    @classmethod
+    def for_rules(cls, rule_criteria: list[list[dict]]) -> FeaturePlan:
+        plan = cls()
+        for criteria in rule_criteria:
+            for c in iter_metric_criteria(criteria):
+                needs = plan.by_platform.setdefault(c["platform"], {})
+                need = needs.setdefault(feature_name(c), FeatureNeed(c["metric"], c["aggregate"], c.get("window_days")))
+                need.thresholds.add(Decimal(str(c["min"])))
+            for c in _account_criteria(criteria):
+                plan.by_platform.setdefault(c["platform"], {})
+            if not referenced_platforms(criteria):
+                plan.by_platform.setdefault(NO_PLATFORM, {})
+        return plan
+
+    def feature_columns(self) -> list[Column]:
+        out: dict[str, Column] = {}
+        for needs in self.by_platform.values():
+            for need in needs.values():
+                out.setdefault(need.name, Column(need.name, Numeric))
+                out.setdefault(f"{need.name}_day", Column(f"{need.name}_day", Date))
+                for suffix in ("slope", "level"):
+                    out.setdefault(f"{need.metric}_{suffix}", Column(f"{need.metric}_{suffix}", Float))
+                if need.aggregate != "latest":
+                    for threshold in need.thresholds:
+                        column = eta_column(need.name, threshold)
+                        out.setdefault(column, Column(column, Integer))
+        return [out[key] for key in sorted(out)]
+
+
+def _account_criteria(criteria: list[dict]):
+    for c in criteria:
+        if c["kind"] == "account_type":
+            yield c
+        elif c["kind"] == "any_of":
+            yield from _account_criteria(c["criteria"])
+
+
+def referenced_platforms(criteria: list[dict]) -> list[str]:
+    """Platforms whose accounts a rule reads, in first-mention order."""
+    seen: list[str] = []
+    for c in criteria:
+        if c["kind"] in ("metric", "account_type") and c["platform"] not in seen:
+            seen.append(c["platform"])
+        elif c["kind"] == "any_of":
+            seen += [p for p in referenced_platforms(c["criteria"]) if p not in seen]
+    return seen
+
+
+def base_table(plan: FeaturePlan) -> Table:
+    """The temporary base table of a recompute (created once, emptied for each chunk)."""
+    metadata = MetaData()
+    table = Table(
+        f"eligibility_base_{uuid.uuid4().hex[:10]}",
+        metadata,
+        Column("row_id", Integer, primary_key=True, autoincrement=True),
+        Column("creator_id", Integer, nullable=False),
+        Column("platform", String(24), nullable=False),
+        Column("account_id", Integer),
+        Column("account_type", String(24)),
+        Column("country", String(2)),
+        Column("date_of_birth", Date),
+        Column("guideline_standing", String(24)),
+        Column("parental_agreement_on_file", Boolean),
+        *plan.feature_columns(),
+        prefixes=["TEMPORARY"],
+    )
+    Index(f"{table.name}_platform_creator", table.c.platform, table.c.creator_id)
+    Index(f"{table.name}_account", table.c.account_id)
+    return table
+
+
+def windows_table(plan: FeaturePlan, base: Table) -> Table:
+    """The temporary table of each account's windowed aggregates (filled before the base rows,
+    so that joining them is a join of two small tables, never a subquery run per row)."""
+    names = set()
+    for needs in plan.by_platform.values():
+        for need in needs.values():
+            names.add(f"{need.metric}_slope")
+            names.add(f"{need.metric}_level")
+            if need.aggregate != "latest":
+                names.update((need.name, f"{need.name}_day"))
+    return Table(
+        f"{base.name}_windows",
+        MetaData(),
+        Column("account_id", Integer, primary_key=True),
+        *[Column(name, base.c[name].type) for name in sorted(names)],
+        prefixes=["TEMPORARY"],
+    )
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Creators whose id is in [first_id, last_id], or exactly `creator_ids` when given."""
+
+    first_id: int | None = None
+    last_id: int | None = None
+    creator_ids: tuple[int, ...] | None = None
+
+    def condition(self, creator_id_column) -> ColumnElement[bool]:
+        if self.creator_ids is not None:
+            return creator_id_column.in_(self.creator_ids)
+        return and_(creator_id_column >= self.first_id, creator_id_column <= self.last_id)
+
+    @property
+    def lock_key(self) -> int:
+        return self.first_id if self.creator_ids is None else min(self.creator_ids)
+
+
+def fill_base(
+    connection, plan: FeaturePlan, base: Table, windows: Table, chunk: Chunk, as_of: date, settings: EngineSettings
+) -> None:
+    """Fill the (empty) base and windows tables for the chunk: the windowed aggregates of each
+    platform's accounts, then the base rows, then the crossings."""
+    dialect = connection.dialect.name
+    for platform, needs in sorted(plan.by_platform.items()):
+        if not needs:
+            continue
+        account_range = _account_range(connection, platform, chunk) if dialect == "postgresql" else None
+        statement = _window_values(
+            platform,
+            chunk,
+            [n for n in needs.values() if n.aggregate != "latest"],
+            sorted({n.metric for n in needs.values()}),
+            as_of,
+            settings,
+            dialect,
+            account_range,
+        )
+        connection.execute(insert(windows).from_select(list(statement.selected_columns.keys()), statement))
+    if dialect == "postgresql":
+        connection.exec_driver_sql(f'ANALYZE "{windows.name}" (account_id)')
+    for platform, needs in sorted(plan.by_platform.items()):
+        connection.execute(
+            insert(base).from_select(
+                [c.name for c in base.c if c.name != "row_id"],
+                _platform_rows(platform, needs, base, windows, chunk, as_of, dialect),
+            )
+        )
+    if dialect == "postgresql":
+        connection.exec_driver_sql(f'ANALYZE "{base.name}" (creator_id, platform, account_id)')
+    for platform, needs in sorted(plan.by_platform.items()):
+        for need in needs.values():
+            if need.aggregate != "latest":
+                connection.execute(_crossing_update(base, platform, need, as_of, settings, dialect))
+
+
+def _account_range(connection, platform: str, chunk: Chunk) -> tuple[int, int] | None:
+    """(lowest, highest) account id of the chunk's accounts on `platform` when dense, else None."""
+    low, high, count = connection.execute(
+        select(func.min(ACCOUNT.c.id), func.max(ACCOUNT.c.id), func.count()).where(
+            chunk.condition(ACCOUNT.c.creator_id), ACCOUNT.c.platform == platform
+        )
+    ).one()
+    if not count or high - low + 1 > DENSE_RANGE_FACTOR * count + 100:
+        return None
+    return low, high
+
+
+def _platform_rows(
+    platform: str, needs: dict[str, FeatureNeed], base: Table, windows: Table, chunk: Chunk, as_of: date, dialect: str
+):
+    creators = CREATOR
+    if platform == NO_PLATFORM:
+        accounts = None
+        source = creators
+    else:
+        accounts = ACCOUNT.alias("account")
+        source = creators.outerjoin(
+            accounts, and_(accounts.c.creator_id == creators.c.id, accounts.c.platform == platform)
+        )
+    values: dict[str, ColumnElement] = {
+        "creator_id": creators.c.id,
+        "platform": literal(platform),
+        "account_id": accounts.c.id if accounts is not None else null(),
+        "account_type": accounts.c.account_type if accounts is not None else null(),
+        "country": creators.c.country,
+        "date_of_birth": creators.c.date_of_birth,
+        "guideline_standing": creators.c.guideline_standing,
+        "parental_agreement_on_file": creators.c.parental_agreement_on_file,
+    }
+    latest_needs = [n for n in needs.values() if n.aggregate == "latest"]
+    if latest_needs:
+        latest = _latest_values(accounts, chunk, platform, sorted({n.metric for n in latest_needs}), as_of, dialect)
+        source = source.outerjoin(latest, true() if dialect == "postgresql" else latest.c.account_id == accounts.c.id)
+        for need in latest_needs:
+            values[need.name] = latest.c[need.metric]
+            values[f"{need.name}_day"] = latest.c.day
+    if needs:
+        source = source.outerjoin(windows, windows.c.account_id == accounts.c.id)
+        for column in windows.c:
+            if column.name != "account_id" and any(
+                column.name.startswith(f"{n.metric}_") or column.name.startswith(n.name) for n in needs.values()
+            ):
+                values[column.name] = column
+    columns = [values.get(c.name, cast(null(), c.type)).label(c.name) for c in base.c if c.name != "row_id"]
+    return select(*columns).select_from(source).where(chunk.condition(creators.c.id), creators.c.archived_at.is_(None))
+
+
+def _latest_values(accounts, chunk: Chunk, platform: str, metrics: list[str], as_of: date, dialect: str):
+    """Each account's most recent snapshot on or before `as_of`: its day and the metrics."""
+    columns = [SNAPSHOT.c.account_id, SNAPSHOT.c.day, *[SNAPSHOT.c[m] for m in metrics]]
+    if dialect == "postgresql":
+        return (
+            select(*columns)
+            .where(SNAPSHOT.c.account_id == accounts.c.id, SNAPSHOT.c.day <= as_of)
+            .order_by(SNAPSHOT.c.day.desc())
+            .limit(1)
+            .lateral("latest")
+        )
+    owners = ACCOUNT.alias("latest_owner")
+    newest = (
+        select(SNAPSHOT.c.account_id, func.max(SNAPSHOT.c.day).label("day"))
+        .select_from(SNAPSHOT.join(owners, owners.c.id == SNAPSHOT.c.account_id))
+        .where(SNAPSHOT.c.day <= as_of, chunk.condition(owners.c.creator_id), owners.c.platform == platform)
+        .group_by(SNAPSHOT.c.account_id)
+        .subquery("newest")
+    )
+    return (
+        select(*columns)
+        .select_from(
+            SNAPSHOT.join(newest, and_(newest.c.account_id == SNAPSHOT.c.account_id, newest.c.day == SNAPSHOT.c.day))
+        )
+        .subquery("latest")
+    )
+
+
+def _window_values(
+    platform: str,
+    chunk: Chunk,
+    needs: list[FeatureNeed],
+    trend_metrics: list[str],
+    as_of: date,
+    settings: EngineSettings,
+    dialect: str,
+    account_range,
+):
+    """A select of each account's windowed sums and averages with the last day with data in each
+    window, and the least-squares line through each metric's last `trend_days` days (slope per
+    day, and the fitted value today) when at least `min_history_days` days have data."""
+    longest = max([n.window for n in needs] + [settings.trend_days])
+    trend_start = as_of - timedelta(days=settings.trend_days - 1)
+    in_trend = SNAPSHOT.c.day >= trend_start
+    # Least squares over the days of the trend (every metric has a value on each snapshot):
+    # slope = (n Sxy - Sx Sy) / (n Sxx - Sx^2), level today (x = 0) = (Sy - slope Sx) / n.
+    x = case((in_trend, cast(day_number(SNAPSHOT.c.day) - day_number(literal(as_of)), Float)))
+    n, sx, sxx = func.count(x), func.sum(x), func.sum(x * x)
+    enough = n >= settings.min_history_days
+    columns = []
+    for metric in trend_metrics:
+        y = cast(SNAPSHOT.c[metric], Float)
+        sy, sxy = func.sum(case((in_trend, y))), func.sum(x * y)
+        slope = (n * sxy - sx * sy) / func.nullif(n * sxx - sx * sx, 0)
+        columns += [
+            case((enough, slope)).label(f"{metric}_slope"),
+            case((enough, (sy - slope * sx) / n)).label(f"{metric}_level"),
+        ]
+    for need in needs:
+        value = case((SNAPSHOT.c.day >= as_of - timedelta(days=need.window - 1), SNAPSHOT.c[need.metric]))
+        aggregate = func.sum(value) if need.aggregate == "sum" else func.avg(cast(value, Numeric))
+        columns += [
+            aggregate.label(need.name),
+            func.max(case((value.is_not(None), SNAPSHOT.c.day))).label(f"{need.name}_day"),
+        ]
+    in_range = and_(SNAPSHOT.c.day <= as_of, SNAPSHOT.c.day >= as_of - timedelta(days=longest - 1))
+    owners = ACCOUNT.alias("owner")
+    chunk_accounts = and_(chunk.condition(owners.c.creator_id), owners.c.platform == platform)
+    if dialect == "postgresql" and account_range is None:
+        # Sparse account ids: account by account through the (account, day) key.
+        per_account = select(*columns).where(in_range, SNAPSHOT.c.account_id == owners.c.id).lateral("windows")
+        return (
+            select(owners.c.id.label("account_id"), *per_account.c)
+            .select_from(owners.join(per_account, true()))
+            .where(chunk_accounts)
+        )
+    scan = (
+        select(SNAPSHOT.c.account_id, *columns)
+        .select_from(SNAPSHOT.join(owners, owners.c.id == SNAPSHOT.c.account_id))
+        .where(in_range, chunk_accounts)
+    )
+    if account_range is not None:
+        # Dense account ids: one range of the (account, day) key, read in key order.
+        scan = scan.where(SNAPSHOT.c.account_id.between(*account_range))
+    return scan.group_by(SNAPSHOT.c.account_id)
+
+
+def _crossing_update(
+    base: Table, platform: str, need: FeatureNeed, as_of: date, settings: EngineSettings, dialect: str
+):
+    """Fill the crossing-day columns of one windowed feature, for every threshold at once.
+
+    Days from `as_of` until the trailing sum over the window reaches a threshold if the fitted
+    daily level holds: each future day adds the level while the oldest day of the window leaves
+    it. Day d of the window has left it after k(d) = d - as_of + window days; between two days
+    with data the sum left behind is constant, so each row gives the first k of its segment at
+    which the projection suffices. The smallest over the segments (the one before the first day
+    with data included) is the answer; none within the window means never, since after `window`
+    days the sum is the level times the window."""
+    window = need.window
+    start = as_of - timedelta(days=window - 1)
+    today = day_number(literal(as_of))
+    level = base.c[f"{need.metric}_level"]
+    targets = {t: (t if need.aggregate == "sum" else t * window) for t in sorted(need.thresholds)}
+    candidates = base.alias("candidate")
+    # Only accounts below a threshold whose level could reach it within the window.
+    total, level = candidates.c[need.name], candidates.c[f"{need.metric}_level"]
+    wanted = and_(
+        candidates.c.platform == platform,
+        level > 0,
+        candidates.c[f"{need.metric}_slope"].is_not(None),
+        or_(*[and_(total < target, level * window >= target) for target in targets.values()]),
+    )
+    order = {"partition_by": SNAPSHOT.c.account_id, "order_by": SNAPSHOT.c.day}
+    rows = (
+        select(
+            SNAPSHOT.c.account_id,
+            candidates.c[need.name].label("total"),
+            candidates.c[f"{need.metric}_level"].label("level"),
+            (day_number(SNAPSHOT.c.day) - today + window).label("k"),
+            func.coalesce(day_number(func.lead(SNAPSHOT.c.day).over(**order)) - today + window, window + 1).label(
+                "next_k"
+            ),
+            func.sum(SNAPSHOT.c[need.metric]).over(**order, rows=(None, 0)).label("cumulative"),
+        )
+        .select_from(candidates.join(SNAPSHOT, SNAPSHOT.c.account_id == candidates.c.account_id))
+        .where(wanted, SNAPSHOT.c.day >= start, SNAPSHOT.c.day <= as_of)
+        .subquery("crossing_rows")
+    )
+    days = []
+    for threshold, target in targets.items():
+        usable = and_(rows.c.total < target, rows.c.level * window >= target)
+        left_behind = target - rows.c.total + rows.c.cumulative
+        candidate = case((left_behind <= 0, rows.c.k), else_=greatest(rows.c.k, ceiling(left_behind / rows.c.level)))
+        before_first = greatest(literal(1), ceiling((target - func.max(rows.c.total)) / func.max(rows.c.level)))
+        by_segment = func.min(case((and_(usable, candidate <= rows.c.next_k - 1), candidate)))
+        first = case(
+            (and_(func.max(rows.c.total) < target, before_first <= func.min(rows.c.k) - 1), before_first),
+            else_=by_segment,
+        )
+        days.append(case((first <= settings.horizon_days, first)).label(eta_column(need.name, threshold)))
+    crossing = select(rows.c.account_id, *days).group_by(rows.c.account_id).subquery("crossing")
+    return (
+        base.update()
+        .where(base.c.account_id == crossing.c.account_id, base.c.platform == platform)
+        .values({eta_column(need.name, t): crossing.c[eta_column(need.name, t)] for t in targets})
+    )
