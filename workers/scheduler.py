@@ -38,20 +38,30 @@ class Periodic:
     every_minutes: int | None = None  # interval work: one run per slot of this many minutes
     daily_at: clock | None = None  # daily work (UTC): one run per day, at or after this time
     arguments: tuple = ()
+    offset_minutes: int = 0  # interval work: slots start this many minutes past the hour
 
     def period(self, now: datetime) -> str:
         if self.daily_at is not None:
             day = now.date() if now.time() >= self.daily_at else now.date() - timedelta(days=1)
             return day.isoformat()
-        minutes = now.hour * 60 + now.minute
+        shifted = now - timedelta(minutes=self.offset_minutes)
+        minutes = shifted.hour * 60 + shifted.minute
         slot = minutes - minutes % self.every_minutes
-        return f"{now:%Y-%m-%d}T{slot // 60:02d}:{slot % 60:02d}"
+        start = shifted.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(
+            minutes=slot + self.offset_minutes
+        )
+        return f"{start:%Y-%m-%dT%H:%M}"
 
 
-# The schedule. Digests are checked every 15 minutes and go out at each manager's local digest
-# hour (08:00 by default); see agency/alerts/notifications.py.
+# The schedule. The hourly refresh runs as separate jobs, so one failing stage never cancels
+# another: eligibility and diversification on the hour (each split into chunks for the workers),
+# alert evaluation half an hour later, on what they wrote. Digests are checked every 15 minutes
+# and go out at each manager's local digest hour (08:00 by default); see
+# agency/alerts/notifications.py.
 SCHEDULE = (
-    Periodic("refresh", "refresh_all", "recompute", every_minutes=60),
+    Periodic("refresh_eligibility", "recompute_eligibility", "recompute", every_minutes=60),
+    Periodic("refresh_diversification", "recompute_diversification", "recompute", every_minutes=60),
+    Periodic("refresh_alerts", "evaluate_alerts", "recompute", every_minutes=60, offset_minutes=30),
     Periodic("digests", "queue_digests", "notifications", every_minutes=15),
     Periodic("send_emails", "send_emails", "notifications", every_minutes=5),
     Periodic("requeue_unpushed", "requeue_unpushed", "default", every_minutes=5),

@@ -8,13 +8,13 @@ import click
 import structlog
 from flask import current_app
 from flask.cli import with_appcontext
-from rq import Worker
+from rq import Worker, get_current_job
 
 import agency.registry  # noqa: F401  (every domain's job functions register themselves)
 from agency.core.config import Config
 from agency.core.database import Database, utcnow
 from agency.core.jobs.models import JobRecord, JobStatus
-from agency.core.jobs.service import QUEUES, execute_job, redis_connection
+from agency.core.jobs.service import QUEUES, execute_job, redis_connection, report_to_parent
 
 log = structlog.get_logger(__name__)
 
@@ -40,11 +40,18 @@ def run_job(job_id: str) -> dict | None:
                 execute_job(session, config, record, mark_started=False, progress_engine=database.engine)
                 return record.result
         except Exception:
+            current = get_current_job()
+            # RQ retries with back-off (see push_to_redis); only the last failure is final. A
+            # chunk that failed for good is reported to its parent, which goes on without it.
+            final = current is None or not current.retries_left
             with database.session_scope() as session:  # keep the failure visible after the rollback
                 record = session.get(JobRecord, job_id)
                 if record is not None:
-                    record.status, record.ended_at = JobStatus.failed, utcnow()
+                    record.status = JobStatus.failed if final else JobStatus.queued
+                    record.ended_at = utcnow()
                     record.error = traceback.format_exc()[-4000:]
+                    if final and record.parent_id is not None:
+                        report_to_parent(session, record)
             raise
     finally:
         database.dispose()

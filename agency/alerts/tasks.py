@@ -1,5 +1,4 @@
-"""Alert jobs: evaluate alerts, queue digests, send the outbox, and the hourly refresh of every
-derived view (eligibility, diversification, then alerts)."""
+"""Alert jobs: evaluate alerts (and queue immediate emails), queue digests, send the outbox."""
 
 from __future__ import annotations
 
@@ -10,8 +9,6 @@ from agency.alerts.notifications import queue_due_digests, queue_immediate
 from agency.alerts.service import AlertSettings, evaluate_alerts
 from agency.core.database import utcnow
 from agency.core.jobs.service import job
-from agency.money.tasks import recompute_diversification_job
-from agency.programmes.tasks import recompute_eligibility_job
 
 
 @job("evaluate_alerts", queue="recompute")
@@ -36,21 +33,3 @@ def queue_digests_job(session, config, arguments, record) -> dict:
 def send_emails_job(session, config, arguments, record) -> dict:
     # The sender commits per message (attempt first, then sent), so it uses its own sessions.
     return send_pending(session.get_bind(), config)
-
-
-@job("refresh_all", queue="recompute")
-def refresh_all_job(session, config, arguments, record) -> dict:
-    """The hourly refresh: eligibility, diversification, then alerts (and immediate emails)."""
-    eligibility = recompute_eligibility_job(session, config, arguments, record)
-    diversification = recompute_diversification_job(session, config, arguments, record)
-    alerts = evaluate_alerts_job(session, config, arguments, record)
-    return {
-        "eligibility": eligibility,
-        "diversification": diversification,
-        "alerts": alerts,
-        "rows_changed": eligibility["inserted"]
-        + eligibility["updated"]
-        + diversification["written"]
-        + alerts["opened"]
-        + alerts["resolved"],
-    }

@@ -102,6 +102,10 @@ class Config:
     near_threshold_margin: str = "0.90"
     # A latest metric value older than this many days is stale: it is shown with its date and passes nothing.
     stale_metric_days: int = 7
+    # Recomputes work through the roster in chunks of this many creators (one job per chunk with Redis).
+    recompute_chunk_size: int = 5000
+    # Seconds before each retry of a failed background job; after the last one it is parked as failed.
+    job_retry_delays: str = "10,60,300"
     diversification_window_days: int = 90
     # Risk levels of the revenue mix: HHI over sources, and the top platform's share.
     risk_hhi_high: str = "0.50"

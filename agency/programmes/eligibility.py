@@ -433,13 +433,28 @@ def chunks_of(db_session: Session, creator_ids: list[int] | None, chunk_size: in
 
 
 def _lock_chunk(workspace: Workspace, chunk: Chunk) -> None:
+    """One evaluation of a creator at a time (two would both see the old verdict and both
+    record the same gain): a transaction lock per range of CHUNK_SIZE creator ids it touches,
+    taken in order so that two recomputes never wait on each other in a circle."""
     connection = workspace.connection
-    if connection.dialect.name == "postgresql":
-        # One evaluation of a creator at a time: two would both see the old verdict and both
-        # record the same gain.
-        connection.execute(
-            text("SELECT pg_advisory_xact_lock(hashtext('eligibility'), :key)"), {"key": chunk.lock_key // CHUNK_SIZE}
-        )
+    if connection.dialect.name != "postgresql":
+        return  # SQLite runs one writing transaction at a time
+    if chunk.creator_ids is not None:
+        keys = sorted({creator_id // CHUNK_SIZE for creator_id in chunk.creator_ids})
+    else:
+        keys = list(range(chunk.first_id // CHUNK_SIZE, chunk.last_id // CHUNK_SIZE + 1))
+    for key in keys:
+        connection.execute(text("SELECT pg_advisory_xact_lock(hashtext('eligibility'), :key)"), {"key": key})
+
+
+def recompute_chunk(
+    db_session: Session, chunk: Chunk, as_of: date, settings: EngineSettings = EngineSettings()
+) -> RecomputeResult:
+    """Evaluate one chunk of creators and write what changed, in the caller's transaction."""
+    targets = rule_targets(db_session, as_of)
+    with Workspace(db_session, as_of, settings, targets) as workspace:
+        _lock_chunk(workspace, chunk)
+        return write_chunk(workspace, chunk, workspace.evaluate(chunk))
 
 
 def recompute_eligibility(

@@ -211,10 +211,6 @@ class Chunk:
             return creator_id_column.in_(self.creator_ids)
         return and_(creator_id_column >= self.first_id, creator_id_column <= self.last_id)
 
-    @property
-    def lock_key(self) -> int:
-        return self.first_id if self.creator_ids is None else min(self.creator_ids)
-
 
 def fill_base(
     connection, plan: FeaturePlan, base: Table, windows: Table, chunk: Chunk, as_of: date, settings: EngineSettings

@@ -1,21 +1,58 @@
-"""Programme jobs: recompute eligibility (everyone, or the creators an import touched)."""
+"""Programme jobs: recompute eligibility, for everyone or for some creators, chunk by chunk.
+
+`recompute_eligibility` splits the work into chunks of creators (id ranges) and fans them out
+as `recompute_eligibility_chunk` jobs: with Redis, any number of workers share them and the job
+finishes when its last chunk does; without Redis, they run one after another in-process. A
+chunk killed half-way left nothing behind (its work is one transaction) and simply runs again.
+"""
 
 from __future__ import annotations
 
 from datetime import date
 
-from agency.core.jobs.service import job, progress_reporter
-from agency.programmes.eligibility import recompute_eligibility
+from agency.core.jobs.service import fan_out, job, progress_reporter
+from agency.programmes.eligibility import Chunk, chunks_of, recompute_chunk, recompute_eligibility
 from agency.programmes.features import EngineSettings
+
+# Small requests (a few creators after a write) run as one job, not as chunks.
+SINGLE_JOB_CREATORS = 200
+
+
+def _as_of(arguments: dict) -> date:
+    return date.fromisoformat(arguments["as_of"]) if arguments.get("as_of") else date.today()
 
 
 @job("recompute_eligibility", queue="recompute")
 def recompute_eligibility_job(session, config, arguments, record) -> dict:
-    as_of = date.fromisoformat(arguments["as_of"]) if arguments.get("as_of") else None
-    return recompute_eligibility(
-        db_session=session,
-        creator_ids=arguments.get("creator_ids"),
-        as_of=as_of,
-        settings=EngineSettings.from_config(config),
-        progress=progress_reporter(record),
-    ).as_dict()
+    settings = EngineSettings.from_config(config)
+    creator_ids = arguments.get("creator_ids")
+    if creator_ids is not None and len(creator_ids) <= SINGLE_JOB_CREATORS:
+        return recompute_eligibility(
+            db_session=session,
+            creator_ids=creator_ids,
+            as_of=_as_of(arguments),
+            settings=settings,
+            progress=progress_reporter(record),
+        ).as_dict()
+    as_of = _as_of(arguments).isoformat()
+    chunks = [
+        {"as_of": as_of}
+        | (
+            {"creator_ids": list(c.creator_ids)}
+            if c.creator_ids is not None
+            else {"first_id": c.first_id, "last_id": c.last_id}
+        )
+        for c in chunks_of(session, creator_ids, config.recompute_chunk_size)
+    ]
+    return fan_out(session, config, record, "recompute_eligibility_chunk", chunks)
+
+
+@job("recompute_eligibility_chunk", queue="recompute")
+def recompute_eligibility_chunk_job(session, config, arguments, record) -> dict:
+    chunk = Chunk(
+        first_id=arguments.get("first_id"),
+        last_id=arguments.get("last_id"),
+        creator_ids=tuple(arguments["creator_ids"]) if arguments.get("creator_ids") else None,
+    )
+    result = recompute_chunk(session, chunk, _as_of(arguments), EngineSettings.from_config(config))
+    return result.as_dict() | {"rows_changed": result.inserted + result.updated + result.removed}

@@ -5,6 +5,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -17,13 +18,16 @@ from agency.core.cli import alembic_config
 from agency.core.config import Config
 from agency.core.database import Database
 from agency.core.jobs.models import JobRecord, JobStatus
-from agency.core.jobs.service import enqueue, recover_abandoned, requeue_unpushed
+from agency.core.jobs.service import enqueue, fan_out, recover_abandoned, requeue_unpushed
 from agency.demo.loader import load_demo
+from agency.programmes.eligibility import recompute_eligibility
+from agency.programmes.features import EngineSettings
 from agency.programmes.models import EligibilityEvaluation
 from tests.conftest import _create_database, _drop_database, _worker_id
 
 pytestmark = pytest.mark.slow
 AGENCY = str(Path(sys.executable).parent / "agency")
+CHUNK = 400
 
 
 @pytest.fixture(scope="module")
@@ -36,10 +40,25 @@ def rq_env(base_database_url, redis_url):
     database = Database(url)
     with database.session_scope() as session:
         load_demo(db_session=session, creators=1500, days=60, seed=11)  # big enough to kill mid-job
+    # Chunks of 400 creators: a recompute of the 1,500 is four chunk jobs.
     config = Config.from_env(
-        {}, password_hash_profile="cheapest", database_url=url, redis_url=redis_url, secret_key="x", log_json=False
+        {},
+        password_hash_profile="cheapest",
+        database_url=url,
+        redis_url=redis_url,
+        secret_key="x",
+        log_json=False,
+        recompute_chunk_size=CHUNK,
+        job_retry_delays="0,0,0",
     )
-    env = os.environ | {"DATABASE_URL": url, "REDIS_URL": redis_url, "SECRET_KEY": "x", "LOG_JSON": "false"}
+    env = os.environ | {
+        "DATABASE_URL": url,
+        "REDIS_URL": redis_url,
+        "SECRET_KEY": "x",
+        "LOG_JSON": "false",
+        "RECOMPUTE_CHUNK_SIZE": str(CHUNK),
+        "JOB_RETRY_DELAYS": "0,0,0",  # retried at once, so that a burst worker sees every attempt
+    }
     yield database, config, env
     database.dispose()
     redis.Redis.from_url(redis_url).flushdb()
@@ -85,21 +104,75 @@ def _status(database, job_id):
         return session.get(JobRecord, job_id).status
 
 
-def test_a_worker_runs_a_queued_job(rq_env):
+def _chunks(database, parent_id):
+    with database.session_scope() as session:
+        return session.scalars(select(JobRecord).where(JobRecord.parent_id == parent_id)).all()
+
+
+def _converged(database, config) -> dict:
+    """What an uninterrupted in-process recompute would still change (nothing, if converged)."""
+    with database.session_scope() as session:
+        return recompute_eligibility(db_session=session, settings=EngineSettings.from_config(config)).as_dict()
+
+
+def test_a_recompute_fans_out_to_chunk_jobs_that_workers_share(rq_env):
     database, config, env = rq_env
     with database.session_scope() as session:
         job_id = enqueue(session, config, "recompute_eligibility", {}, queue="recompute").id
     assert _wait(lambda: _status(database, job_id) is JobStatus.queued)
-    with database.session_scope() as session:
-        assert session.get(JobRecord, job_id).in_redis is True
-    subprocess.run(
-        [AGENCY, "worker", "--burst", "--queues", "recompute"], env=env, check=True, timeout=120, capture_output=True
-    )
+    # Two worker processes share the chunks.
+    workers = [
+        subprocess.Popen(
+            [AGENCY, "worker", "--burst", "--queues", "recompute"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(2)
+    ]
+    for worker in workers:
+        worker.wait(timeout=240)
     with database.session_scope() as session:
         record = session.get(JobRecord, job_id)
-        assert record.status is JobStatus.finished and record.result["evaluated"] > 0
-        assert record.progress_done == record.progress_total > 0  # rule versions evaluated / in force
-        assert session.scalar(select(func.count(EligibilityEvaluation.id))) == record.result["evaluated"]
+        assert record.status is JobStatus.finished, record.error
+        chunks = _chunks(database, job_id)
+        assert len(chunks) == 4 and {c.status for c in chunks} == {JobStatus.finished}
+        assert record.progress_done == record.progress_total == 4  # chunks done / total
+        assert record.result["failed_chunks"] == []
+        assert session.scalar(select(func.count(EligibilityEvaluation.id))) == record.result["evaluated"] > 0
+    assert _converged(database, config)["inserted"] == _converged(database, config)["updated"] == 0
+
+
+def test_a_chunk_that_fails_is_retried_then_parked_and_the_others_finish(rq_env):
+    database, config, env = rq_env
+    good = [{"first_id": first, "last_id": first + CHUNK - 1, "as_of": "2026-06-30"} for first in (1, 401, 801)]
+    poisoned = {"first_id": 1201, "last_id": 1600, "as_of": "not-a-date"}
+    with database.session_scope() as session:
+        parent = JobRecord(
+            id=str(uuid.uuid4()),
+            name="recompute_eligibility",
+            queue="recompute",
+            status=JobStatus.started,
+            arguments={},
+        )
+        session.add(parent)
+        session.flush()
+        fan_out(session, config, parent, "recompute_eligibility_chunk", [good[0], poisoned, *good[1:]])
+        parent_id = parent.id
+    assert _status(database, parent_id) is JobStatus.waiting
+    subprocess.run(
+        [AGENCY, "worker", "--burst", "--queues", "recompute"], env=env, check=False, timeout=400, capture_output=True
+    )
+    with database.session_scope() as session:
+        record = session.get(JobRecord, parent_id)
+        assert record.status is JobStatus.failed and "1 of 4 chunks failed" in record.error
+        assert [f["arguments"]["first_id"] for f in record.result["failed_chunks"]] == [1201]
+        assert record.result["chunks"] == 4 and record.result["evaluated"] > 0  # the others did their work
+        chunks = _chunks(database, parent_id)
+        assert sorted(c.status.value for c in chunks) == ["failed", "finished", "finished", "finished"]
+        failed = next(c for c in chunks if c.status is JobStatus.failed)
+        # Retried three times (no back-off here), then parked with its error.
+        assert failed.attempts == 4 and "not-a-date" in failed.error
 
 
 def test_jobs_recorded_while_redis_is_down_are_pushed_when_it_returns(rq_env):
@@ -123,14 +196,13 @@ def test_jobs_recorded_while_redis_is_down_are_pushed_when_it_returns(rq_env):
     assert _status(database, job_id) is JobStatus.finished
 
 
-def test_a_worker_killed_mid_job_leaves_nothing_half_done_and_the_rerun_converges(rq_env):
+def test_a_worker_killed_mid_chunk_leaves_nothing_half_done_and_the_rerun_converges(rq_env):
     database, config, env = rq_env
     with database.session_scope() as session:
-        before = session.scalar(select(func.count(EligibilityEvaluation.id)))
         session.execute(EligibilityEvaluation.__table__.delete())
     with database.session_scope() as session:
-        job_id = enqueue(session, config, "refresh_all", {}, queue="recompute").id
-    # Hold a lock the job needs, so it is reliably mid-way (started, blocked) when the worker dies.
+        job_id = enqueue(session, config, "recompute_eligibility", {}, queue="recompute").id
+    # Hold a lock the chunks need, so one is reliably mid-way (started, blocked) when the worker dies.
     blocker = database.engine.connect()
     blocking = blocker.begin()
     blocker.execute(text("LOCK TABLE eligibility_evaluations IN ACCESS EXCLUSIVE MODE"))
@@ -139,10 +211,12 @@ def test_a_worker_killed_mid_job_leaves_nothing_half_done_and_the_rerun_converge
     )
     connection = redis.Redis.from_url(config.redis_url)
     try:
-        assert _wait(lambda: Job.fetch(job_id, connection=connection).get_status() == "started")
+        assert _wait(lambda: _status(database, job_id) is JobStatus.waiting)
+        assert _wait(lambda: any(c.status is JobStatus.started for c in _chunks(database, job_id)))
         assert _wait(lambda: _waiting_on_lock(database))
-        # The worker and the forked "work horse" running the job (RQ gives it its own session),
-        # as when a node dies.
+        running = next(c for c in _chunks(database, job_id) if c.status is JobStatus.started)
+        assert Job.fetch(running.id, connection=connection).get_status() == "started"
+        # The worker and the forked "work horse" running the chunk, as when a node dies.
         for pid in [*_children(worker.pid), worker.pid]:
             os.kill(pid, signal.SIGKILL)
         worker.wait()
@@ -150,14 +224,19 @@ def test_a_worker_killed_mid_job_leaves_nothing_half_done_and_the_rerun_converge
         blocking.rollback()
         blocker.close()
     with database.session_scope() as session:
-        # The job's work is one transaction: nothing of it was committed.
+        # The chunk's work is one transaction: nothing of it was committed.
         assert session.scalar(select(func.count(EligibilityEvaluation.id))) == 0
-        assert session.get(JobRecord, job_id).status is JobStatus.started  # visible as started, then killed
-        assert recover_abandoned(session, config, stale_after_seconds=0) == [job_id]
+        assert session.get(JobRecord, running.id).status is JobStatus.started  # visible as started, then killed
+        assert session.get(JobRecord, job_id).status is JobStatus.waiting
+        assert running.id in recover_abandoned(session, config, stale_after_seconds=0)
     subprocess.run(
-        [AGENCY, "worker", "--burst", "--queues", "recompute"], env=env, check=True, timeout=180, capture_output=True
+        [AGENCY, "worker", "--burst", "--queues", "recompute"], env=env, check=True, timeout=400, capture_output=True
     )
     with database.session_scope() as session:
         record = session.get(JobRecord, job_id)
         assert record.status is JobStatus.finished, record.error
-        assert session.scalar(select(func.count(EligibilityEvaluation.id))) == before
+        assert record.progress_done == record.progress_total == 4
+        assert session.scalar(select(func.count(EligibilityEvaluation.id))) == record.result["evaluated"] > 0
+    # The same result as an uninterrupted run: an in-process recompute finds nothing to change.
+    again = _converged(database, config)
+    assert (again["inserted"], again["updated"], again["removed"]) == (0, 0, 0)

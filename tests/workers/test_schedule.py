@@ -18,7 +18,27 @@ def test_periods():
     assert quarter.period(now) == "2026-11-25T14:45"
     assert daily.period(now) == "2026-11-25"
     assert daily.period(datetime(2026, 11, 25, 2, 59, tzinfo=UTC)) == "2026-11-24"
-    assert {p.name for p in SCHEDULE} >= {"refresh", "digests", "send_emails", "cleanup", "stale_metrics_check"}
+    half_past = Periodic("x", "cleanup", "default", every_minutes=60, offset_minutes=30)
+    assert half_past.period(now) == "2026-11-25T14:30"
+    assert half_past.period(datetime(2026, 11, 25, 14, 29, tzinfo=UTC)) == "2026-11-25T13:30"
+    assert half_past.period(datetime(2026, 11, 25, 0, 10, tzinfo=UTC)) == "2026-11-24T23:30"
+
+
+def test_the_hourly_refresh_runs_its_stages_as_separate_jobs_alerts_after_the_recomputes():
+    by_name = {p.name: p for p in SCHEDULE}
+    assert {
+        "refresh_eligibility",
+        "refresh_diversification",
+        "refresh_alerts",
+        "digests",
+        "send_emails",
+        "cleanup",
+        "stale_metrics_check",
+    } <= set(by_name)
+    assert by_name["refresh_eligibility"].job == "recompute_eligibility"
+    assert by_name["refresh_diversification"].job == "recompute_diversification"
+    assert by_name["refresh_alerts"].job == "evaluate_alerts"
+    assert by_name["refresh_alerts"].offset_minutes > by_name["refresh_eligibility"].offset_minutes
 
 
 def test_each_period_runs_once_and_is_recorded(app, db, session):

@@ -14,6 +14,8 @@ from agency.core.database import Base, str_enum
 class JobStatus(str, enum.Enum):
     queued = "queued"
     started = "started"
+    # A job split into chunk jobs: it finishes when its last chunk does.
+    waiting = "waiting"
     finished = "finished"
     failed = "failed"
 
@@ -38,6 +40,8 @@ class JobRecord(Base):
     result: Mapped[dict | None] = mapped_column(JSON)
     error: Mapped[str | None] = mapped_column(Text)
     requested_by_id: Mapped[int | None]
+    # The job this one is a chunk of (see `fan_out`); its progress counts its chunks.
+    parent_id: Mapped[str | None] = mapped_column(String(36), index=True)
     enqueued_at: Mapped[datetime] = mapped_column(server_default=func.now(), index=True)
     started_at: Mapped[datetime | None]
     ended_at: Mapped[datetime | None]

@@ -26,7 +26,7 @@ from rq import Queue, Retry
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
 from rq.job import JobStatus as RQStatus
-from sqlalchemy import event, select
+from sqlalchemy import event, func, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -115,13 +115,109 @@ def execute_job(session, config, record: JobRecord, *, mark_started: bool = True
             _finish_run(run, RunStatus.failed, started, None, f"{type(exc).__name__}: {exc}")
         logger.error("job_failed", error=str(exc))
         JOB_SECONDS.labels(job=record.name, outcome="failed").observe(time.monotonic() - started)
+        if record.parent_id is not None and config.redis_url is None:
+            report_to_parent(session, record)  # in-process: the chunk's failure is final
         raise
-    record.status, record.result, record.ended_at, record.error = JobStatus.finished, result, utcnow(), None
+    if record.status is JobStatus.started:  # (a job that fanned out is waiting, or finalised)
+        record.status, record.result, record.ended_at, record.error = JobStatus.finished, result, utcnow(), None
     if run is not None:
-        _finish_run(run, RunStatus.succeeded, started, result.get("rows_changed"), "ok")
+        rows = result.get("rows_changed") if record.status is JobStatus.finished else None
+        _finish_run(
+            run,
+            RunStatus.succeeded,
+            started,
+            rows,
+            "ok"
+            if record.status is JobStatus.finished
+            else f"{record.status.value}: {record.progress_total or 0} chunks",
+        )
+    if record.parent_id is not None:
+        report_to_parent(session, record)
     JOB_SECONDS.labels(job=record.name, outcome="finished").observe(time.monotonic() - started)
     logger.info("job_finished", duration_ms=int((time.monotonic() - started) * 1000))
     return record
+
+
+# --- jobs split into chunks ---------------------------------------------------------------------
+
+
+def fan_out(session: Session, config, record: JobRecord | None, chunk_job: str, chunks: list[dict]) -> dict:
+    """Split the job `record` into one `chunk_job` per entry of `chunks` (their arguments).
+
+    With Redis the chunks are queued (after the caller commits) for any number of workers, each
+    in its own transaction; the job waits and finishes when its last chunk does (see
+    `report_to_parent`), showing chunks done / total as its progress. Without Redis, or without
+    a record (a CLI command), the chunks run here one after another, each in a savepoint: a
+    failing chunk is recorded against its own record and the others go on. Returns the job's
+    result so far (the whole result when the chunks ran here)."""
+    if record is None:
+        results = [JOBS[chunk_job].function(session, config, arguments, None) for arguments in chunks]
+        return combine_results(results, failed=[])
+    record.progress_done, record.progress_total = 0, len(chunks)
+    if config.redis_url:
+        record.status = JobStatus.waiting
+    for arguments in chunks:
+        try:
+            enqueue(session, config, chunk_job, arguments, parent_id=record.id)
+        except Exception:  # in-process: recorded on the chunk's record (execute_job), go on
+            log.warning("chunk_failed", job_id=record.id, job=chunk_job)
+    if not config.redis_url or not chunks:
+        _finalise(session, record)
+        return record.result
+    return {"chunks": len(chunks), "waiting": True}
+
+
+def combine_results(results: list[dict], failed: list[dict]) -> dict:
+    """A job's result from its chunks' results: numbers are added up, the rest kept from the
+    first chunk that has it; failed chunks are listed with their error."""
+    combined: dict = {}
+    for result in results:
+        for key, value in (result or {}).items():
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                combined[key] = combined.get(key, 0) + value
+            else:
+                combined.setdefault(key, value)
+    combined["chunks"] = len(results) + len(failed)
+    combined["failed_chunks"] = failed
+    return combined
+
+
+def report_to_parent(session: Session, chunk: JobRecord) -> None:
+    """A chunk is done (finished, or failed for good): update its parent's progress, and
+    finish the parent when every chunk is done. Chunks run concurrently: the parent's row is
+    locked while it is updated, so the last one to finish sees every other as done."""
+    parent = session.get(JobRecord, chunk.parent_id, with_for_update=True, populate_existing=True)
+    if parent is None:
+        return
+    done = session.scalar(
+        select(func.count()).where(
+            JobRecord.parent_id == parent.id, JobRecord.status.in_([JobStatus.finished, JobStatus.failed])
+        )
+    )
+    parent.progress_done = done
+    if done >= (parent.progress_total or 0) and parent.status is JobStatus.waiting:
+        _finalise(session, parent)
+
+
+def _finalise(session: Session, parent: JobRecord) -> None:
+    children = session.scalars(select(JobRecord).where(JobRecord.parent_id == parent.id)).all()
+    failed = [
+        {"job_id": c.id, "arguments": c.arguments, "error": (c.error or "").strip().splitlines()[-1:]}
+        for c in children
+        if c.status is JobStatus.failed
+    ]
+    parent.result = combine_results([c.result for c in children if c.status is JobStatus.finished], failed)
+    parent.ended_at = utcnow()
+    if failed:
+        parent.status = JobStatus.failed
+        parent.error = f"{len(failed)} of {len(children)} chunks failed; the others finished (see failed_chunks)."
+    else:
+        parent.status, parent.error = JobStatus.finished, None
+    run = session.scalar(select(ScheduledRun).where(ScheduledRun.job_id == parent.id))
+    if run is not None and run.outcome.startswith("waiting"):
+        run.status = RunStatus.failed if failed else RunStatus.succeeded
+        run.finished_at, run.rows_changed = utcnow(), parent.result.get("rows_changed")
+        run.outcome = parent.error or "ok"
 
 
 def _finish_run(run: ScheduledRun, status: RunStatus, started: float, rows, outcome: str) -> None:
@@ -136,14 +232,21 @@ def redis_connection(url: str):
     return redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
 
 
-def push_to_redis(redis_url: str, job_id: str, queue: str) -> bool:
+def retry_delays(config) -> list[int]:
+    """Seconds RQ waits before each new attempt of a failed job (JOB_RETRY_DELAYS): a poison job
+    is retried with back-off, then parked as failed, never retried forever."""
+    return [int(part) for part in str(config.job_retry_delays).split(",") if part.strip()]
+
+
+def push_to_redis(config, job_id: str, queue: str) -> bool:
     """Hand a recorded job to RQ (retried by RQ on failure). False when Redis is unreachable."""
+    delays = retry_delays(config)
     try:
-        Queue(queue, connection=redis_connection(redis_url)).enqueue(
+        Queue(queue, connection=redis_connection(config.redis_url)).enqueue(
             RQ_ENTRY_POINT,
             job_id,
             job_id=job_id,
-            retry=Retry(max=3, interval=[10, 60, 300]),
+            retry=Retry(max=len(delays), interval=delays) if delays else None,
             job_timeout=3600,
             result_ttl=86400,
             failure_ttl=7 * 86400,
@@ -163,6 +266,7 @@ def enqueue(
     queue: str | None = None,
     dedup_key: str | None = None,
     requested_by_id: int | None = None,
+    parent_id: str | None = None,
 ) -> JobRecord:
     """Record a job and run it (no Redis) or queue it (Redis, after the caller commits)."""
     if name not in JOBS:
@@ -183,6 +287,7 @@ def enqueue(
         arguments=arguments or {},
         dedup_key=dedup_key,
         requested_by_id=requested_by_id,
+        parent_id=parent_id,
         status=JobStatus.queued,
     )
     session.add(record)
@@ -191,12 +296,35 @@ def enqueue(
         execute_job(session, config, record)
         return record
 
-    @event.listens_for(session, "after_commit", once=True)
-    def _push(_session):
-        if push_to_redis(config.redis_url, record.id, queue):
+    def push():
+        if push_to_redis(config, record.id, queue):
             _mark_in_redis(session, record.id)
 
+    after_root_commit(session, push)
     return record
+
+
+def after_root_commit(session: Session, action: Callable[[], None]) -> None:
+    """Run `action` once the session's outermost transaction has committed (not when a savepoint
+    inside it is released: a job pushed then could run before its record is visible), and drop
+    it if that transaction rolls back."""
+    if not session.info.get("after_root_commit_listening"):
+        event.listen(session, "after_commit", _run_after_root_commit)
+        event.listen(session, "after_soft_rollback", _drop_after_root_commit)
+        session.info["after_root_commit_listening"] = True
+    session.info.setdefault("after_root_commit", []).append(action)
+
+
+def _run_after_root_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint was released; the transaction goes on
+    for action in session.info.pop("after_root_commit", []):
+        action()
+
+
+def _drop_after_root_commit(session: Session, _previous_transaction) -> None:
+    if not session.in_nested_transaction():
+        session.info.pop("after_root_commit", None)
 
 
 def _mark_in_redis(session: Session, job_id: str) -> None:
@@ -218,7 +346,7 @@ def requeue_unpushed(session: Session, config) -> int:
     for record in session.scalars(
         select(JobRecord).where(JobRecord.status == JobStatus.queued, JobRecord.in_redis.is_(False)).limit(500)
     ):
-        if not push_to_redis(config.redis_url, record.id, record.queue):
+        if not push_to_redis(config, record.id, record.queue):
             break
         record.in_redis = True
         pushed += 1
@@ -259,6 +387,6 @@ def recover_abandoned(session: Session, config, stale_after_seconds: int = 600) 
                 and (heartbeat is None or utcnow() - heartbeat > timedelta(seconds=stale_after_seconds))
             )
         )
-        if dead and push_to_redis(config.redis_url, record.id, record.queue):
+        if dead and push_to_redis(config, record.id, record.queue):
             recovered.append(record.id)
     return recovered
