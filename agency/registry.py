@@ -33,6 +33,7 @@ from agency.deals.api import brands_blp, deals_blp
 from agency.deals.views import bp as deals_ui
 from agency.demo.cli import commands as demo_commands
 from agency.metrics import models as metrics_models
+from agency.metrics import tasks as metrics_tasks
 from agency.metrics.api import blp as metrics_api
 from agency.metrics.cli import commands as metrics_commands
 from agency.money import models as money_models
@@ -90,7 +91,7 @@ WEB_MODULES = [web_views, web_admin, web_auth, web_filters]
 UI_BLUEPRINTS = [web_views.bp, roster_ui, programmes_ui, deals_ui, money_ui, alerts_ui]
 
 # Modules whose `@job` functions register themselves in agency.core.jobs.service.JOBS.
-TASK_MODULES = [jobs_tasks, programmes_tasks, money_tasks, alerts_tasks]
+TASK_MODULES = [jobs_tasks, metrics_tasks, programmes_tasks, money_tasks, alerts_tasks]
 
 CLI_COMMANDS = [
     *core_cli.commands,

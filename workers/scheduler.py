@@ -67,6 +67,7 @@ SCHEDULE = (
     Periodic("requeue_unpushed", "requeue_unpushed", "default", every_minutes=5),
     Periodic("stale_metrics_check", "evaluate_alerts", "recompute", daily_at=clock(6, 0)),
     Periodic("cleanup", "cleanup", "default", daily_at=clock(3, 0)),
+    Periodic("metric_partitions", "ensure_metric_partitions", "default", daily_at=clock(1, 0)),
 )
 
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, ForeignKey, Numeric, UniqueConstraint, func
+from sqlalchemy import BigInteger, ForeignKey, Integer, Numeric, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from agency.core.database import Base
@@ -25,14 +26,23 @@ METRIC_FIELDS = (
 )
 
 
+# On PostgreSQL the table is partitioned by month (migration 0013, partitions.py): its partitions
+# are tables of their own that the models do not list.
+PARTITION_NAME = re.compile(r"^metric_snapshots_(\d{4}_\d{2}|default)$")
+
+
 class MetricSnapshot(Base):
+    """One account's metrics for one day. Rows are found by their (account, day) key, which is
+    the ORM's identity too: on PostgreSQL the table is partitioned by day, and a key must hold
+    the partitioning column, so `id` is a plain 64-bit number there."""
+
     __tablename__ = "metric_snapshots"
     __table_args__ = (UniqueConstraint("account_id", "day"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("platform_accounts.id", ondelete="CASCADE"))
     # Read by its (account, day) key: one account's days, or a chunk's accounts' days.
-    day: Mapped[date]
+    day: Mapped[date] = mapped_column()
     followers: Mapped[int] = mapped_column(BigInteger)
     views: Mapped[int] = mapped_column(BigInteger, default=0)
     likes: Mapped[int] = mapped_column(BigInteger, default=0)
@@ -44,3 +54,5 @@ class MetricSnapshot(Base):
     watch_hours: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=0)
     shorts_views: Mapped[int] = mapped_column(BigInteger, default=0)
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
+
+    __mapper_args__ = {"primary_key": [account_id, day]}
