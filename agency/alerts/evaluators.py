@@ -1,20 +1,27 @@
-"""Alert evaluators: one set-based query per alert kind, each returning the conditions true right
-now (service.evaluate_alerts turns them into open and resolved alerts)."""
+"""Alert evaluators: for each kind of condition, one SQL statement over a chunk of creators
+finding every condition true right now, and the words an alert about it says.
+
+An evaluator's statement yields, per condition: its kind, severity, creator, a subject key (what
+the alert is about: a programme, a deliverable, an account...) and the facts its message needs,
+as a small JSON object. service.evaluate_alerts stores the conditions of a chunk, resolves in SQL
+the open alerts whose condition cleared, and asks Python to word only the alerts it opens, so a
+run that changes nothing reads and writes nothing beyond the conditions themselves.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import String, and_, case, cast, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from agency.alerts.models import AlertKind, Severity
-from agency.deals.models import Deal, DealStage, Deliverable, DeliverableStatus
+from agency.core.portable_sql import json_object, json_value
+from agency.deals.models import Brand, Deal, DealStage, Deliverable, DeliverableStatus
 from agency.metrics.models import MetricSnapshot
-from agency.money.diversification import latest_snapshots_query
 from agency.money.models import DiversificationSnapshot, RiskLevel
 from agency.programmes.explanation import explain_many
 from agency.programmes.models import (
@@ -39,293 +46,443 @@ class AlertSettings:
     platform_high: Decimal = Decimal("0.70")
 
 
-@dataclass
-class Condition:
-    kind: AlertKind
-    severity: Severity
-    creator_id: int
-    subject_key: str
+@dataclass(frozen=True)
+class Wording:
     subject: str
     message: str
-    payload: dict = field(default_factory=dict)
-
-    @property
-    def dedup_key(self) -> str:
-        return f"{self.kind.value}:{self.creator_id}:{self.subject_key}"
+    payload: dict
 
 
-def _active_creators():
-    return and_(Creator.archived_at.is_(None), Creator.status != CreatorStatus.offboarded)
+@dataclass(frozen=True)
+class Evaluator:
+    """One kind of condition (or two sides of one, such as due and overdue)."""
+
+    name: str
+    kinds: tuple[AlertKind, ...]
+    # (settings, condition on a creator id column) -> a select of kind, severity, creator_id,
+    # subject_key, facts
+    conditions: Callable
+    # (facts, session) -> the alert's wording, for the alerts a run opens
+    word: Callable[[dict, Session], Wording]
 
 
-def eligibility_transitions(session: Session, s: AlertSettings) -> list[Condition]:
-    latest = (
-        select(EligibilityChange.creator_id, EligibilityChange.program_id, func.max(EligibilityChange.id).label("id"))
-        .where(EligibilityChange.change.in_(["gained", "lost"]))
-        .group_by(EligibilityChange.creator_id, EligibilityChange.program_id)
-        .subquery()
+def _row(kind, severity, creator_id, subject_key, **facts):
+    return (
+        cast(kind, String(32)).label("kind"),
+        cast(severity, String(16)).label("severity"),
+        creator_id.label("creator_id"),
+        cast(subject_key, String(120)).label("subject_key"),
+        json_object(*[item for name, value in facts.items() for item in (literal(name), value)]).label("facts"),
     )
-    rows = session.execute(
-        select(EligibilityChange, Creator.display_name, Program.name)
-        .join(latest, latest.c.id == EligibilityChange.id)
-        .join(Creator, Creator.id == EligibilityChange.creator_id)
-        .join(Program, Program.id == EligibilityChange.program_id)
-        .where(_active_creators(), EligibilityChange.as_of > s.today - timedelta(days=s.transition_days))
-    ).all()
-    out = []
-    for change, name, program in rows:
-        gained = change.change == "gained"
-        criteria = ", ".join(c["label"] for c in change.changed_criteria) or "rules or data changed"
-        out.append(
-            Condition(
-                AlertKind.eligibility_gained if gained else AlertKind.eligibility_lost,
-                Severity.medium if gained else Severity.high,
-                change.creator_id,
-                f"program:{change.program_id}",
-                f"{name} {'is now eligible for' if gained else 'lost'} {program}",
-                f"{name} {'became eligible for' if gained else 'is no longer eligible for'} {program} on "
-                f"{change.effective_on:%d %b %Y} ({criteria}).",
-                {"program_id": change.program_id, "effective_on": change.effective_on.isoformat()},
+
+
+def _active(creator=Creator):
+    return and_(creator.archived_at.is_(None), creator.status != CreatorStatus.offboarded)
+
+
+def _day(value) -> str:
+    return date.fromisoformat(value).strftime("%d %b %Y") if value else "an unknown day"
+
+
+# --- eligibility --------------------------------------------------------------------------------
+
+
+def _transitions(s: AlertSettings, in_chunk):
+    changes = EligibilityChange.__table__.alias("changes")
+    latest = (
+        select(func.max(changes.c.id))
+        .where(in_chunk(changes.c.creator_id), changes.c.change.in_(["gained", "lost"]))
+        .group_by(changes.c.creator_id, changes.c.program_id)
+    )
+    gained = EligibilityChange.change == "gained"
+    return (
+        select(
+            *_row(
+                case((gained, AlertKind.eligibility_gained.value), else_=AlertKind.eligibility_lost.value),
+                case((gained, Severity.medium.value), else_=Severity.high.value),
+                EligibilityChange.creator_id,
+                literal("program:") + cast(EligibilityChange.program_id, String),
+                name=Creator.display_name,
+                program=Program.name,
+                program_id=EligibilityChange.program_id,
+                effective_on=cast(EligibilityChange.effective_on, String),
+                criteria=json_value(EligibilityChange.changed_criteria),
             )
         )
-    return out
+        .join(Creator, Creator.id == EligibilityChange.creator_id)
+        .join(Program, Program.id == EligibilityChange.program_id)
+        .where(
+            EligibilityChange.id.in_(latest),
+            _active(),
+            EligibilityChange.as_of > s.today - timedelta(days=s.transition_days),
+        )
+    )
 
 
-def near_threshold(session: Session, s: AlertSettings) -> list[Condition]:
-    rows = session.execute(
-        select(EligibilityEvaluation, Creator.display_name, Program.name)
+def _word_transition(facts: dict, _session) -> Wording:
+    gained = facts["kind"] == AlertKind.eligibility_gained.value
+    criteria = ", ".join(c["label"] for c in facts.get("criteria") or []) or "rules or data changed"
+    name, program = facts["name"], facts["program"]
+    return Wording(
+        f"{name} {'is now eligible for' if gained else 'lost'} {program}",
+        f"{name} {'became eligible for' if gained else 'is no longer eligible for'} {program} on "
+        f"{_day(facts['effective_on'])} ({criteria}).",
+        {"program_id": facts["program_id"], "effective_on": facts["effective_on"]},
+    )
+
+
+def _near(s: AlertSettings, in_chunk):
+    return (
+        select(
+            *_row(
+                literal(AlertKind.near_threshold.value),
+                literal(Severity.low.value),
+                EligibilityEvaluation.creator_id,
+                literal("program:") + cast(EligibilityEvaluation.program_id, String),
+                name=Creator.display_name,
+                program=Program.name,
+                program_id=EligibilityEvaluation.program_id,
+                eta=cast(EligibilityEvaluation.eta, String),
+                rule_version_id=EligibilityEvaluation.rule_version_id,
+                results=json_value(EligibilityEvaluation.details),
+            )
+        )
         .join(Creator, Creator.id == EligibilityEvaluation.creator_id)
         .join(Program, Program.id == EligibilityEvaluation.program_id)
         .where(
-            _active_creators(),
+            in_chunk(EligibilityEvaluation.creator_id),
+            _active(),
             EligibilityEvaluation.near_threshold.is_(True),
             EligibilityEvaluation.eligible.is_(False),
         )
-    ).all()
-    out = []
-    documents = explain_many(session, [(ev.rule_version_id, ev.details) for ev, _name, _program in rows])
-    for (ev, name, program), document in zip(rows, documents):
-        gaps = "; ".join(
-            f"{d['label']}: needs {d['gap']:,} more"
-            for d in document
-            if not d["passed"] and isinstance(d.get("gap"), (int, float))
-        )
-        eta = f" Estimated crossing: {ev.eta:%d %b %Y}." if ev.eta else ""
-        out.append(
-            Condition(
-                AlertKind.near_threshold,
-                Severity.low,
-                ev.creator_id,
-                f"program:{ev.program_id}",
-                f"{name} is close to {program}",
-                f"{name} is close to {program}: {gaps}.{eta}",
-                {"program_id": ev.program_id, "eta": ev.eta.isoformat() if ev.eta else None},
-            )
-        )
-    return out
+    )
 
 
-def eligible_not_activated(session: Session, s: AlertSettings) -> list[Condition]:
-    rows = session.execute(
+def _word_near(facts: dict, session) -> Wording:
+    document = explain_many(session, [(facts["rule_version_id"], facts["results"])])[0]
+    gaps = "; ".join(
+        f"{d['label']}: needs {d['gap']:,} more"
+        for d in document
+        if not d["passed"] and isinstance(d.get("gap"), (int, float))
+    )
+    eta = f" Estimated crossing: {_day(facts['eta'])}." if facts.get("eta") else ""
+    name, program = facts["name"], facts["program"]
+    return Wording(
+        f"{name} is close to {program}",
+        f"{name} is close to {program}: {gaps}.{eta}",
+        {"program_id": facts["program_id"], "eta": facts.get("eta")},
+    )
+
+
+def _not_activated(s: AlertSettings, in_chunk):
+    activation = ProgramActivation
+    return (
         select(
-            EligibilityEvaluation.creator_id,
-            EligibilityEvaluation.program_id,
-            Creator.display_name,
-            Program.name,
-            Program.activation_path,
+            *_row(
+                literal(AlertKind.eligible_not_activated.value),
+                literal(Severity.medium.value),
+                EligibilityEvaluation.creator_id,
+                literal("program:") + cast(EligibilityEvaluation.program_id, String),
+                name=Creator.display_name,
+                program=Program.name,
+                program_id=EligibilityEvaluation.program_id,
+                path=Program.activation_path,
+            )
         )
         .join(Creator, Creator.id == EligibilityEvaluation.creator_id)
         .join(Program, Program.id == EligibilityEvaluation.program_id)
         .outerjoin(
-            ProgramActivation,
+            activation,
             and_(
-                ProgramActivation.creator_id == EligibilityEvaluation.creator_id,
-                ProgramActivation.program_id == EligibilityEvaluation.program_id,
+                activation.creator_id == EligibilityEvaluation.creator_id,
+                activation.program_id == EligibilityEvaluation.program_id,
             ),
         )
         .where(
-            _active_creators(),
+            in_chunk(EligibilityEvaluation.creator_id),
+            _active(),
             EligibilityEvaluation.eligible.is_(True),
             or_(
-                ProgramActivation.id.is_(None),
-                ProgramActivation.status.in_([ActivationStatus.not_applied, ActivationStatus.rejected]),
+                activation.id.is_(None),
+                activation.status.in_([ActivationStatus.not_applied, ActivationStatus.rejected]),
             ),
         )
-    ).all()
-    return [
-        Condition(
-            AlertKind.eligible_not_activated,
-            Severity.medium,
-            r.creator_id,
-            f"program:{r.program_id}",
-            f"{r.display_name} is eligible for {r.name} but has not activated it",
-            f"{r.display_name} qualifies for {r.name} but it is not active: money left on the table. "
-            f"Activate it in the app: {r.activation_path or 'see the programme page'}.",
-            {"program_id": r.program_id},
-        )
-        for r in rows
-    ]
+    )
 
 
-def revenue_concentration(session: Session, s: AlertSettings) -> list[Condition]:
-    snapshots = session.execute(
-        latest_snapshots_query()
-        .add_columns(Creator.display_name)
+def _word_not_activated(facts: dict, _session) -> Wording:
+    name, program = facts["name"], facts["program"]
+    return Wording(
+        f"{name} is eligible for {program} but has not activated it",
+        f"{name} qualifies for {program} but it is not active: money left on the table. "
+        f"Activate it in the app: {facts.get('path') or 'see the programme page'}.",
+        {"program_id": facts["program_id"]},
+    )
+
+
+# --- income mix ---------------------------------------------------------------------------------
+
+
+def _latest_snapshots(in_chunk):
+    # Each creator's latest day, through the (creator, day) key.
+    snapshots = DiversificationSnapshot.__table__.alias("snapshots")
+    latest_day = select(func.max(snapshots.c.as_of)).where(snapshots.c.creator_id == Creator.id).scalar_subquery()
+    return (
+        select(DiversificationSnapshot.__table__, Creator.display_name)
         .join(Creator, Creator.id == DiversificationSnapshot.creator_id)
-        .where(_active_creators())
-    ).all()
-    out = []
-    for snap, name in snapshots:
-        if snap.risk_level is RiskLevel.no_data:
-            continue
-        if snap.hhi >= s.hhi_high:
-            out.append(
-                Condition(
-                    AlertKind.concentration_risk,
-                    Severity.medium,
-                    snap.creator_id,
-                    "sources",
-                    f"{name} depends on one income source",
-                    f"{int(snap.top_source_share * 100)}% of {name}'s revenue over {snap.window_days} days "
-                    f"comes from {snap.top_source} (HHI {snap.hhi}). {snap.suggestion}",
-                    {"hhi": str(snap.hhi), "top_source": snap.top_source},
-                )
-            )
-        if snap.top_platform_share >= s.platform_high:
-            out.append(
-                Condition(
-                    AlertKind.platform_dependency,
-                    Severity.medium,
-                    snap.creator_id,
-                    f"platform:{snap.top_platform}",
-                    f"{name} depends on {snap.top_platform}",
-                    f"{int(snap.top_platform_share * 100)}% of {name}'s revenue comes from "
-                    f"{snap.top_platform}. {snap.suggestion}",
-                    {"platform": snap.top_platform, "share": str(snap.top_platform_share)},
-                )
-            )
-    return out
+        .where(
+            in_chunk(DiversificationSnapshot.creator_id),
+            _active(),
+            DiversificationSnapshot.as_of == latest_day,
+            DiversificationSnapshot.risk_level != RiskLevel.no_data,
+        )
+        .subquery("latest")
+    )
 
 
-def deliverables(session: Session, s: AlertSettings) -> list[Condition]:
-    open_deal = Deal.stage.not_in([DealStage.cancelled, DealStage.lost, DealStage.paid])
-    rows = session.execute(
-        select(Deliverable, Deal.title, Deal.creator_id, Creator.display_name)
+def _concentration(s: AlertSettings, in_chunk):
+    snap = _latest_snapshots(in_chunk)
+    return select(
+        *_row(
+            literal(AlertKind.concentration_risk.value),
+            literal(Severity.medium.value),
+            snap.c.creator_id,
+            literal("sources"),
+            name=snap.c.display_name,
+            top_source=snap.c.top_source,
+            share=cast(snap.c.top_source_share, String),
+            hhi=cast(snap.c.hhi, String),
+            effective=cast(snap.c.effective_sources, String),
+            window_days=snap.c.window_days,
+            suggestion=snap.c.suggestion,
+        )
+    ).where(snap.c.hhi >= s.hhi_high)
+
+
+def _word_concentration(facts: dict, _session) -> Wording:
+    name = facts["name"]
+    share = int(Decimal(facts["share"]) * 100)
+    effective = f", worth {facts['effective']} equal sources" if facts.get("effective") else ""
+    return Wording(
+        f"{name} depends on one income source",
+        f"{share}% of {name}'s income over {facts['window_days']} days comes from "
+        f"{facts['top_source'].replace('_', ' ')} (HHI {facts['hhi']}{effective}). {facts['suggestion']}".strip(),
+        {"hhi": facts["hhi"], "effective_sources": facts.get("effective"), "top_source": facts["top_source"]},
+    )
+
+
+def _platform_dependency(s: AlertSettings, in_chunk):
+    snap = _latest_snapshots(in_chunk)
+    # Platform income only: income with no platform (merch, courses...) never makes a platform.
+    return select(
+        *_row(
+            literal(AlertKind.platform_dependency.value),
+            literal(Severity.medium.value),
+            snap.c.creator_id,
+            literal("platform:") + snap.c.top_platform,
+            name=snap.c.display_name,
+            platform=snap.c.top_platform,
+            share=cast(snap.c.top_platform_share, String),
+            platform_total=cast(snap.c.platform_total, String),
+            total=cast(snap.c.total, String),
+            currency=snap.c.currency,
+            suggestion=snap.c.suggestion,
+        )
+    ).where(snap.c.top_platform.is_not(None), snap.c.top_platform_share >= s.platform_high)
+
+
+def _word_platform(facts: dict, _session) -> Wording:
+    name, platform = facts["name"], facts["platform"]
+    share = int(Decimal(facts["share"]) * 100)
+    return Wording(
+        f"{name} depends on {platform}",
+        f"{share}% of {name}'s platform income ({facts['platform_total']} of {facts['total']} {facts['currency']} "
+        f"in all) comes from {platform}. {facts['suggestion']}".strip(),
+        {"platform": platform, "share": facts["share"]},
+    )
+
+
+# --- deals --------------------------------------------------------------------------------------
+
+
+def _deliverables(s: AlertSettings, in_chunk):
+    overdue = Deliverable.due_date < s.today
+    return (
+        select(
+            *_row(
+                case((overdue, AlertKind.deliverable_overdue.value), else_=AlertKind.deliverable_due.value),
+                case((overdue, Severity.high.value), else_=Severity.medium.value),
+                Deal.creator_id,
+                literal("deliverable:") + cast(Deliverable.id, String),
+                name=Creator.display_name,
+                title=Deal.title,
+                deliverable=cast(Deliverable.kind, String),
+                platform=cast(Deliverable.platform, String),
+                due=cast(Deliverable.due_date, String),
+                deal_id=Deal.id,
+                deliverable_id=Deliverable.id,
+            )
+        )
         .join(Deal, Deal.id == Deliverable.deal_id)
         .join(Creator, Creator.id == Deal.creator_id)
         .where(
-            _active_creators(),
-            open_deal,
+            in_chunk(Deal.creator_id),
+            _active(),
+            Deal.stage.not_in([DealStage.cancelled, DealStage.lost, DealStage.paid]),
             Deal.archived_at.is_(None),
             Deliverable.status.not_in([DeliverableStatus.published, DeliverableStatus.cancelled]),
             Deliverable.due_date <= s.today + timedelta(days=s.deliverable_due_days),
         )
-    ).all()
-    out = []
-    for d, title, creator_id, name in rows:
-        overdue = d.due_date < s.today
-        out.append(
-            Condition(
-                AlertKind.deliverable_overdue if overdue else AlertKind.deliverable_due,
-                Severity.high if overdue else Severity.medium,
-                creator_id,
-                f"deliverable:{d.id}",
-                f"{name}: {d.kind.value} for '{title}' {'is overdue' if overdue else 'is due soon'}",
-                f"The {d.platform.value} {d.kind.value} for '{title}' was due on {d.due_date:%d %b %Y}."
-                if overdue
-                else f"The {d.platform.value} {d.kind.value} for '{title}' is due on {d.due_date:%d %b %Y}.",
-                {"deal_id": d.deal_id, "deliverable_id": d.id, "due_date": d.due_date.isoformat()},
+    )
+
+
+def _word_deliverable(facts: dict, _session) -> Wording:
+    overdue = facts["kind"] == AlertKind.deliverable_overdue.value
+    what = f"The {facts['platform']} {facts['deliverable']} for '{facts['title']}'"
+    return Wording(
+        f"{facts['name']}: {facts['deliverable']} for '{facts['title']}' {'is overdue' if overdue else 'is due soon'}",
+        f"{what} {'was' if overdue else 'is'} due on {_day(facts['due'])}.",
+        {"deal_id": facts["deal_id"], "deliverable_id": facts["deliverable_id"], "due_date": facts["due"]},
+    )
+
+
+def _invoices(s: AlertSettings, in_chunk):
+    return (
+        select(
+            *_row(
+                literal(AlertKind.invoice_overdue.value),
+                literal(Severity.high.value),
+                Deal.creator_id,
+                literal("deal:") + cast(Deal.id, String),
+                name=Creator.display_name,
+                title=Deal.title,
+                brand=Brand.name,
+                invoiced_on=cast(Deal.invoiced_on, String),
+                fee=cast(Deal.fee_amount, String),
+                currency=Deal.fee_currency,
+                deal_id=Deal.id,
             )
         )
-    return out
-
-
-def invoices(session: Session, s: AlertSettings) -> list[Condition]:
-    rows = session.execute(
-        select(Deal, Creator.display_name)
         .join(Creator, Creator.id == Deal.creator_id)
+        .join(Brand, Brand.id == Deal.brand_id)
         .where(
-            _active_creators(),
+            in_chunk(Deal.creator_id),
+            _active(),
             Deal.archived_at.is_(None),
             Deal.stage == DealStage.invoiced,
             Deal.invoiced_on < s.today - timedelta(days=s.invoice_overdue_days),
         )
-    ).all()
-    return [
-        Condition(
-            AlertKind.invoice_overdue,
-            Severity.high,
-            deal.creator_id,
-            f"deal:{deal.id}",
-            f"Invoice for '{deal.title}' ({name}) is unpaid",
-            f"'{deal.title}' with {deal.brand.name} was invoiced on {deal.invoiced_on:%d %b %Y} "
-            f"({deal.fee_amount} {deal.fee_currency}) and is still unpaid.",
-            {"deal_id": deal.id},
-        )
-        for deal, name in rows
-    ]
-
-
-def guideline_strikes(session: Session, s: AlertSettings) -> list[Condition]:
-    rows = session.execute(
-        select(GuidelineStrike, Creator.display_name, Creator.guideline_standing)
-        .join(Creator)
-        .where(_active_creators(), GuidelineStrike.occurred_on > s.today - timedelta(days=s.strike_days))
-    ).all()
-    return [
-        Condition(
-            AlertKind.guideline_strike,
-            Severity.high,
-            strike.creator_id,
-            f"strike:{strike.id}",
-            f"{name} received a community-guidelines strike",
-            f"Strike on {strike.occurred_on:%d %b %Y}: {strike.reason or 'no reason recorded'}. "
-            f"Standing is now {standing.value}; monetisation programmes may be at risk.",
-            {"strike_id": strike.id},
-        )
-        for strike, name, standing in rows
-    ]
-
-
-def stale_metrics(session: Session, s: AlertSettings) -> list[Condition]:
-    last = (
-        select(MetricSnapshot.account_id, func.max(MetricSnapshot.day).label("day"))
-        .group_by(MetricSnapshot.account_id)
-        .subquery()
     )
-    rows = session.execute(
-        select(PlatformAccount, last.c.day, Creator.display_name)
-        .join(Creator, Creator.id == PlatformAccount.creator_id)
-        .outerjoin(last, last.c.account_id == PlatformAccount.id)
+
+
+def _word_invoice(facts: dict, _session) -> Wording:
+    return Wording(
+        f"Invoice for '{facts['title']}' ({facts['name']}) is unpaid",
+        f"'{facts['title']}' with {facts['brand']} was invoiced on {_day(facts['invoiced_on'])} "
+        f"({facts['fee']} {facts['currency']}) and is still unpaid.",
+        {"deal_id": facts["deal_id"]},
+    )
+
+
+# --- roster -------------------------------------------------------------------------------------
+
+
+def _strikes(s: AlertSettings, in_chunk):
+    return (
+        select(
+            *_row(
+                literal(AlertKind.guideline_strike.value),
+                literal(Severity.high.value),
+                GuidelineStrike.creator_id,
+                literal("strike:") + cast(GuidelineStrike.id, String),
+                name=Creator.display_name,
+                occurred_on=cast(GuidelineStrike.occurred_on, String),
+                reason=GuidelineStrike.reason,
+                standing=cast(Creator.guideline_standing, String),
+                strike_id=GuidelineStrike.id,
+            )
+        )
+        .join(Creator, Creator.id == GuidelineStrike.creator_id)
         .where(
-            _active_creators(),
-            Creator.status == CreatorStatus.active,
-            or_(last.c.day.is_(None), last.c.day < s.today - timedelta(days=s.stale_days)),
+            in_chunk(GuidelineStrike.creator_id),
+            _active(),
+            GuidelineStrike.occurred_on > s.today - timedelta(days=s.strike_days),
         )
-    ).all()
-    return [
-        Condition(
-            AlertKind.metrics_stale,
-            Severity.low,
-            account.creator_id,
-            f"account:{account.id}",
-            f"No recent metrics for {name} on {account.platform.value}",
-            f"The last {account.platform.value} snapshot for @{account.handle} is from {day:%d %b %Y}."
-            if day
-            else f"@{account.handle} on {account.platform.value} has no metrics yet.",
-            {"account_id": account.id, "last_day": day.isoformat() if day else None},
-        )
-        for account, day, name in rows
-    ]
+    )
 
 
-EVALUATORS: dict[str, Callable[[Session, AlertSettings], list[Condition]]] = {
-    "eligibility_transitions": eligibility_transitions,
-    "near_threshold": near_threshold,
-    "eligible_not_activated": eligible_not_activated,
-    "revenue_concentration": revenue_concentration,
-    "deliverables": deliverables,
-    "invoices": invoices,
-    "guideline_strikes": guideline_strikes,
-    "stale_metrics": stale_metrics,
-}
+def _word_strike(facts: dict, _session) -> Wording:
+    return Wording(
+        f"{facts['name']} received a community-guidelines strike",
+        f"Strike on {_day(facts['occurred_on'])}: {facts.get('reason') or 'no reason recorded'}. "
+        f"Standing is now {facts['standing']}; monetisation programmes may be at risk.",
+        {"strike_id": facts["strike_id"]},
+    )
+
+
+def _stale_metrics(s: AlertSettings, in_chunk):
+    # Each account's last snapshot day, through its (account, day) key.
+    last_day = (
+        select(func.max(MetricSnapshot.day)).where(MetricSnapshot.account_id == PlatformAccount.id).scalar_subquery()
+    )
+    accounts = (
+        select(
+            PlatformAccount.id,
+            PlatformAccount.creator_id,
+            PlatformAccount.platform,
+            PlatformAccount.handle,
+            last_day.label("last_day"),
+            Creator.display_name,
+        )
+        .join(Creator, Creator.id == PlatformAccount.creator_id)
+        .where(in_chunk(PlatformAccount.creator_id), _active(), Creator.status == CreatorStatus.active)
+        .subquery("accounts")
+    )
+    a = accounts.c
+    return select(
+        *_row(
+            literal(AlertKind.metrics_stale.value),
+            literal(Severity.low.value),
+            a.creator_id,
+            literal("account:") + cast(a.id, String),
+            name=a.display_name,
+            platform=cast(a.platform, String),
+            handle=a.handle,
+            last_day=cast(a.last_day, String),
+            account_id=a.id,
+        )
+    ).where(or_(a.last_day.is_(None), a.last_day < s.today - timedelta(days=s.stale_days)))
+
+
+def _word_stale(facts: dict, _session) -> Wording:
+    platform, handle = facts["platform"], facts["handle"]
+    message = (
+        f"The last {platform} snapshot for @{handle} is from {_day(facts['last_day'])}."
+        if facts.get("last_day")
+        else f"@{handle} on {platform} has no metrics yet."
+    )
+    return Wording(
+        f"No recent metrics for {facts['name']} on {platform}",
+        message,
+        {"account_id": facts["account_id"], "last_day": facts.get("last_day")},
+    )
+
+
+EVALUATORS: tuple[Evaluator, ...] = (
+    Evaluator(
+        "eligibility_transitions",
+        (AlertKind.eligibility_gained, AlertKind.eligibility_lost),
+        _transitions,
+        _word_transition,
+    ),
+    Evaluator("near_threshold", (AlertKind.near_threshold,), _near, _word_near),
+    Evaluator("eligible_not_activated", (AlertKind.eligible_not_activated,), _not_activated, _word_not_activated),
+    Evaluator("revenue_concentration", (AlertKind.concentration_risk,), _concentration, _word_concentration),
+    Evaluator("platform_dependency", (AlertKind.platform_dependency,), _platform_dependency, _word_platform),
+    Evaluator(
+        "deliverables", (AlertKind.deliverable_due, AlertKind.deliverable_overdue), _deliverables, _word_deliverable
+    ),
+    Evaluator("invoices", (AlertKind.invoice_overdue,), _invoices, _word_invoice),
+    Evaluator("guideline_strikes", (AlertKind.guideline_strike,), _strikes, _word_strike),
+    Evaluator("stale_metrics", (AlertKind.metrics_stale,), _stale_metrics, _word_stale),
+)

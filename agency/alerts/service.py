@@ -1,22 +1,25 @@
 """Alerts: keep one open alert per condition, and their lifecycle.
 
-`evaluate_alerts` compares the evaluators' conditions (evaluators.py) with the open alerts in one
-pass: new conditions open alerts (and queue immediate emails in the same transaction), cleared
-conditions resolve theirs automatically, and a condition that comes back later opens a new alert.
-Users acknowledge and resolve alerts by hand.
+`evaluate_alerts` works chunk by chunk of creators: the evaluators' conditions (evaluators.py)
+land in a temporary table; open alerts whose condition cleared are resolved in SQL; only new
+conditions are read back, worded and opened (and their immediate emails queued in the same
+transaction); a condition that comes back later opens a new alert. An unchanged roster opens and
+resolves nothing. Users acknowledge and resolve alerts by hand.
 """
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import Column, Integer, MetaData, String, Table, cast, exists, func, insert, select
 from sqlalchemy.orm import Session
 
-from agency.alerts.evaluators import EVALUATORS, AlertSettings, Condition
+from agency.alerts.evaluators import EVALUATORS, AlertSettings, Evaluator
 from agency.alerts.models import Alert, AlertStatus
 from agency.core.audit.service import Actor, record_audit
-from agency.core.database import bulk_insert, utcnow
+from agency.core.database import JSONDocument, bulk_insert, utcnow
 from agency.core.errors import Conflict, Forbidden, NotFound
 from agency.core.prometheus import ALERTS_OPENED
 from agency.core.users.models import Role, User
@@ -25,12 +28,14 @@ from agency.roster.models import Creator
 __all__ = [
     "AlertRunResult",
     "AlertSettings",
-    "Condition",
     "acknowledge_alert",
     "evaluate_alerts",
     "get_alert",
     "resolve_alert",
 ]
+
+CHUNK_SIZE = 5000
+ALERT = Alert.__table__
 
 
 @dataclass
@@ -38,57 +43,132 @@ class AlertRunResult:
     opened: int = 0
     resolved: int = 0
     still_open: int = 0
+    chunks: int = 0
     opened_ids: list[int] = field(default_factory=list)
 
     def as_dict(self) -> dict:
-        return {"opened": self.opened, "resolved": self.resolved, "still_open": self.still_open}
+        return {"opened": self.opened, "resolved": self.resolved, "still_open": self.still_open, "chunks": self.chunks}
 
 
-def evaluate_alerts(*, db_session: Session, settings: AlertSettings) -> AlertRunResult:
-    """Open alerts for new conditions, resolve those whose condition cleared; idempotent."""
-    conditions = {c.dedup_key: c for evaluate in EVALUATORS.values() for c in evaluate(db_session, settings)}
-    open_alerts = dict(
-        db_session.execute(select(Alert.dedup_key, Alert.id).where(Alert.status != AlertStatus.resolved)).all()
+def _conditions_table() -> Table:
+    return Table(
+        f"alert_conditions_{uuid.uuid4().hex[:10]}",
+        MetaData(),
+        Column("dedup_key", String(200), primary_key=True),
+        Column("kind", String(32)),
+        Column("severity", String(16)),
+        Column("creator_id", Integer),
+        Column("facts", JSONDocument),
+        prefixes=["TEMPORARY"],
     )
+
+
+def _ranges(db_session: Session, chunk_size: int) -> list[tuple[int, int]]:
+    low, high = db_session.execute(select(func.min(Creator.id), func.max(Creator.id))).one()
+    if low is None:
+        return []
+    return [
+        (start, min(start + chunk_size - 1, high))
+        for start in range(low - (low - 1) % chunk_size, high + 1, chunk_size)
+    ]
+
+
+def evaluate_alerts(
+    *,
+    db_session: Session,
+    settings: AlertSettings,
+    chunk_size: int = CHUNK_SIZE,
+    evaluators: tuple[Evaluator, ...] = EVALUATORS,
+    on_opened: Callable[[list[int]], None] | None = None,
+) -> AlertRunResult:
+    """Open alerts for new conditions, resolve those whose condition cleared, chunk by chunk of
+    creators; idempotent. `on_opened(alert_ids)` is called with each chunk's new alerts (the
+    job queues their immediate emails in the same transaction)."""
     result = AlertRunResult()
-    now = utcnow()
-    new = [c for key, c in conditions.items() if key not in open_alerts]
-    cleared = [alert_id for key, alert_id in open_alerts.items() if key not in conditions]
-    if cleared:
-        db_session.query(Alert).filter(Alert.id.in_(cleared)).update(
-            {Alert.status: AlertStatus.resolved, Alert.resolved_at: now}, synchronize_session=False
-        )
-    if new:
-        bulk_insert(
-            db_session.connection(),
-            Alert.__table__,
-            [
-                {
-                    "kind": c.kind.value,
-                    "severity": c.severity.value,
-                    "creator_id": c.creator_id,
-                    "dedup_key": c.dedup_key,
-                    "subject": c.subject[:300],
-                    "message": c.message,
-                    "payload": c.payload,
-                    "status": "open",
-                    "opened_at": now,
-                }
-                for c in new
-            ],
-        )
-        result.opened_ids = list(
-            db_session.scalars(
-                select(Alert.id).where(
-                    Alert.dedup_key.in_([c.dedup_key for c in new]), Alert.status == AlertStatus.open
-                )
+    kinds = [kind.value for evaluator in evaluators for kind in evaluator.kinds]
+    connection = db_session.connection().execution_options(preserve_rowcount=True)
+    conditions = _conditions_table()
+    conditions.create(connection)
+    try:
+        for first_id, last_id in _ranges(db_session, chunk_size):
+            opened = _evaluate_chunk(
+                db_session, connection, conditions, settings, evaluators, kinds, first_id, last_id, result
+            )
+            if opened and on_opened is not None:
+                on_opened(opened)
+            result.opened_ids += opened if on_opened is None else []
+            result.chunks += 1
+    finally:
+        conditions.drop(connection)
+    result.still_open = db_session.scalar(
+        select(func.count()).select_from(Alert).where(Alert.status != AlertStatus.resolved, Alert.kind.in_(kinds))
+    )
+    return result
+
+
+def _evaluate_chunk(
+    db_session, connection, conditions, settings, evaluators, kinds, first_id, last_id, result: AlertRunResult
+) -> list[int]:
+    def in_chunk(column):
+        return column.between(first_id, last_id)
+
+    connection.execute(conditions.delete())
+    for evaluator in evaluators:
+        found = evaluator.conditions(settings, in_chunk).subquery("found")
+        dedup_key = found.c.kind + ":" + cast(found.c.creator_id, String) + ":" + found.c.subject_key
+        connection.execute(
+            insert(conditions).from_select(
+                ["dedup_key", "kind", "severity", "creator_id", "facts"],
+                select(dedup_key, found.c.kind, found.c.severity, found.c.creator_id, found.c.facts),
             )
         )
-    result.opened, result.resolved = len(new), len(cleared)
+    # Cleared conditions resolve their alerts, in SQL.
+    now = utcnow()
+    result.resolved += connection.execute(
+        ALERT.update()
+        .where(
+            ALERT.c.status != AlertStatus.resolved.value,
+            in_chunk(ALERT.c.creator_id),
+            ALERT.c.kind.in_(kinds),
+            ~exists().where(conditions.c.dedup_key == ALERT.c.dedup_key),
+        )
+        .values(status=AlertStatus.resolved.value, resolved_at=now)
+    ).rowcount
+    # New conditions: only these are read back, worded and inserted.
+    new = connection.execute(
+        select(conditions).where(
+            ~exists().where(ALERT.c.dedup_key == conditions.c.dedup_key, ALERT.c.status != AlertStatus.resolved.value)
+        )
+    ).all()
+    if not new:
+        return []
+    wording = {evaluator_kind.value: evaluator.word for evaluator in evaluators for evaluator_kind in evaluator.kinds}
+    rows = []
     for condition in new:
-        ALERTS_OPENED.labels(kind=condition.kind.value).inc()
-    result.still_open = len(open_alerts) - len(cleared)
-    return result
+        words = wording[condition.kind](dict(condition.facts) | {"kind": condition.kind}, db_session)
+        rows.append(
+            {
+                "kind": condition.kind,
+                "severity": condition.severity,
+                "creator_id": condition.creator_id,
+                "dedup_key": condition.dedup_key,
+                "subject": words.subject[:300],
+                "message": words.message,
+                "payload": words.payload,
+                "status": AlertStatus.open.value,
+                "opened_at": now,
+            }
+        )
+        ALERTS_OPENED.labels(kind=condition.kind).inc()
+    bulk_insert(connection, ALERT, rows)
+    result.opened += len(rows)
+    return list(
+        db_session.scalars(
+            select(Alert.id).where(
+                Alert.dedup_key.in_([row["dedup_key"] for row in rows]), Alert.status == AlertStatus.open
+            )
+        )
+    )
 
 
 # --- lifecycle by users ---------------------------------------------------------------------

@@ -16,8 +16,15 @@ def evaluate_alerts_job(session, config, arguments, record) -> dict:
     settings = AlertSettings(
         today=utcnow().date(), hhi_high=Decimal(config.risk_hhi_high), platform_high=Decimal(config.risk_platform_high)
     )
-    result = evaluate_alerts(db_session=session, settings=settings)
-    emails = queue_immediate(db_session=session, alert_ids=result.opened_ids, public_url=config.public_url)
+    emails = 0
+
+    def email_at_once(alert_ids: list[int]) -> None:
+        nonlocal emails
+        emails += queue_immediate(db_session=session, alert_ids=alert_ids, public_url=config.public_url)
+
+    result = evaluate_alerts(
+        db_session=session, settings=settings, chunk_size=config.recompute_chunk_size, on_opened=email_at_once
+    )
     return result.as_dict() | {"immediate_emails": emails, "rows_changed": result.opened + result.resolved}
 
 

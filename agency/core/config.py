@@ -109,7 +109,7 @@ class Config:
     diversification_window_days: int = 90
     # Risk levels of the revenue mix: HHI over sources, and the top platform's share.
     risk_hhi_high: str = "0.50"
-    risk_hhi_medium: str = "0.30"
+    risk_hhi_medium: str = "0.25"
     risk_platform_high: str = "0.70"
     risk_platform_medium: str = "0.50"
     # Agency commission on revenue not tied to a deal (deals carry their own percentage).

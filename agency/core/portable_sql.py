@@ -317,3 +317,40 @@ def _digest_pg(element, compiler, **kw):
 
 def digest(values: list, document) -> ColumnElement:
     return _Digest(*values, document)
+
+
+class json_object_agg(FunctionElement):  # noqa: N801
+    """An aggregate: a JSON object from (key, value) pairs of the rows."""
+
+    type = JSON()
+    inherit_cache = True
+
+
+@compiles(json_object_agg)
+def _json_object_agg_default(element, compiler, **kw):
+    return f"json_group_object({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(json_object_agg, "postgresql")
+def _json_object_agg_pg(element, compiler, **kw):
+    return f"json_object_agg({compiler.process(element.clauses, **kw)})"
+
+
+class decimal_text(FunctionElement):  # noqa: N801
+    """decimal_text(number, places): the number rounded to `places` decimals, as text with
+    exactly that many ("1250.50"): how JSON carries money and shares."""
+
+    type = Text()
+    inherit_cache = True
+
+
+@compiles(decimal_text)
+def _decimal_text_default(element, compiler, **kw):
+    value, places = list(element.clauses)
+    return f"printf('%.' || {compiler.process(places, **kw)} || 'f', {compiler.process(value, **kw)})"
+
+
+@compiles(decimal_text, "postgresql")
+def _decimal_text_pg(element, compiler, **kw):
+    value, places = list(element.clauses)
+    return f"CAST(round(CAST({compiler.process(value, **kw)} AS NUMERIC), {compiler.process(places, **kw)}) AS TEXT)"

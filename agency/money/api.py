@@ -23,7 +23,7 @@ from agency.core.imports import format_from_content_type
 from agency.core.jobs.http import after_import, run_or_enqueue
 from agency.core.pagination import all_in_one_page, page_of, paginated
 from agency.core.users.models import Role
-from agency.money.diversification import RiskThresholds, compute_mix, latest_snapshots_query, recompute_diversification
+from agency.money.diversification import MixSettings, compute_mix, latest_snapshots_query, recompute_diversification
 from agency.money.models import DiversificationSnapshot, RiskLevel
 from agency.money.revenue import (
     RevenueFilters,
@@ -158,9 +158,8 @@ diversification_blp = Blueprint(
 diversification_blp.before_request(authenticate_request)
 
 
-def _settings():
-    config = current_app.config["AGENCY"]
-    return config, RiskThresholds.from_config(config)
+def _settings(window_days: int | None = None) -> MixSettings:
+    return MixSettings.from_config(current_app.config["AGENCY"], window_days)
 
 
 @diversification_blp.route("/creators/<int:creator_id>/diversification")
@@ -171,13 +170,10 @@ class CreatorDiversification(MethodView):
         """The creator's revenue mix now (or as of a day, over any window), with risk and a suggestion"""
         session = get_session()
         creator = get_creator(db_session=session, creator_id=creator_id)
-        config, thresholds = _settings()
         mix = compute_mix(
             session,
             as_of=args.get("as_of") or utcnow().date(),
-            window_days=args.get("window_days") or config.diversification_window_days,
-            base_currency=config.base_currency,
-            thresholds=thresholds,
+            settings=_settings(args.get("window_days")),
             creator_ids=[creator.id],
         )
         return mix[creator.id] | {"creator_name": creator.display_name}
@@ -266,16 +262,13 @@ class Recompute(MethodView):
     @diversification_blp.alt_response(202, description="Queued as a background job; follow the Location header")
     def post(self, data):
         """Recompute and store snapshots (only changed ones are written)"""
-        config, thresholds = _settings()
         return run_or_enqueue(
             "recompute_diversification",
             {"creator_ids": data.get("creator_ids") or None},
             lambda: recompute_diversification(
                 db_session=get_session(),
-                base_currency=config.base_currency,
+                settings=_settings(),
                 as_of=data.get("as_of"),
-                window_days=config.diversification_window_days,
-                thresholds=thresholds,
                 creator_ids=data.get("creator_ids") or None,
             ).as_dict(),
         )
@@ -293,7 +286,7 @@ class MonthlyStatement(MethodView):
             abort(404, message="Statements are addressed by month as YYYY-MM.")
         session = get_session()
         creator = get_creator(db_session=session, creator_id=creator_id)
-        config, _ = _settings()
+        config = current_app.config["AGENCY"]
         statement = build_statement(
             db_session=session,
             creator=creator,

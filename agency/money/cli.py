@@ -8,7 +8,7 @@ from flask.cli import with_appcontext
 
 from agency.core.cli import echo_result, import_day, import_options, recompute, run_import
 from agency.core.extensions import get_db
-from agency.money.diversification import RiskThresholds, recompute_diversification
+from agency.money.diversification import MixSettings, recompute_diversification
 from agency.money.revenue import import_revenue
 from agency.programmes.cli import recompute_eligibility_command
 
@@ -35,13 +35,8 @@ def import_revenue_command(file: str, partial: bool, fmt: str | None) -> None:
 
 
 def _recompute_diversification(session, creator_ids):
-    config = current_app.config["AGENCY"]
     return recompute_diversification(
-        db_session=session,
-        base_currency=config.base_currency,
-        window_days=config.diversification_window_days,
-        thresholds=RiskThresholds.from_config(config),
-        creator_ids=creator_ids,
+        db_session=session, settings=MixSettings.from_config(current_app.config["AGENCY"]), creator_ids=creator_ids
     )
 
 
@@ -53,13 +48,14 @@ def recompute_diversification_command(creator_ids: tuple[int, ...], as_of) -> No
     """Analyse every creator's revenue mix and store changed snapshots."""
     config = current_app.config["AGENCY"]
     with get_db().session_scope() as session:
+        # Each chunk of creators is committed as it is done (see agency recompute eligibility).
         result = recompute_diversification(
             db_session=session,
-            base_currency=config.base_currency,
+            settings=MixSettings.from_config(config),
             as_of=as_of.date() if as_of else None,
-            window_days=config.diversification_window_days,
-            thresholds=RiskThresholds.from_config(config),
             creator_ids=list(creator_ids) or None,
+            chunk_size=config.recompute_chunk_size,
+            commit=session.commit,
         )
     echo_result(result.as_dict())
 

@@ -1,30 +1,62 @@
 """Revenue diversification: how concentrated is each creator's income, and what to do about it.
 
-One set-based query sums every creator's revenue in the base currency by source and platform,
-for the trailing window and the window before it; the shares, the Herfindahl-Hirschman index
-(sum of squared source shares, 0..1), the risk level and a suggestion follow per creator.
-Snapshots are dated and written only when something changed.
+Per creator over a trailing window (and the window before it, for the trend), in the base
+currency: revenue by source and by platform, the top source and its share, the top platform and
+its share, the TikTok share, the Herfindahl-Hirschman index (sum of squared source shares, 0..1)
+and the effective number of income sources (1 / HHI), a risk level and a suggestion from the
+guide matched to the creator's niche.
+
+Income with no platform (merch, courses, coaching, consulting, e-books) counts in the source
+shares and the HHI, never as a platform: platform shares, the TikTok share and the platform risk
+use platform income only.
+
+Everything is computed in SQL, chunk by chunk of creators: exchange rates are resolved first into
+a small indexed table (one lookup per currency and day), then one statement sums, shares and
+grades each creator of the chunk. A snapshot is dated and written only when its digest differs
+from the creator's latest one, so re-running on unchanged revenue writes nothing.
 """
 
 from __future__ import annotations
 
-import json
 import uuid
-from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import Column, Date, MetaData, Numeric, String, Table, and_, case, func, literal, select
+from sqlalchemy import (
+    Column,
+    Date,
+    Float,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    Text,
+    and_,
+    case,
+    cast,
+    exists,
+    func,
+    insert,
+    literal,
+    null,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
-from agency.core.database import bulk_insert
+from agency.core.database import JSONDocument
+from agency.core.portable_sql import decimal_text, digest, json_object, json_object_agg
 from agency.currencies.models import FxRate
 from agency.money.models import DiversificationSnapshot, RevenueRecord, RiskLevel
 from agency.roster.models import Creator, Niche
 
-SHARE = Decimal("0.0001")
-CENT = Decimal("0.01")
+CHUNK_SIZE = 5000
+RECORD = RevenueRecord.__table__
+SNAPSHOT = DiversificationSnapshot.__table__
+CREATOR = Creator.__table__
 NICHE_SUGGESTIONS = {
     Niche.fashion: ("merch", "Launch a clothing or accessories line under the creator's brand."),
     Niche.cooking: ("courses", "Sell online cooking courses or an e-book of recipes."),
@@ -40,12 +72,37 @@ GENERIC = (
     "Grow YouTube and Instagram audiences, add affiliate links, and keep the Creator "
     "Marketplace profile current to attract brand deals."
 )
+AFFILIATE = "Add affiliate links: they earn without depending on one platform's programme."
+KEEP_GOING = "Keep building the smaller sources so no single one dominates."
+# What a snapshot holds beyond its creator and day, in the order its digest reads them.
+VALUES = (
+    "window_days",
+    "currency",
+    "total",
+    "previous_total",
+    "platform_total",
+    "by_source",
+    "by_platform",
+    "top_source",
+    "top_source_share",
+    "top_platform",
+    "top_platform_share",
+    "tiktok_share",
+    "hhi",
+    "previous_hhi",
+    "effective_sources",
+    "risk_level",
+    "suggestion",
+    "unconverted_records",
+)
 
 
 @dataclass(frozen=True)
 class RiskThresholds:
+    """Risk bands of a revenue mix (see the README for where the defaults come from)."""
+
     hhi_high: Decimal = Decimal("0.50")
-    hhi_medium: Decimal = Decimal("0.30")
+    hhi_medium: Decimal = Decimal("0.25")
     platform_high: Decimal = Decimal("0.70")
     platform_medium: Decimal = Decimal("0.50")
 
@@ -59,16 +116,45 @@ class RiskThresholds:
         )
 
 
-def daily_rates_table(db_session: Session, base_currency: str, in_scope):
+@dataclass(frozen=True)
+class MixSettings:
+    base_currency: str
+    window_days: int = 90
+    thresholds: RiskThresholds = RiskThresholds()
+
+    @classmethod
+    def from_config(cls, config, window_days: int | None = None) -> MixSettings:
+        return cls(
+            config.base_currency, window_days or config.diversification_window_days, RiskThresholds.from_config(config)
+        )
+
+
+@dataclass(frozen=True)
+class Creators:
+    """Creators whose id is in [first_id, last_id], or exactly `ids` when given."""
+
+    first_id: int | None = None
+    last_id: int | None = None
+    ids: tuple[int, ...] | None = None
+
+    def condition(self, column):
+        if self.ids is not None:
+            return column.in_(self.ids)
+        return and_(column >= self.first_id, column <= self.last_id)
+
+
+# --- exchange rates, resolved first -------------------------------------------------------------
+
+
+def daily_rates_table(db_session: Session, base_currency: str, in_scope) -> Table:
     """A temporary, indexed and analysed table of the rate in force for each distinct (currency,
     day) of the records in scope (direct pair, then inverse; NULL when none), looked up once per
     currency and day. Joining records to it is one index probe per record whatever the planner
-    knows: as an inlined CTE it was re-scanned for every record on tables not yet analysed."""
-    record = RevenueRecord.__table__
+    knows (as an inlined CTE it was re-scanned for every record on tables not yet analysed)."""
     fx = FxRate.__table__
     pairs = (
-        select(record.c.currency, record.c.earned_on)
-        .where(in_scope, record.c.currency != base_currency)
+        select(RECORD.c.currency, RECORD.c.earned_on)
+        .where(in_scope, RECORD.c.currency != base_currency)
         .distinct()
         .subquery("pairs")
     )
@@ -107,209 +193,366 @@ def daily_rates_table(db_session: Session, base_currency: str, in_scope):
     return table
 
 
-def revenue_mix_query(as_of: date, window_days: int, base_currency: str, rates, creator_ids: list[int] | None = None):
-    """(creator, window, source, platform) -> base-currency total and unconverted count."""
-    record = RevenueRecord.__table__
-    in_scope = revenue_scope(as_of, window_days, creator_ids)
-    rate = case((record.c.currency == base_currency, literal(Decimal(1))), else_=rates.c.rate)
-    amount = record.c.amount * rate
+def revenue_scope(as_of: date, window_days: int, creators: Creators):
+    """Records of the current window and the one before it, for the creators."""
+    previous_start = as_of - timedelta(days=2 * window_days - 1)
+    return and_(
+        RECORD.c.archived_at.is_(None),
+        RECORD.c.earned_on >= previous_start,
+        RECORD.c.earned_on <= as_of,
+        creators.condition(RECORD.c.creator_id),
+    )
+
+
+# --- the mix, in one statement per chunk --------------------------------------------------------
+
+
+def mix_select(creators: Creators, as_of: date, settings: MixSettings, rates: Table):
+    """One row per (non-archived) creator of `creators`: every value a snapshot holds, and its digest."""
+    window_days, base = settings.window_days, settings.base_currency
     current_start = as_of - timedelta(days=window_days - 1)
-    window = case((record.c.earned_on >= current_start, literal("current")), else_=literal("previous"))
-    return (
+    rate = case((RECORD.c.currency == base, literal(Decimal(1))), else_=rates.c.rate)
+    amount = RECORD.c.amount * rate
+    current = RECORD.c.earned_on >= current_start
+    records = (
         select(
-            record.c.creator_id,
-            window.label("window"),
-            record.c.source,
-            record.c.platform,
-            func.sum(amount).label("total"),
-            func.count().filter(amount.is_(None)).label("unconverted"),
+            RECORD.c.creator_id,
+            RECORD.c.source,
+            RECORD.c.platform,
+            amount.label("amount"),
+            current.label("current"),
+            RECORD.c.earned_on,
         )
         .select_from(
-            record.outerjoin(
-                rates, and_(rates.c.currency == record.c.currency, rates.c.earned_on == record.c.earned_on)
+            RECORD.outerjoin(
+                rates, and_(rates.c.currency == RECORD.c.currency, rates.c.earned_on == RECORD.c.earned_on)
             )
         )
-        .where(in_scope)
-        .group_by(record.c.creator_id, window, record.c.source, record.c.platform)
+        .where(revenue_scope(as_of, window_days, creators))
+        .subquery("records")
+    )
+    r = records.c
+
+    def per_key(kind: str, key, *where):
+        return (
+            select(
+                r.creator_id,
+                literal(kind).label("kind"),
+                cast(key, String(32)).label("key"),
+                func.coalesce(func.sum(case((r.current, r.amount))), 0).label("amount"),
+                func.coalesce(func.sum(case((~r.current, r.amount))), 0).label("previous"),
+                func.count().filter(and_(r.current, r.amount.is_(None))).label("unconverted"),
+            )
+            .where(*where)
+            .group_by(r.creator_id, key)
+        )
+
+    # Sources over all income; platforms over platform income only.
+    keys = union_all(per_key("source", r.source), per_key("platform", r.platform, r.platform.is_not(None))).subquery(
+        "keyed"
+    )
+    k = keys.c
+    positive = case((k.amount > 0, k.amount), else_=0)
+    previous_positive = case((k.previous > 0, k.previous), else_=0)
+    by_kind = {"partition_by": [k.creator_id, k.kind]}
+    shared = select(
+        k.creator_id,
+        k.kind,
+        k.key,
+        k.amount,
+        k.unconverted,
+        positive.label("positive"),
+        (cast(positive, Float) / func.nullif(cast(func.sum(positive).over(**by_kind), Float), 0)).label("share"),
+        (
+            cast(previous_positive, Float) / func.nullif(cast(func.sum(previous_positive).over(**by_kind), Float), 0)
+        ).label("previous_share"),
+        previous_positive.label("previous_positive"),
+        func.row_number().over(**by_kind, order_by=[positive.desc(), k.key]).label("rank"),
+    ).subquery("shared")
+    s = shared.c
+    is_source, is_platform = s.kind == "source", s.kind == "platform"
+
+    def share_of(name: str, *where):
+        return func.max(case((and_(*where), getattr(s, name))))
+
+    def entries(kind_filter):
+        return json_object_agg(
+            s.key, json_object("amount", decimal_text(s.positive, 2), "share", decimal_text(s.share, 4))
+        ).filter(and_(kind_filter, s.positive > 0))
+
+    def has(kind_filter, key: str):
+        return func.max(case((and_(kind_filter, s.key == key, s.positive > 0), 1), else_=0)) == 1
+
+    per_creator = (
+        select(
+            s.creator_id,
+            func.coalesce(func.sum(case((is_source, s.positive))), 0).label("total"),
+            func.coalesce(func.sum(case((is_source, s.previous_positive))), 0).label("previous_total"),
+            func.coalesce(func.sum(case((is_platform, s.positive))), 0).label("platform_total"),
+            entries(is_source).label("by_source"),
+            entries(is_platform).label("by_platform"),
+            func.max(case((and_(is_source, s.rank == 1, s.positive > 0), s.key))).label("top_source"),
+            share_of("share", is_source, s.rank == 1).label("top_source_share"),
+            func.max(case((and_(is_platform, s.rank == 1, s.positive > 0), s.key))).label("top_platform"),
+            share_of("share", is_platform, s.rank == 1).label("top_platform_share"),
+            share_of("share", is_platform, s.key == "tiktok").label("tiktok_share"),
+            func.sum(case((is_source, s.share * s.share))).label("hhi"),
+            func.sum(case((is_source, s.previous_share * s.previous_share))).label("previous_hhi"),
+            func.coalesce(func.sum(case((is_source, s.unconverted))), 0).label("unconverted_records"),
+            *[
+                has(is_source, source).label(f"has_{source}")
+                for source in ("merch", "courses", "coaching", "affiliate")
+            ],
+            *[has(is_platform, platform).label(f"has_{platform}") for platform in ("youtube", "instagram")],
+        )
+        .group_by(s.creator_id)
+        .subquery("per_creator")
+    )
+    m = per_creator.c
+
+    hhi = func.round(cast(func.coalesce(m.hhi, 0.0), Numeric(20, 8)), 4)
+    top_platform_share = func.round(cast(func.coalesce(m.top_platform_share, 0.0), Numeric(20, 8)), 4)
+    t = settings.thresholds
+    no_revenue = func.coalesce(m.total, 0) <= 0
+    level = case(
+        (no_revenue, RiskLevel.no_data.value),
+        (or_(hhi >= t.hhi_high, top_platform_share >= t.platform_high), RiskLevel.high.value),
+        (or_(hhi >= t.hhi_medium, top_platform_share >= t.platform_medium), RiskLevel.medium.value),
+        else_=RiskLevel.low.value,
+    )
+    niche_tip = case(
+        *[
+            (and_(CREATOR.c.niche == niche.value, ~func.coalesce(getattr(m, f"has_{source}"), False)), literal(text))
+            for niche, (source, text) in NICHE_SUGGESTIONS.items()
+        ],
+        else_=literal(""),
+    )
+    platform_tip = case(
+        (or_(~func.coalesce(m.has_youtube, False), ~func.coalesce(m.has_instagram, False)), literal(GENERIC)),
+        (~func.coalesce(m.has_affiliate, False), literal(AFFILIATE)),
+        else_=literal(""),
+    )
+    tips = func.trim(niche_tip + literal(" ") + platform_tip)
+    suggestion = case(
+        (level.in_([RiskLevel.no_data.value, RiskLevel.low.value]), literal("")),
+        (tips == "", literal(KEEP_GOING)),
+        else_=tips,
+    )
+
+    def money(value):
+        return cast(func.round(cast(func.coalesce(value, 0), Numeric(20, 6)), 2), Numeric(20, 2))
+
+    def ratio(value):
+        return cast(func.round(cast(func.coalesce(value, 0.0), Numeric(20, 8)), 4), Numeric(6, 4))
+
+    values = {
+        "creator_id": CREATOR.c.id,
+        "as_of": literal(as_of),
+        "window_days": literal(window_days),
+        "currency": literal(base),
+        "total": money(m.total),
+        "previous_total": money(m.previous_total),
+        "platform_total": money(m.platform_total),
+        "by_source": cast(func.coalesce(m.by_source, json_object()), JSONDocument),
+        "by_platform": cast(func.coalesce(m.by_platform, json_object()), JSONDocument),
+        "top_source": m.top_source,
+        "top_source_share": ratio(m.top_source_share),
+        "top_platform": m.top_platform,
+        "top_platform_share": ratio(top_platform_share),
+        "tiktok_share": ratio(m.tiktok_share),
+        "hhi": ratio(hhi),
+        "previous_hhi": case((func.coalesce(m.previous_total, 0) > 0, ratio(m.previous_hhi)), else_=null()),
+        "effective_sources": case(
+            (hhi > 0, cast(func.round(cast(1.0 / hhi, Numeric(20, 8)), 2), Numeric(8, 2))), else_=null()
+        ),
+        "risk_level": level,
+        "suggestion": suggestion,
+        "unconverted_records": cast(func.coalesce(m.unconverted_records, 0), Integer),
+    }
+    inner = (
+        select(*[value.label(name) for name, value in values.items()])
+        .select_from(CREATOR.outerjoin(per_creator, m.creator_id == CREATOR.c.id))
+        .where(creators.condition(CREATOR.c.id), CREATOR.c.archived_at.is_(None))
+        .subquery("mix")
+    )
+    return select(inner, digest([inner.c[name] for name in VALUES], _digest_text(inner)).label("digest"))
+
+
+def _digest_text(inner):
+    """What SQLite compares instead of a hash of the values: the values as text."""
+    return (
+        func.coalesce(cast(inner.c.total, Text), "")
+        + "|"
+        + cast(inner.c.by_source, Text)
+        + "|"
+        + cast(inner.c.by_platform, Text)
+        + "|"
+        + func.coalesce(inner.c.suggestion, "")
+        + "|"
+        + inner.c.risk_level
+        + "|"
+        + cast(inner.c.previous_total, Text)
+        + "|"
+        + func.coalesce(cast(inner.c.previous_hhi, Text), "")
+        + "|"
+        + cast(inner.c.unconverted_records, Text)
+        + "|"
+        + cast(inner.c.window_days, Text)
+        + "|"
+        + inner.c.currency
     )
 
 
-def revenue_scope(as_of: date, window_days: int, creator_ids: list[int] | None = None):
-    """Records of the current window and the one before it."""
-    record = RevenueRecord.__table__
-    previous_start = as_of - timedelta(days=2 * window_days - 1)
-    in_scope = and_(record.c.archived_at.is_(None), record.c.earned_on >= previous_start, record.c.earned_on <= as_of)
-    if creator_ids is not None:
-        in_scope = and_(in_scope, record.c.creator_id.in_(creator_ids))
-    return in_scope
-
-
-def _shares(totals: dict[str, Decimal]) -> tuple[dict[str, Decimal], Decimal]:
-    positive = {k: v for k, v in totals.items() if v > 0}
-    whole = sum(positive.values(), Decimal(0))
-    if whole <= 0:
-        return {}, Decimal(0)
-    return {k: v / whole for k, v in positive.items()}, whole
-
-
-def hhi_of(totals: dict[str, Decimal]) -> Decimal:
-    shares, _ = _shares(totals)
-    return sum((s * s for s in shares.values()), Decimal(0)).quantize(SHARE)
-
-
-def risk_level(total: Decimal, hhi: Decimal, top_platform_share: Decimal, thresholds: RiskThresholds) -> RiskLevel:
-    if total <= 0:
-        return RiskLevel.no_data
-    if hhi >= thresholds.hhi_high or top_platform_share >= thresholds.platform_high:
-        return RiskLevel.high
-    if hhi >= thresholds.hhi_medium or top_platform_share >= thresholds.platform_medium:
-        return RiskLevel.medium
-    return RiskLevel.low
-
-
-def suggestion_for(
-    niche: Niche, by_source: dict[str, Decimal], by_platform: dict[str, Decimal], level: RiskLevel
-) -> str:
-    if level in (RiskLevel.no_data, RiskLevel.low):
-        return ""
-    tips = []
-    niche_tip = NICHE_SUGGESTIONS.get(niche)
-    if niche_tip and by_source.get(niche_tip[0], Decimal(0)) <= 0:
-        tips.append(niche_tip[1])
-    if by_platform.get("youtube", Decimal(0)) <= 0 or by_platform.get("instagram", Decimal(0)) <= 0:
-        tips.append(GENERIC)
-    elif by_source.get("affiliate", Decimal(0)) <= 0:
-        tips.append("Add affiliate links: they earn without depending on one platform's programme.")
-    return " ".join(tips) or "Keep building the smaller sources so no single one dominates."
-
-
-def compute_mix(
-    db_session: Session,
-    *,
-    as_of: date,
-    window_days: int,
-    base_currency: str,
-    thresholds: RiskThresholds,
-    creator_ids: list[int] | None = None,
-) -> dict[int, dict]:
-    """The current analysis for each creator (every non-archived creator, no_data included)."""
-    creators = select(Creator.id, Creator.niche).where(Creator.archived_at.is_(None))
-    if creator_ids is not None:
-        creators = creators.where(Creator.id.in_(creator_ids))
-    niches = dict(db_session.execute(creators).all())
-    sums = defaultdict(
-        lambda: {
-            "current": defaultdict(lambda: defaultdict(Decimal)),
-            "previous": defaultdict(lambda: defaultdict(Decimal)),
-            "unconverted": 0,
-        }
-    )
-    scoped_ids = list(niches) if creator_ids else None
-    rates = daily_rates_table(db_session, base_currency, revenue_scope(as_of, window_days, scoped_ids))
-    try:
-        rows = db_session.execute(revenue_mix_query(as_of, window_days, base_currency, rates, scoped_ids)).all()
-    finally:
-        rates.drop(db_session.connection())
-    for row in rows:
-        if row.creator_id not in niches:
-            continue
-        entry = sums[row.creator_id]
-        if row.window == "current":
-            entry["unconverted"] += row.unconverted
-        if row.total is not None:
-            platform = row.platform.value if hasattr(row.platform, "value") else (row.platform or "none")
-            source = row.source.value if hasattr(row.source, "value") else row.source
-            entry[row.window]["source"][source] += Decimal(row.total)
-            entry[row.window]["platform"][platform] += Decimal(row.total)
-    out = {}
-    for creator_id, niche in niches.items():
-        entry = sums.get(creator_id)
-        current = entry["current"] if entry else {}
-        by_source = {k: v.quantize(CENT) for k, v in current.get("source", {}).items()}
-        by_platform = {k: v.quantize(CENT) for k, v in current.get("platform", {}).items()}
-        source_shares, total = _shares(by_source)
-        platform_shares, _ = _shares(by_platform)
-        previous = entry["previous"] if entry else {}
-        previous_sources = {k: v for k, v in previous.get("source", {}).items()}
-        _, previous_total = _shares(previous_sources)
-        hhi = hhi_of(by_source)
-        top_source = max(source_shares, key=source_shares.get) if source_shares else None
-        top_platform = max(platform_shares, key=platform_shares.get) if platform_shares else None
-        top_platform_share = platform_shares.get(top_platform, Decimal(0)).quantize(SHARE)
-        level = risk_level(total, hhi, top_platform_share, thresholds)
-        niche = Niche(niche)
-        out[creator_id] = {
-            "creator_id": creator_id,
-            "as_of": as_of,
-            "window_days": window_days,
-            "currency": base_currency,
-            "total": total.quantize(CENT),
-            "previous_total": previous_total.quantize(CENT),
-            "by_source": {
-                k: {"amount": str(v), "share": str(source_shares.get(k, Decimal(0)).quantize(SHARE))}
-                for k, v in sorted(by_source.items())
-            },
-            "by_platform": {
-                k: {"amount": str(v), "share": str(platform_shares.get(k, Decimal(0)).quantize(SHARE))}
-                for k, v in sorted(by_platform.items())
-            },
-            "top_source": top_source,
-            "top_source_share": source_shares.get(top_source, Decimal(0)).quantize(SHARE),
-            "top_platform": top_platform,
-            "top_platform_share": top_platform_share,
-            "tiktok_share": platform_shares.get("tiktok", Decimal(0)).quantize(SHARE),
-            "hhi": hhi,
-            "previous_hhi": hhi_of(previous_sources) if previous_total > 0 else None,
-            "risk_level": level,
-            "suggestion": suggestion_for(niche, by_source, by_platform, level),
-            "unconverted_records": entry["unconverted"] if entry else 0,
-        }
-    return out
-
-
-_COMPARED = (
-    "window_days",
-    "currency",
-    "total",
-    "previous_total",
-    "by_source",
-    "by_platform",
-    "top_source",
-    "top_source_share",
-    "top_platform",
-    "top_platform_share",
-    "tiktok_share",
-    "hhi",
-    "previous_hhi",
-    "risk_level",
-    "suggestion",
-    "unconverted_records",
-)
-
-
-def _fingerprint(values: dict) -> str:
-    return json.dumps([str(values[k].value if hasattr(values[k], "value") else values[k]) for k in _COMPARED])
+# --- recompute ----------------------------------------------------------------------------------
 
 
 @dataclass
 class DiversificationResult:
     as_of: date
+    chunks: int = 0
     creators: int = 0
     written: int = 0
     unchanged: int = 0
-    risk_counts: dict | None = None
+    risk_counts: dict = field(default_factory=dict)
+
+    def add(self, other: DiversificationResult) -> None:
+        self.chunks += other.chunks
+        self.creators += other.creators
+        self.written += other.written
+        self.unchanged += other.unchanged
+        for level, count in other.risk_counts.items():
+            self.risk_counts[level] = self.risk_counts.get(level, 0) + count
 
     def as_dict(self) -> dict:
         return {
             "as_of": self.as_of.isoformat(),
+            "chunks": self.chunks,
             "creators": self.creators,
             "written": self.written,
             "unchanged": self.unchanged,
-            "risk_counts": self.risk_counts or {},
+            "risk_counts": dict(self.risk_counts),
+            "rows_changed": self.written,
         }
 
 
+def _fresh_table() -> Table:
+    return Table(
+        f"diversification_fresh_{uuid.uuid4().hex[:10]}",
+        MetaData(),
+        Column("creator_id", Integer, primary_key=True),
+        *[Column(c.name, c.type) for c in SNAPSHOT.c if c.name in (*VALUES, "as_of", "digest")],
+        prefixes=["TEMPORARY"],
+    )
+
+
+def recompute_chunk(
+    db_session: Session, creators: Creators, as_of: date, settings: MixSettings
+) -> DiversificationResult:
+    """Analyse one chunk of creators and write a snapshot where the mix changed."""
+    connection = db_session.connection().execution_options(preserve_rowcount=True)
+    result = DiversificationResult(as_of=as_of, chunks=1)
+    rates = daily_rates_table(db_session, settings.base_currency, revenue_scope(as_of, settings.window_days, creators))
+    fresh = _fresh_table()
+    fresh.create(connection)
+    try:
+        names = [c.name for c in fresh.c]
+        mix = mix_select(creators, as_of, settings, rates).subquery("computed")
+        result.creators = connection.execute(
+            insert(fresh).from_select(names, select(*[mix.c[n] for n in names]))
+        ).rowcount
+        for level, count in connection.execute(select(fresh.c.risk_level, func.count()).group_by(fresh.c.risk_level)):
+            result.risk_counts[level] = count
+        # Each creator's latest snapshot, through the (creator, as_of) key.
+        latest_day = (
+            select(func.max(SNAPSHOT.c.as_of)).where(SNAPSHOT.c.creator_id == fresh.c.creator_id).scalar_subquery()
+        )
+        latest = SNAPSHOT.alias("latest")
+        same = and_(
+            latest.c.creator_id == fresh.c.creator_id,
+            latest.c.as_of == latest_day,
+            creators.condition(latest.c.creator_id),
+        )
+        unchanged = exists().where(same, latest.c.digest == fresh.c.digest)
+        # The same day again (a second run today): the snapshot is replaced, not added.
+        today = and_(
+            SNAPSHOT.c.creator_id == fresh.c.creator_id,
+            SNAPSHOT.c.as_of == as_of,
+            creators.condition(SNAPSHOT.c.creator_id),
+        )
+        updated = connection.execute(
+            SNAPSHOT.update()
+            .where(today, SNAPSHOT.c.digest.is_distinct_from(fresh.c.digest))
+            .values({name: fresh.c[name] for name in (*VALUES, "digest")} | {"computed_at": func.now()})
+        ).rowcount
+        inserted = connection.execute(
+            insert(SNAPSHOT).from_select(
+                ["creator_id", "as_of", *VALUES, "digest"],
+                select(fresh.c.creator_id, fresh.c.as_of, *[fresh.c[n] for n in VALUES], fresh.c.digest).where(
+                    ~unchanged, ~exists().where(today)
+                ),
+            )
+        ).rowcount
+        result.written = updated + inserted
+        result.unchanged = result.creators - result.written
+    finally:
+        fresh.drop(connection)
+        rates.drop(connection)
+    return result
+
+
+def chunks_of(db_session: Session, creator_ids: list[int] | None, chunk_size: int = CHUNK_SIZE) -> list[Creators]:
+    if creator_ids is not None:
+        ids = sorted(set(creator_ids))
+        return [Creators(ids=tuple(ids[i : i + chunk_size])) for i in range(0, len(ids), chunk_size)]
+    low, high = db_session.execute(select(func.min(Creator.id), func.max(Creator.id))).one()
+    if low is None:
+        return []
+    return [
+        Creators(first_id=start, last_id=min(start + chunk_size - 1, high))
+        for start in range(low - (low - 1) % chunk_size, high + 1, chunk_size)
+    ]
+
+
+def recompute_diversification(
+    *,
+    db_session: Session,
+    settings: MixSettings,
+    as_of: date | None = None,
+    creator_ids: list[int] | None = None,
+    chunk_size: int = CHUNK_SIZE,
+    commit=None,
+) -> DiversificationResult:
+    """Analyse the roster (or some creators), chunk by chunk, storing a dated snapshot where the
+    mix changed. `commit`, when given, is called after each chunk."""
+    as_of = as_of or date.today()
+    result = DiversificationResult(as_of=as_of)
+    for creators in chunks_of(db_session, creator_ids, chunk_size):
+        result.add(recompute_chunk(db_session, creators, as_of, settings))
+        if commit is not None:
+            commit()
+    return result
+
+
+def compute_mix(db_session: Session, *, as_of: date, settings: MixSettings, creator_ids: list[int]) -> dict[int, dict]:
+    """The mix of some creators on any day and window, nothing written (the live answer)."""
+    rates = daily_rates_table(
+        db_session, settings.base_currency, revenue_scope(as_of, settings.window_days, Creators(ids=tuple(creator_ids)))
+    )
+    try:
+        rows = db_session.connection().execute(mix_select(Creators(ids=tuple(creator_ids)), as_of, settings, rates))
+        out = {}
+        for row in rows:
+            values = dict(row._mapping)
+            values["risk_level"] = RiskLevel(values["risk_level"])
+            values.pop("digest", None)
+            out[values["creator_id"]] = values
+        return out
+    finally:
+        rates.drop(db_session.connection())
+
+
 def latest_snapshots_query(creator_ids: list[int] | None = None):
+    """Each creator's latest stored snapshot (a select of DiversificationSnapshot)."""
     latest = (
         select(DiversificationSnapshot.creator_id, func.max(DiversificationSnapshot.as_of).label("as_of"))
         .group_by(DiversificationSnapshot.creator_id)
@@ -324,43 +567,3 @@ def latest_snapshots_query(creator_ids: list[int] | None = None):
     if creator_ids is not None:
         stmt = stmt.where(DiversificationSnapshot.creator_id.in_(creator_ids))
     return stmt
-
-
-def recompute_diversification(
-    *,
-    db_session: Session,
-    base_currency: str,
-    as_of: date | None = None,
-    window_days: int = 90,
-    thresholds: RiskThresholds = RiskThresholds(),
-    creator_ids: list[int] | None = None,
-) -> DiversificationResult:
-    """Analyse the roster (or some creators) and store a dated snapshot where something changed."""
-    as_of = as_of or date.today()
-    result = DiversificationResult(as_of=as_of)
-    fresh = compute_mix(
-        db_session,
-        as_of=as_of,
-        window_days=window_days,
-        base_currency=base_currency,
-        thresholds=thresholds,
-        creator_ids=creator_ids,
-    )
-    latest = {s.creator_id: s for s in db_session.scalars(latest_snapshots_query(creator_ids))}
-    new_rows, same_day = [], []
-    counts: dict[str, int] = defaultdict(int)
-    for creator_id, values in fresh.items():
-        counts[values["risk_level"].value] += 1
-        old = latest.get(creator_id)
-        if old is not None and _fingerprint({k: getattr(old, k) for k in _COMPARED}) == _fingerprint(values):
-            result.unchanged += 1
-            continue
-        (same_day if old is not None and old.as_of == as_of else new_rows).append(values)
-    bulk_insert(db_session.connection(), DiversificationSnapshot.__table__, new_rows)
-    for values in same_day:
-        snapshot = latest[values["creator_id"]]
-        for key in _COMPARED:
-            setattr(snapshot, key, values[key])
-    db_session.flush()
-    result.creators, result.written, result.risk_counts = len(fresh), len(new_rows) + len(same_day), dict(counts)
-    return result

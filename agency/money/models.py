@@ -6,10 +6,10 @@ import enum
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, UniqueConstraint, func
+from sqlalchemy import ForeignKey, Index, Numeric, String, Text, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column
 
-from agency.core.database import Base, str_enum
+from agency.core.database import Base, JSONDocument, str_enum
 from agency.roster.models import Platform
 
 
@@ -68,16 +68,20 @@ class DiversificationSnapshot(Base):
 
     __tablename__ = "diversification_snapshots"
     __table_args__ = (UniqueConstraint("creator_id", "as_of"),)
+    # The snapshot shares, the HHI and the totals are bounded by construction (shares 0..1) or by
+    # the caps on accepted amounts (see the README's limits).
 
     id: Mapped[int] = mapped_column(primary_key=True)
     creator_id: Mapped[int] = mapped_column(ForeignKey("creators.id", ondelete="CASCADE"), index=True)
     as_of: Mapped[date]
     window_days: Mapped[int]
     currency: Mapped[str] = mapped_column(String(3))
-    total: Mapped[Decimal] = mapped_column(Numeric(16, 2))
-    previous_total: Mapped[Decimal] = mapped_column(Numeric(16, 2))
-    by_source: Mapped[dict] = mapped_column(JSON)
-    by_platform: Mapped[dict] = mapped_column(JSON)
+    total: Mapped[Decimal] = mapped_column(Numeric(20, 2))
+    previous_total: Mapped[Decimal] = mapped_column(Numeric(20, 2))
+    # Income with a platform (total minus merch, courses, coaching... which have none).
+    platform_total: Mapped[Decimal] = mapped_column(Numeric(20, 2), default=0)
+    by_source: Mapped[dict] = mapped_column(JSONDocument)
+    by_platform: Mapped[dict] = mapped_column(JSONDocument)
     top_source: Mapped[str | None] = mapped_column(String(32))
     top_source_share: Mapped[Decimal] = mapped_column(Numeric(6, 4))
     top_platform: Mapped[str | None] = mapped_column(String(32))
@@ -85,8 +89,12 @@ class DiversificationSnapshot(Base):
     tiktok_share: Mapped[Decimal] = mapped_column(Numeric(6, 4))
     hhi: Mapped[Decimal] = mapped_column(Numeric(6, 4))
     previous_hhi: Mapped[Decimal | None] = mapped_column(Numeric(6, 4))
+    # 1 / HHI: how many equally large sources the mix is worth.
+    effective_sources: Mapped[Decimal | None] = mapped_column(Numeric(8, 2))
     risk_level: Mapped[RiskLevel] = mapped_column(str_enum(RiskLevel, "risk_level"), index=True)
     suggestion: Mapped[str] = mapped_column(Text, default="")
     # Records left out because no exchange rate was known for their currency and date.
     unconverted_records: Mapped[int] = mapped_column(default=0)
+    # A digest of the values above: a recompute writes a snapshot only when it differs.
+    digest: Mapped[str | None] = mapped_column(Text)
     computed_at: Mapped[datetime] = mapped_column(server_default=func.now())

@@ -76,17 +76,24 @@ class MixSchema(Schema):
     as_of = fields.Date()
     window_days = fields.Integer()
     currency = fields.String()
-    total = DecimalString()
+    total = DecimalString(metadata={"description": "All income in the window, in the base currency."})
     previous_total = DecimalString()
-    by_source = fields.Dict(metadata={"description": "source -> {amount, share}"})
-    by_platform = fields.Dict(metadata={"description": "platform -> {amount, share}"})
+    platform_total = DecimalString(
+        metadata={"description": "Income with a platform (off-platform income, such as merch or courses, excluded)."}
+    )
+    by_source = fields.Dict(metadata={"description": "source -> {amount, share of all income}"})
+    by_platform = fields.Dict(metadata={"description": "platform -> {amount, share of platform income}"})
     top_source = fields.String(allow_none=True)
     top_source_share = DecimalString(**SHARE)
     top_platform = fields.String(allow_none=True)
     top_platform_share = DecimalString(**SHARE)
-    tiktok_share = DecimalString(**SHARE)
+    tiktok_share = DecimalString(**SHARE)  # of platform income
     hhi = DecimalString(**SHARE)
     previous_hhi = DecimalString(allow_none=True, **SHARE)
+    effective_sources = DecimalString(
+        allow_none=True,
+        metadata={"description": "1 / HHI: how many equally large income sources the mix is worth."},
+    )
     risk_level = fields.Function(lambda m: (m["risk_level"] if isinstance(m, dict) else m.risk_level).value)
     suggestion = fields.String()
     unconverted_records = fields.Integer(metadata={"description": "Records with no exchange rate (left out)."})

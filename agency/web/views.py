@@ -26,7 +26,7 @@ from agency.currencies.service import RateBook
 from agency.deals.models import Deal, DealStage
 from agency.deals.service import pipeline_summary
 from agency.metrics.models import MetricSnapshot
-from agency.money.diversification import RiskThresholds, compute_mix, latest_snapshots_query
+from agency.money.diversification import MixSettings, compute_mix, latest_snapshots_query
 from agency.money.models import DiversificationSnapshot, RevenueRecord
 from agency.programmes.explanation import explain_many
 from agency.programmes.models import EligibilityChange, EligibilityEvaluation, Program
@@ -217,12 +217,7 @@ def creator_detail(creator_id: int):
     ).all()
     config = current_app.config["AGENCY"]
     mix = compute_mix(
-        session,
-        as_of=utcnow().date(),
-        window_days=config.diversification_window_days,
-        base_currency=config.base_currency,
-        thresholds=RiskThresholds.from_config(config),
-        creator_ids=[creator.id],
+        session, as_of=utcnow().date(), settings=MixSettings.from_config(config), creator_ids=[creator.id]
     )[creator.id]
     deals = session.scalars(
         select(Deal).where(Deal.creator_id == creator.id, Deal.archived_at.is_(None)).order_by(Deal.updated_at.desc())
