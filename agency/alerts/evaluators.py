@@ -19,7 +19,7 @@ from sqlalchemy import String, and_, case, cast, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from agency.alerts.models import AlertKind, Severity
-from agency.core.portable_sql import json_object, json_value
+from agency.core.portable_sql import decimal_text, json_object, json_value
 from agency.deals.models import Brand, Deal, DealStage, Deliverable, DeliverableStatus
 from agency.metrics.models import MetricSnapshot
 from agency.money.models import DiversificationSnapshot, RiskLevel
@@ -250,9 +250,9 @@ def _concentration(s: AlertSettings, in_chunk):
             literal("sources"),
             name=snap.c.display_name,
             top_source=snap.c.top_source,
-            share=cast(snap.c.top_source_share, String),
-            hhi=cast(snap.c.hhi, String),
-            effective=cast(snap.c.effective_sources, String),
+            share=decimal_text(snap.c.top_source_share, 4),
+            hhi=decimal_text(snap.c.hhi, 4),
+            effective=decimal_text(snap.c.effective_sources, 2),
             window_days=snap.c.window_days,
             suggestion=snap.c.suggestion,
         )
@@ -282,9 +282,9 @@ def _platform_dependency(s: AlertSettings, in_chunk):
             literal("platform:") + snap.c.top_platform,
             name=snap.c.display_name,
             platform=snap.c.top_platform,
-            share=cast(snap.c.top_platform_share, String),
-            platform_total=cast(snap.c.platform_total, String),
-            total=cast(snap.c.total, String),
+            share=decimal_text(snap.c.top_platform_share, 4),
+            platform_total=decimal_text(snap.c.platform_total, 2),
+            total=decimal_text(snap.c.total, 2),
             currency=snap.c.currency,
             suggestion=snap.c.suggestion,
         )
@@ -358,7 +358,7 @@ def _invoices(s: AlertSettings, in_chunk):
                 title=Deal.title,
                 brand=Brand.name,
                 invoiced_on=cast(Deal.invoiced_on, String),
-                fee=cast(Deal.fee_amount, String),
+                fee=decimal_text(Deal.fee_amount, 2),
                 currency=Deal.fee_currency,
                 deal_id=Deal.id,
             )

@@ -31,6 +31,24 @@ def _json_object_pg(element, compiler, **kw):
     return f"json_build_object({compiler.process(element.clauses, **kw)})"
 
 
+class as_document(FunctionElement):  # noqa: N801
+    """A JSON value as the stored document type: JSONB on PostgreSQL; on SQLite the JSON text as
+    it is (a CAST there would give it numeric affinity and turn it into 0)."""
+
+    type = JSON()
+    inherit_cache = True
+
+
+@compiles(as_document)
+def _as_document_default(element, compiler, **kw):
+    return compiler.process(element.clauses, **kw)
+
+
+@compiles(as_document, "postgresql")
+def _as_document_pg(element, compiler, **kw):
+    return f"CAST({compiler.process(element.clauses, **kw)} AS JSONB)"
+
+
 class json_array(FunctionElement):  # noqa: N801
     type = JSON()
     inherit_cache = True
@@ -347,7 +365,9 @@ class decimal_text(FunctionElement):  # noqa: N801
 @compiles(decimal_text)
 def _decimal_text_default(element, compiler, **kw):
     value, places = list(element.clauses)
-    return f"printf('%.' || {compiler.process(places, **kw)} || 'f', {compiler.process(value, **kw)})"
+    number = compiler.process(value, **kw)
+    text = f"printf('%.' || {compiler.process(places, **kw)} || 'f', {number})"
+    return f"CASE WHEN {number} IS NULL THEN NULL ELSE {text} END"
 
 
 @compiles(decimal_text, "postgresql")

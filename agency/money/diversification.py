@@ -26,7 +26,6 @@ from decimal import Decimal
 from sqlalchemy import (
     Column,
     Date,
-    Float,
     Integer,
     MetaData,
     Numeric,
@@ -47,14 +46,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from agency.core.database import JSONDocument
-from agency.core.portable_sql import decimal_text, digest, json_object, json_object_agg
+from agency.core.portable_sql import as_document, decimal_text, digest, json_object, json_object_agg
 from agency.currencies.models import FxRate
 from agency.money.models import DiversificationSnapshot, RevenueRecord, RiskLevel
 from agency.roster.models import Creator, Niche
 
 CHUNK_SIZE = 5000
 RECORD = RevenueRecord.__table__
+EXACT = Numeric(38, 20)  # shares and the HHI: exact decimals, rounded half-up once at the end
 SNAPSHOT = DiversificationSnapshot.__table__
 CREATOR = Creator.__table__
 NICHE_SUGGESTIONS = {
@@ -262,9 +261,9 @@ def mix_select(creators: Creators, as_of: date, settings: MixSettings, rates: Ta
         k.amount,
         k.unconverted,
         positive.label("positive"),
-        (cast(positive, Float) / func.nullif(cast(func.sum(positive).over(**by_kind), Float), 0)).label("share"),
+        (cast(positive, EXACT) / func.nullif(cast(func.sum(positive).over(**by_kind), EXACT), 0)).label("share"),
         (
-            cast(previous_positive, Float) / func.nullif(cast(func.sum(previous_positive).over(**by_kind), Float), 0)
+            cast(previous_positive, EXACT) / func.nullif(cast(func.sum(previous_positive).over(**by_kind), EXACT), 0)
         ).label("previous_share"),
         previous_positive.label("previous_positive"),
         func.row_number().over(**by_kind, order_by=[positive.desc(), k.key]).label("rank"),
@@ -310,8 +309,8 @@ def mix_select(creators: Creators, as_of: date, settings: MixSettings, rates: Ta
     )
     m = per_creator.c
 
-    hhi = func.round(cast(func.coalesce(m.hhi, 0.0), Numeric(20, 8)), 4)
-    top_platform_share = func.round(cast(func.coalesce(m.top_platform_share, 0.0), Numeric(20, 8)), 4)
+    hhi = func.round(cast(func.coalesce(m.hhi, 0), EXACT), 4)
+    top_platform_share = func.round(cast(func.coalesce(m.top_platform_share, 0), EXACT), 4)
     t = settings.thresholds
     no_revenue = func.coalesce(m.total, 0) <= 0
     level = case(
@@ -343,7 +342,7 @@ def mix_select(creators: Creators, as_of: date, settings: MixSettings, rates: Ta
         return cast(func.round(cast(func.coalesce(value, 0), Numeric(20, 6)), 2), Numeric(20, 2))
 
     def ratio(value):
-        return cast(func.round(cast(func.coalesce(value, 0.0), Numeric(20, 8)), 4), Numeric(6, 4))
+        return cast(func.round(cast(func.coalesce(value, 0), EXACT), 4), Numeric(6, 4))
 
     values = {
         "creator_id": CREATOR.c.id,
@@ -353,8 +352,8 @@ def mix_select(creators: Creators, as_of: date, settings: MixSettings, rates: Ta
         "total": money(m.total),
         "previous_total": money(m.previous_total),
         "platform_total": money(m.platform_total),
-        "by_source": cast(func.coalesce(m.by_source, json_object()), JSONDocument),
-        "by_platform": cast(func.coalesce(m.by_platform, json_object()), JSONDocument),
+        "by_source": as_document(func.coalesce(m.by_source, json_object())),
+        "by_platform": as_document(func.coalesce(m.by_platform, json_object())),
         "top_source": m.top_source,
         "top_source_share": ratio(m.top_source_share),
         "top_platform": m.top_platform,
@@ -363,7 +362,7 @@ def mix_select(creators: Creators, as_of: date, settings: MixSettings, rates: Ta
         "hhi": ratio(hhi),
         "previous_hhi": case((func.coalesce(m.previous_total, 0) > 0, ratio(m.previous_hhi)), else_=null()),
         "effective_sources": case(
-            (hhi > 0, cast(func.round(cast(1.0 / hhi, Numeric(20, 8)), 2), Numeric(8, 2))), else_=null()
+            (hhi > 0, cast(func.round(literal(Decimal(1)) / cast(m.hhi, EXACT), 2), Numeric(8, 2))), else_=null()
         ),
         "risk_level": level,
         "suggestion": suggestion,

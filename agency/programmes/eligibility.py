@@ -23,7 +23,6 @@ from sqlalchemy import (
     Table,
     and_,
     case,
-    cast,
     delete,
     exists,
     func,
@@ -36,7 +35,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from agency.core.database import JSONDocument, bulk_insert
+from agency.core.database import bulk_insert
+from agency.core.portable_sql import as_document
 from agency.programmes.compiler import CompiledRule, RuleTarget, fresh_table
 from agency.programmes.features import (
     Chunk,
@@ -168,15 +168,14 @@ class Workspace:
     def document(self) -> ColumnElement:
         """The JSON document of each fresh row, by the rule version that produced it."""
         if not self.compiled:
-            return cast(literal("[]"), JSONDocument)
-        return cast(
+            return as_document(literal("[]"))
+        return as_document(
             case(
                 *[
                     (self.fresh.c.rule_version_id == rule.target.rule_version_id, rule.results_document(self.fresh))
                     for rule in self.compiled
                 ]
-            ),
-            JSONDocument,
+            )
         )
 
 
@@ -297,7 +296,7 @@ def write_chunk(workspace: Workspace, chunk: Chunk, evaluated: int) -> Recompute
                     is_new.c.eligible,
                     literal(as_of),
                     literal(as_of),
-                    cast(literal("[]"), JSONDocument),
+                    as_document(literal("[]")),
                 ),
             )
         )
