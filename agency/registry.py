@@ -12,12 +12,13 @@ from agency.alerts import models as alerts_models
 from agency.alerts import tasks as alerts_tasks
 from agency.alerts.api import blp as alerts_api
 from agency.alerts.cli import commands as alerts_commands
+from agency.alerts.service import alert_refreshed_creators
 from agency.alerts.views import bp as alerts_ui
 from agency.core import cli as core_cli
 from agency.core.audit import models as audit_models
 from agency.core.audit.api import blp as audit_api
 from agency.core.audit.cli import commands as audit_commands
-from agency.core.events import deal_stage_changed
+from agency.core.events import deal_stage_changed, evaluation_inputs_changed, evaluations_refreshed
 from agency.core.jobs import models as jobs_models
 from agency.core.jobs import tasks as jobs_tasks
 from agency.core.jobs.api import blp as jobs_api
@@ -46,6 +47,7 @@ from agency.programmes import models as programmes_models
 from agency.programmes import tasks as programmes_tasks
 from agency.programmes.api import eligibility_blp, programs_blp
 from agency.programmes.cli import commands as programmes_commands
+from agency.programmes.freshness import request_refresh
 from agency.programmes.views import bp as programmes_ui
 from agency.roster import models as roster_models
 from agency.roster.api import blp as creators_api
@@ -108,3 +110,7 @@ CLI_COMMANDS = [
 
 # Paying a deal records its revenue (money reacts to deals, in the same transaction).
 deal_stage_changed.connect(record_deal_revenue)
+# A write to what an evaluation reads leaves its creators waiting for a refresh (programmes);
+# once refreshed, their alerts are evaluated and immediate emails queued (alerts).
+evaluation_inputs_changed.connect(request_refresh)
+evaluations_refreshed.connect(alert_refreshed_creators)

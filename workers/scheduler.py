@@ -60,6 +60,9 @@ class Periodic:
 # agency/alerts/notifications.py.
 SCHEDULE = (
     Periodic("refresh_eligibility", "recompute_eligibility", "recompute", every_minutes=60),
+    # Creators a write left waiting are refreshed by a job queued with the write; this catches
+    # those whose job was lost (Redis down at the time) or written by a command line.
+    Periodic("refresh_requested", "refresh_requested_evaluations", "recompute", every_minutes=5),
     Periodic("refresh_diversification", "recompute_diversification", "recompute", every_minutes=60),
     Periodic("refresh_alerts", "evaluate_alerts", "recompute", every_minutes=60, offset_minutes=30),
     Periodic("digests", "queue_digests", "notifications", every_minutes=15),

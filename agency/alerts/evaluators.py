@@ -45,6 +45,12 @@ class AlertSettings:
     hhi_high: Decimal = Decimal("0.50")
     platform_high: Decimal = Decimal("0.70")
 
+    @classmethod
+    def from_config(cls, config, today: date) -> AlertSettings:
+        return cls(
+            today=today, hhi_high=Decimal(config.risk_hhi_high), platform_high=Decimal(config.risk_platform_high)
+        )
+
 
 @dataclass(frozen=True)
 class Wording:

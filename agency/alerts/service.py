@@ -18,23 +18,25 @@ from sqlalchemy.orm import Session
 
 from agency.alerts.evaluators import EVALUATORS, AlertSettings, Evaluator
 from agency.alerts.models import Alert, AlertStatus
+from agency.alerts.notifications import queue_immediate
 from agency.core.audit.service import Actor, record_audit
 from agency.core.database import JSONDocument, bulk_insert, utcnow
 from agency.core.errors import Conflict, Forbidden, NotFound
 from agency.core.prometheus import ALERTS_OPENED
 from agency.core.users.models import Role, User
+from agency.roster.chunks import CHUNK_SIZE, Chunk, chunks_of
 from agency.roster.models import Creator
 
 __all__ = [
     "AlertRunResult",
     "AlertSettings",
     "acknowledge_alert",
+    "alert_refreshed_creators",
     "evaluate_alerts",
     "get_alert",
     "resolve_alert",
 ]
 
-CHUNK_SIZE = 5000
 ALERT = Alert.__table__
 
 
@@ -63,37 +65,26 @@ def _conditions_table() -> Table:
     )
 
 
-def _ranges(db_session: Session, chunk_size: int) -> list[tuple[int, int]]:
-    low, high = db_session.execute(select(func.min(Creator.id), func.max(Creator.id))).one()
-    if low is None:
-        return []
-    return [
-        (start, min(start + chunk_size - 1, high))
-        for start in range(low - (low - 1) % chunk_size, high + 1, chunk_size)
-    ]
-
-
 def evaluate_alerts(
     *,
     db_session: Session,
     settings: AlertSettings,
+    creator_ids: list[int] | None = None,
     chunk_size: int = CHUNK_SIZE,
     evaluators: tuple[Evaluator, ...] = EVALUATORS,
     on_opened: Callable[[list[int]], None] | None = None,
 ) -> AlertRunResult:
     """Open alerts for new conditions, resolve those whose condition cleared, chunk by chunk of
-    creators; idempotent. `on_opened(alert_ids)` is called with each chunk's new alerts (the
-    job queues their immediate emails in the same transaction)."""
+    creators (the roster, or `creator_ids`); idempotent. `on_opened(alert_ids)` is called with
+    each chunk's new alerts (the job queues their immediate emails in the same transaction)."""
     result = AlertRunResult()
     kinds = [kind.value for evaluator in evaluators for kind in evaluator.kinds]
     connection = db_session.connection().execution_options(preserve_rowcount=True)
     conditions = _conditions_table()
     conditions.create(connection)
     try:
-        for first_id, last_id in _ranges(db_session, chunk_size):
-            opened = _evaluate_chunk(
-                db_session, connection, conditions, settings, evaluators, kinds, first_id, last_id, result
-            )
+        for chunk in chunks_of(db_session, creator_ids, chunk_size):
+            opened = _evaluate_chunk(db_session, connection, conditions, settings, evaluators, kinds, chunk, result)
             if opened and on_opened is not None:
                 on_opened(opened)
             result.opened_ids += opened if on_opened is None else []
@@ -106,11 +97,24 @@ def evaluate_alerts(
     return result
 
 
+def alert_refreshed_creators(sender, *, db_session: Session, creator_ids: list[int], config, **_ignored) -> None:
+    """Receiver of `evaluations_refreshed` (a write changed these creators' evaluations): their
+    alerts are evaluated at once, and the immediate emails of those opened are queued, in the
+    same transaction."""
+    evaluate_alerts(
+        db_session=db_session,
+        settings=AlertSettings.from_config(config, utcnow().date()),
+        creator_ids=creator_ids,
+        on_opened=lambda alert_ids: queue_immediate(
+            db_session=db_session, alert_ids=alert_ids, public_url=config.public_url
+        ),
+    )
+
+
 def _evaluate_chunk(
-    db_session, connection, conditions, settings, evaluators, kinds, first_id, last_id, result: AlertRunResult
+    db_session, connection, conditions, settings, evaluators, kinds, chunk: Chunk, result: AlertRunResult
 ) -> list[int]:
-    def in_chunk(column):
-        return column.between(first_id, last_id)
+    in_chunk = chunk.condition
 
     connection.execute(conditions.delete())
     for evaluator in evaluators:

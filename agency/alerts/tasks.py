@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from agency.alerts.mailer import send_pending
 from agency.alerts.notifications import queue_due_digests, queue_immediate
 from agency.alerts.service import AlertSettings, evaluate_alerts
@@ -13,9 +11,7 @@ from agency.core.jobs.service import job
 
 @job("evaluate_alerts", queue="recompute")
 def evaluate_alerts_job(session, config, arguments, record) -> dict:
-    settings = AlertSettings(
-        today=utcnow().date(), hhi_high=Decimal(config.risk_hhi_high), platform_high=Decimal(config.risk_platform_high)
-    )
+    settings = AlertSettings.from_config(config, utcnow().date())
     emails = 0
 
     def email_at_once(alert_ids: list[int]) -> None:

@@ -11,3 +11,14 @@ _signals = Namespace()
 # Sent by deals.service after a deal moved to another stage (the stage is already set, nothing
 # is flushed yet). Sender: the deal. Keyword arguments: db_session, from_stage, to_stage.
 deal_stage_changed = _signals.signal("deal-stage-changed")
+
+# Sent by a service after it wrote something an eligibility evaluation reads: a metric day, an
+# account added, changed or removed, a creator's birth date, country, standing or parental
+# agreement, a strike, a creator added or archived. Sender: a short word for what changed.
+# Keyword arguments: db_session, creator_ids (the creators whose evaluations it affects).
+evaluation_inputs_changed = _signals.signal("evaluation-inputs-changed")
+
+# Sent by the programmes domain once it refreshed the stored evaluations of some creators after
+# such a write (in the same transaction). Sender: "eligibility". Keyword arguments: db_session,
+# creator_ids, config (the app's Config).
+evaluations_refreshed = _signals.signal("evaluations-refreshed")

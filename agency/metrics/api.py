@@ -17,7 +17,6 @@ from agency.core.extensions import get_session
 from agency.core.fields import ImportReportSchema
 from agency.core.http import import_rejected
 from agency.core.imports import format_from_content_type
-from agency.core.jobs.http import after_import
 from agency.core.users.models import Role
 from agency.metrics.models import MetricSnapshot
 from agency.metrics.schemas import MetricsImportQuerySchema, SeriesQuerySchema, SnapshotSchema
@@ -118,10 +117,9 @@ class MetricsImport(MethodView):
         )
         if report.error_count and not report.committed:
             return import_rejected(report)
-        body = report.as_dict()
-        # Eligibility reads these metrics: the programmes domain's job refreshes it (run by name).
-        body["eligibility"] = after_import("recompute_eligibility", report.affected_creator_ids)
-        return jsonify(body), 200
+        # The creators it touched wait for a refresh of their eligibility and alerts, which runs
+        # at the end of this request (see agency/programmes/freshness.py).
+        return jsonify(report.as_dict()), 200
 
 
 def _check_manager_owns(session, creator_ids: list[int]) -> None:

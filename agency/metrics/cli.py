@@ -33,8 +33,9 @@ def import_metrics_command(file: str, partial: bool, fmt: str | None) -> None:
             progress=progress,
         ),
         "metrics.import",
-        # Eligibility reads these metrics: the programmes domain's job refreshes it (run by name).
-        after_commit=lambda session, ids: run_job_now(session, config, "recompute_eligibility", {"creator_ids": ids}),
+        # The import left its creators waiting for a refresh (see programmes/freshness.py): the
+        # programmes domain's job refreshes their eligibility and alerts now (run by name).
+        after_commit=lambda session, ids: run_job_now(session, config, "refresh_requested_evaluations"),
     )
 
 

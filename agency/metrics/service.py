@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from agency.core.database import refresh_statistics
 from agency.core.errors import InvalidInput, NotFound
+from agency.core.events import evaluation_inputs_changed
 from agency.core.imports import ImportReport, chunks, read_rows, stage_rows, staging_table
 from agency.metrics.models import METRIC_FIELDS, MetricSnapshot
 from agency.roster.models import Platform, PlatformAccount
@@ -101,6 +102,7 @@ def put_snapshot(
     for name in METRIC_FIELDS:
         setattr(snapshot, name, values.get(name, 0 if name != "followers" else values["followers"]))
     db_session.flush()
+    evaluation_inputs_changed.send("metrics", db_session=db_session, creator_ids=[account.creator_id])
     return snapshot, created
 
 
@@ -261,6 +263,10 @@ def import_metrics(
             )
         )
         refresh_statistics(db_session.connection(), [MetricSnapshot.__table__], report.inserted + report.updated)
+        if report.inserted + report.updated:
+            evaluation_inputs_changed.send(
+                "metrics import", db_session=db_session, creator_ids=report.affected_creator_ids
+            )
         report.committed = True
         return report
     finally:

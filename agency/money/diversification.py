@@ -49,9 +49,9 @@ from sqlalchemy.orm import Session
 from agency.core.portable_sql import as_document, decimal_text, digest, json_object, json_object_agg
 from agency.currencies.models import FxRate
 from agency.money.models import DiversificationSnapshot, RevenueRecord, RiskLevel
+from agency.roster.chunks import CHUNK_SIZE, Chunk, chunks_of
 from agency.roster.models import Creator, Niche
 
-CHUNK_SIZE = 5000
 RECORD = RevenueRecord.__table__
 EXACT = Numeric(38, 20)  # shares and the HHI: exact decimals, rounded half-up once at the end
 SNAPSHOT = DiversificationSnapshot.__table__
@@ -128,20 +128,6 @@ class MixSettings:
         )
 
 
-@dataclass(frozen=True)
-class Creators:
-    """Creators whose id is in [first_id, last_id], or exactly `ids` when given."""
-
-    first_id: int | None = None
-    last_id: int | None = None
-    ids: tuple[int, ...] | None = None
-
-    def condition(self, column):
-        if self.ids is not None:
-            return column.in_(self.ids)
-        return and_(column >= self.first_id, column <= self.last_id)
-
-
 # --- exchange rates, resolved first -------------------------------------------------------------
 
 
@@ -192,7 +178,7 @@ def daily_rates_table(db_session: Session, base_currency: str, in_scope) -> Tabl
     return table
 
 
-def revenue_scope(as_of: date, window_days: int, creators: Creators):
+def revenue_scope(as_of: date, window_days: int, creators: Chunk):
     """Records of the current window and the one before it, for the creators."""
     previous_start = as_of - timedelta(days=2 * window_days - 1)
     return and_(
@@ -206,7 +192,7 @@ def revenue_scope(as_of: date, window_days: int, creators: Creators):
 # --- the mix, in one statement per chunk --------------------------------------------------------
 
 
-def mix_select(creators: Creators, as_of: date, settings: MixSettings, rates: Table):
+def mix_select(creators: Chunk, as_of: date, settings: MixSettings, rates: Table):
     """One row per (non-archived) creator of `creators`: every value a snapshot holds, and its digest."""
     window_days, base = settings.window_days, settings.base_currency
     current_start = as_of - timedelta(days=window_days - 1)
@@ -444,9 +430,7 @@ def _fresh_table() -> Table:
     )
 
 
-def recompute_chunk(
-    db_session: Session, creators: Creators, as_of: date, settings: MixSettings
-) -> DiversificationResult:
+def recompute_chunk(db_session: Session, creators: Chunk, as_of: date, settings: MixSettings) -> DiversificationResult:
     """Analyse one chunk of creators and write a snapshot where the mix changed."""
     connection = db_session.connection().execution_options(preserve_rowcount=True)
     result = DiversificationResult(as_of=as_of, chunks=1)
@@ -499,19 +483,6 @@ def recompute_chunk(
     return result
 
 
-def chunks_of(db_session: Session, creator_ids: list[int] | None, chunk_size: int = CHUNK_SIZE) -> list[Creators]:
-    if creator_ids is not None:
-        ids = sorted(set(creator_ids))
-        return [Creators(ids=tuple(ids[i : i + chunk_size])) for i in range(0, len(ids), chunk_size)]
-    low, high = db_session.execute(select(func.min(Creator.id), func.max(Creator.id))).one()
-    if low is None:
-        return []
-    return [
-        Creators(first_id=start, last_id=min(start + chunk_size - 1, high))
-        for start in range(low - (low - 1) % chunk_size, high + 1, chunk_size)
-    ]
-
-
 def recompute_diversification(
     *,
     db_session: Session,
@@ -535,10 +506,14 @@ def recompute_diversification(
 def compute_mix(db_session: Session, *, as_of: date, settings: MixSettings, creator_ids: list[int]) -> dict[int, dict]:
     """The mix of some creators on any day and window, nothing written (the live answer)."""
     rates = daily_rates_table(
-        db_session, settings.base_currency, revenue_scope(as_of, settings.window_days, Creators(ids=tuple(creator_ids)))
+        db_session,
+        settings.base_currency,
+        revenue_scope(as_of, settings.window_days, Chunk(creator_ids=tuple(creator_ids))),
     )
     try:
-        rows = db_session.connection().execute(mix_select(Creators(ids=tuple(creator_ids)), as_of, settings, rates))
+        rows = db_session.connection().execute(
+            mix_select(Chunk(creator_ids=tuple(creator_ids)), as_of, settings, rates)
+        )
         out = {}
         for row in rows:
             values = dict(row._mapping)

@@ -9,7 +9,8 @@ from __future__ import annotations
 from datetime import date
 
 from agency.core.jobs.service import fan_out, job
-from agency.money.diversification import Creators, MixSettings, chunks_of, recompute_chunk, recompute_diversification
+from agency.money.diversification import MixSettings, recompute_chunk, recompute_diversification
+from agency.roster.chunks import Chunk, chunks_of
 
 SINGLE_JOB_CREATORS = 200
 
@@ -29,19 +30,11 @@ def recompute_diversification_job(session, config, arguments, record) -> dict:
             creator_ids=creator_ids,
         ).as_dict()
     as_of = _as_of(arguments).isoformat()
-    chunks = [
-        {"as_of": as_of}
-        | ({"creator_ids": list(c.ids)} if c.ids is not None else {"first_id": c.first_id, "last_id": c.last_id})
-        for c in chunks_of(session, creator_ids, config.recompute_chunk_size)
-    ]
+    chunks = [{"as_of": as_of} | c.as_arguments() for c in chunks_of(session, creator_ids, config.recompute_chunk_size)]
     return fan_out(session, config, record, "recompute_diversification_chunk", chunks)
 
 
 @job("recompute_diversification_chunk", queue="recompute")
 def recompute_diversification_chunk_job(session, config, arguments, record) -> dict:
-    creators = Creators(
-        first_id=arguments.get("first_id"),
-        last_id=arguments.get("last_id"),
-        ids=tuple(arguments["creator_ids"]) if arguments.get("creator_ids") else None,
-    )
+    creators = Chunk.from_arguments(arguments)
     return recompute_chunk(session, creators, _as_of(arguments), MixSettings.from_config(config)).as_dict()

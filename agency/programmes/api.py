@@ -6,7 +6,8 @@ from __future__ import annotations
 import csv
 import io
 
-from flask import Response, current_app
+import structlog
+from flask import Response, current_app, g
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from sqlalchemy import select
@@ -15,11 +16,13 @@ from agency.core.auth import authenticate_request, current_actor, current_user, 
 from agency.core.database import utcnow
 from agency.core.extensions import get_session
 from agency.core.jobs.http import run_or_enqueue
+from agency.core.jobs.service import enqueue
 from agency.core.pagination import all_in_one_page, page_of, paginated
 from agency.core.users.models import Role
 from agency.programmes.eligibility import explain_creator, recompute_eligibility
 from agency.programmes.explanation import explain_many, failing_labels
 from agency.programmes.features import EngineSettings
+from agency.programmes.freshness import SESSION_FLAG, ensure_fresh, pending_among, refresh_requested
 from agency.programmes.models import EligibilityChange, Program, ProgramActivation, RuleVersion
 from agency.programmes.schemas import (
     ActivationSchema,
@@ -105,6 +108,30 @@ eligibility_blp = Blueprint(
     description="Programme eligibility, forecasts, history and activations.",
 )
 eligibility_blp.before_request(authenticate_request)
+log = structlog.get_logger(__name__)
+
+
+@eligibility_blp.after_app_request
+def refresh_after_write(response):
+    """A request (API or UI) whose writes left creators waiting for a refresh: without Redis, the
+    refresh runs now, in the request's transaction, so its answer and any later read see the new
+    verdicts; with Redis, the `refresh_requested_evaluations` job is queued (reads of a waiting
+    creator refresh them first). Runs before the request's session commits (hooks registered
+    later run first). A failing refresh never loses the write: it is rolled back alone and the
+    creators stay waiting for the next refresh."""
+    session = g.get("db_session")
+    if session is None or response.status_code >= 400 or not session.info.pop(SESSION_FLAG, False):
+        return response
+    config = current_app.config["AGENCY"]
+    if config.redis_url:
+        enqueue(session, config, "refresh_requested_evaluations", {}, dedup_key="refresh_requested_evaluations")
+        return response
+    try:
+        with session.begin_nested():
+            refresh_requested(session, config, config.recompute_chunk_size)
+    except Exception:  # isolation: the write stands, the creators stay waiting
+        log.exception("refresh_after_write_failed")
+    return response
 
 
 def _settings() -> EngineSettings:
@@ -114,6 +141,7 @@ def _settings() -> EngineSettings:
 def _evaluation_rows(rows) -> list[dict]:
     """API documents of stored evaluations, (evaluation, creator, program, activation) rows."""
     documents = explain_many(get_session(), [(ev.rule_version_id, ev.details) for ev, _c, _p, _a in rows])
+    waiting = pending_among(get_session(), {creator.id for _e, creator, _p, _a in rows})
     return [
         {
             "creator_id": creator.id,
@@ -127,6 +155,7 @@ def _evaluation_rows(rows) -> list[dict]:
             "as_of": evaluation.as_of,
             "criteria": document,
             "activation": activation,
+            "refreshing": creator.id in waiting,
         }
         for (evaluation, creator, program, activation), document in zip(rows, documents)
     ]
@@ -141,6 +170,7 @@ class CreatorEligibility(MethodView):
         session = get_session()
         creator = get_creator(db_session=session, creator_id=creator_id)
         if "as_of" not in args:
+            ensure_fresh(session, current_app.config["AGENCY"], [creator.id])
             return _evaluation_rows(session.execute(roster_eligibility_query(creator_id=creator.id)).all())
         programs = {p.id: p for p in session.scalars(select(Program))}
         activations = {
@@ -176,7 +206,7 @@ class CreatorEligibilityHistory(MethodView):
         stmt = (
             select(EligibilityChange)
             .where(EligibilityChange.creator_id == creator_id)
-            .order_by(EligibilityChange.recorded_at.desc(), EligibilityChange.id.desc())
+            .order_by(EligibilityChange.effective_on.desc(), EligibilityChange.id.desc())
         )
         return stmt
 
@@ -187,6 +217,7 @@ class RosterEligibility(MethodView):
     @paginated(eligibility_blp, EvaluationSchema(many=True))
     def get(self, args, pagination_parameters):
         """Roster-wide evaluations (filter by programme, eligible, near threshold, not activated, manager); CSV with format=csv"""  # noqa: E501 (the OpenAPI summary)
+        ensure_fresh(get_session(), current_app.config["AGENCY"])
         stmt = roster_eligibility_query(
             program_code=args.get("program"),
             eligible=args.get("eligible"),

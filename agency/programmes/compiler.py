@@ -185,6 +185,7 @@ def _metric(out: _Compiled, c: dict, ctx: _Context) -> None:
         f"{name}_day": day,
         f"{name}_stale": func.coalesce(stale, false()),
         f"{name}_account": account.c.account_id,
+        f"{name}_history": account.c[f"{c['metric']}_history"],
     }
     out.passed = passed
     out.near = and_(not_(passed), usable, actual >= literal(Decimal(str(c["min"])) * ctx.settings.margin))
@@ -247,7 +248,7 @@ SLOT_FIELDS = {
 def _slot_field(suffix: str, kind: str) -> str:
     if suffix == "actual":
         return "num" if kind in ("metric", "age") else "text"
-    return {"stale": "flag", "parental": "flag", "threshold": "int"}.get(suffix, suffix)
+    return {"stale": "flag", "parental": "flag", "threshold": "int", "history": "int"}.get(suffix, suffix)
 
 
 def fresh_table(name: str, slot_count: int) -> Table:
@@ -367,7 +368,7 @@ class CompiledRule:
 def _result(compiled: _Compiled, column) -> ColumnElement:
     """One criterion's result as a compact JSON array:
 
-    metric: [passed, actual, value_day, near, eta, account_id, stale]
+    metric: [passed, actual, value_day, near, eta, account_id, stale, days of history the forecast used]
     age: [passed, actual age, birthday (eta), threshold, passed by parental agreement]
     country, standing: [passed, actual]
     account_type: [passed, actual type, account_id]
@@ -385,6 +386,7 @@ def _result(compiled: _Compiled, column) -> ColumnElement:
             as_text(column(f"{n}_eta")),
             column(f"{n}_account"),
             json_bool(column(f"{n}_stale")),
+            column(f"{n}_history"),
         ]
     elif kind == "age":
         items = [

@@ -39,7 +39,6 @@ from agency.core.database import bulk_insert
 from agency.core.portable_sql import as_document
 from agency.programmes.compiler import CompiledRule, RuleTarget, fresh_table
 from agency.programmes.features import (
-    Chunk,
     EngineSettings,
     FeaturePlan,
     base_table,
@@ -48,9 +47,9 @@ from agency.programmes.features import (
 )
 from agency.programmes.models import EligibilityChange, EligibilityEvaluation, Program, RuleVersion
 from agency.programmes.rules import criterion_key, describe
+from agency.roster.chunks import CHUNK_SIZE, Chunk, chunks_of
 from agency.roster.models import Creator, Platform
 
-CHUNK_SIZE = 5000
 EVALUATION = EligibilityEvaluation.__table__
 CHANGE = EligibilityChange.__table__
 SUMMARY = ("rule_version_id", "account_id", "eligible", "near_threshold", "eta")
@@ -417,20 +416,6 @@ def effective_on(
 # --- the recompute ----------------------------------------------------------------------------
 
 
-def chunks_of(db_session: Session, creator_ids: list[int] | None, chunk_size: int = CHUNK_SIZE) -> list[Chunk]:
-    """The chunks a recompute works through: id ranges over the roster, or the given creators."""
-    if creator_ids is not None:
-        ids = sorted(set(creator_ids))
-        return [Chunk(creator_ids=tuple(ids[i : i + chunk_size])) for i in range(0, len(ids), chunk_size)]
-    low, high = db_session.execute(select(func.min(Creator.id), func.max(Creator.id))).one()
-    if low is None:
-        return []
-    return [
-        Chunk(first_id=start, last_id=min(start + chunk_size - 1, high))
-        for start in range(low - (low - 1) % chunk_size, high + 1, chunk_size)
-    ]
-
-
 def _lock_chunk(workspace: Workspace, chunk: Chunk) -> None:
     """One evaluation of a creator at a time (two would both see the old verdict and both
     record the same gain): a transaction lock per range of CHUNK_SIZE creator ids it touches,
@@ -553,7 +538,6 @@ __all__ = [
     "EngineSettings",
     "RecomputeResult",
     "changed_criteria",
-    "chunks_of",
     "effective_on",
     "explain_creator",
     "preview_rule",

@@ -7,7 +7,8 @@ API, the UI, the exports and the alerts show, one object per criterion:
     key, kind, label, passed, actual, threshold, gap, near, eta, reason,
     and for metrics: metric, platform, aggregate, window_days, value_day (how fresh the figure
     is), stale, account {id, handle, platform, account_type} (the account that qualifies, or the
-    one closest to qualifying); for any_of: criteria (its own criteria).
+    one closest to qualifying), forecast {method, history_days, description} beside an eta (how
+    the date was reached); for any_of: criteria (its own criteria).
 
 Stored and fresh answers go through the same function, so they are the same document.
 """
@@ -32,6 +33,25 @@ def _number(value):
     return int(number) if number.is_integer() else round(number, 2)
 
 
+def forecast(criterion: dict, history_days: int | None) -> dict:
+    """How a metric criterion's estimated date was reached, in words a manager can weigh."""
+    if criterion["aggregate"] == "latest":
+        return {
+            "method": "least_squares_trend",
+            "history_days": history_days,
+            "description": f"a straight line fitted to the last {history_days} days with data, "
+            "extended until it reaches the threshold",
+        }
+    what = "sum" if criterion["aggregate"] == "sum" else "average"
+    return {
+        "method": "trailing_window_crossing",
+        "history_days": history_days,
+        "description": f"the daily level of a line fitted to {history_days} days with data, added day by day "
+        f"while the oldest days leave the {criterion['window_days']}-day window, until the {what} reaches "
+        "the threshold",
+    }
+
+
 def explain(criteria: list[dict], results: list, accounts: dict[int, dict]) -> list[dict]:
     """The document of one evaluation: `results` as the engine wrote them for `criteria`."""
     return [_explain_one(criterion, result, accounts) for criterion, result in zip(criteria, results)]
@@ -42,7 +62,8 @@ def _explain_one(criterion: dict, result: list, accounts: dict[int, dict]) -> di
     passed = bool(result[0])
     out = {"key": criterion_key(criterion), "kind": kind, "label": describe(criterion), "passed": passed}
     if kind == "metric":
-        _passed, actual, value_day, near, eta, account_id, stale = result
+        _passed, actual, value_day, near, eta, account_id, stale = result[:7]
+        history_days = result[7] if len(result) > 7 else None  # (documents stored before it was kept)
         platform = criterion["platform"]
         threshold = criterion["min"]
         actual = _number(actual)
@@ -59,6 +80,8 @@ def _explain_one(criterion: dict, result: list, accounts: dict[int, dict]) -> di
             "eta": eta,
             "account": accounts.get(account_id) if account_id is not None else None,
         }
+        if eta is not None:
+            out["forecast"] = forecast(criterion, history_days)
         if not passed and (actual is None or actual < threshold):
             out["gap"] = _number(threshold - (actual or 0))
         if account_id is None:

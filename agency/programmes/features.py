@@ -51,6 +51,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from agency.core.portable_sql import ceiling, day_number, greatest
 from agency.metrics.models import MetricSnapshot
 from agency.programmes.rules import iter_metric_criteria
+from agency.roster.chunks import Chunk
 from agency.roster.models import Creator, PlatformAccount
 
 SNAPSHOT = MetricSnapshot.__table__
@@ -130,6 +131,7 @@ class FeaturePlan:
                 out.setdefault(f"{need.name}_day", Column(f"{need.name}_day", Date))
                 for suffix in ("slope", "level"):
                     out.setdefault(f"{need.metric}_{suffix}", Column(f"{need.metric}_{suffix}", Float))
+                out.setdefault(f"{need.metric}_history", Column(f"{need.metric}_history", Integer))
                 if need.aggregate != "latest":
                     for threshold in need.thresholds:
                         column = eta_column(need.name, threshold)
@@ -187,6 +189,7 @@ def windows_table(plan: FeaturePlan, base: Table) -> Table:
         for need in needs.values():
             names.add(f"{need.metric}_slope")
             names.add(f"{need.metric}_level")
+            names.add(f"{need.metric}_history")
             if need.aggregate != "latest":
                 names.update((need.name, f"{need.name}_day"))
     return Table(
@@ -196,20 +199,6 @@ def windows_table(plan: FeaturePlan, base: Table) -> Table:
         *[Column(name, base.c[name].type) for name in sorted(names)],
         prefixes=["TEMPORARY"],
     )
-
-
-@dataclass(frozen=True)
-class Chunk:
-    """Creators whose id is in [first_id, last_id], or exactly `creator_ids` when given."""
-
-    first_id: int | None = None
-    last_id: int | None = None
-    creator_ids: tuple[int, ...] | None = None
-
-    def condition(self, creator_id_column) -> ColumnElement[bool]:
-        if self.creator_ids is not None:
-            return creator_id_column.in_(self.creator_ids)
-        return and_(creator_id_column >= self.first_id, creator_id_column <= self.last_id)
 
 
 def fill_base(
@@ -359,6 +348,7 @@ def _window_values(
         columns += [
             case((enough, slope)).label(f"{metric}_slope"),
             case((enough, (sy - slope * sx) / n)).label(f"{metric}_level"),
+            n.label(f"{metric}_history"),  # days with data the line is fitted to
         ]
     for need in needs:
         value = case((SNAPSHOT.c.day >= as_of - timedelta(days=need.window - 1), SNAPSHOT.c[need.metric]))

@@ -111,6 +111,17 @@ class EligibilityChange(Base):
     recorded_at: Mapped[datetime] = mapped_column(server_default=func.now(), index=True)
 
 
+class EligibilityRefresh(Base):
+    """A creator whose evaluations must be refreshed because something they read was written
+    (see agency/programmes/freshness.py): one row per creator, consumed by the refresh."""
+
+    __tablename__ = "eligibility_refreshes"
+
+    creator_id: Mapped[int] = mapped_column(ForeignKey("creators.id", ondelete="CASCADE"), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(40))
+    requested_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
 class ProgramActivation(Base):
     """Whether the creator has actually switched a programme on ("eligible but not activated")."""
 

@@ -87,6 +87,12 @@ class EvaluationSchema(Schema):
         },
     )
     activation = fields.Nested(ActivationSchema, allow_none=True)
+    refreshing = fields.Boolean(
+        metadata={
+            "description": "True when a write changed this creator's data and the refresh has not reached them yet "
+            "(a roster-wide read with many creators waiting); the creator's own eligibility read never waits."
+        }
+    )
 
 
 class ChangeSchema(Schema):

@@ -11,6 +11,7 @@ from agency.core.audit.service import Actor, record_audit, snapshot
 from agency.core.errors import Conflict, InvalidInput, NotFound
 from agency.core.users.models import Role
 from agency.core.users.service import require_role
+from agency.programmes.freshness import request_refresh
 from agency.programmes.models import ActivationStatus, EligibilityEvaluation, Program, ProgramActivation, RuleVersion
 from agency.programmes.rules import validate_criteria
 from agency.roster.models import Creator
@@ -48,6 +49,7 @@ def add_rule_version(*, db_session: Session, actor: Actor, program: Program, dat
     )
     db_session.add(rule)
     db_session.flush()
+    request_refresh("rule version", db_session=db_session)
     record_audit(
         db_session=db_session,
         actor=actor,
@@ -65,6 +67,8 @@ def update_program(*, db_session: Session, actor: Actor, program: Program, data:
     for key, value in data.items():
         setattr(program, key, value)
     db_session.flush()
+    if "is_active" in data and program.is_active != before.get("is_active"):
+        request_refresh("programme", db_session=db_session)
     record_audit(
         db_session=db_session,
         actor=actor,

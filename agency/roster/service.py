@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, selectinload, undefer
 from agency.core.audit.service import Actor, record_audit, snapshot
 from agency.core.database import utcnow
 from agency.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from agency.core.events import evaluation_inputs_changed
 from agency.core.users.models import Role, User
 from agency.core.users.service import require_role
 from agency.roster.models import (
@@ -47,6 +48,14 @@ class CreatorFilters:
     q: str | None = None
     include_archived: bool = False
     sort: str = "display_name"
+
+
+# What an eligibility evaluation reads from a creator (a change to any refreshes their verdicts).
+EVALUATED_FIELDS = ("date_of_birth", "country", "guideline_standing", "parental_agreement_on_file", "status")
+
+
+def _inputs_changed(db_session: Session, what: str, creator_id: int) -> None:
+    evaluation_inputs_changed.send(what, db_session=db_session, creator_ids=[creator_id])
 
 
 def creators_query(filters: CreatorFilters) -> Select:
@@ -136,6 +145,7 @@ def create_creator(*, db_session: Session, actor: Actor, data: dict) -> Creator:
     db_session.flush()
     for account in accounts:
         _add_account(db_session, creator, account)
+    _inputs_changed(db_session, "creator", creator.id)
     record_audit(
         db_session=db_session,
         actor=actor,
@@ -164,11 +174,14 @@ def update_creator(
             )
         _check_manager(db_session, data["manager_id"])
     before = snapshot(creator)
+    evaluated = {name: getattr(creator, name) for name in EVALUATED_FIELDS}
     for key, value in data.items():
         setattr(creator, key, value)
     if creator.status is CreatorStatus.offboarded and creator.archived_at is None:
         creator.archived_at = utcnow()
     db_session.flush()
+    if any(getattr(creator, name) != value for name, value in evaluated.items()):
+        _inputs_changed(db_session, "creator", creator.id)
     if "manager_id" in data:
         db_session.expire(creator, ["manager"])  # reload the relationship from the new id
     record_audit(
@@ -192,6 +205,7 @@ def archive_creator(*, db_session: Session, actor: Actor, creator: Creator) -> C
     creator.archived_at = utcnow()
     creator.status = CreatorStatus.offboarded
     db_session.flush()
+    _inputs_changed(db_session, "creator", creator.id)
     record_audit(
         db_session=db_session,
         actor=actor,
@@ -237,6 +251,7 @@ def _add_account(db_session: Session, creator: Creator, data: dict) -> PlatformA
 def add_account(*, db_session: Session, actor: Actor, creator: Creator, data: dict) -> PlatformAccount:
     require_creator_write(actor.user, creator)
     account = _add_account(db_session, creator, data)
+    _inputs_changed(db_session, "account", creator.id)
     record_audit(
         db_session=db_session,
         actor=actor,
@@ -273,8 +288,9 @@ def update_account(*, db_session: Session, actor: Actor, account: PlatformAccoun
                 {"handle": ["already registered on this platform"]},
             )
         account.handle = handle
-    if "account_type" in data:
+    if "account_type" in data and AccountType(data["account_type"]) is not account.account_type:
         account.account_type = AccountType(data["account_type"])
+        _inputs_changed(db_session, "account", account.creator_id)
     db_session.flush()
     record_audit(
         db_session=db_session,
@@ -298,8 +314,10 @@ def delete_account(*, db_session: Session, actor: Actor, account: PlatformAccoun
         entity_id=account.id,
         before=snapshot(account),
     )
+    creator_id = account.creator_id
     db_session.delete(account)
     db_session.flush()
+    _inputs_changed(db_session, "account", creator_id)
 
 
 def add_strike(
@@ -326,6 +344,7 @@ def add_strike(
     elif count >= 1 and creator.guideline_standing is Standing.good:
         creator.guideline_standing = Standing.warning
     db_session.flush()
+    _inputs_changed(db_session, "strike", creator.id)
     record_audit(
         db_session=db_session,
         actor=actor,

@@ -29,6 +29,7 @@ from agency.metrics.models import MetricSnapshot
 from agency.money.diversification import MixSettings, compute_mix, latest_snapshots_query
 from agency.money.models import DiversificationSnapshot, RevenueRecord
 from agency.programmes.explanation import explain_many
+from agency.programmes.freshness import ensure_fresh
 from agency.programmes.models import EligibilityChange, EligibilityEvaluation, Program
 from agency.programmes.service import roster_eligibility_query
 from agency.roster import service as roster
@@ -51,6 +52,7 @@ def dashboard():
     )
     today = utcnow().date()
     week_ago = today - timedelta(days=7)
+    ensure_fresh(session, current_app.config["AGENCY"])
     by_status = dict(session.execute(select(Creator.status, func.count()).where(mine).group_by(Creator.status)).all())
     changes = session.execute(
         select(EligibilityChange.change, Creator.id, Creator.display_name, Program.name)
@@ -162,6 +164,7 @@ def _text(problem) -> str:
 
 
 def _eligible_counts(session, ids) -> dict[int, int]:
+    ensure_fresh(session, current_app.config["AGENCY"], ids)
     return dict(
         session.execute(
             select(EligibilityEvaluation.creator_id, func.count())
@@ -201,6 +204,7 @@ def _roster_csv(rows) -> Response:
 def creator_detail(creator_id: int):
     session = get_session()
     creator = roster.get_creator(db_session=session, creator_id=creator_id)
+    ensure_fresh(session, current_app.config["AGENCY"], [creator.id])
     evaluations = session.execute(roster_eligibility_query(creator_id=creator.id)).all()
     explanations = dict(
         zip(
@@ -212,7 +216,7 @@ def creator_detail(creator_id: int):
         select(EligibilityChange, Program.name)
         .join(Program, Program.id == EligibilityChange.program_id)
         .where(EligibilityChange.creator_id == creator.id, EligibilityChange.change != "first")
-        .order_by(EligibilityChange.recorded_at.desc())
+        .order_by(EligibilityChange.effective_on.desc(), EligibilityChange.id.desc())
         .limit(20)
     ).all()
     config = current_app.config["AGENCY"]

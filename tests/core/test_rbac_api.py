@@ -16,6 +16,7 @@ from agency.deals.models import Brand, Deal, Deliverable
 from agency.money.models import RevenueRecord
 from agency.programmes.catalogue import seed_catalogue
 from agency.programmes.models import Program
+from agency.roster.models import GuidelineStrike
 
 YESTERDAY = (date.today() - timedelta(days=1)).isoformat()
 # Logging in needs no role; anyone may revoke their own token.
@@ -172,16 +173,21 @@ def world(session, make_user, make_creator):
         currency="EUR",
         external_ref=f"rbac-record-{creator.id}",
     )
+    # Alerts whose condition holds (recent strikes): writes above re-evaluate the creator's
+    # alerts, and an alert whose condition is gone would be resolved under the test's feet.
+    strikes = [GuidelineStrike(creator_id=creator.id, occurred_on=date.today(), reason="rbac") for _ in range(2)]
+    session.add_all(strikes)
+    session.flush()
     alerts = [
         Alert(
-            kind="metrics_stale",
-            severity="low",
+            kind="guideline_strike",
+            severity="medium",
             creator_id=creator.id,
-            dedup_key=f"rbac:{creator.id}:{n}",
+            dedup_key=f"guideline_strike:{creator.id}:strike:{strike.id}",
             subject="s",
             message="m",
         )
-        for n in range(2)
+        for strike in strikes
     ]
     job = JobRecord(
         id=f"00000000-0000-0000-0000-{creator.id:012d}",

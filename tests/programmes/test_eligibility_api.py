@@ -5,6 +5,7 @@ from sqlalchemy import insert
 
 from agency.metrics.models import MetricSnapshot
 from agency.programmes.catalogue import seed_catalogue
+from agency.programmes.models import Program, RuleVersion
 
 
 def _seed(session):
@@ -48,7 +49,11 @@ def test_creator_eligibility_explains_each_programme(client, session, manager, m
     assert fund["eligible"] is False
     followers = next(c for c in fund["criteria"] if c.get("metric") == "followers")
     assert followers["threshold"] == 10_000 and followers["gap"] == 10_000 - followers["actual"]
-    assert followers["eta"] is not None  # growing 10 a day
+    # Growing 10 a day; 9,390 yesterday: the line fitted to the last 27 days with data (of a
+    # 28-day trend) reaches 10,000 in 61 days, and the answer says so.
+    assert followers["eta"] == (date.today() + timedelta(days=61)).isoformat()
+    assert followers["forecast"]["method"] == "least_squares_trend"
+    assert followers["forecast"]["history_days"] == 27
     # YouTube programmes fail with a reason, not a crash: there is no YouTube account.
     ypp = by_code["youtube_partner_program"]
     assert any(c.get("reason") == "no youtube account" for c in ypp["criteria"])
@@ -169,3 +174,49 @@ def test_history_lists_transitions(client, session, admin, make_creator, auth_fo
     assert {h["change"] for h in history} >= {"first", "gained"}
     gained = next(h for h in history if h["change"] == "gained")
     assert gained["changed_criteria"]
+
+
+def test_windowed_forecasts_need_seven_days_and_count_the_days_that_leave(
+    client, session, manager, make_creator, auth_for
+):
+    """10,000 views over 30 days: a forecast once 7 days have data, the first day the trailing
+    sum gets there as days come in and leave, and none when the level can never get there."""
+    program = Program(code="views_goal", name="Views goal", platform="tiktok")
+    session.add(program)
+    session.flush()
+    criterion = {"kind": "metric", "platform": "tiktok", "metric": "views", "aggregate": "sum", "window_days": 30}
+    session.add(
+        RuleVersion(
+            program_id=program.id, version=1, effective_from=date(2020, 1, 1), criteria=[criterion | {"min": 10_000}]
+        )
+    )
+    today = date.today()
+    creators = {}
+    for name, days, views in [("short", 6, 500), ("enough", 8, 500), ("never", 20, 200)]:
+        creator = make_creator(manager=manager)
+        session.execute(
+            insert(MetricSnapshot),
+            [
+                {"account_id": creator.accounts[0].id, "day": today - timedelta(days=d), "followers": 1, "views": views}
+                for d in range(1, days + 1)
+            ],
+        )
+        creators[name] = creator
+    session.commit()
+    headers = auth_for(manager)
+    ids = [c.id for c in creators.values()]
+    assert client.post("/api/v1/eligibility/recompute", json={"creator_ids": ids}, headers=headers).status_code == 200
+
+    def views(name):
+        rows = client.get(f"/api/v1/creators/{creators[name].id}/eligibility", headers=headers).json
+        return next(r for r in rows if r["program"]["code"] == "views_goal")["criteria"][0]
+
+    short = views("short")
+    assert short["actual"] == 3000 and short["eta"] is None and "forecast" not in short
+    enough = views("enough")
+    # 4,000 so far; 500 a day more, and the first day that leaves (today-8) leaves after 22 days.
+    assert enough["eta"] == (today + timedelta(days=12)).isoformat()
+    assert enough["forecast"]["method"] == "trailing_window_crossing" and enough["forecast"]["history_days"] == 8
+    assert "30-day window" in enough["forecast"]["description"]
+    never = views("never")  # 200 a day can never make 10,000 in 30 days
+    assert never["actual"] == 4000 and never["eta"] is None
