@@ -27,13 +27,18 @@ from agency.programmes.schemas import (
     EligibilityQuerySchema,
     EligibilityRecomputeSchema,
     EvaluationSchema,
+    ProgramCloseSchema,
     ProgramSchema,
     ProgramUpdateSchema,
+    RuleVersionEndSchema,
     RuleVersionSchema,
 )
 from agency.programmes.service import (
     add_rule_version,
+    close_program,
+    end_rule_version,
     get_program,
+    get_rule_version,
     roster_eligibility_query,
     set_activation,
     update_program,
@@ -74,7 +79,20 @@ class ProgramById(MethodView):
             actor=current_actor(),
             program=get_program(db_session=session, program_id=program_id),
             data=data,
+            today=utcnow().date(),
         )
+
+
+@programs_blp.route("/<int:program_id>/close")
+class ProgramClose(MethodView):
+    @programs_blp.arguments(ProgramCloseSchema)
+    @programs_blp.response(200, ProgramSchema)
+    def post(self, data, program_id):
+        """Close a programme from a day: every version in force then ends that day (admins); history stays"""
+        session = get_session()
+        program = get_program(db_session=session, program_id=program_id)
+        close_program(db_session=session, actor=current_actor(), program=program, day=data["effective_to"])
+        return program
 
 
 @programs_blp.route("/<int:program_id>/rules")
@@ -95,6 +113,27 @@ class ProgramRules(MethodView):
             program=get_program(db_session=session, program_id=program_id),
             data=data,
         )
+
+
+@programs_blp.route("/<int:program_id>/rules/<int:rule_id>")
+class ProgramRuleById(MethodView):
+    @programs_blp.response(200, RuleVersionSchema)
+    def get(self, program_id, rule_id):
+        """A rule version"""
+        session = get_session()
+        return get_rule_version(
+            db_session=session, program=get_program(db_session=session, program_id=program_id), rule_id=rule_id
+        )
+
+    @programs_blp.arguments(RuleVersionEndSchema)
+    @programs_blp.response(200, RuleVersionSchema)
+    def patch(self, data, program_id, rule_id):
+        """Set the day a published version ends (admins): `effective_to` is the only field a published version takes"""
+        session = get_session()
+        rule = get_rule_version(
+            db_session=session, program=get_program(db_session=session, program_id=program_id), rule_id=rule_id
+        )
+        return end_rule_version(db_session=session, actor=current_actor(), rule=rule, effective_to=data["effective_to"])
 
 
 eligibility_blp = Blueprint(

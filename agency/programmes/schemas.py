@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, ValidationError, fields, validate, validates
+from marshmallow import Schema, fields, validate
 
-from agency.core.database import utcnow
-from agency.core.fields import CountryCode
+from agency.core.fields import AsOfDate, CountryCode
 from agency.programmes.models import ActivationStatus
 from agency.roster.models import Platform
 
@@ -26,6 +25,23 @@ class RuleVersionSchema(Schema):
         metadata={"description": "Criteria, all of which must pass; see the README for the kinds."},
     )
     created_at = fields.DateTime(dump_only=True)
+
+
+class RuleVersionEndSchema(Schema):
+    """The one change a published rule version accepts (any other field is refused with 422)."""
+
+    effective_to = fields.Date(
+        required=True,
+        allow_none=True,
+        metadata={"description": "First day the version is no longer in force (exclusive end); null: no end."},
+    )
+
+
+class ProgramCloseSchema(Schema):
+    effective_to = fields.Date(
+        required=True,
+        metadata={"description": "Close from this day: every version in force that day ends that day."},
+    )
 
 
 class ProgramSchema(Schema):
@@ -94,7 +110,7 @@ class ChangeSchema(Schema):
 
 
 class AsOfSchema(Schema):
-    as_of = fields.Date(metadata={"description": "Evaluate with the rules and metrics of that day."})
+    as_of = AsOfDate(metadata={"description": "Evaluate with the rules and metrics of that day (not a future day)."})
 
 
 class EligibilityQuerySchema(Schema):
@@ -109,9 +125,4 @@ class EligibilityQuerySchema(Schema):
 
 class EligibilityRecomputeSchema(Schema):
     creator_ids = fields.List(fields.Integer(validate=validate.Range(min=1)), validate=validate.Length(max=10_000))
-    as_of = fields.Date()
-
-    @validates("as_of")
-    def _not_future(self, value, **_kwargs):
-        if value > utcnow().date():
-            raise ValidationError("Cannot evaluate the future.")
+    as_of = AsOfDate()

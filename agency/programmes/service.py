@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from agency.core.audit.service import Actor, record_audit, snapshot
@@ -59,9 +59,93 @@ def add_rule_version(*, db_session: Session, actor: Actor, program: Program, dat
     return rule
 
 
-def update_program(*, db_session: Session, actor: Actor, program: Program, data: dict) -> Program:
+def in_force_on(day: date) -> ColumnElement[bool]:
+    """The SQL condition "this rule version is in force on `day`" (from inclusive, to exclusive).
+    Dates alone decide it: a programme switched off or closed keeps answering for the days its
+    versions were in force."""
+    return and_(
+        RuleVersion.effective_from <= day,
+        or_(RuleVersion.effective_to.is_(None), RuleVersion.effective_to > day),
+    )
+
+
+def rule_versions_in_force(db_session: Session, day: date) -> dict[int, list[RuleVersion]]:
+    """Programme id -> its rule versions in force on `day`, highest version first, whether or not
+    the programme is still switched on today (what the eligibility engine should read)."""
+    by_program: dict[int, list[RuleVersion]] = {}
+    rows = db_session.scalars(
+        select(RuleVersion).where(in_force_on(day)).order_by(RuleVersion.program_id, RuleVersion.version.desc())
+    )
+    for rule in rows:
+        by_program.setdefault(rule.program_id, []).append(rule)
+    return by_program
+
+
+def get_rule_version(*, db_session: Session, program: Program, rule_id: int) -> RuleVersion:
+    rule = db_session.get(RuleVersion, rule_id)
+    if rule is None or rule.program_id != program.id:
+        raise NotFound(f"Rule version {rule_id} not found in programme {program.id}.")
+    return rule
+
+
+def end_rule_version(*, db_session: Session, actor: Actor, rule: RuleVersion, effective_to: date | None) -> RuleVersion:
+    """Set (or clear) the day a published version stops being in force: the only change a
+    published version accepts. The day is exclusive: the version answers up to the day before."""
+    require_role(actor.user, Role.admin)
+    if effective_to is not None and effective_to <= rule.effective_from:
+        raise InvalidInput(
+            f"The version starts on {rule.effective_from.isoformat()}; it can only end after that.",
+            {"effective_to": [f"must be after effective_from ({rule.effective_from.isoformat()})"]},
+        )
+    if rule.effective_to == effective_to:
+        return rule
+    before = snapshot(rule)
+    rule.effective_to = effective_to
+    db_session.flush()
+    record_audit(
+        db_session=db_session,
+        actor=actor,
+        action="rule.end",
+        entity_type="rule_version",
+        entity_id=rule.id,
+        before=before,
+        after=snapshot(rule),
+    )
+    return rule
+
+
+def close_program(*, db_session: Session, actor: Actor, program: Program, day: date) -> list[RuleVersion]:
+    """Close a programme from `day`: every version in force that day ends that day (it answers up to
+    the day before); versions that ended earlier keep their dates, so past answers never change.
+    A version starting on or after `day` would reopen the programme: it is refused (409)."""
+    require_role(actor.user, Role.admin)
+    later = db_session.scalars(
+        select(RuleVersion).where(RuleVersion.program_id == program.id, RuleVersion.effective_from >= day)
+    ).all()
+    if later:
+        names = ", ".join(f"version {r.version} from {r.effective_from.isoformat()}" for r in later)
+        raise Conflict(
+            f"{program.name} has versions starting on or after {day.isoformat()} ({names}); end those first "
+            "or close from a later day.",
+            {"effective_to": [f"versions start on or after this day: {names}"]},
+        )
+    ended = db_session.scalars(
+        select(RuleVersion).where(RuleVersion.program_id == program.id, in_force_on(day)).order_by(RuleVersion.version)
+    ).all()
+    for rule in ended:
+        end_rule_version(db_session=db_session, actor=actor, rule=rule, effective_to=day)
+    return ended
+
+
+def update_program(
+    *, db_session: Session, actor: Actor, program: Program, data: dict, today: date | None = None
+) -> Program:
+    """Rename, describe, or switch a programme on or off. Switching it off closes it from today
+    (`close_program`), so answers about the days it was in force keep it."""
     require_role(actor.user, Role.admin)
     before = snapshot(program)
+    if data.get("is_active") is False and program.is_active:
+        close_program(db_session=db_session, actor=actor, program=program, day=today or date.today())
     for key, value in data.items():
         setattr(program, key, value)
     db_session.flush()

@@ -15,7 +15,7 @@ from agency.core.users.models import Role
 from agency.deals.models import Brand, Deal, Deliverable
 from agency.money.models import RevenueRecord
 from agency.programmes.catalogue import seed_catalogue
-from agency.programmes.models import Program
+from agency.programmes.models import Program, RuleVersion
 
 YESTERDAY = (date.today() - timedelta(days=1)).isoformat()
 # Logging in needs no role; anyone may revoke their own token.
@@ -47,6 +47,7 @@ def _requests(w: dict) -> list[tuple]:
         ("GET", "/api/v1/programs", None, "read"),
         ("GET", f"/api/v1/programs/{p}", None, "read"),
         ("GET", f"/api/v1/programs/{p}/rules", None, "read"),
+        ("GET", f"/api/v1/programs/{p}/rules/{w['rule']}", None, "read"),
         ("GET", f"/api/v1/creators/{c}/eligibility", None, "read"),
         ("GET", f"/api/v1/creators/{c}/eligibility/history", None, "read"),
         ("GET", "/api/v1/eligibility", None, "read"),
@@ -124,6 +125,8 @@ def _requests(w: dict) -> list[tuple]:
             {"effective_from": "2026-01-01", "criteria": [{"kind": "age", "min": 18}]},
             "admin",
         ),
+        ("PATCH", f"/api/v1/programs/{p}/rules/{w['rule']}", {"effective_to": "2031-01-01"}, "admin"),
+        ("POST", f"/api/v1/programs/{w['closable']}/close", {"effective_to": "2031-01-01"}, "admin"),
         ("POST", "/api/v1/fx-rates", {"day": "2026-01-01", "base": "USD", "quote": "EUR", "rate": "0.9"}, "admin"),
         ("POST", "/api/v1/fx-rates/import", ("text/csv", "day,base,quote,rate\n2026-01-02,USD,EUR,0.91\n"), "admin"),
         ("POST", f"/api/v1/jobs/{w['job']}/retry", None, "admin"),
@@ -192,6 +195,12 @@ def world(session, make_user, make_creator):
     )
     session.add_all([deliverable, record, *alerts, job])
     session.commit()
+    program = session.query(Program).order_by(Program.id).first()
+    closable = Program(code=f"rbac_closable_{creator.id}", name="Closable", platform="tiktok")
+    session.add(closable)
+    session.flush()
+    session.add(RuleVersion(program_id=closable.id, version=1, effective_from=date(2020, 1, 1), criteria=[]))
+    session.commit()
     return {
         "owner": owner,
         "creator": creator.id,
@@ -199,7 +208,9 @@ def world(session, make_user, make_creator):
         "deal": deal.id,
         "brand": brand.id,
         "record": record.id,
-        "program": session.query(Program.id).first()[0],
+        "program": program.id,
+        "rule": program.rules[0].id,
+        "closable": closable.id,
         "deliverable": deliverable.id,
         "alert": alerts[0].id,
         "alert2": alerts[1].id,
