@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from agency.alerts.evaluators import EVALUATORS, AlertSettings, Condition
-from agency.alerts.models import Alert, AlertStatus
+from agency.alerts.models import Alert, AlertKind, AlertStatus
 from agency.core.audit.service import Actor, record_audit
 from agency.core.database import bulk_insert, utcnow
 from agency.core.errors import Conflict, Forbidden, NotFound
@@ -92,6 +92,11 @@ def evaluate_alerts(*, db_session: Session, settings: AlertSettings) -> AlertRun
 
 
 # --- lifecycle by users ---------------------------------------------------------------------
+
+
+# What a creator sees of their own alerts in the portal: their programmes, deliverables, standing,
+# metrics and income mix (an invoice a brand has not paid is between the agency and the brand).
+CREATOR_ALERT_KINDS = tuple(kind for kind in AlertKind if kind is not AlertKind.invoice_overdue)
 
 
 def get_alert(*, db_session: Session, alert_id: int) -> Alert:

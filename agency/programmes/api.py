@@ -12,7 +12,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
-from agency.core.auth import authenticate_request, current_actor, current_user, roles_required
+from agency.core.auth import authenticate_request, current_actor, current_user, for_creators, roles_required
 from agency.core.database import utcnow
 from agency.core.extensions import get_session
 from agency.core.jobs.http import run_or_enqueue
@@ -166,6 +166,7 @@ def _evaluation_row(evaluation, creator, program, activation) -> dict:
 
 @eligibility_blp.route("/creators/<int:creator_id>/eligibility")
 class CreatorEligibility(MethodView):
+    @for_creators
     @eligibility_blp.arguments(AsOfSchema, location="query")
     @eligibility_blp.response(200, EvaluationSchema(many=True))
     def get(self, args, creator_id):
@@ -199,6 +200,7 @@ class CreatorEligibility(MethodView):
 
 @eligibility_blp.route("/creators/<int:creator_id>/eligibility/history")
 class CreatorEligibilityHistory(MethodView):
+    @for_creators
     @paginated(eligibility_blp, ChangeSchema(many=True))
     def get(self, creator_id, pagination_parameters):
         """Gains and losses of programmes over time, newest first"""

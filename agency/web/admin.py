@@ -12,7 +12,7 @@ from agency.core.errors import ServiceError
 from agency.core.extensions import get_session
 from agency.core.jobs.models import JobRecord, ScheduledRun
 from agency.core.ui import actor, admins_only
-from agency.core.users.models import Role, User
+from agency.core.users.models import STAFF_ROLES, User
 from agency.core.users.service import create_user
 from agency.web.views import bp
 
@@ -26,6 +26,8 @@ def admin_users():
     errors = {}
     if request.method == "POST":
         try:
+            if request.form.get("role") not in {r.value for r in STAFF_ROLES}:
+                raise ValueError("Choose admin, manager or analyst (creators are invited by their manager).")
             user = create_user(
                 db_session=session,
                 email=request.form.get("email", ""),
@@ -47,7 +49,7 @@ def admin_users():
             errors = getattr(exc, "errors", None) or {"role": [str(exc)]}
     users = session.scalars(select(User).order_by(User.role, User.email)).all()
     return render_template(
-        "web/admin_users.html", users=users, errors=errors, roles=list(Role), form=request.form
+        "web/admin_users.html", users=users, errors=errors, roles=STAFF_ROLES, form=request.form
     ), 422 if errors else 200
 
 

@@ -244,6 +244,7 @@ def creator_detail(creator_id: int):
         ),
         today=utcnow().date(),
         open_stages=[s for s in DealStage],
+        show_activation=True,
     )
 
 

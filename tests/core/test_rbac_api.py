@@ -1,7 +1,8 @@
 """Role x endpoint x owned/not-owned matrix over every API operation.
 
 Admins do everything; managers change only the creators they manage (and what hangs off them);
-analysts read. `test_matrix_covers_every_api_operation` fails when an operation in the OpenAPI
+analysts read; creators reach only the portal's few operations, for themselves ("owns": the
+creator is them). `test_matrix_covers_every_api_operation` fails when an operation in the OpenAPI
 document has no row here, so each new endpoint must add one."""
 
 import re
@@ -16,6 +17,7 @@ from agency.deals.models import Brand, Deal, Deliverable
 from agency.money.models import RevenueRecord
 from agency.programmes.catalogue import seed_catalogue
 from agency.programmes.models import Program, RuleVersion
+from agency.roster.models import Creator
 
 YESTERDAY = (date.today() - timedelta(days=1)).isoformat()
 # Logging in needs no role; anyone may revoke their own token.
@@ -34,7 +36,7 @@ def _requests(w: dict) -> list[tuple]:
     )
     return [
         # read: every role
-        ("GET", "/api/v1/users/me", None, "read"),
+        ("GET", "/api/v1/users/me", None, "read_self"),
         ("GET", "/api/v1/users", None, "read"),
         ("GET", "/api/v1/users/me/notification-preferences", None, "read"),
         ("PUT", "/api/v1/users/me/notification-preferences", {"digest_hour": 9}, "read"),
@@ -140,9 +142,26 @@ def _requests(w: dict) -> list[tuple]:
     ]
 
 
-def _expected(kind: str, role: Role, owns: bool) -> int | None:
+def _portal_operations(w: dict) -> set[tuple[str, str]]:
+    """What a creator's token may call, for their own creator only."""
+    c = w["creator"]
+    return {
+        ("GET", "/api/v1/users/me"),
+        ("GET", f"/api/v1/creators/{c}"),
+        ("GET", f"/api/v1/creators/{c}/eligibility"),
+        ("GET", f"/api/v1/creators/{c}/eligibility/history"),
+        ("GET", f"/api/v1/creators/{c}/statements/2026-01"),
+        ("POST", "/api/v1/metrics/import"),
+    }
+
+
+def _expected(kind: str, role: Role, owns: bool, portal: bool = False) -> int | None:
     """None: a success (2xx); otherwise the refusal's status."""
-    if kind == "read":
+    if role is Role.creator:
+        if not portal:
+            return 403
+        return None if owns or kind == "read_self" else 403
+    if kind in ("read", "read_self"):
         return None
     if role is Role.analyst:
         return 403
@@ -221,15 +240,19 @@ def world(session, make_user, make_creator):
 
 @pytest.mark.parametrize("role", list(Role))
 @pytest.mark.parametrize("owns", [True, False])
-def test_matrix(client, make_user, auth_for, world, role, owns):
-    user = world["owner"] if (owns and role is Role.manager) else make_user(role)
+def test_matrix(client, session, make_user, make_portal_user, make_creator, auth_for, world, role, owns):
+    if role is Role.creator:
+        user = make_portal_user(session.get(Creator, world["creator"]) if owns else make_creator())
+    else:
+        user = world["owner"] if (owns and role is Role.manager) else make_user(role)
     headers = auth_for(user)
+    portal = _portal_operations(world)
     for method, path, body, kind in _requests(world):
         if isinstance(body, tuple):
             response = client.open(path, method=method, data=body[1], content_type=body[0], headers=headers)
         else:
             response = client.open(path, method=method, json=body, headers=headers)
-        expected = _expected(kind, role, owns)
+        expected = _expected(kind, role, owns, (method, path) in portal)
         if expected is None:
             assert response.status_code < 400, (method, path, role.value, owns, response.status_code, response.json)
         else:

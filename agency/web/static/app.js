@@ -87,5 +87,11 @@
     });
   }
 
+  // Destructive buttons ask first (the server does not depend on it).
+  document.addEventListener("submit", function (event) {
+    var button = event.submitter;
+    if (button && button.dataset.confirm && !window.confirm(button.dataset.confirm)) { event.preventDefault(); }
+  });
+
   document.addEventListener("DOMContentLoaded", function () { audienceChart(); mixChart(); selectAll(); });
 }());
