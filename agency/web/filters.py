@@ -90,6 +90,11 @@ def now_utc() -> datetime:
     return datetime.now(UTC)
 
 
+@bp.app_template_filter("zip")
+def zip_with(left, right) -> list[tuple]:
+    return list(zip(left, right))
+
+
 @bp.app_template_filter("combine")
 def combine(left: dict, right: dict) -> dict:
     """Query arguments with some replaced (for sort and page links)."""
