@@ -34,6 +34,7 @@ from agency.roster import service as roster
 from agency.roster.models import Creator, CreatorStatus, Niche, PlatformAccount
 from agency.roster.schemas import CreatorQuerySchema, creator_filters
 from agency.roster.service import can_write_creator
+from agency.web.trends import eligibility_by_week, nearest_to_threshold, revenue_by_month
 
 bp = Blueprint("web", __name__)
 bp.before_request(require_login_and_csrf)
@@ -59,9 +60,7 @@ def dashboard():
         .order_by(EligibilityChange.as_of.desc())
         .limit(10)
     ).all()
-    near = session.execute(
-        roster_eligibility_query(near_threshold=True, eligible=False, manager_id=manager_id).limit(8)
-    ).all()
+    near = nearest_to_threshold(session, manager_id)
     alerts = dict(
         session.execute(
             select(Alert.severity, func.count())
@@ -74,6 +73,8 @@ def dashboard():
     pipeline = pipeline_summary(db_session=session, base_currency=base, today=today, manager_id=manager_id)
     month_start = today.replace(day=1)
     last_month_start = (month_start - timedelta(days=1)).replace(day=1)
+    by_month = revenue_by_month(session, mine, base, today)
+    by_week = eligibility_by_week(session, mine, today)
     concentrated = session.execute(
         latest_snapshots_query()
         .add_columns(Creator.display_name)
@@ -93,6 +94,18 @@ def dashboard():
         revenue=_revenue_months(session, mine, last_month_start, month_start, today),
         concentrated=concentrated,
         statuses=list(CreatorStatus),
+        by_month=by_month,
+        by_week=by_week,
+        trends=json.dumps(
+            {
+                "revenue": {
+                    "months": by_month["months"],
+                    "sources": {k: [str(v) for v in values] for k, values in by_month["sources"].items()},
+                },
+                "pipeline": {s["stage"]: str(s["value"]) for s in pipeline["stages"]},
+                "eligibility": by_week,
+            }
+        ),
     )
 
 
