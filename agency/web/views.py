@@ -229,7 +229,7 @@ def creator_detail(creator_id: int):
         base_currency=config.base_currency,
         thresholds=RiskThresholds.from_config(config),
         creator_ids=[creator.id],
-    )[creator.id]
+    ).get(creator.id)  # archived creators are left out of the analysis
     deals = session.scalars(
         select(Deal).where(Deal.creator_id == creator.id, Deal.archived_at.is_(None)).order_by(Deal.updated_at.desc())
     ).all()
@@ -254,6 +254,8 @@ def creator_detail(creator_id: int):
                 "sources": {k: v["amount"] for k, v in mix["by_source"].items()},
                 "platforms": {k: v["amount"] for k, v in mix["by_platform"].items()},
             }
+            if mix
+            else None
         ),
         today=utcnow().date(),
         open_stages=[s for s in DealStage],
