@@ -59,7 +59,12 @@ class ProgramUpdateSchema(Schema):
     name = fields.String(validate=validate.Length(min=1, max=120))
     description = fields.String(validate=validate.Length(max=5000))
     activation_path = fields.String(validate=validate.Length(max=300))
-    is_active = fields.Boolean(metadata={"description": "Switched-off programmes are no longer evaluated."})
+    is_active = fields.Boolean(
+        metadata={
+            "description": "false closes the programme from today (every version in force ends today); "
+            "answers about the days it was in force stay."
+        }
+    )
 
 
 class ProgramRefSchema(Schema):

@@ -6,7 +6,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import ValidationError
 
-from agency.core.auth import authenticate_request, current_actor, current_user, for_creators
+from agency.core.auth import authenticate_request, current_actor, current_user
 from agency.core.extensions import get_session
 from agency.core.pagination import paginated
 from agency.roster import service as roster
@@ -50,7 +50,6 @@ class Creators(MethodView):
 
 @blp.route("/<int:creator_id>")
 class CreatorById(MethodView):
-    @for_creators
     @blp.response(200, CreatorSchema)
     def get(self, creator_id):
         """Get a creator"""

@@ -147,7 +147,6 @@ def _portal_operations(w: dict) -> set[tuple[str, str]]:
     c = w["creator"]
     return {
         ("GET", "/api/v1/users/me"),
-        ("GET", f"/api/v1/creators/{c}"),
         ("GET", f"/api/v1/creators/{c}/eligibility"),
         ("GET", f"/api/v1/creators/{c}/eligibility/history"),
         ("GET", f"/api/v1/creators/{c}/statements/2026-01"),

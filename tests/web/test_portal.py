@@ -69,8 +69,10 @@ def test_a_manager_invites_a_creator_who_sees_only_their_own_page(browser, page,
     assert api.get(f"{base_url}/api/v1/creators/{other_id}/statements/2026-01").status == 403
     assert api.get(f"{base_url}/api/v1/creators").status == 403
     assert api.get(f"{base_url}/api/v1/deals").status == 403
-    own = api.get(f"{base_url}/api/v1/creators/{creator_id}")
-    assert own.status == 200 and own.json()["display_name"] == name
+    # The staff's record of the creator (internal notes included) stays with the staff.
+    assert api.get(f"{base_url}/api/v1/creators/{creator_id}").status == 403
+    own = api.get(f"{base_url}/api/v1/creators/{creator_id}/eligibility")
+    assert own.status == 200 and {row["creator_name"] for row in own.json()} == {name}
     assert other_name not in portal.goto(f"{base_url}/portal").text()
 
     # The link worked once.
