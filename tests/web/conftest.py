@@ -78,15 +78,29 @@ def browser():
 
 
 @pytest.fixture()
-def page(browser, request):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    yield page
+def open_page(browser, request):
+    """New pages in their own contexts (another user, another width); each is screenshotted to
+    test-artifacts/ when the test fails, and closed after it."""
+    pages = []
+
+    def _open(width: int = 1280, height: int = 900):
+        context = browser.new_context(viewport={"width": width, "height": height})
+        pages.append(context.new_page())
+        return pages[-1]
+
+    yield _open
     failed = getattr(request.node, "rep_call", None)
-    if failed is not None and failed.failed:
-        ARTIFACTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
-    context.close()
+    for n, opened in enumerate(pages):
+        if failed is not None and failed.failed:
+            ARTIFACTS.mkdir(exist_ok=True)
+            suffix = "" if n == 0 else f"-{n}"
+            opened.screenshot(path=str(ARTIFACTS / f"{request.node.name}{suffix}.png"), full_page=True)
+        opened.context.close()
+
+
+@pytest.fixture()
+def page(open_page):
+    return open_page()
 
 
 @pytest.hookimpl(tryfirst=True, hookwrapper=True)

@@ -85,16 +85,14 @@ def test_staff_pages_have_no_serious_accessibility_violation(page, live_server, 
     assert _sweep(page, base_url, staff_pages(ids)) == {}
 
 
-def test_admin_and_analyst_pages_have_no_serious_accessibility_violation(page, browser, live_server, ids):
+def test_admin_and_analyst_pages_have_no_serious_accessibility_violation(page, open_page, live_server, ids):
     base_url, _ = live_server
     login(page, base_url, "admin@agency.example")
     assert _sweep(page, base_url, ADMIN_PAGES) == {}
     # An analyst sees the same pages without edit controls: their markup differs, so check it too.
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    analyst = context.new_page()
+    analyst = open_page()
     login(analyst, base_url, "analyst@agency.example")
     assert _sweep(analyst, base_url, ["/", "/creators", f"/creators/{ids['creator']}", "/deals", "/revenue"]) == {}
-    context.close()
 
 
 def test_sign_in_portal_and_error_pages_have_no_serious_accessibility_violation(page, live_server, portal_user):
@@ -110,10 +108,9 @@ def test_sign_in_portal_and_error_pages_have_no_serious_accessibility_violation(
 
 
 @pytest.mark.parametrize("width", [1280, 390])
-def test_board_roster_and_creator_page_fit_the_window(browser, live_server, ids, width):
+def test_board_roster_and_creator_page_fit_the_window(open_page, live_server, ids, width):
     base_url, _ = live_server
-    context = browser.new_context(viewport={"width": width, "height": 900})
-    page = context.new_page()
+    page = open_page(width)
     login(page, base_url)
     for path in ("/deals", "/creators", f"/creators/{ids['creator']}"):
         page.goto(f"{base_url}{path}")
@@ -125,7 +122,6 @@ def test_board_roster_and_creator_page_fit_the_window(browser, live_server, ids,
     for column in page.locator(".board .column").all():
         box = column.bounding_box()
         assert box["x"] >= 0 and box["x"] + box["width"] <= width + 1, (width, column.get_attribute("aria-label"))
-    context.close()
 
 
 def test_keyboard_alone_finds_a_creator_and_opens_a_deal_form(page, live_server, ids):

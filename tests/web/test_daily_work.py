@@ -82,20 +82,19 @@ def test_add_a_brand_open_a_deal_from_it_and_deliver(page, live_server):
         assert session.scalar(select(func.count()).where(AuditEntry.action == "deal.create")) >= 1
 
 
-def test_a_stale_edit_of_deal_terms_is_refused_and_says_so(browser, page, live_server):
+def test_a_stale_edit_of_deal_terms_is_refused_and_says_so(open_page, page, live_server):
     base_url, database = live_server
     creator_id, _ = _manager1_creator(database)
     with database.session_scope() as session:
         deal_id = session.scalar(select(Deal.id).where(Deal.creator_id == creator_id).order_by(Deal.id))
     login(page, base_url)
     page.goto(f"{base_url}/deals/{deal_id}/edit")
-    other = browser.new_context().new_page()
+    other = open_page()
     login(other, base_url)
     other.goto(f"{base_url}/deals/{deal_id}/edit")
     other.get_by_label(re.compile("^Title")).fill("Changed first")
     other.get_by_role("button", name="Save the terms").click()
     expect(other.get_by_role("status").first).to_contain_text("Deal terms saved")
-    other.context.close()
     page.get_by_label(re.compile("^Title")).fill("Changed second")
     page.get_by_role("button", name="Save the terms").click()
     expect(page.get_by_role("alert")).to_contain_text("changed by someone else")

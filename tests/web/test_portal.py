@@ -26,7 +26,7 @@ def _two_creators_of_manager1(database):
     return rows[0], rows[1]
 
 
-def test_a_manager_invites_a_creator_who_sees_only_their_own_page(browser, page, live_server):
+def test_a_manager_invites_a_creator_who_sees_only_their_own_page(open_page, page, live_server):
     base_url, database = live_server
     (creator_id, name), (other_id, other_name) = _two_creators_of_manager1(database)
     login(page, base_url)
@@ -38,8 +38,7 @@ def test_a_manager_invites_a_creator_who_sees_only_their_own_page(browser, page,
     assert "/invitations/accept?token=inv_" in link
     expect(page.get_by_role("table")).to_contain_text("waiting")
 
-    creator_context = browser.new_context(viewport={"width": 390, "height": 844})
-    portal = creator_context.new_page()
+    portal = open_page(390, 844)
     portal.goto(link)
     expect(portal.get_by_role("heading", name="Open your creator account")).to_be_visible()
     portal.get_by_label("Your name").fill(name)
@@ -63,7 +62,7 @@ def test_a_manager_invites_a_creator_who_sees_only_their_own_page(browser, page,
     assert portal.goto(f"{base_url}/deals").status == 403
     assert portal.goto(f"{base_url}/revenue").status == 403
     assert portal.goto(f"{base_url}/").url == f"{base_url}/portal"  # the dashboard sends creators home
-    api = creator_context.request
+    api = portal.context.request
     assert api.get(f"{base_url}/api/v1/creators/{other_id}").status == 403
     assert api.get(f"{base_url}/api/v1/creators/{other_id}/eligibility").status == 403
     assert api.get(f"{base_url}/api/v1/creators/{other_id}/statements/2026-01").status == 403
@@ -76,11 +75,9 @@ def test_a_manager_invites_a_creator_who_sees_only_their_own_page(browser, page,
     assert other_name not in portal.goto(f"{base_url}/portal").text()
 
     # The link worked once.
-    again = browser.new_context().new_page()
+    again = open_page()
     assert again.goto(link).status == 404
     expect(again.get_by_role("heading", name="This link does not work")).to_be_visible()
-    again.context.close()
-    creator_context.close()
 
 
 def test_a_creator_uploads_their_metrics_and_cannot_upload_someone_elses(page, live_server, portal_user, tmp_path):
