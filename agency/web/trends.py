@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from agency.currencies.service import RateBook
 from agency.money.models import RevenueRecord
-from agency.programmes.models import EligibilityChange
+from agency.programmes.models import EligibilityChange, EligibilityEvaluation
 from agency.programmes.service import roster_eligibility_query
 from agency.roster.models import Creator
 
@@ -75,9 +75,13 @@ def eligibility_by_week(session, scope, today: date, weeks: int = 12) -> dict:
 def nearest_to_threshold(session, manager_id: int | None, limit: int = 10) -> list[dict]:
     """Creators near a threshold they do not meet yet, closest first: each with the programme, the
     failing criterion closest to passing (how much is missing) and the estimated day."""
-    rows = session.execute(
-        roster_eligibility_query(near_threshold=True, eligible=False, manager_id=manager_id).limit(500)
-    ).all()
+    # Every row here is already within the margin (e.g. 90 %) of each failing threshold; the soonest
+    # ETAs come first, and the closest of those are shown.
+    stmt = roster_eligibility_query(near_threshold=True, eligible=False, manager_id=manager_id)
+    stmt = stmt.order_by(None).order_by(
+        EligibilityEvaluation.eta.is_(None), EligibilityEvaluation.eta, EligibilityEvaluation.id
+    )
+    rows = session.execute(stmt.limit(100)).all()
     found = []
     for evaluation, creator, program, _activation in rows:
         failing = [

@@ -22,12 +22,11 @@ from agency.core.extensions import get_session
 from agency.core.pagination import UI_PAGE_SIZE
 from agency.core.ui import require_login_and_csrf, scope_manager_id
 from agency.core.users.models import Role, User
-from agency.currencies.service import RateBook
 from agency.deals.models import Deal, DealStage
 from agency.deals.service import pipeline_summary
 from agency.metrics.models import MetricSnapshot
 from agency.money.diversification import RiskThresholds, compute_mix, latest_snapshots_query
-from agency.money.models import DiversificationSnapshot, RevenueRecord
+from agency.money.models import DiversificationSnapshot
 from agency.programmes.models import EligibilityChange, EligibilityEvaluation, Program
 from agency.programmes.service import roster_eligibility_query
 from agency.roster import service as roster
@@ -71,8 +70,6 @@ def dashboard():
     )
     base = current_app.config["AGENCY"].base_currency
     pipeline = pipeline_summary(db_session=session, base_currency=base, today=today, manager_id=manager_id)
-    month_start = today.replace(day=1)
-    last_month_start = (month_start - timedelta(days=1)).replace(day=1)
     by_month = revenue_by_month(session, mine, base, today)
     by_week = eligibility_by_week(session, mine, today)
     concentrated = session.execute(
@@ -91,7 +88,8 @@ def dashboard():
         alerts=alerts,
         pipeline=pipeline,
         base=base,
-        revenue=_revenue_months(session, mine, last_month_start, month_start, today),
+        # This month and last month, from the same dated conversions as the chart.
+        revenue={"this": by_month["totals"][-1], "last": by_month["totals"][-2]},
         concentrated=concentrated,
         statuses=list(CreatorStatus),
         by_month=by_month,
@@ -107,21 +105,6 @@ def dashboard():
             }
         ),
     )
-
-
-def _revenue_months(session, mine, last_month_start, month_start, today) -> dict:
-    """This month and last month in the base currency (from statements' conversion rules)."""
-    rows = session.execute(
-        select(RevenueRecord.amount, RevenueRecord.currency, RevenueRecord.earned_on)
-        .join(Creator, Creator.id == RevenueRecord.creator_id)
-        .where(mine, RevenueRecord.archived_at.is_(None), RevenueRecord.earned_on >= last_month_start)
-    ).all()
-    book = RateBook(session, current_app.config["AGENCY"].base_currency, {r.currency for r in rows})
-    totals = {"this": 0, "last": 0}
-    for amount, currency, earned_on in rows:
-        converted = book.convert(amount, currency, earned_on) or 0
-        totals["this" if earned_on >= month_start else "last"] += converted
-    return totals
 
 
 @bp.get("/creators")
