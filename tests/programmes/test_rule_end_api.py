@@ -2,6 +2,7 @@
 only an end date; a programme closes from a day; `as_of` in the future is refused the same way
 by every endpoint that takes it."""
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -12,6 +13,7 @@ from agency.core.fields import FUTURE_AS_OF, latest_today
 from agency.metrics.models import MetricSnapshot
 from agency.programmes.models import Program, RuleVersion
 from agency.programmes.service import rule_versions_in_force
+from tests.factories import PASSWORD
 
 TODAY = date.today()
 
@@ -170,3 +172,34 @@ def test_a_future_as_of_is_refused_the_same_way_everywhere(client, manager, make
         json_body = {k: v.format(day=today) for k, v in body.items()} if body else None
         response = client.open(path.format(cid=creator.id, day=today), method=method, json=json_body, headers=headers)
         assert response.status_code == 200, (path, response.json)
+
+
+def _page_login(client, user):
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").get_data(as_text=True)).group(1)
+    client.post("/login", data={"email": user.email, "password": PASSWORD, "csrf_token": token})
+    return re.search(r'name="csrf-token" content="([^"]+)"', client.get("/").get_data(as_text=True)).group(1)
+
+
+def test_the_programme_page_ends_versions_and_closes_programmes(client, session, gifts, admin, manager):
+    v1, v2 = sorted(gifts.rules, key=lambda r: r.version)
+    csrf = _page_login(client, admin)
+    end = f"/admin/programs/{gifts.id}/rules/{v1.id}/end"
+    refused = client.post(end, data={"csrf_token": csrf, "effective_to": "2019-06-01"})
+    assert refused.status_code == 422
+    assert f'id="rule-{v1.id}-error"' in refused.get_data(as_text=True) and "can only end after" in refused.get_data(
+        as_text=True
+    )
+    assert client.post(end, data={"csrf_token": csrf, "effective_to": "2023-12-16"}).status_code == 302
+    session.refresh(v1)
+    assert v1.effective_to == date(2023, 12, 16)
+    page = client.get("/admin/programs").get_data(as_text=True)
+    assert 'value="2023-12-16"' in page and "last in force the day before" in page
+    close = f"/admin/programs/{gifts.id}/close"
+    conflict = client.post(close, data={"csrf_token": csrf, "effective_to": "2023-06-01"})
+    assert conflict.status_code == 422 and "version 2" in conflict.get_data(as_text=True)
+    assert client.post(close, data={"csrf_token": csrf, "effective_to": "2025-01-01"}).status_code == 302
+    session.refresh(v2)
+    assert v2.effective_to == date(2025, 1, 1)
+    client.post("/logout", data={"csrf_token": csrf})
+    csrf = _page_login(client, manager)
+    assert client.post(end, data={"csrf_token": csrf, "effective_to": "2024-01-01"}).status_code == 403
