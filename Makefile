@@ -26,7 +26,8 @@ demo: $(STAMP)
 	@echo
 	@echo "  Agency demo on http://$(HOST):$(PORT)  (API docs: http://$(HOST):$(PORT)/api/docs)"
 	@echo "  Log in as admin@agency.example / demo-password-2026"
-	@echo "  (also manager1@agency.example, manager2@..., manager3@..., analyst@... with the same password)"
+	@echo "  (also manager1@agency.example, manager2@..., manager3@..., analyst@... with the same password;"
+	@echo "   creator@agency.example opens the creator portal)"
 	@echo
 	@if [ -n "$$REDIS_URL" ]; then \
 	  echo "  REDIS_URL is set: starting a worker and the scheduler beside the web server"; \

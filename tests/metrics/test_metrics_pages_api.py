@@ -17,7 +17,8 @@ DAY = (date.today() - timedelta(days=2)).isoformat()
 def _login(client, user):
     token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").get_data(as_text=True)).group(1)
     client.post("/login", data={"email": user.email, "password": PASSWORD, "csrf_token": token})
-    return re.search(r'name="csrf-token" content="([^"]+)"', client.get("/", follow_redirects=True).get_data(as_text=True)).group(1)
+    home = client.get("/", follow_redirects=True).get_data(as_text=True)  # a creator lands on the portal
+    return re.search(r'name="csrf-token" content="([^"]+)"', home).group(1)
 
 
 def _upload(client, path, csrf, text, **form):
