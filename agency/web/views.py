@@ -219,7 +219,6 @@ def creator_detail(creator_id: int):
     alerts = session.scalars(
         select(Alert).where(Alert.creator_id == creator.id).order_by(Alert.opened_at.desc()).limit(20)
     ).all()
-    programs = session.scalars(select(Program).where(Program.is_active.is_(True)).order_by(Program.name)).all()
     return render_template(
         "web/creator.html",
         creator=creator,
@@ -229,7 +228,6 @@ def creator_detail(creator_id: int):
         mix=mix,
         deals=deals,
         alerts=alerts,
-        programs=programs,
         can_edit=can_write_creator(current_user, creator),
         chart_data=json.dumps(_series(session, creator)),
         mix_data=json.dumps(
