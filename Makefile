@@ -26,7 +26,8 @@ demo: $(STAMP)
 	@echo
 	@echo "  Agency demo on http://$(HOST):$(PORT)  (API docs: http://$(HOST):$(PORT)/api/docs)"
 	@echo "  Log in as admin@agency.example / demo-password-2026"
-	@echo "  (also manager1@agency.example, manager2@..., manager3@..., analyst@... with the same password)"
+	@echo "  (also manager1@agency.example, manager2@..., manager3@..., analyst@... with the same password;"
+	@echo "   creator@agency.example opens the creator portal)"
 	@echo
 	@if [ -n "$$REDIS_URL" ]; then \
 	  echo "  REDIS_URL is set: starting a worker and the scheduler beside the web server"; \
@@ -68,11 +69,12 @@ bench: $(STAMP)
 
 vendor:
 	rm -rf /tmp/agency-vendor && mkdir -p /tmp/agency-vendor
-	cd /tmp/agency-vendor && npm pack --silent swagger-ui-dist@5.35.0 htmx.org@2.0.11 chart.js@4.6.1 \
+	cd /tmp/agency-vendor && npm pack --silent swagger-ui-dist@5.35.0 htmx.org@2.0.11 chart.js@4.6.1 axe-core@4.14.1 \
 	  && for f in *.tgz; do mkdir -p "$${f%.tgz}" && tar xzf "$$f" -C "$${f%.tgz}"; done
 	cp /tmp/agency-vendor/swagger-ui-dist-5.35.0/package/{swagger-ui-bundle.js,swagger-ui-standalone-preset.js,swagger-ui.css,LICENSE,NOTICE} agency/web/static/vendor/swagger-ui/
 	cp /tmp/agency-vendor/htmx.org-2.0.11/package/{dist/htmx.min.js,LICENSE} agency/web/static/vendor/htmx/
 	cp /tmp/agency-vendor/chart.js-4.6.1/package/{dist/chart.umd.min.js,LICENSE.md} agency/web/static/vendor/chartjs/
+	cp /tmp/agency-vendor/axe-core-4.14.1/package/{axe.min.js,LICENSE,LICENSE-3RD-PARTY.txt} agency/web/static/vendor/axe-core/
 
 clean:
 	rm -rf $(VENV) instance/*.sqlite3* .pytest_cache

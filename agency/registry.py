@@ -29,6 +29,7 @@ from agency.core.users.cli import commands as users_commands
 from agency.currencies import models as currencies_models
 from agency.currencies.api import blp as fx_rates_api
 from agency.currencies.cli import commands as currencies_commands
+from agency.currencies.views import bp as currencies_ui
 from agency.deals import models as deals_models
 from agency.deals.api import brands_blp, deals_blp
 from agency.deals.views import bp as deals_ui
@@ -37,6 +38,7 @@ from agency.metrics import models as metrics_models
 from agency.metrics import tasks as metrics_tasks
 from agency.metrics.api import blp as metrics_api
 from agency.metrics.cli import commands as metrics_commands
+from agency.metrics.views import bp as metrics_ui
 from agency.money import models as money_models
 from agency.money import tasks as money_tasks
 from agency.money.api import diversification_blp, revenue_blp
@@ -55,6 +57,7 @@ from agency.roster.views import bp as roster_ui
 from agency.web import admin as web_admin
 from agency.web import auth as web_auth
 from agency.web import filters as web_filters
+from agency.web import portal as web_portal
 from agency.web import views as web_views
 
 MODELS = [
@@ -88,9 +91,20 @@ API_BLUEPRINTS = [
     audit_api,
 ]
 
-# The shell's blueprint (with its admin, sign-in and filter modules attached) and each domain's pages.
-WEB_MODULES = [web_views, web_admin, web_auth, web_filters]
-UI_BLUEPRINTS = [web_views.bp, roster_ui, programmes_ui, deals_ui, money_ui, alerts_ui]
+# The shell's blueprint (with its admin, sign-in and filter modules attached), the creator portal,
+# and each domain's pages.
+WEB_MODULES = [web_views, web_admin, web_auth, web_filters, web_portal]
+UI_BLUEPRINTS = [
+    web_views.bp,
+    web_portal.bp,
+    roster_ui,
+    metrics_ui,
+    programmes_ui,
+    currencies_ui,
+    deals_ui,
+    money_ui,
+    alerts_ui,
+]
 
 # Modules whose `@job` functions register themselves in agency.core.jobs.service.JOBS.
 TASK_MODULES = [jobs_tasks, metrics_tasks, programmes_tasks, money_tasks, alerts_tasks]

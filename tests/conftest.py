@@ -17,7 +17,7 @@ from agency import create_app
 from agency.core.cli import alembic_config
 from agency.core.config import Config, normalise_database_url
 from agency.core.extensions import limiter
-from agency.core.users.models import Role
+from agency.core.users.models import CreatorLogin, Role
 from agency.core.users.service import issue_token, use_password_profile
 from tests import factories
 
@@ -174,6 +174,19 @@ def make_creator(factory_session):
         for platform in accounts:
             factories.PlatformAccountFactory(creator=creator, platform=platform, handle=f"creator_{n}_{platform}")
         return creator
+
+    return _make
+
+
+@pytest.fixture()
+def make_portal_user(make_user, factory_session):
+    """A creator-role user signed up for `creator`'s portal (as an accepted invitation leaves it)."""
+
+    def _make(creator, **fields):
+        user = make_user(Role.creator, **fields)
+        factory_session.add(CreatorLogin(user_id=user.id, creator_id=creator.id))
+        factory_session.commit()
+        return user
 
     return _make
 

@@ -17,7 +17,7 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, cast, exists, f
 from sqlalchemy.orm import Session
 
 from agency.alerts.evaluators import EVALUATORS, AlertSettings, Evaluator
-from agency.alerts.models import Alert, AlertStatus
+from agency.alerts.models import Alert, AlertKind, AlertStatus
 from agency.alerts.notifications import queue_immediate
 from agency.core.audit.service import Actor, record_audit
 from agency.core.database import JSONDocument, bulk_insert, utcnow
@@ -176,6 +176,11 @@ def _evaluate_chunk(
 
 
 # --- lifecycle by users ---------------------------------------------------------------------
+
+
+# What a creator sees of their own alerts in the portal: their programmes, deliverables, standing,
+# metrics and income mix (an invoice a brand has not paid is between the agency and the brand).
+CREATOR_ALERT_KINDS = tuple(kind for kind in AlertKind if kind is not AlertKind.invoice_overdue)
 
 
 def get_alert(*, db_session: Session, alert_id: int) -> Alert:

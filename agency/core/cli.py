@@ -14,6 +14,7 @@ from alembic import command as alembic_command
 from alembic.config import Config as AlembicConfig
 from flask import current_app
 from flask.cli import with_appcontext
+from marshmallow import ValidationError
 
 from agency.core.audit.service import Actor, record_audit
 from agency.core.backup import export_database, import_database
@@ -21,6 +22,7 @@ from agency.core.config import PROJECT_ROOT
 from agency.core.database import utcnow
 from agency.core.errors import ServiceError
 from agency.core.extensions import get_db
+from agency.core.fields import check_as_of
 from agency.core.imports import format_from_content_type
 
 
@@ -131,6 +133,21 @@ def run_import(file: str, fmt: str | None, importer, action: str, after_commit=N
 def import_day():
     """The latest day an import accepts: "today" somewhere ahead of UTC."""
     return utcnow().date() + timedelta(days=1)
+
+
+def _as_of_day(_ctx, _param, value):
+    if value is None:
+        return None
+    try:
+        check_as_of(value.date())
+    except ValidationError as exc:
+        raise click.BadParameter(" ".join(exc.messages)) from None
+    return value.date()
+
+
+def as_of_option(help_text: str):
+    """`--as-of YYYY-MM-DD`, refused like the API's `as_of` when the day has not begun yet."""
+    return click.option("--as-of", type=click.DateTime(formats=["%Y-%m-%d"]), callback=_as_of_day, help=help_text)
 
 
 def import_options(command):

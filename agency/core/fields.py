@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pycountry
@@ -62,6 +63,30 @@ def decimal_field(low, high, *, places: int = 2, low_inclusive: bool = True, **k
         if not low_inclusive:
             metadata["exclusiveMinimum"] = True
     return fields.Decimal(validate=within, metadata=metadata, **kwargs)
+
+
+# The latest calendar day anywhere on Earth (UTC+14): an "as of" day after it has not begun anywhere.
+LATEST_OFFSET = timedelta(hours=14)
+FUTURE_AS_OF = "Cannot answer for a day that has not begun yet: as_of must be today or earlier."
+
+
+def latest_today(now: datetime | None = None) -> date:
+    return ((now or datetime.now(UTC)) + LATEST_OFFSET).date()
+
+
+def check_as_of(value: date) -> None:
+    """One rule for every `as_of`: a day that has not begun anywhere is refused (422)."""
+    if value > latest_today():
+        raise ValidationError(FUTURE_AS_OF)
+
+
+class AsOfDate(fields.Date):
+    """An "as of" day (YYYY-MM-DD): today or earlier; every endpoint taking `as_of` uses it."""
+
+    def __init__(self, **kwargs):
+        metadata = kwargs.pop("metadata", {})
+        metadata.setdefault("description", "Answer as of this day (YYYY-MM-DD); a future day is refused with 422.")
+        super().__init__(validate=check_as_of, metadata=metadata, **kwargs)
 
 
 class DecimalString(fields.Decimal):

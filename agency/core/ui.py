@@ -10,15 +10,29 @@ from agency.core.audit.service import Actor
 from agency.core.extensions import csrf
 from agency.core.users.models import Role
 
-PUBLIC_ENDPOINTS = {"web.login", "static"}
+PUBLIC_ENDPOINTS = {"web.login", "web.accept_invitation", "static"}
+# What a creator's session may open besides the portal's own pages.
+CREATOR_ENDPOINTS = {"web.logout", "static"}
+PORTAL_BLUEPRINT = "portal"
 
 
 def require_login_and_csrf():
-    """`before_request` of every UI blueprint: a signed-in user, and a CSRF token on every write."""
+    """`before_request` of every UI blueprint: a signed-in user, and a CSRF token on every write.
+    Creators reach the portal only: the staff dashboard sends them there, other pages are 403."""
     if request.method not in ("GET", "HEAD", "OPTIONS"):
         csrf.protect()  # every UI form and htmx call carries the token
-    if request.endpoint not in PUBLIC_ENDPOINTS and not current_user.is_authenticated:
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    if not current_user.is_authenticated:
         return redirect(url_for("web.login", next=request.full_path if request.query_string else request.path))
+    if current_user.role is Role.creator and request.endpoint not in CREATOR_ENDPOINTS:
+        if request.blueprint == PORTAL_BLUEPRINT:
+            return None
+        if request.endpoint == "web.dashboard":
+            return redirect(url_for(f"{PORTAL_BLUEPRINT}.home"))
+        abort(403, description="Creator accounts see their own page only.")
+    if request.blueprint == PORTAL_BLUEPRINT and current_user.role is not Role.creator:
+        abort(403, description="The creator portal is for creators; staff see the creator's page.")
     return None
 
 
@@ -47,3 +61,5 @@ def scope_manager_id() -> int | None:
 def require_writer() -> None:
     if current_user.role is Role.analyst:
         abort(403, description="Analysts have read-only access.")
+    if current_user.role is not Role.admin and current_user.role is not Role.manager:
+        abort(403, description="Only agency staff can change this.")

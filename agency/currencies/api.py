@@ -18,7 +18,7 @@ from agency.core.pagination import paginated
 from agency.core.users.models import Role
 from agency.currencies.models import FxRate
 from agency.currencies.schemas import FxImportQuerySchema, FxQuerySchema, FxRateSchema
-from agency.currencies.service import check_currency, import_fx_rates, upsert_rates
+from agency.currencies.service import import_fx_rates, save_rate
 
 blp = Blueprint("fx-rates", __name__, url_prefix="/api/v1/fx-rates", description="Dated exchange rates.")
 blp.before_request(authenticate_request)
@@ -49,20 +49,7 @@ class FxRates(MethodView):
     def post(self, data):
         """Add or replace one dated rate (admins)"""
         _require_admin()
-        session = get_session()
-        data["base"], data["quote"] = check_currency(data["base"], "base"), check_currency(data["quote"], "quote")
-        upsert_rates(session, [data])
-        record_audit(
-            db_session=session,
-            actor=current_actor(),
-            action="fx.set",
-            entity_type="fx_rate",
-            entity_id=None,
-            after={k: str(v) for k, v in data.items()},
-        )
-        return session.scalar(
-            select(FxRate).where(FxRate.base == data["base"], FxRate.quote == data["quote"], FxRate.day == data["day"])
-        )
+        return save_rate(db_session=get_session(), actor=current_actor(), data=data)
 
 
 @blp.route("/import")

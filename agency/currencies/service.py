@@ -17,9 +17,12 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from agency.core.audit.service import Actor, record_audit
 from agency.core.database import refresh_statistics
 from agency.core.errors import InvalidInput
 from agency.core.imports import ImportReport, chunks, read_rows
+from agency.core.users.models import Role
+from agency.core.users.service import require_role
 from agency.currencies.models import FxRate
 
 CENT = Decimal("0.01")
@@ -96,6 +99,27 @@ def upsert_rates(db_session: Session, rows: list[dict]) -> None:
         stmt.on_conflict_do_update(
             index_elements=["base", "quote", "day"], set_={"rate": stmt.excluded.rate, "source": stmt.excluded.source}
         )
+    )
+
+
+def save_rate(*, db_session: Session, actor: Actor, data: dict) -> FxRate:
+    """Add or replace one dated rate (admins); the same pair and day again replaces it."""
+    require_role(actor.user, Role.admin)
+    data = dict(data)
+    data["base"], data["quote"] = check_currency(data["base"], "base"), check_currency(data["quote"], "quote")
+    if data["base"] == data["quote"]:
+        raise InvalidInput("A rate needs two different currencies.", {"quote": ["must differ from base"]})
+    upsert_rates(db_session, [data])
+    record_audit(
+        db_session=db_session,
+        actor=actor,
+        action="fx.set",
+        entity_type="fx_rate",
+        entity_id=None,
+        after={k: str(v) for k, v in data.items()},
+    )
+    return db_session.scalar(
+        select(FxRate).where(FxRate.base == data["base"], FxRate.quote == data["quote"], FxRate.day == data["day"])
     )
 
 

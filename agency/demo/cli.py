@@ -26,7 +26,10 @@ def demo_load(creators: int, days: int, seed: int, reset: bool) -> None:
         summary = load_demo(db_session=session, creators=creators, days=days, seed=seed, reset=reset)
     for key, value in summary.items():
         click.echo(f"  {key}: {value}")
-    click.echo(f"Log in as admin@agency.example / {DEMO_PASSWORD} (also manager1@..., analyst@...).")
+    click.echo(
+        f"Log in as admin@agency.example / {DEMO_PASSWORD} (also manager1@..., analyst@...; "
+        "creator@agency.example opens the creator portal)."
+    )
 
 
 commands = [demo]

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from agency.core.audit.models import AuditEntry
 from agency.core.database import Base, refresh_statistics
-from agency.core.users.models import Role, User
+from agency.core.users.models import CreatorLogin, Role, User
 from agency.core.users.service import hash_password
 from agency.currencies.models import FxRate
 from agency.deals.models import Brand, Deal
@@ -191,6 +191,23 @@ def _ensure_staff(session: Session) -> dict[str, User]:
     return users
 
 
+def _ensure_portal_creator(session: Session, manager: User, password_hash: str) -> None:
+    """A creator account for manager1's first creator, to try the creator portal."""
+    email = f"creator@{DEMO_EMAIL_DOMAIN}"
+    if session.scalar(select(User.id).where(User.email == email)) is not None:
+        return
+    creator = session.scalars(select(Creator).where(Creator.manager_id == manager.id).order_by(Creator.id)).first()
+    if creator is None:
+        return
+    user = User(
+        email=email, full_name=creator.display_name, role=Role.creator, timezone="UTC", password_hash=password_hash
+    )
+    session.add(user)
+    session.flush()
+    session.add(CreatorLogin(user_id=user.id, creator_id=creator.id))
+    session.flush()
+
+
 def reset_demo(session: Session) -> None:
     """Remove creators (and everything hanging off them) and demo staff."""
     for model in (RevenueRecord, Deal, Brand, FxRate):
@@ -281,6 +298,7 @@ def load_demo(
         db_session.execute(insert(MetricSnapshot), batch)
         metric_count += len(batch)
     db_session.flush()
+    _ensure_portal_creator(db_session, users["manager1"], users["manager1"].password_hash)
     summary = {
         "staff": len(users),
         "creators": len(creator_ids),

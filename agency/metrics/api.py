@@ -10,7 +10,7 @@ from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from agency.core.audit.service import record_audit
-from agency.core.auth import authenticate_request, current_actor, current_user
+from agency.core.auth import authenticate_request, current_actor, current_user, for_creators
 from agency.core.database import utcnow
 from agency.core.errors import Forbidden, NotFound
 from agency.core.extensions import get_session
@@ -21,8 +21,8 @@ from agency.core.users.models import Role
 from agency.metrics.models import MetricSnapshot
 from agency.metrics.schemas import MetricsImportQuerySchema, SeriesQuerySchema, SnapshotSchema
 from agency.metrics.service import import_metrics, put_snapshot
-from agency.roster.models import Creator, PlatformAccount
-from agency.roster.service import require_creator_write
+from agency.roster.models import PlatformAccount
+from agency.roster.service import creators_outside_scope, require_creator_write
 
 blp = Blueprint("metrics", __name__, url_prefix="/api/v1", description="Daily metric snapshots and imports.")
 blp.before_request(authenticate_request)
@@ -79,6 +79,7 @@ class AccountMetrics(MethodView):
 
 @blp.route("/metrics/import")
 class MetricsImport(MethodView):
+    @for_creators
     @blp.arguments(MetricsImportQuerySchema, location="query")
     @blp.doc(
         requestBody={
@@ -95,7 +96,7 @@ class MetricsImport(MethodView):
     @blp.response(200, ImportReportSchema)
     @blp.alt_response(422, description="Rejected rows (nothing imported): errors.rows and the report")
     def post(self, args):
-        """Import snapshots from CSV or JSON lines (account_id or platform+handle, day, metrics)"""
+        """Import snapshots from CSV or JSON lines (account_id or platform+handle, day, metrics); creators: their own accounts only"""  # noqa: E501 (the OpenAPI summary)
         if current_user().role is Role.analyst:
             raise Forbidden("Analysts have read-only access.")
         upload = request.files.get("file")
@@ -105,8 +106,8 @@ class MetricsImport(MethodView):
         )
         session = get_session()
         report = import_metrics(db_session=session, stream=stream, fmt=fmt, mode=args["mode"], today=_today())
-        if current_user().role is Role.manager and report.committed:
-            _check_manager_owns(session, report.affected_creator_ids)
+        if report.committed:
+            _check_owns(session, report.affected_creator_ids)
         record_audit(
             db_session=session,
             actor=current_actor(),
@@ -122,9 +123,12 @@ class MetricsImport(MethodView):
         return jsonify(report.as_dict()), 200
 
 
-def _check_manager_owns(session, creator_ids: list[int]) -> None:
-    foreign = session.scalars(
-        select(Creator.id).where(Creator.id.in_(creator_ids), Creator.manager_id != current_user().id)
-    ).all()
+def _check_owns(session, creator_ids: list[int]) -> None:
+    """A manager imports for their creators, a creator for themself; a file reaching further is
+    refused whole (the request rolls back)."""
+    user = current_user()
+    foreign = creators_outside_scope(db_session=session, user=user, creator_ids=creator_ids)
+    if foreign and user.role is Role.creator:
+        raise Forbidden(f"The file has metrics for {len(foreign)} creator(s) other than you; nothing was imported.")
     if foreign:
-        raise Forbidden(f"The file has metrics for creators you do not manage: {sorted(foreign)[:20]}.")
+        raise Forbidden(f"The file has metrics for creators you do not manage: {foreign[:20]}.")

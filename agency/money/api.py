@@ -14,7 +14,7 @@ from flask_smorest import Blueprint, abort
 from sqlalchemy import select
 
 from agency.core.audit.service import record_audit
-from agency.core.auth import authenticate_request, current_actor, current_user, roles_required
+from agency.core.auth import authenticate_request, current_actor, current_user, for_creators, roles_required
 from agency.core.database import utcnow
 from agency.core.extensions import get_session
 from agency.core.fields import ImportReportSchema
@@ -276,6 +276,7 @@ class Recompute(MethodView):
 
 @diversification_blp.route("/creators/<int:creator_id>/statements/<string:month>")
 class MonthlyStatement(MethodView):
+    @for_creators
     @diversification_blp.arguments(StatementQuerySchema, location="query")
     @diversification_blp.response(
         200, description="The statement as JSON, CSV (format=csv) or a printable page (format=html)"

@@ -6,7 +6,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from agency.core.cli import echo_result, import_day, import_options, recompute, run_import
+from agency.core.cli import as_of_option, echo_result, import_day, import_options, recompute, run_import
 from agency.core.extensions import get_db
 from agency.money.diversification import MixSettings, recompute_diversification
 from agency.money.revenue import import_revenue
@@ -42,7 +42,7 @@ def _recompute_diversification(session, creator_ids):
 
 @recompute.command("diversification")
 @click.option("--creator", "creator_ids", type=int, multiple=True, help="Only these creators (repeatable).")
-@click.option("--as-of", type=click.DateTime(formats=["%Y-%m-%d"]), help="Analyse the window ending this day.")
+@as_of_option("Analyse the window ending this day.")
 @with_appcontext
 def recompute_diversification_command(creator_ids: tuple[int, ...], as_of) -> None:
     """Analyse every creator's revenue mix and store changed snapshots."""
@@ -52,7 +52,7 @@ def recompute_diversification_command(creator_ids: tuple[int, ...], as_of) -> No
         result = recompute_diversification(
             db_session=session,
             settings=MixSettings.from_config(config),
-            as_of=as_of.date() if as_of else None,
+            as_of=as_of,
             creator_ids=list(creator_ids) or None,
             chunk_size=config.recompute_chunk_size,
             commit=session.commit,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from agency.core.fields import DecimalString, decimal_field
+from agency.core.fields import AsOfDate, DecimalString, decimal_field
 from agency.money.models import RevenueSource, RiskLevel
 from agency.roster.models import Platform
 
@@ -101,7 +101,7 @@ class MixSchema(Schema):
 
 class DiversificationWindowSchema(Schema):
     window_days = fields.Integer(validate=validate.Range(min=7, max=730))
-    as_of = fields.Date()
+    as_of = AsOfDate()
 
 
 class DiversificationQuerySchema(Schema):
@@ -113,7 +113,7 @@ class DiversificationQuerySchema(Schema):
 
 class DiversificationRecomputeSchema(Schema):
     creator_ids = fields.List(fields.Integer(validate=validate.Range(min=1)), validate=validate.Length(max=10_000))
-    as_of = fields.Date()
+    as_of = AsOfDate()
 
 
 class StatementQuerySchema(Schema):

@@ -1,20 +1,32 @@
-"""The revenue page: records with filters, and CSV imports."""
+"""The revenue page: records with filters, CSV imports, and single records and refunds (the API's
+schema validates them, the revenue service checks ownership and audits)."""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 
-from flask import flash, render_template, request
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from marshmallow import ValidationError
 
 from agency.core.database import utcnow
 from agency.core.errors import ServiceError
 from agency.core.extensions import get_session
 from agency.core.pagination import UI_PAGE_SIZE
-from agency.core.ui import require_writer, ui_blueprint
+from agency.core.ui import actor, require_writer, ui_blueprint
 from agency.money.models import RevenueRecord, RevenueSource
-from agency.money.revenue import RevenueFilters, import_revenue, revenue_query
+from agency.money.revenue import (
+    RevenueFilters,
+    archive_record,
+    create_record,
+    get_record,
+    import_revenue,
+    revenue_query,
+    update_record,
+)
+from agency.money.schemas import RevenueSchema, RevenueUpdateSchema
 from agency.roster.models import Creator, Platform
+from agency.roster.service import can_write_creator, get_creator
 
 bp = ui_blueprint("money_ui", __name__)
 
@@ -77,3 +89,132 @@ def _date(value):
         return date.fromisoformat(value) if value else None
     except ValueError:
         return None
+
+
+RECORD_FIELDS = ("creator_id", "date", "source", "platform", "amount", "currency", "external_ref", "deal_id", "notes")
+
+
+def _today() -> date:
+    return utcnow().date() + timedelta(days=1)  # "today" somewhere ahead of UTC, as the API
+
+
+def _record_errors(exc: Exception) -> dict:
+    if isinstance(exc, ValidationError):
+        return exc.messages if isinstance(exc.messages, dict) else {"_": exc.messages}
+    errors = exc.errors if exc.errors and exc.status != 409 else {"_": [exc.message]}
+    # The services name the record's day `earned_on`; the form (like the API) calls it `date`.
+    return {("date" if k == "earned_on" else k): v for k, v in errors.items()}
+
+
+def _record_form(*, record=None, values, errors, refund_of=None):
+    creator_id = values.get("creator_id") or (record.creator_id if record else None)
+    creator = None
+    if creator_id and str(creator_id).isdigit():
+        try:
+            creator = get_creator(db_session=get_session(), creator_id=int(creator_id))
+        except ServiceError:
+            creator = None
+    return render_template(
+        "money/record_form.html",
+        record=record,
+        refund_of=refund_of,
+        creator=creator,
+        values=values,
+        errors=errors,
+        sources=list(RevenueSource),
+        platforms=list(Platform),
+    ), 422 if errors else 200
+
+
+@bp.route("/revenue/new", methods=["GET", "POST"])
+def record_new():
+    """One revenue record, or a refund (a negative record marked as such) of an earlier one."""
+    require_writer()
+    session = get_session()
+    refund_of = (
+        get_record(db_session=session, record_id=request.values.get("refund_of", type=int))
+        if request.values.get("refund_of")
+        else None
+    )
+    if request.method == "GET":
+        values = {
+            "creator_id": request.args.get("creator_id", ""),
+            "date": utcnow().date().isoformat(),
+            "currency": "EUR",
+        }
+        if refund_of is not None:
+            values |= {
+                "creator_id": refund_of.creator_id,
+                "source": refund_of.source.value,
+                "platform": refund_of.platform.value if refund_of.platform else "",
+                "amount": f"{-refund_of.amount:.2f}",
+                "currency": refund_of.currency,
+                "deal_id": refund_of.deal_id or "",
+                "notes": f"Refund of record {refund_of.id}",
+                "refund": "on",
+            }
+        return _record_form(values=values, errors={}, refund_of=refund_of)
+    values = {k: request.form.get(k, "").strip() for k in RECORD_FIELDS} | {"refund": request.form.get("refund", "")}
+    try:
+        data = RevenueSchema().load(
+            {k: v for k, v in values.items() if v and k != "refund"} | {"refund": bool(values["refund"])}
+        )
+        record = create_record(db_session=session, actor=actor(), data=data, today=_today())
+    except (ValidationError, ServiceError) as exc:
+        if getattr(exc, "status", 422) == 403:
+            abort(403, description=exc.message)
+        return _record_form(values=values, errors=_record_errors(exc), refund_of=refund_of)
+    flash(f"{'Refund' if record.is_refund else 'Revenue'} of {record.amount} {record.currency} recorded.", "success")
+    return redirect(url_for("money_ui.revenue", creator_id=record.creator_id))
+
+
+@bp.route("/revenue/<int:record_id>/edit", methods=["GET", "POST"])
+def record_edit(record_id: int):
+    session = get_session()
+    record = get_record(db_session=session, record_id=record_id)
+    if not can_write_creator(current_user, session.get(Creator, record.creator_id)):
+        abort(403, description="You can only change revenue of creators you manage.")
+    values = {
+        "creator_id": record.creator_id,
+        "date": record.earned_on.isoformat(),
+        "source": record.source.value,
+        "platform": record.platform.value if record.platform else "",
+        "amount": f"{record.amount:.2f}",
+        "currency": record.currency,
+        "notes": record.notes,
+        "refund": "on" if record.is_refund else "",
+    }
+    if request.method == "GET":
+        return _record_form(record=record, values=values, errors={})
+    editable = ("date", "source", "platform", "amount", "currency", "notes")
+    values |= {k: request.form.get(k, "").strip() for k in editable} | {"refund": request.form.get("refund", "")}
+    try:
+        data = RevenueUpdateSchema().load(
+            {k: v for k, v in values.items() if k in editable and (v or k == "notes")}
+            | {
+                "platform": values["platform"] or None,
+                "refund": bool(values["refund"]),
+                "version": request.form.get("version", ""),
+            }
+        )
+        version = data.pop("version")
+        update_record(
+            db_session=session, actor=actor(), record=record, data=data, expected_version=version, today=_today()
+        )
+    except (ValidationError, ServiceError) as exc:
+        session.expire(record)
+        return _record_form(record=record, values=values, errors=_record_errors(exc))
+    flash("Revenue record saved.", "success")
+    return redirect(url_for("money_ui.revenue", creator_id=record.creator_id))
+
+
+@bp.post("/revenue/<int:record_id>/archive")
+def record_archive(record_id: int):
+    session = get_session()
+    record = get_record(db_session=session, record_id=record_id)
+    try:
+        archive_record(db_session=session, actor=actor(), record=record)
+    except ServiceError as exc:
+        abort(exc.status, description=exc.message)
+    flash("Revenue record archived: statements leave it out.", "success")
+    return redirect(url_for("money_ui.revenue", creator_id=record.creator_id))

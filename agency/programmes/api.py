@@ -12,7 +12,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
-from agency.core.auth import authenticate_request, current_actor, current_user, roles_required
+from agency.core.auth import authenticate_request, current_actor, current_user, for_creators, roles_required
 from agency.core.database import utcnow
 from agency.core.extensions import get_session
 from agency.core.jobs.http import run_or_enqueue
@@ -31,13 +31,18 @@ from agency.programmes.schemas import (
     EligibilityQuerySchema,
     EligibilityRecomputeSchema,
     EvaluationSchema,
+    ProgramCloseSchema,
     ProgramSchema,
     ProgramUpdateSchema,
+    RuleVersionEndSchema,
     RuleVersionSchema,
 )
 from agency.programmes.service import (
     add_rule_version,
+    close_program,
+    end_rule_version,
     get_program,
+    get_rule_version,
     roster_eligibility_query,
     set_activation,
     update_program,
@@ -78,7 +83,20 @@ class ProgramById(MethodView):
             actor=current_actor(),
             program=get_program(db_session=session, program_id=program_id),
             data=data,
+            today=utcnow().date(),
         )
+
+
+@programs_blp.route("/<int:program_id>/close")
+class ProgramClose(MethodView):
+    @programs_blp.arguments(ProgramCloseSchema)
+    @programs_blp.response(200, ProgramSchema)
+    def post(self, data, program_id):
+        """Close a programme from a day: every version in force then ends that day (admins); history stays"""
+        session = get_session()
+        program = get_program(db_session=session, program_id=program_id)
+        close_program(db_session=session, actor=current_actor(), program=program, day=data["effective_to"])
+        return program
 
 
 @programs_blp.route("/<int:program_id>/rules")
@@ -99,6 +117,27 @@ class ProgramRules(MethodView):
             program=get_program(db_session=session, program_id=program_id),
             data=data,
         )
+
+
+@programs_blp.route("/<int:program_id>/rules/<int:rule_id>")
+class ProgramRuleById(MethodView):
+    @programs_blp.response(200, RuleVersionSchema)
+    def get(self, program_id, rule_id):
+        """A rule version"""
+        session = get_session()
+        return get_rule_version(
+            db_session=session, program=get_program(db_session=session, program_id=program_id), rule_id=rule_id
+        )
+
+    @programs_blp.arguments(RuleVersionEndSchema)
+    @programs_blp.response(200, RuleVersionSchema)
+    def patch(self, data, program_id, rule_id):
+        """Set the day a published version ends (admins): `effective_to` is the only field a published version takes"""
+        session = get_session()
+        rule = get_rule_version(
+            db_session=session, program=get_program(db_session=session, program_id=program_id), rule_id=rule_id
+        )
+        return end_rule_version(db_session=session, actor=current_actor(), rule=rule, effective_to=data["effective_to"])
 
 
 eligibility_blp = Blueprint(
@@ -163,6 +202,7 @@ def _evaluation_rows(rows) -> list[dict]:
 
 @eligibility_blp.route("/creators/<int:creator_id>/eligibility")
 class CreatorEligibility(MethodView):
+    @for_creators
     @eligibility_blp.arguments(AsOfSchema, location="query")
     @eligibility_blp.response(200, EvaluationSchema(many=True))
     def get(self, args, creator_id):
@@ -199,6 +239,7 @@ class CreatorEligibility(MethodView):
 
 @eligibility_blp.route("/creators/<int:creator_id>/eligibility/history")
 class CreatorEligibilityHistory(MethodView):
+    @for_creators
     @paginated(eligibility_blp, ChangeSchema(many=True))
     def get(self, creator_id, pagination_parameters):
         """Gains and losses of programmes over time, newest first"""

@@ -6,7 +6,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from agency.core.cli import echo_result, recompute
+from agency.core.cli import as_of_option, echo_result, recompute
 from agency.core.extensions import get_db
 from agency.programmes.catalogue import seed_catalogue
 from agency.programmes.eligibility import recompute_eligibility
@@ -15,7 +15,7 @@ from agency.programmes.features import EngineSettings
 
 @recompute.command("eligibility")
 @click.option("--creator", "creator_ids", type=int, multiple=True, help="Only these creators (repeatable).")
-@click.option("--as-of", type=click.DateTime(formats=["%Y-%m-%d"]), help="Evaluate as of this day (rules and metrics).")
+@as_of_option("Evaluate as of this day (rules and metrics).")
 @with_appcontext
 def recompute_eligibility_command(creator_ids: tuple[int, ...], as_of) -> None:
     """Re-evaluate every programme for every creator (or the ones given); writes only changes."""
@@ -26,7 +26,7 @@ def recompute_eligibility_command(creator_ids: tuple[int, ...], as_of) -> None:
         result = recompute_eligibility(
             db_session=session,
             creator_ids=list(creator_ids) or None,
-            as_of=as_of.date() if as_of else None,
+            as_of=as_of,
             settings=settings,
             commit=session.commit,
         )

@@ -25,6 +25,7 @@ from sqlalchemy import (
     case,
     delete,
     exists,
+    false,
     func,
     insert,
     literal,
@@ -36,7 +37,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from agency.core.database import bulk_insert
-from agency.core.portable_sql import as_document
+from agency.core.portable_sql import as_document, least
 from agency.programmes.compiler import CompiledRule, RuleTarget, fresh_table
 from agency.programmes.features import (
     EngineSettings,
@@ -52,6 +53,8 @@ from agency.roster.models import Creator, Platform
 
 EVALUATION = EligibilityEvaluation.__table__
 CHANGE = EligibilityChange.__table__
+RULE = RuleVersion.__table__
+CREATOR = Creator.__table__
 SUMMARY = ("rule_version_id", "account_id", "eligible", "near_threshold", "eta")
 
 
@@ -59,15 +62,12 @@ SUMMARY = ("rule_version_id", "account_id", "eligible", "near_threshold", "eta")
 
 
 def rules_in_force(db_session: Session, as_of: date) -> dict[int, list[RuleVersion]]:
-    """Active programmes -> their rule versions in force on `as_of`, highest version first."""
+    """Programme id -> its rule versions in force on `as_of`, highest version first. Dates alone
+    decide (switching a programme off closes its versions from that day): answers about the days
+    a programme was in force keep it."""
     rows = db_session.scalars(
         select(RuleVersion)
-        .join(Program)
-        .where(
-            Program.is_active.is_(True),
-            RuleVersion.effective_from <= as_of,
-            or_(RuleVersion.effective_to.is_(None), RuleVersion.effective_to > as_of),
-        )
+        .where(RuleVersion.in_force_condition(as_of))
         .order_by(RuleVersion.program_id, RuleVersion.version.desc())
     )
     by_program: dict[int, list[RuleVersion]] = defaultdict(list)
@@ -325,7 +325,40 @@ def write_chunk(workspace: Workspace, chunk: Chunk, evaluated: int) -> Recompute
         ).rowcount
         result.unchanged = result.evaluated - result.inserted - result.updated
 
-    # Programmes no longer in force for a creator of the chunk, and archived creators.
+    # Programmes no longer in force for a creator of the chunk (a version ended, the programme
+    # closed, a country-scoped version no longer applies): history says so, dated the day the
+    # version ended; then their evaluations go, with those of archived creators.
+    gone = ~exists().where(fresh.c.creator_id == EVALUATION.c.creator_id, fresh.c.program_id == EVALUATION.c.program_id)
+    connection.execute(
+        insert(CHANGE).from_select(
+            [
+                "creator_id",
+                "program_id",
+                "rule_version_id",
+                "change",
+                "eligible",
+                "as_of",
+                "effective_on",
+                "changed_criteria",
+            ],
+            select(
+                EVALUATION.c.creator_id,
+                EVALUATION.c.program_id,
+                EVALUATION.c.rule_version_id,
+                literal("ended"),
+                false(),
+                literal(as_of),
+                least(func.coalesce(RULE.c.effective_to, literal(as_of)), literal(as_of)),
+                as_document(literal("[]")),
+            )
+            .select_from(
+                EVALUATION.join(CREATOR, CREATOR.c.id == EVALUATION.c.creator_id).outerjoin(
+                    RULE, RULE.c.id == EVALUATION.c.rule_version_id
+                )
+            )
+            .where(chunk.condition(EVALUATION.c.creator_id), CREATOR.c.archived_at.is_(None), gone),
+        )
+    )
     result.removed = connection.execute(
         delete(EVALUATION).where(
             chunk.condition(EVALUATION.c.creator_id),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, func
+from sqlalchemy import JSON, ColumnElement, ForeignKey, Index, String, Text, UniqueConstraint, and_, func, or_
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from agency.core.database import Base, JSONDocument, str_enum
@@ -59,6 +59,13 @@ class RuleVersion(Base):
     def in_force_on(self, day: date) -> bool:
         return self.effective_from <= day and (self.effective_to is None or day < self.effective_to)
 
+    @classmethod
+    def in_force_condition(cls, day: date) -> ColumnElement[bool]:
+        """The SQL condition "this version is in force on `day`" (from inclusive, to exclusive).
+        Dates alone decide it: a programme switched off or closed keeps answering for the days
+        its versions were in force."""
+        return and_(cls.effective_from <= day, or_(cls.effective_to.is_(None), cls.effective_to > day))
+
 
 class EligibilityEvaluation(Base):
     """The current answer for one creator and programme: the verdict, the qualifying (or closest)
@@ -101,7 +108,7 @@ class EligibilityChange(Base):
     creator_id: Mapped[int] = mapped_column(ForeignKey("creators.id", ondelete="CASCADE"))
     program_id: Mapped[int]
     rule_version_id: Mapped[int]
-    change: Mapped[str] = mapped_column(String(16))  # first | gained | lost
+    change: Mapped[str] = mapped_column(String(16))  # first | gained | lost | ended
     eligible: Mapped[bool]
     # The evaluation day that saw the change, and the day the change took effect (the day of the
     # metric that crossed, the first day of a rule version, a birthday); history reads the latter.

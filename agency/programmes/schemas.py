@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, ValidationError, fields, validate, validates
+from marshmallow import Schema, fields, validate
 
-from agency.core.database import utcnow
-from agency.core.fields import CountryCode
+from agency.core.fields import AsOfDate, CountryCode
 from agency.programmes.models import ActivationStatus
 from agency.roster.models import Platform
 
@@ -28,6 +27,23 @@ class RuleVersionSchema(Schema):
     created_at = fields.DateTime(dump_only=True)
 
 
+class RuleVersionEndSchema(Schema):
+    """The one change a published rule version accepts (any other field is refused with 422)."""
+
+    effective_to = fields.Date(
+        required=True,
+        allow_none=True,
+        metadata={"description": "First day the version is no longer in force (exclusive end); null: no end."},
+    )
+
+
+class ProgramCloseSchema(Schema):
+    effective_to = fields.Date(
+        required=True,
+        metadata={"description": "Close from this day: every version in force that day ends that day."},
+    )
+
+
 class ProgramSchema(Schema):
     id = fields.Integer(dump_only=True)
     code = fields.String(dump_only=True)
@@ -43,7 +59,12 @@ class ProgramUpdateSchema(Schema):
     name = fields.String(validate=validate.Length(min=1, max=120))
     description = fields.String(validate=validate.Length(max=5000))
     activation_path = fields.String(validate=validate.Length(max=300))
-    is_active = fields.Boolean(metadata={"description": "Switched-off programmes are no longer evaluated."})
+    is_active = fields.Boolean(
+        metadata={
+            "description": "false closes the programme from today (every version in force ends today); "
+            "answers about the days it was in force stay."
+        }
+    )
 
 
 class ProgramRefSchema(Schema):
@@ -99,7 +120,9 @@ class ChangeSchema(Schema):
     id = fields.Integer()
     program_id = fields.Integer()
     rule_version_id = fields.Integer()
-    change = fields.String(metadata={"description": "first, gained or lost"})
+    change = fields.String(
+        metadata={"description": "first, gained, lost, or ended (no version of the programme in force any more)"}
+    )
     eligible = fields.Boolean()
     as_of = fields.Date(metadata={"description": "The evaluation day that saw the change."})
     effective_on = fields.Date(
@@ -112,7 +135,7 @@ class ChangeSchema(Schema):
 
 
 class AsOfSchema(Schema):
-    as_of = fields.Date(metadata={"description": "Evaluate with the rules and metrics of that day."})
+    as_of = AsOfDate(metadata={"description": "Evaluate with the rules and metrics of that day (not a future day)."})
 
 
 class EligibilityQuerySchema(Schema):
@@ -127,9 +150,4 @@ class EligibilityQuerySchema(Schema):
 
 class EligibilityRecomputeSchema(Schema):
     creator_ids = fields.List(fields.Integer(validate=validate.Range(min=1)), validate=validate.Length(max=10_000))
-    as_of = fields.Date()
-
-    @validates("as_of")
-    def _not_future(self, value, **_kwargs):
-        if value > utcnow().date():
-            raise ValidationError("Cannot evaluate the future.")
+    as_of = AsOfDate()

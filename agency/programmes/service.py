@@ -11,7 +11,8 @@ from agency.core.audit.service import Actor, record_audit, snapshot
 from agency.core.errors import Conflict, InvalidInput, NotFound
 from agency.core.users.models import Role
 from agency.core.users.service import require_role
-from agency.programmes.freshness import request_refresh
+from agency.programmes.explanation import explain_many
+from agency.programmes.freshness import ensure_fresh, request_refresh
 from agency.programmes.models import ActivationStatus, EligibilityEvaluation, Program, ProgramActivation, RuleVersion
 from agency.programmes.rules import validate_criteria
 from agency.roster.models import Creator
@@ -61,9 +62,74 @@ def add_rule_version(*, db_session: Session, actor: Actor, program: Program, dat
     return rule
 
 
-def update_program(*, db_session: Session, actor: Actor, program: Program, data: dict) -> Program:
+def get_rule_version(*, db_session: Session, program: Program, rule_id: int) -> RuleVersion:
+    rule = db_session.get(RuleVersion, rule_id)
+    if rule is None or rule.program_id != program.id:
+        raise NotFound(f"Rule version {rule_id} not found in programme {program.id}.")
+    return rule
+
+
+def end_rule_version(*, db_session: Session, actor: Actor, rule: RuleVersion, effective_to: date | None) -> RuleVersion:
+    """Set (or clear) the day a published version stops being in force: the only change a
+    published version accepts. The day is exclusive: the version answers up to the day before."""
+    require_role(actor.user, Role.admin)
+    if effective_to is not None and effective_to <= rule.effective_from:
+        raise InvalidInput(
+            f"The version starts on {rule.effective_from.isoformat()}; it can only end after that.",
+            {"effective_to": [f"must be after effective_from ({rule.effective_from.isoformat()})"]},
+        )
+    if rule.effective_to == effective_to:
+        return rule
+    before = snapshot(rule)
+    rule.effective_to = effective_to
+    db_session.flush()
+    request_refresh("rule version ended", db_session=db_session)
+    record_audit(
+        db_session=db_session,
+        actor=actor,
+        action="rule.end",
+        entity_type="rule_version",
+        entity_id=rule.id,
+        before=before,
+        after=snapshot(rule),
+    )
+    return rule
+
+
+def close_program(*, db_session: Session, actor: Actor, program: Program, day: date) -> list[RuleVersion]:
+    """Close a programme from `day`: every version in force that day ends that day (it answers up to
+    the day before); versions that ended earlier keep their dates, so past answers never change.
+    A version starting on or after `day` would reopen the programme: it is refused (409)."""
+    require_role(actor.user, Role.admin)
+    later = db_session.scalars(
+        select(RuleVersion).where(RuleVersion.program_id == program.id, RuleVersion.effective_from >= day)
+    ).all()
+    if later:
+        names = ", ".join(f"version {r.version} from {r.effective_from.isoformat()}" for r in later)
+        raise Conflict(
+            f"{program.name} has versions starting on or after {day.isoformat()} ({names}); end those first "
+            "or close from a later day.",
+            {"effective_to": [f"versions start on or after this day: {names}"]},
+        )
+    ended = db_session.scalars(
+        select(RuleVersion)
+        .where(RuleVersion.program_id == program.id, RuleVersion.in_force_condition(day))
+        .order_by(RuleVersion.version)
+    ).all()
+    for rule in ended:
+        end_rule_version(db_session=db_session, actor=actor, rule=rule, effective_to=day)
+    return ended
+
+
+def update_program(
+    *, db_session: Session, actor: Actor, program: Program, data: dict, today: date | None = None
+) -> Program:
+    """Rename, describe, or switch a programme on or off. Switching it off closes it from today
+    (`close_program`), so answers about the days it was in force keep it."""
     require_role(actor.user, Role.admin)
     before = snapshot(program)
+    if data.get("is_active") is False and program.is_active:
+        close_program(db_session=db_session, actor=actor, program=program, day=today or date.today())
     for key, value in data.items():
         setattr(program, key, value)
     db_session.flush()
@@ -173,3 +239,13 @@ def roster_eligibility_query(
             | (ProgramActivation.status.in_([ActivationStatus.not_applied, ActivationStatus.rejected]))
         )
     return stmt.order_by(Creator.display_name, Creator.id, Program.code)
+
+
+def creator_programmes(db_session: Session, config, creator_id: int) -> tuple[list, dict[int, list[dict]]]:
+    """What a creator's page shows of their programmes: the stored evaluations (refreshed first
+    if a write left the creator waiting) as (evaluation, creator, programme, activation) rows, and
+    each programme's explanation document by programme id."""
+    ensure_fresh(db_session, config, [creator_id])
+    rows = db_session.execute(roster_eligibility_query(creator_id=creator_id)).all()
+    documents = explain_many(db_session, [(ev.rule_version_id, ev.details) for ev, _c, _p, _a in rows])
+    return rows, {program.id: document for (_e, _c, program, _a), document in zip(rows, documents)}

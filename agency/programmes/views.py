@@ -16,7 +16,14 @@ from agency.programmes.eligibility import preview_rule
 from agency.programmes.features import EngineSettings
 from agency.programmes.models import Program, ProgramActivation
 from agency.programmes.rules import validate_criteria
-from agency.programmes.service import add_rule_version, set_activation
+from agency.programmes.service import (
+    add_rule_version,
+    close_program,
+    end_rule_version,
+    get_program,
+    get_rule_version,
+    set_activation,
+)
 from agency.roster import service as roster
 
 bp = ui_blueprint("programmes_ui", __name__)
@@ -59,7 +66,6 @@ def activation_update(creator_id: int, program_id: int):
 @bp.route("/admin/programs", methods=["GET", "POST"])
 def admin_programs():
     session = get_session()
-    programs = session.scalars(select(Program).order_by(Program.platform, Program.name)).all()
     draft, errors, preview = None, {}, None
     if request.method == "POST":
         program = session.get(Program, request.form.get("program_id", type=int)) or abort(404)
@@ -89,9 +95,67 @@ def admin_programs():
             errors = {"effective_from": ["a date as YYYY-MM-DD is needed"]}
         except ServiceError as exc:
             errors = exc.errors
+    return _programs_page(draft=draft, errors=errors, preview=preview)
+
+
+def _programs_page(*, draft=None, errors=None, preview=None, problems=None, open_program=None):
+    """The programme editor; `problems` holds one form's errors, keyed by that form's id."""
+    session = get_session()
+    programs = session.scalars(select(Program).order_by(Program.platform, Program.name)).all()
+    failed = bool(errors) or bool(problems)
     return render_template(
-        "programmes/admin_programs.html", programs=programs, draft=draft, errors=errors, preview=preview, json=json
-    ), 422 if errors else 200
+        "programmes/admin_programs.html",
+        programs=programs,
+        draft=draft,
+        errors=errors or {},
+        preview=preview,
+        problems=problems or {},
+        open_program=open_program,
+        today=utcnow().date(),
+        json=json,
+    ), 422 if failed else 200
+
+
+def _day(value: str | None) -> date | None:
+    """A form's date field: empty means none; anything else must be YYYY-MM-DD (ValueError)."""
+    return date.fromisoformat(value) if value else None
+
+
+@bp.post("/admin/programs/<int:program_id>/rules/<int:rule_id>/end")
+def admin_rule_end(program_id: int, rule_id: int):
+    session = get_session()
+    rule = get_rule_version(
+        db_session=session, program=get_program(db_session=session, program_id=program_id), rule_id=rule_id
+    )
+    form_id = f"rule-{rule.id}"
+    try:
+        effective_to = _day(request.form.get("effective_to"))
+        end_rule_version(db_session=session, actor=actor(), rule=rule, effective_to=effective_to)
+    except ValueError:
+        return _programs_page(problems={form_id: ["A date as YYYY-MM-DD is needed."]}, open_program=program_id)
+    except ServiceError as exc:
+        return _programs_page(problems={form_id: [exc.message]}, open_program=program_id)
+    ending = f"ends on {effective_to:%d %b %Y} (in force until the day before)" if effective_to else "has no end date"
+    flash(f"{rule.program.name}: version {rule.version} {ending}.", "success")
+    return redirect(url_for("programmes_ui.admin_programs", _anchor=f"program-{program_id}"))
+
+
+@bp.post("/admin/programs/<int:program_id>/close")
+def admin_program_close(program_id: int):
+    session = get_session()
+    program = get_program(db_session=session, program_id=program_id)
+    form_id = f"close-{program.id}"
+    try:
+        day = _day(request.form.get("effective_to"))
+        if day is None:
+            raise ValueError
+        ended = close_program(db_session=session, actor=actor(), program=program, day=day)
+    except ValueError:
+        return _programs_page(problems={form_id: ["A date as YYYY-MM-DD is needed."]}, open_program=program_id)
+    except ServiceError as exc:
+        return _programs_page(problems={form_id: [exc.message]}, open_program=program_id)
+    flash(f"{program.name} is closed from {day:%d %b %Y}: {len(ended)} version(s) ended that day.", "success")
+    return redirect(url_for("programmes_ui.admin_programs", _anchor=f"program-{program_id}"))
 
 
 def _preview(session, program, criteria, as_of) -> list[dict]:

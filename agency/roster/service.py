@@ -14,7 +14,8 @@ from agency.core.audit.service import Actor, record_audit, snapshot
 from agency.core.database import utcnow
 from agency.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from agency.core.events import evaluation_inputs_changed
-from agency.core.users.models import Role, User
+from agency.core.users.invitations import create_invitation
+from agency.core.users.models import CreatorInvitation, Role, User
 from agency.core.users.service import require_role
 from agency.roster.models import (
     AccountType,
@@ -109,6 +110,19 @@ def can_write_creator(user: User, creator: Creator) -> bool:
     if user.role is Role.admin:
         return True
     return user.role is Role.manager and creator.manager_id == user.id
+
+
+def creators_outside_scope(*, db_session: Session, user: User, creator_ids: list[int]) -> list[int]:
+    """The creators among `creator_ids` whose data (metrics) the user may not bring in: a
+    manager's are those they do not manage, a creator's every other creator; none for admins."""
+    if user.role is Role.admin or not creator_ids:
+        return []
+    if user.role is Role.creator:
+        return sorted(set(creator_ids) - {user.creator_id})
+    if user.role is Role.manager:
+        stmt = select(Creator.id).where(Creator.id.in_(creator_ids), Creator.manager_id.is_distinct_from(user.id))
+        return sorted(db_session.scalars(stmt))
+    return sorted(creator_ids)
 
 
 def require_creator_write(user: User, creator: Creator) -> None:
@@ -216,6 +230,58 @@ def archive_creator(*, db_session: Session, actor: Actor, creator: Creator) -> C
         after=snapshot(creator),
     )
     return creator
+
+
+def restore_creator(
+    *, db_session: Session, actor: Actor, creator: Creator, expected_version: int | None = None
+) -> Creator:
+    """Bring an archived creator back to the roster (as paused: someone decides when they are active)."""
+    require_creator_write(actor.user, creator)
+    if expected_version is not None and expected_version != creator.version:
+        raise Conflict(
+            f"Creator {creator.id} was changed by someone else (version {creator.version}). Reload and try again.",
+            {"version": [f"current version is {creator.version}"]},
+        )
+    if creator.archived_at is None:
+        return creator
+    before = snapshot(creator)
+    creator.archived_at = None
+    creator.status = CreatorStatus.paused
+    db_session.flush()
+    _inputs_changed(db_session, "creator", creator.id)
+    record_audit(
+        db_session=db_session,
+        actor=actor,
+        action="creator.restore",
+        entity_type="creator",
+        entity_id=creator.id,
+        before=before,
+        after=snapshot(creator),
+    )
+    return creator
+
+
+def invite_creator(
+    *, db_session: Session, actor: Actor, creator: Creator, email: str, ttl=None
+) -> tuple[str, CreatorInvitation]:
+    """Invite a creator to their portal (their manager, or an admin). Returns the link's token,
+    shown once; the invitation stores only its digest."""
+    require_creator_write(actor.user, creator)
+    if creator.archived_at is not None:
+        raise Conflict("Archived creators cannot be invited; restore them first.")
+    kwargs = {"ttl": ttl} if ttl is not None else {}
+    token, invitation = create_invitation(
+        db_session=db_session, creator_id=creator.id, email=email, invited_by=actor.user, **kwargs
+    )
+    record_audit(
+        db_session=db_session,
+        actor=actor,
+        action="creator.invite",
+        entity_type="creator",
+        entity_id=creator.id,
+        after={"email": invitation.email, "expires_at": invitation.expires_at.isoformat(), "invitation": invitation.id},
+    )
+    return token, invitation
 
 
 def normalise_handle(handle: str) -> str:

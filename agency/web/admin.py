@@ -3,7 +3,7 @@ the programmes domain's)."""
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -11,8 +11,9 @@ from agency.core.audit.service import record_audit, snapshot
 from agency.core.errors import ServiceError
 from agency.core.extensions import get_session
 from agency.core.jobs.models import JobRecord, ScheduledRun
+from agency.core.jobs.service import retry_job
 from agency.core.ui import actor, admins_only
-from agency.core.users.models import Role, User
+from agency.core.users.models import STAFF_ROLES, User
 from agency.core.users.service import create_user
 from agency.web.views import bp
 
@@ -26,6 +27,8 @@ def admin_users():
     errors = {}
     if request.method == "POST":
         try:
+            if request.form.get("role") not in {r.value for r in STAFF_ROLES}:
+                raise ValueError("Choose admin, manager or analyst (creators are invited by their manager).")
             user = create_user(
                 db_session=session,
                 email=request.form.get("email", ""),
@@ -47,7 +50,7 @@ def admin_users():
             errors = getattr(exc, "errors", None) or {"role": [str(exc)]}
     users = session.scalars(select(User).order_by(User.role, User.email)).all()
     return render_template(
-        "web/admin_users.html", users=users, errors=errors, roles=list(Role), form=request.form
+        "web/admin_users.html", users=users, errors=errors, roles=STAFF_ROLES, form=request.form
     ), 422 if errors else 200
 
 
@@ -78,3 +81,15 @@ def admin_jobs():
     runs = session.scalars(select(ScheduledRun).order_by(ScheduledRun.started_at.desc()).limit(50)).all()
     jobs = session.scalars(select(JobRecord).order_by(JobRecord.enqueued_at.desc()).limit(50)).all()
     return render_template("web/admin_jobs.html", runs=runs, jobs=jobs)
+
+
+@bp.post("/admin/jobs/<string:job_id>/retry")
+def admin_job_retry(job_id: str):
+    session = get_session()
+    record = session.get(JobRecord, job_id) or abort(404)
+    try:
+        retry = retry_job(session, current_app.config["AGENCY"], record, actor())
+    except ServiceError as exc:
+        abort(exc.status, description=exc.message)
+    flash(f"{record.name} queued again (job {retry.id[:8]}, {retry.status.value}).", "success")
+    return redirect(url_for("web.admin_jobs"))

@@ -69,6 +69,32 @@ def label(value) -> str:
     return str(getattr(value, "value", value) or "").replace("_", " ")
 
 
+@bp.app_template_filter("problems")
+def problems(value) -> str:
+    """Validation messages (a string, a list, or marshmallow's nested dicts) as one line."""
+    if isinstance(value, dict):
+        return " ".join(problems(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return " ".join(problems(v) for v in value)
+    return str(value)
+
+
+@bp.app_template_filter("pair")
+def pair(value) -> tuple:
+    """An option for a select: (value, the same as its text)."""
+    return (value, str(value).replace("_", " "))
+
+
+@bp.app_template_global("now")
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+@bp.app_template_filter("zip")
+def zip_with(left, right) -> list[tuple]:
+    return list(zip(left, right))
+
+
 @bp.app_template_filter("combine")
 def combine(left: dict, right: dict) -> dict:
     """Query arguments with some replaced (for sort and page links)."""

@@ -22,20 +22,19 @@ from agency.core.extensions import get_session
 from agency.core.pagination import UI_PAGE_SIZE
 from agency.core.ui import require_login_and_csrf, scope_manager_id
 from agency.core.users.models import Role, User
-from agency.currencies.service import RateBook
 from agency.deals.models import Deal, DealStage
 from agency.deals.service import pipeline_summary
 from agency.metrics.models import MetricSnapshot
 from agency.money.diversification import MixSettings, compute_mix, latest_snapshots_query
-from agency.money.models import DiversificationSnapshot, RevenueRecord
-from agency.programmes.explanation import explain_many
+from agency.money.models import DiversificationSnapshot
 from agency.programmes.freshness import ensure_fresh
 from agency.programmes.models import EligibilityChange, EligibilityEvaluation, Program
-from agency.programmes.service import roster_eligibility_query
+from agency.programmes.service import creator_programmes
 from agency.roster import service as roster
 from agency.roster.models import Creator, CreatorStatus, Niche, PlatformAccount
 from agency.roster.schemas import CreatorQuerySchema, creator_filters
 from agency.roster.service import can_write_creator
+from agency.web.trends import eligibility_by_week, nearest_to_threshold, revenue_by_month
 
 bp = Blueprint("web", __name__)
 bp.before_request(require_login_and_csrf)
@@ -62,9 +61,7 @@ def dashboard():
         .order_by(EligibilityChange.effective_on.desc())
         .limit(10)
     ).all()
-    near = session.execute(
-        roster_eligibility_query(near_threshold=True, eligible=False, manager_id=manager_id).limit(8)
-    ).all()
+    near = nearest_to_threshold(session, manager_id)
     alerts = dict(
         session.execute(
             select(Alert.severity, func.count())
@@ -75,8 +72,8 @@ def dashboard():
     )
     base = current_app.config["AGENCY"].base_currency
     pipeline = pipeline_summary(db_session=session, base_currency=base, today=today, manager_id=manager_id)
-    month_start = today.replace(day=1)
-    last_month_start = (month_start - timedelta(days=1)).replace(day=1)
+    by_month = revenue_by_month(session, mine, base, today)
+    by_week = eligibility_by_week(session, mine, today)
     concentrated = session.execute(
         latest_snapshots_query()
         .add_columns(Creator.display_name)
@@ -93,25 +90,23 @@ def dashboard():
         alerts=alerts,
         pipeline=pipeline,
         base=base,
-        revenue=_revenue_months(session, mine, last_month_start, month_start, today),
+        # This month and last month, from the same dated conversions as the chart.
+        revenue={"this": by_month["totals"][-1], "last": by_month["totals"][-2]},
         concentrated=concentrated,
         statuses=list(CreatorStatus),
+        by_month=by_month,
+        by_week=by_week,
+        trends=json.dumps(
+            {
+                "revenue": {
+                    "months": by_month["months"],
+                    "sources": {k: [str(v) for v in values] for k, values in by_month["sources"].items()},
+                },
+                "pipeline": {s["stage"]: str(s["value"]) for s in pipeline["stages"]},
+                "eligibility": by_week,
+            }
+        ),
     )
-
-
-def _revenue_months(session, mine, last_month_start, month_start, today) -> dict:
-    """This month and last month in the base currency (from statements' conversion rules)."""
-    rows = session.execute(
-        select(RevenueRecord.amount, RevenueRecord.currency, RevenueRecord.earned_on)
-        .join(Creator, Creator.id == RevenueRecord.creator_id)
-        .where(mine, RevenueRecord.archived_at.is_(None), RevenueRecord.earned_on >= last_month_start)
-    ).all()
-    book = RateBook(session, current_app.config["AGENCY"].base_currency, {r.currency for r in rows})
-    totals = {"this": 0, "last": 0}
-    for amount, currency, earned_on in rows:
-        converted = book.convert(amount, currency, earned_on) or 0
-        totals["this" if earned_on >= month_start else "last"] += converted
-    return totals
 
 
 @bp.get("/creators")
@@ -204,14 +199,7 @@ def _roster_csv(rows) -> Response:
 def creator_detail(creator_id: int):
     session = get_session()
     creator = roster.get_creator(db_session=session, creator_id=creator_id)
-    ensure_fresh(session, current_app.config["AGENCY"], [creator.id])
-    evaluations = session.execute(roster_eligibility_query(creator_id=creator.id)).all()
-    explanations = dict(
-        zip(
-            [program.id for _ev, _c, program, _a in evaluations],
-            explain_many(session, [(ev.rule_version_id, ev.details) for ev, _c, _p, _a in evaluations]),
-        )
-    )
+    evaluations, explanations = creator_programmes(session, current_app.config["AGENCY"], creator.id)
     history = session.execute(
         select(EligibilityChange, Program.name)
         .join(Program, Program.id == EligibilityChange.program_id)
@@ -222,14 +210,13 @@ def creator_detail(creator_id: int):
     config = current_app.config["AGENCY"]
     mix = compute_mix(
         session, as_of=utcnow().date(), settings=MixSettings.from_config(config), creator_ids=[creator.id]
-    )[creator.id]
+    ).get(creator.id)  # archived creators are left out of the analysis
     deals = session.scalars(
         select(Deal).where(Deal.creator_id == creator.id, Deal.archived_at.is_(None)).order_by(Deal.updated_at.desc())
     ).all()
     alerts = session.scalars(
         select(Alert).where(Alert.creator_id == creator.id).order_by(Alert.opened_at.desc()).limit(20)
     ).all()
-    programs = session.scalars(select(Program).where(Program.is_active.is_(True)).order_by(Program.name)).all()
     return render_template(
         "web/creator.html",
         creator=creator,
@@ -240,7 +227,6 @@ def creator_detail(creator_id: int):
         mix=mix,
         deals=deals,
         alerts=alerts,
-        programs=programs,
         can_edit=can_write_creator(current_user, creator),
         chart_data=json.dumps(_series(session, creator)),
         mix_data=json.dumps(
@@ -248,9 +234,12 @@ def creator_detail(creator_id: int):
                 "sources": {k: v["amount"] for k, v in mix["by_source"].items()},
                 "platforms": {k: v["amount"] for k, v in mix["by_platform"].items()},
             }
+            if mix
+            else None
         ),
         today=utcnow().date(),
         open_stages=[s for s in DealStage],
+        show_activation=True,
     )
 
 

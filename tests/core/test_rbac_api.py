@@ -1,7 +1,8 @@
 """Role x endpoint x owned/not-owned matrix over every API operation.
 
 Admins do everything; managers change only the creators they manage (and what hangs off them);
-analysts read. `test_matrix_covers_every_api_operation` fails when an operation in the OpenAPI
+analysts read; creators reach only the portal's few operations, for themselves ("owns": the
+creator is them). `test_matrix_covers_every_api_operation` fails when an operation in the OpenAPI
 document has no row here, so each new endpoint must add one."""
 
 import re
@@ -15,8 +16,8 @@ from agency.core.users.models import Role
 from agency.deals.models import Brand, Deal, Deliverable
 from agency.money.models import RevenueRecord
 from agency.programmes.catalogue import seed_catalogue
-from agency.programmes.models import Program
-from agency.roster.models import GuidelineStrike
+from agency.programmes.models import Program, RuleVersion
+from agency.roster.models import Creator, GuidelineStrike
 
 YESTERDAY = (date.today() - timedelta(days=1)).isoformat()
 # Logging in needs no role; anyone may revoke their own token.
@@ -35,7 +36,7 @@ def _requests(w: dict) -> list[tuple]:
     )
     return [
         # read: every role
-        ("GET", "/api/v1/users/me", None, "read"),
+        ("GET", "/api/v1/users/me", None, "read_self"),
         ("GET", "/api/v1/users", None, "read"),
         ("GET", "/api/v1/users/me/notification-preferences", None, "read"),
         ("PUT", "/api/v1/users/me/notification-preferences", {"digest_hour": 9}, "read"),
@@ -48,6 +49,7 @@ def _requests(w: dict) -> list[tuple]:
         ("GET", "/api/v1/programs", None, "read"),
         ("GET", f"/api/v1/programs/{p}", None, "read"),
         ("GET", f"/api/v1/programs/{p}/rules", None, "read"),
+        ("GET", f"/api/v1/programs/{p}/rules/{w['rule']}", None, "read"),
         ("GET", f"/api/v1/creators/{c}/eligibility", None, "read"),
         ("GET", f"/api/v1/creators/{c}/eligibility/history", None, "read"),
         ("GET", "/api/v1/eligibility", None, "read"),
@@ -125,6 +127,8 @@ def _requests(w: dict) -> list[tuple]:
             {"effective_from": "2026-01-01", "criteria": [{"kind": "age", "min": 18}]},
             "admin",
         ),
+        ("PATCH", f"/api/v1/programs/{p}/rules/{w['rule']}", {"effective_to": "2031-01-01"}, "admin"),
+        ("POST", f"/api/v1/programs/{w['closable']}/close", {"effective_to": "2031-01-01"}, "admin"),
         ("POST", "/api/v1/fx-rates", {"day": "2026-01-01", "base": "USD", "quote": "EUR", "rate": "0.9"}, "admin"),
         ("POST", "/api/v1/fx-rates/import", ("text/csv", "day,base,quote,rate\n2026-01-02,USD,EUR,0.91\n"), "admin"),
         ("POST", f"/api/v1/jobs/{w['job']}/retry", None, "admin"),
@@ -138,9 +142,25 @@ def _requests(w: dict) -> list[tuple]:
     ]
 
 
-def _expected(kind: str, role: Role, owns: bool) -> int | None:
+def _portal_operations(w: dict) -> set[tuple[str, str]]:
+    """What a creator's token may call, for their own creator only."""
+    c = w["creator"]
+    return {
+        ("GET", "/api/v1/users/me"),
+        ("GET", f"/api/v1/creators/{c}/eligibility"),
+        ("GET", f"/api/v1/creators/{c}/eligibility/history"),
+        ("GET", f"/api/v1/creators/{c}/statements/2026-01"),
+        ("POST", "/api/v1/metrics/import"),
+    }
+
+
+def _expected(kind: str, role: Role, owns: bool, portal: bool = False) -> int | None:
     """None: a success (2xx); otherwise the refusal's status."""
-    if kind == "read":
+    if role is Role.creator:
+        if not portal:
+            return 403
+        return None if owns or kind == "read_self" else 403
+    if kind in ("read", "read_self"):
         return None
     if role is Role.analyst:
         return 403
@@ -198,6 +218,12 @@ def world(session, make_user, make_creator):
     )
     session.add_all([deliverable, record, *alerts, job])
     session.commit()
+    program = session.query(Program).order_by(Program.id).first()
+    closable = Program(code=f"rbac_closable_{creator.id}", name="Closable", platform="tiktok")
+    session.add(closable)
+    session.flush()
+    session.add(RuleVersion(program_id=closable.id, version=1, effective_from=date(2020, 1, 1), criteria=[]))
+    session.commit()
     return {
         "owner": owner,
         "creator": creator.id,
@@ -205,7 +231,9 @@ def world(session, make_user, make_creator):
         "deal": deal.id,
         "brand": brand.id,
         "record": record.id,
-        "program": session.query(Program.id).first()[0],
+        "program": program.id,
+        "rule": program.rules[0].id,
+        "closable": closable.id,
         "deliverable": deliverable.id,
         "alert": alerts[0].id,
         "alert2": alerts[1].id,
@@ -216,15 +244,19 @@ def world(session, make_user, make_creator):
 
 @pytest.mark.parametrize("role", list(Role))
 @pytest.mark.parametrize("owns", [True, False])
-def test_matrix(client, make_user, auth_for, world, role, owns):
-    user = world["owner"] if (owns and role is Role.manager) else make_user(role)
+def test_matrix(client, session, make_user, make_portal_user, make_creator, auth_for, world, role, owns):
+    if role is Role.creator:
+        user = make_portal_user(session.get(Creator, world["creator"]) if owns else make_creator())
+    else:
+        user = world["owner"] if (owns and role is Role.manager) else make_user(role)
     headers = auth_for(user)
+    portal = _portal_operations(world)
     for method, path, body, kind in _requests(world):
         if isinstance(body, tuple):
             response = client.open(path, method=method, data=body[1], content_type=body[0], headers=headers)
         else:
             response = client.open(path, method=method, json=body, headers=headers)
-        expected = _expected(kind, role, owns)
+        expected = _expected(kind, role, owns, (method, path) in portal)
         if expected is None:
             assert response.status_code < 400, (method, path, role.value, owns, response.status_code, response.json)
         else:

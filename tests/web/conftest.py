@@ -1,19 +1,24 @@
 """Browser tests: the app served by a real HTTP server thread over a committed demo database,
 driven by Playwright in Debian's chromium. A screenshot of the page is saved on failure."""
 
+import re
 import threading
 from pathlib import Path
 
 import pytest
 from alembic import command
 from playwright.sync_api import sync_playwright
+from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from agency import create_app
 from agency.core.cli import alembic_config
 from agency.core.config import Config
 from agency.core.database import Database
+from agency.core.users.models import CreatorLogin, Role, User
+from agency.core.users.service import create_user
 from agency.demo.loader import DEMO_PASSWORD, load_demo
+from agency.roster.models import Creator
 from tests.conftest import _create_database, _drop_database, _worker_id
 
 CHROMIUM = "/usr/bin/chromium"
@@ -73,15 +78,29 @@ def browser():
 
 
 @pytest.fixture()
-def page(browser, request):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    yield page
+def open_page(browser, request):
+    """New pages in their own contexts (another user, another width); each is screenshotted to
+    test-artifacts/ when the test fails, and closed after it."""
+    pages = []
+
+    def _open(width: int = 1280, height: int = 900):
+        context = browser.new_context(viewport={"width": width, "height": height})
+        pages.append(context.new_page())
+        return pages[-1]
+
+    yield _open
     failed = getattr(request.node, "rep_call", None)
-    if failed is not None and failed.failed:
-        ARTIFACTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
-    context.close()
+    for n, opened in enumerate(pages):
+        if failed is not None and failed.failed:
+            ARTIFACTS.mkdir(exist_ok=True)
+            suffix = "" if n == 0 else f"-{n}"
+            opened.screenshot(path=str(ARTIFACTS / f"{request.node.name}{suffix}.png"), full_page=True)
+        opened.context.close()
+
+
+@pytest.fixture()
+def page(open_page):
+    return open_page()
 
 
 @pytest.hookimpl(tryfirst=True, hookwrapper=True)
@@ -91,9 +110,47 @@ def pytest_runtest_makereport(item, call):
     setattr(item, f"rep_{report.when}", report)
 
 
-def login(page, base_url: str, email: str = "manager1@agency.example") -> None:
+def login(page, base_url: str, email: str = "manager1@agency.example", password: str = DEMO_PASSWORD) -> None:
     page.goto(f"{base_url}/login")
     page.fill("#email", email)
-    page.fill("#password", DEMO_PASSWORD)
+    page.fill("#password", password)
     page.click("button[type=submit]")
-    page.wait_for_url(f"{base_url}/")
+    page.wait_for_url(re.compile(re.escape(base_url) + r"/(portal)?$"))
+
+
+PORTAL_EMAIL = "portal.creator@agency.example"
+PORTAL_PASSWORD = "portal-password-2026"
+
+
+@pytest.fixture(scope="session")
+def portal_user(live_server):
+    """A creator account (as an accepted invitation leaves it) for the first creator of manager1."""
+    _base_url, database = live_server
+    with database.session_scope() as session:
+        creator = session.scalars(
+            select(Creator)
+            .join(User, User.id == Creator.manager_id)
+            .where(User.email == "manager1@agency.example")
+            .order_by(Creator.id)
+        ).first()
+        user = create_user(
+            db_session=session, email=PORTAL_EMAIL, password=PORTAL_PASSWORD, role=Role.creator, full_name="Portal"
+        )
+        session.add(CreatorLogin(user_id=user.id, creator_id=creator.id))
+        return {"email": PORTAL_EMAIL, "password": PORTAL_PASSWORD, "creator_id": creator.id}
+
+
+AXE = "/static/vendor/axe-core/axe.min.js"
+SERIOUS = """async () => {
+  const result = await axe.run(document, {resultTypes: ["violations"]});
+  return result.violations.filter(v => v.impact === "serious" || v.impact === "critical")
+    .map(v => ({rule: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map(n => n.target.join(" "))}));
+}"""
+
+
+def serious_violations(page, base_url: str) -> list[dict]:
+    """axe-core's serious and critical findings on the page as it is now (loaded from our own
+    static folder, which the pages' CSP allows)."""
+    if not page.evaluate("() => !!window.axe"):
+        page.add_script_tag(url=f"{base_url}{AXE}")
+    return page.evaluate(SERIOUS)

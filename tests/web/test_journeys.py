@@ -124,13 +124,11 @@ def test_analysts_see_no_edit_controls(page, live_server):
     expect(page.get_by_role("button", name="Acknowledge selected")).to_have_count(0)
 
 
-def test_phone_width_roster_is_usable(browser, live_server):
+def test_phone_width_roster_is_usable(open_page, live_server):
     base_url, _ = live_server
-    context = browser.new_context(viewport={"width": 390, "height": 844})
-    page = context.new_page()
+    page = open_page(390, 844)
     login(page, base_url)
     page.goto(f"{base_url}/creators")
     expect(page.get_by_role("heading", name=re.compile("Creators"))).to_be_visible()
     width = page.evaluate("() => document.documentElement.scrollWidth")
     assert width <= 400  # the table scrolls inside its box, not the whole page
-    context.close()

@@ -8,12 +8,11 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 from sqlalchemy import select
 
-from agency.core.audit.service import record_audit
 from agency.core.auth import authenticate_request, current_actor, roles_required
-from agency.core.errors import Conflict, NotFound
+from agency.core.errors import NotFound
 from agency.core.extensions import get_session
 from agency.core.jobs.models import JobRecord, JobStatus, ScheduledRun
-from agency.core.jobs.service import enqueue
+from agency.core.jobs.service import retry_job
 from agency.core.pagination import paginated
 from agency.core.users.models import Role
 
@@ -77,22 +76,4 @@ class Retry(MethodView):
         record = session.get(JobRecord, job_id)
         if record is None:
             raise NotFound(f"Job {job_id} not found.")
-        if record.status is not JobStatus.failed:
-            raise Conflict(f"Only failed jobs can be retried; this one is {record.status.value}.")
-        retry = enqueue(
-            session,
-            current_app.config["AGENCY"],
-            record.name,
-            record.arguments,
-            queue=record.queue,
-            requested_by_id=current_actor().user.id,
-        )
-        record_audit(
-            db_session=session,
-            actor=current_actor(),
-            action="job.retry",
-            entity_type="job",
-            entity_id=None,
-            after={"job_id": job_id, "retry_id": retry.id},
-        )
-        return retry
+        return retry_job(session, current_app.config["AGENCY"], record, current_actor())

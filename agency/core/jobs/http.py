@@ -28,10 +28,10 @@ def run_or_enqueue(job_name: str, arguments: dict, run_now):
     )
 
 
-def after_import(job_name: str, creator_ids: list[int]) -> dict | None:
+def after_import(job_name: str, creator_ids: list[int], requested_by_id: int | None = None) -> dict | None:
     """Refresh what an import changed, for exactly the creators it touched, through the job
     `job_name`: run in-process without Redis (its result is returned), else one background job
-    (identical pending requests are merged)."""
+    (identical pending requests are merged). UI pages name the requesting user themselves."""
     if not creator_ids:
         return None
     config = current_app.config["AGENCY"]
@@ -47,7 +47,7 @@ def after_import(job_name: str, creator_ids: list[int]) -> dict | None:
         {"creator_ids": creator_ids},
         queue="recompute",
         dedup_key=key[:200],
-        requested_by_id=current_user().id,
+        requested_by_id=requested_by_id if requested_by_id is not None else current_user().id,
     )
     if not config.redis_url:
         return record.result

@@ -30,9 +30,13 @@ from sqlalchemy import event, func, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from agency.core.audit.service import record_audit
 from agency.core.database import utcnow
+from agency.core.errors import Conflict
 from agency.core.jobs.models import JobRecord, JobStatus, RunStatus, ScheduledRun
 from agency.core.prometheus import JOB_SECONDS
+from agency.core.users.models import Role
+from agency.core.users.service import require_role
 
 QUEUES = ("recompute", "imports", "notifications", "default")
 # The callable RQ imports and runs with the job's id.
@@ -325,6 +329,23 @@ def _run_after_root_commit(session: Session) -> None:
 def _drop_after_root_commit(session: Session, _previous_transaction) -> None:
     if not session.in_nested_transaction():
         session.info.pop("after_root_commit", None)
+
+
+def retry_job(session: Session, config, record: JobRecord, actor) -> JobRecord:
+    """Run a failed job again as a new job with the same arguments (admins); the old record stays."""
+    require_role(actor.user, Role.admin)
+    if record.status is not JobStatus.failed:
+        raise Conflict(f"Only failed jobs can be retried; this one is {record.status.value}.")
+    retry = enqueue(session, config, record.name, record.arguments, queue=record.queue, requested_by_id=actor.user.id)
+    record_audit(
+        db_session=session,
+        actor=actor,
+        action="job.retry",
+        entity_type="job",
+        entity_id=None,
+        after={"job_id": record.id, "retry_id": retry.id},
+    )
+    return retry
 
 
 def _mark_in_redis(session: Session, job_id: str) -> None:

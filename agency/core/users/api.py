@@ -14,6 +14,7 @@ from agency.core.auth import (
     authenticate_request,
     current_actor,
     current_user,
+    for_creators,
     roles_required,
 )
 from agency.core.extensions import get_session, limiter
@@ -74,6 +75,7 @@ class Tokens(MethodView):
 
 @auth_blp.route("/tokens/current")
 class CurrentToken(MethodView):
+    @for_creators
     @auth_blp.response(204)
     def delete(self):
         """Revoke the token used for this request"""
@@ -98,6 +100,7 @@ users_blp.before_request(authenticate_request)
 
 @users_blp.route("/me")
 class Me(MethodView):
+    @for_creators
     @users_blp.response(200, UserSchema)
     def get(self):
         """The authenticated user"""

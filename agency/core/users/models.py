@@ -15,6 +15,11 @@ class Role(str, enum.Enum):
     admin = "admin"
     manager = "manager"
     analyst = "analyst"
+    # A creator signing in to the portal: sees only their own creator (see CreatorLogin).
+    creator = "creator"
+
+
+STAFF_ROLES = (Role.admin, Role.manager, Role.analyst)
 
 
 class User(Base):
@@ -32,6 +37,8 @@ class User(Base):
     last_login_at: Mapped[datetime | None]
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user", cascade="all, delete-orphan")
+    # Loaded only when asked (for creator-role users).
+    creator_login: Mapped[CreatorLogin | None] = relationship(cascade="all, delete-orphan")
 
     # flask-login protocol
     @property
@@ -53,6 +60,17 @@ class User(Base):
     def can_write(self) -> bool:
         return self.role in (Role.admin, Role.manager)
 
+    @property
+    def is_creator(self) -> bool:
+        return self.role is Role.creator
+
+    @property
+    def creator_id(self) -> int | None:
+        """The one creator a portal user is (None for staff, or a portal user whose link is gone)."""
+        if self.role is not Role.creator or self.creator_login is None:
+            return None
+        return self.creator_login.creator_id
+
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email} {self.role.value}>"
 
@@ -73,3 +91,36 @@ class ApiToken(Base):
     last_used_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship(back_populates="tokens")
+
+
+class CreatorLogin(Base):
+    """A portal account: the creator-role user and the one creator they are. A table of its own,
+    so `users` never references `creators` (creators reference their manager in `users`)."""
+
+    __tablename__ = "creator_logins"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    creator_id: Mapped[int] = mapped_column(ForeignKey("creators.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class CreatorInvitation(Base):
+    """A single-use, expiring link a manager sends a creator to open their portal account. Only
+    the SHA-256 digest of the link's token is stored."""
+
+    __tablename__ = "creator_invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    creator_id: Mapped[int] = mapped_column(ForeignKey("creators.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str] = mapped_column(String(254))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+    # The portal account the invitation opened.
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    def usable(self, now: datetime) -> bool:
+        return self.used_at is None and self.revoked_at is None and self.expires_at > now

@@ -19,6 +19,14 @@ class UserSchema(Schema):
     created_at = fields.DateTime(dump_only=True)
     last_login_at = fields.DateTime(dump_only=True, allow_none=True)
     password = fields.String(load_only=True, required=True, validate=validate.Length(max=256))
+    creator_id = fields.Integer(
+        dump_only=True, allow_none=True, metadata={"description": "For a creator account: the creator it is."}
+    )
+
+    @validates("role")
+    def _staff_role(self, value, **_kwargs):
+        if value is Role.creator:
+            raise ValidationError("Creator accounts are opened by invitation from the creator's manager.")
 
     @validates("timezone")
     def _known_zone(self, value, **_kwargs):

@@ -79,6 +79,43 @@
     });
   }
 
+  // The dashboard's trends; each chart has its numbers in a table beside it.
+  function dashboardCharts() {
+    var data = readJSON("trends-data");
+    if (!data || !window.Chart) { return; }
+    var revenue = document.getElementById("revenue-chart");
+    if (revenue) {
+      new window.Chart(revenue, {
+        type: "bar",
+        data: { labels: data.revenue.months,
+                datasets: Object.keys(data.revenue.sources).map(function (s, i) {
+                  return { label: s.replace(/_/g, " "), data: data.revenue.sources[s].map(parseFloat), backgroundColor: palette[i % 8] };
+                }) },
+        options: { animation: false, scales: { x: { stacked: true }, y: { stacked: true } } }
+      });
+    }
+    var pipeline = document.getElementById("pipeline-chart");
+    if (pipeline) {
+      var stages = Object.keys(data.pipeline);
+      new window.Chart(pipeline, {
+        type: "bar",
+        data: { labels: stages.map(function (s) { return s.replace(/_/g, " "); }),
+                datasets: [{ label: "value", data: stages.map(function (s) { return parseFloat(data.pipeline[s]); }), backgroundColor: palette[0] }] },
+        options: { animation: false, indexAxis: "y", plugins: { legend: { display: false } } }
+      });
+    }
+    var eligibility = document.getElementById("eligibility-chart");
+    if (eligibility) {
+      new window.Chart(eligibility, {
+        type: "bar",
+        data: { labels: data.eligibility.weeks,
+                datasets: [{ label: "gained", data: data.eligibility.gained, backgroundColor: palette[1] },
+                           { label: "lost", data: data.eligibility.lost, backgroundColor: palette[2] }] },
+        options: { animation: false }
+      });
+    }
+  }
+
   function selectAll() {
     var box = document.getElementById("select-all");
     if (!box) { return; }
@@ -87,5 +124,11 @@
     });
   }
 
-  document.addEventListener("DOMContentLoaded", function () { audienceChart(); mixChart(); selectAll(); });
+  // Destructive buttons ask first (the server does not depend on it).
+  document.addEventListener("submit", function (event) {
+    var button = event.submitter;
+    if (button && button.dataset.confirm && !window.confirm(button.dataset.confirm)) { event.preventDefault(); }
+  });
+
+  document.addEventListener("DOMContentLoaded", function () { audienceChart(); mixChart(); dashboardCharts(); selectAll(); });
 }());
