@@ -20,7 +20,7 @@ from agency.alerts.evaluators import EVALUATORS, AlertSettings, Evaluator
 from agency.alerts.models import Alert, AlertKind, AlertStatus
 from agency.alerts.notifications import queue_immediate
 from agency.core.audit.service import Actor, record_audit
-from agency.core.database import JSONDocument, bulk_insert, utcnow
+from agency.core.database import JSONDocument, bulk_insert, refresh_statistics, utcnow
 from agency.core.errors import Conflict, Forbidden, NotFound
 from agency.core.prometheus import ALERTS_OPENED
 from agency.core.users.models import Role, User
@@ -165,6 +165,7 @@ def _evaluate_chunk(
         )
         ALERTS_OPENED.labels(kind=condition.kind).inc()
     bulk_insert(connection, ALERT, rows)
+    refresh_statistics(connection, [ALERT], len(rows))
     result.opened += len(rows)
     return list(
         db_session.scalars(

@@ -12,7 +12,7 @@ from pathlib import Path
 from sqlalchemy import Connection, Enum, func, insert, select, text
 from sqlalchemy.types import TypeDecorator
 
-from agency.core.database import Base
+from agency.core.database import Base, refresh_statistics
 from agency.core.errors import Conflict, InvalidInput
 
 MANIFEST = "manifest.json"
@@ -108,6 +108,8 @@ def import_database(*, connection: Connection, directory: Path) -> dict[str, int
         counts[table.name] = count
     if connection.dialect.name == "postgresql":
         reset_sequences(connection)
+    # A restored database has no planner statistics yet: gather them before anything reads it.
+    refresh_statistics(connection, [tables[entry["name"]] for entry in manifest["tables"]])
     return counts
 
 

@@ -46,6 +46,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from agency.core.database import refresh_statistics
 from agency.core.portable_sql import as_document, decimal_text, digest, json_object, json_object_agg
 from agency.currencies.models import FxRate
 from agency.money.models import DiversificationSnapshot, RevenueRecord, RiskLevel
@@ -477,6 +478,8 @@ def recompute_chunk(db_session: Session, creators: Chunk, as_of: date, settings:
         ).rowcount
         result.written = updated + inserted
         result.unchanged = result.creators - result.written
+        # A first analysis fills the snapshots in bulk: their statistics follow.
+        refresh_statistics(connection, [SNAPSHOT], inserted)
     finally:
         fresh.drop(connection)
         rates.drop(connection)

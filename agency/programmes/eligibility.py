@@ -36,7 +36,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from agency.core.database import bulk_insert
+from agency.core.database import bulk_insert, refresh_statistics
 from agency.core.portable_sql import as_document, least
 from agency.programmes.compiler import CompiledRule, RuleTarget, fresh_table
 from agency.programmes.features import (
@@ -471,7 +471,15 @@ def recompute_chunk(
     targets = rule_targets(db_session, as_of)
     with Workspace(db_session, as_of, settings, targets) as workspace:
         _lock_chunk(workspace, chunk)
-        return write_chunk(workspace, chunk, workspace.evaluate(chunk))
+        result = write_chunk(workspace, chunk, workspace.evaluate(chunk))
+    _refresh_statistics(db_session, result)
+    return result
+
+
+def _refresh_statistics(db_session: Session, result: RecomputeResult) -> None:
+    """A first recompute fills the evaluations table in bulk: its statistics follow (only when
+    the table grew by a noticeable share, see `refresh_statistics`)."""
+    refresh_statistics(db_session.connection(), [EVALUATION, CHANGE], result.inserted + result.transitions)
 
 
 def recompute_eligibility(
@@ -499,6 +507,7 @@ def recompute_eligibility(
                 commit()
             if progress:
                 progress(done, len(chunks))
+    _refresh_statistics(db_session, result)
     return result
 
 
