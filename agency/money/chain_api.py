@@ -492,4 +492,5 @@ class Aging(MethodView):
             base_currency=_settings().base_currency,
             manager_id=current_user().id if args["mine"] else None,
         )
-        return _plain(report.__dict__)
+        lists = ("by_brand", "by_manager", "invoices")
+        return {k: _plain(v) if k in lists else v for k, v in report.__dict__.items()}

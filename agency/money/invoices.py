@@ -17,6 +17,7 @@ from agency.core.audit.service import Actor, record_audit, snapshot
 from agency.core.errors import Conflict, InvalidInput, NotFound
 from agency.currencies.service import RateBook
 from agency.deals.models import Deal, DealStage
+from agency.deals.service import transition_deal
 from agency.money.agreements import terms_for_deal
 from agency.money.chain_models import Invoice, InvoiceCounter, InvoiceKind, InvoiceLine, InvoiceStatus
 from agency.money.ledger import (
@@ -256,6 +257,8 @@ def issue_invoice(
         before=before,
         after=snapshot(invoice),
     )
+    if actor.user is not None:
+        deal_invoiced(db_session=db_session, actor=actor, invoice=invoice)
     return invoice
 
 
@@ -286,6 +289,15 @@ def create_invoice(
     if not as_draft:
         issue_invoice(db_session=db_session, actor=actor, invoice=invoice, issued_on=issued_on, settings=settings)
     return invoice
+
+
+def deal_invoiced(*, db_session: Session, actor: Actor, invoice: Invoice) -> None:
+    """An issued invoice moves its delivered deal to `invoiced` (dated the issue day)."""
+    if invoice.kind is InvoiceKind.invoice and invoice.deal.stage is DealStage.delivered:
+        transition_deal(
+            db_session=db_session, actor=actor, deal=invoice.deal, to_stage=DealStage.invoiced,
+            today=invoice.issued_on, note=f"Invoice {invoice.number} issued",
+        )  # fmt: skip
 
 
 def void_invoice(*, db_session: Session, actor: Actor, invoice: Invoice, settings: MoneySettings, today: date):

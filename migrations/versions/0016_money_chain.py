@@ -85,7 +85,7 @@ def upgrade() -> None:
         sa.Column(
             "created_at",
             agency.core.database.UTCDateTime(timezone=True),
-            server_default=sa.text("now()"),
+            server_default=sa.func.now(),
             nullable=False,
         ),
         sa.ForeignKeyConstraint(
@@ -138,7 +138,7 @@ def upgrade() -> None:
         sa.Column(
             "created_at",
             agency.core.database.UTCDateTime(timezone=True),
-            server_default=sa.text("now()"),
+            server_default=sa.func.now(),
             nullable=False,
         ),
         sa.ForeignKeyConstraint(
@@ -171,7 +171,7 @@ def upgrade() -> None:
         sa.Column(
             "created_at",
             agency.core.database.UTCDateTime(timezone=True),
-            server_default=sa.text("now()"),
+            server_default=sa.func.now(),
             nullable=False,
         ),
         sa.ForeignKeyConstraint(
@@ -205,13 +205,13 @@ def upgrade() -> None:
         sa.Column(
             "created_at",
             agency.core.database.UTCDateTime(timezone=True),
-            server_default=sa.text("now()"),
+            server_default=sa.func.now(),
             nullable=False,
         ),
         sa.Column(
             "updated_at",
             agency.core.database.UTCDateTime(timezone=True),
-            server_default=sa.text("now()"),
+            server_default=sa.func.now(),
             nullable=False,
         ),
         sa.Column("archived_at", agency.core.database.UTCDateTime(timezone=True), nullable=True),
@@ -350,13 +350,13 @@ def upgrade() -> None:
         sa.Column(
             "created_at",
             agency.core.database.UTCDateTime(timezone=True),
-            server_default=sa.text("now()"),
+            server_default=sa.func.now(),
             nullable=False,
         ),
         sa.Column(
             "updated_at",
             agency.core.database.UTCDateTime(timezone=True),
-            server_default=sa.text("now()"),
+            server_default=sa.func.now(),
             nullable=False,
         ),
         sa.ForeignKeyConstraint(
@@ -455,7 +455,7 @@ def upgrade() -> None:
         sa.Column(
             "created_at",
             agency.core.database.UTCDateTime(timezone=True),
-            server_default=sa.text("now()"),
+            server_default=sa.func.now(),
             nullable=False,
         ),
         sa.ForeignKeyConstraint(
