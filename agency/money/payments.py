@@ -323,7 +323,7 @@ def import_bank_export(
                     invoice = db_session.scalar(select(Invoice).where(Invoice.number == invoice_number))
                     if invoice is None:
                         raise InvalidInput("Unknown invoice.", {"invoice_number": [f"no invoice {invoice_number}"]})
-                    amount = _what_payment_covers(db_session, payment, invoice, settings)
+                    amount = amount_payment_covers(db_session, payment, invoice, settings)
                     if amount > 0 and invoice.status in OPEN_STATUSES:
                         allocate_payment(
                             db_session=db_session, actor=actor, payment=payment,
@@ -345,7 +345,7 @@ class BankImportRejected(InvalidInput):
         self.report = report
 
 
-def _what_payment_covers(db_session: Session, payment: Payment, invoice: Invoice, settings: MoneySettings) -> Decimal:
+def amount_payment_covers(db_session: Session, payment: Payment, invoice: Invoice, settings: MoneySettings) -> Decimal:
     """How much of the invoice (its currency) the payment pays: all it owes, or what the payment is worth."""
     if invoice.currency == payment.currency:
         return min(invoice.outstanding, payment.unallocated)
