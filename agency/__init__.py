@@ -14,6 +14,7 @@ from agency.core.logging import configure_logging
 from agency.core.observability import init_observability
 from agency.core.requests import register_request_hooks
 from agency.core.users.service import use_password_profile
+from agency.money.invoices import use_money_settings
 
 
 def create_app(config: Config | None = None) -> Flask:
@@ -23,6 +24,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.config["AGENCY"] = config
     configure_logging(config.log_level, config.log_json)
     use_password_profile(config.password_hash_profile)
+    use_money_settings(config)
     app.extensions["agency_db"] = Database(config.database_url)
 
     register_extensions(app)

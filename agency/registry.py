@@ -39,10 +39,13 @@ from agency.metrics import tasks as metrics_tasks
 from agency.metrics.api import blp as metrics_api
 from agency.metrics.cli import commands as metrics_commands
 from agency.metrics.views import bp as metrics_ui
+from agency.money import chain_models as money_chain_models
 from agency.money import models as money_models
 from agency.money import tasks as money_tasks
 from agency.money.api import diversification_blp, revenue_blp
+from agency.money.chain_api import blp as money_chain_api
 from agency.money.cli import commands as money_commands
+from agency.money.invoices import invoice_deal_on_transition
 from agency.money.revenue import record_deal_revenue
 from agency.money.views import bp as money_ui
 from agency.programmes import models as programmes_models
@@ -70,6 +73,7 @@ MODELS = [
     currencies_models,
     deals_models,
     money_models,
+    money_chain_models,
     alerts_models,
 ]
 
@@ -86,6 +90,7 @@ API_BLUEPRINTS = [
     revenue_blp,
     fx_rates_api,
     diversification_blp,
+    money_chain_api,
     alerts_api,
     jobs_api,
     audit_api,
@@ -124,6 +129,8 @@ CLI_COMMANDS = [
 
 # Paying a deal records its revenue (money reacts to deals, in the same transaction).
 deal_stage_changed.connect(record_deal_revenue)
+# Invoicing a deal issues its invoice and posts it to the ledger (money, same transaction).
+deal_stage_changed.connect(invoice_deal_on_transition)
 # A write to what an evaluation reads leaves its creators waiting for a refresh (programmes);
 # once refreshed, their alerts are evaluated and immediate emails queued (alerts).
 evaluation_inputs_changed.connect(request_refresh)

@@ -23,6 +23,10 @@ class AlertKind(str, enum.Enum):
     invoice_overdue = "invoice_overdue"
     guideline_strike = "guideline_strike"
     metrics_stale = "metrics_stale"
+    # The money chain: an invoice still unpaid 7, 14 and 30 days after its due date (one alert
+    # each), and a representation agreement nearing its end.
+    invoice_reminder = "invoice_reminder"
+    agreement_renewal = "agreement_renewal"
 
 
 class Severity(str, enum.Enum):

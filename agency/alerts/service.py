@@ -181,7 +181,9 @@ def _evaluate_chunk(
 
 # What a creator sees of their own alerts in the portal: their programmes, deliverables, standing,
 # metrics and income mix (an invoice a brand has not paid is between the agency and the brand).
-CREATOR_ALERT_KINDS = tuple(kind for kind in AlertKind if kind is not AlertKind.invoice_overdue)
+CREATOR_ALERT_KINDS = tuple(
+    kind for kind in AlertKind if kind not in (AlertKind.invoice_overdue, AlertKind.invoice_reminder)
+)
 
 
 def get_alert(*, db_session: Session, alert_id: int) -> Alert:

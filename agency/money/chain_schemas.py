@@ -1,0 +1,330 @@
+"""What the money chain's endpoints read and write: agreements, invoices, payments, payouts,
+the ledger and the aging report. Amounts are decimal strings."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from agency.core.fields import AsOfDate, CountryCode, DecimalString, decimal_field
+from agency.money.chain_models import InvoiceKind, InvoiceStatus, PayoutStatus, SplitRole
+from agency.money.models import RevenueSource
+
+PERCENT = {"places": 2}
+
+
+class SplitSchema(Schema):
+    role = fields.Enum(SplitRole, by_value=True, required=True)
+    user_id = fields.Integer(allow_none=True, load_default=None)
+    referrer_name = fields.String(load_default="", validate=validate.Length(max=200))
+    share_percent = decimal_field(0, 100, low_inclusive=False, required=True)
+
+
+class SplitOutSchema(Schema):
+    role = fields.String()
+    payee = fields.String()
+    share = fields.String()
+
+
+class AgreementSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    creator_id = fields.Integer(required=True)
+    starts_on = fields.Date(required=True)
+    ends_on = fields.Date(allow_none=True, load_default=None)
+    exclusive = fields.Boolean(load_default=True)
+    territories = fields.List(CountryCode(), load_default=list, validate=validate.Length(max=250))
+    commission_rates = fields.Dict(
+        keys=fields.String(validate=validate.OneOf([s.value for s in RevenueSource])),
+        values=decimal_field(0, 100),
+        load_default=dict,
+    )
+    default_commission_percent = decimal_field(0, 100, load_default="20.00")
+    payout_currency = fields.String(required=True, validate=validate.Length(equal=3))
+    renewal_notice_days = fields.Integer(load_default=60, validate=validate.Range(0, 730))
+    notes = fields.String(load_default="", validate=validate.Length(max=2000))
+    splits = fields.List(fields.Nested(SplitSchema), load_default=list, validate=validate.Length(max=10))
+    version = fields.Integer(dump_only=True)
+
+
+class AgreementOutSchema(AgreementSchema):
+    splits = fields.Method("dump_splits")
+
+    def dump_splits(self, agreement):
+        return [
+            {
+                "role": s.role.value,
+                "user_id": s.user_id,
+                "referrer_name": s.referrer_name,
+                "share_percent": str(s.share_percent),
+            }
+            for s in agreement.splits
+        ]
+
+
+class AgreementUpdateSchema(Schema):
+    starts_on = fields.Date()
+    ends_on = fields.Date(allow_none=True)
+    exclusive = fields.Boolean()
+    territories = fields.List(CountryCode(), validate=validate.Length(max=250))
+    commission_rates = fields.Dict(
+        keys=fields.String(validate=validate.OneOf([s.value for s in RevenueSource])), values=decimal_field(0, 100)
+    )
+    default_commission_percent = decimal_field(0, 100)
+    payout_currency = fields.String(validate=validate.Length(equal=3))
+    renewal_notice_days = fields.Integer(validate=validate.Range(0, 730))
+    notes = fields.String(validate=validate.Length(max=2000))
+    splits = fields.List(fields.Nested(SplitSchema), validate=validate.Length(max=10))
+    version = fields.Integer(required=True)
+
+
+class AgreementQuerySchema(Schema):
+    creator_id = fields.Integer()
+    mine = fields.Boolean(load_default=False)
+
+
+class DealTermsSchema(Schema):
+    contract_date = fields.Date(allow_none=True)
+    commission_percent = decimal_field(0, 100, allow_none=True)
+    payment_terms_days = fields.Integer(validate=validate.OneOf([30, 45, 60, 90]))
+    vat_rate = decimal_field(0, 50)
+    reverse_charge = fields.Boolean()
+    splits = fields.List(fields.Nested(SplitSchema), validate=validate.Length(max=10))
+
+
+class InvoiceLineSchema(Schema):
+    position = fields.Integer()
+    description = fields.String()
+    quantity = fields.Integer()
+    amount = DecimalString()
+
+
+class InvoiceSchema(Schema):
+    id = fields.Integer()
+    kind = fields.Enum(InvoiceKind, by_value=True)
+    number = fields.String(allow_none=True)
+    deal_id = fields.Integer()
+    creator_id = fields.Integer()
+    brand_id = fields.Integer()
+    brand_name = fields.Function(lambda i: i.brand.name)
+    credited_invoice_id = fields.Integer(allow_none=True)
+    status = fields.Enum(InvoiceStatus, by_value=True)
+    currency = fields.String()
+    issued_on = fields.Date(allow_none=True)
+    due_on = fields.Date(allow_none=True)
+    payment_terms_days = fields.Integer()
+    subtotal = DecimalString()
+    vat_rate = DecimalString()
+    vat_amount = DecimalString()
+    total = DecimalString()
+    amount_paid = DecimalString()
+    amount_credited = DecimalString()
+    outstanding = DecimalString()
+    reverse_charge = fields.Boolean()
+    commission_percent = DecimalString()
+    splits = fields.List(fields.Nested(SplitOutSchema))
+    lines = fields.List(fields.Nested(InvoiceLineSchema))
+    notes = fields.String()
+    version = fields.Integer()
+
+
+class InvoiceCreateSchema(Schema):
+    deal_id = fields.Integer(required=True)
+    payment_terms_days = fields.Integer(validate=validate.OneOf([30, 45, 60, 90]))
+    vat_rate = decimal_field(0, 50)
+    reverse_charge = fields.Boolean()
+    issued_on = fields.Date()
+    draft = fields.Boolean(load_default=False)
+    notes = fields.String(validate=validate.Length(max=2000))
+
+
+class InvoiceQuerySchema(Schema):
+    status = fields.List(fields.String(validate=validate.OneOf([s.value for s in InvoiceStatus])))
+    kind = fields.String(validate=validate.OneOf([k.value for k in InvoiceKind]))
+    creator_id = fields.Integer()
+    brand_id = fields.Integer()
+    deal_id = fields.Integer()
+    mine = fields.Boolean(load_default=False)
+
+
+class IssueSchema(Schema):
+    issued_on = fields.Date()
+
+
+class CreditNoteSchema(Schema):
+    amount = decimal_field(0, 999_999_999_999, low_inclusive=False, required=True)
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=300))
+
+
+class AllocationSchema(Schema):
+    invoice_id = fields.Integer(required=True)
+    amount = decimal_field(0, 999_999_999_999, low_inclusive=False, required=True)
+
+
+class AllocationOutSchema(Schema):
+    id = fields.Integer()
+    invoice_id = fields.Integer()
+    allocated_on = fields.Date()
+    amount = DecimalString()
+    payment_amount = DecimalString()
+
+
+class PaymentSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    brand_id = fields.Integer(required=True)
+    received_on = fields.Date(required=True)
+    amount = decimal_field(0, 999_999_999_999, low_inclusive=False, required=True)
+    currency = fields.String(required=True, validate=validate.Length(equal=3))
+    bank_reference = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    payer = fields.String(load_default="", validate=validate.Length(max=200))
+    notes = fields.String(load_default="", validate=validate.Length(max=2000))
+    allocations = fields.List(fields.Nested(AllocationSchema), load_default=list, validate=validate.Length(max=50))
+    rate_to_base = DecimalString(places=8, dump_only=True)
+    amount_base = DecimalString(dump_only=True)
+    amount_allocated = DecimalString(dump_only=True)
+    unallocated = DecimalString(dump_only=True)
+
+
+class PaymentOutSchema(PaymentSchema):
+    allocations = fields.List(fields.Nested(AllocationOutSchema))
+
+
+class PaymentQuerySchema(Schema):
+    brand_id = fields.Integer()
+    unallocated = fields.Boolean(load_default=False)
+
+
+class AllocateSchema(Schema):
+    allocations = fields.List(fields.Nested(AllocationSchema), required=True, validate=validate.Length(min=1, max=50))
+
+
+class BankImportReportSchema(Schema):
+    rows = fields.Integer()
+    inserted = fields.Integer()
+    unchanged = fields.Integer()
+    allocated = fields.Integer()
+    errors = fields.List(fields.Dict())
+
+
+class PayableSchema(Schema):
+    creator_id = fields.Integer()
+    creator_name = fields.String()
+    balance = DecimalString()
+    available = DecimalString()
+    in_batches = DecimalString()
+
+
+class PayoutItemSchema(Schema):
+    creator_id = fields.Integer()
+    creator_name = fields.Function(lambda i: i.creator.display_name)
+    amount = DecimalString()
+
+
+class PayoutBatchSchema(Schema):
+    id = fields.Integer()
+    status = fields.Enum(PayoutStatus, by_value=True)
+    currency = fields.String()
+    total = DecimalString()
+    created_by_id = fields.Integer(allow_none=True)
+    approved_by_id = fields.Integer(allow_none=True)
+    approved_at = fields.DateTime(allow_none=True)
+    paid_on = fields.Date(allow_none=True)
+    payment_reference = fields.String()
+    items = fields.List(fields.Nested(PayoutItemSchema))
+    version = fields.Integer()
+
+
+class PayoutBatchCreateSchema(Schema):
+    creator_ids = fields.List(fields.Integer(), allow_none=True, load_default=None, validate=validate.Length(max=1000))
+
+
+class PayoutApproveSchema(Schema):
+    version = fields.Integer(required=True)
+
+
+class PayoutPaidSchema(Schema):
+    version = fields.Integer(required=True)
+    paid_on = fields.Date(required=True)
+    reference = fields.String(required=True, validate=validate.Length(min=1, max=120))
+
+
+class LedgerLineSchema(Schema):
+    account_code = fields.String()
+    debit = DecimalString()
+    credit = DecimalString()
+    currency = fields.String()
+    amount_currency = DecimalString()
+    creator_id = fields.Integer(allow_none=True)
+    brand_id = fields.Integer(allow_none=True)
+    invoice_id = fields.Integer(allow_none=True)
+    payee = fields.String(allow_none=True)
+    memo = fields.String()
+
+
+class JournalEntrySchema(Schema):
+    id = fields.Integer()
+    posted_on = fields.Date()
+    kind = fields.String()
+    description = fields.String()
+    reference = fields.String()
+    reverses_id = fields.Integer(allow_none=True)
+    actor_label = fields.String()
+    lines = fields.List(fields.Nested(LedgerLineSchema))
+
+
+class PeriodSchema(Schema):
+    date_from = fields.Date(data_key="from")
+    date_to = fields.Date(data_key="to")
+
+
+class ReversalSchema(Schema):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=300))
+    posted_on = fields.Date()
+
+
+class TrialBalanceRowSchema(Schema):
+    code = fields.String()
+    name = fields.String()
+    kind = fields.String()
+    debit = DecimalString()
+    credit = DecimalString()
+    balance = DecimalString()
+
+
+class AgingQuerySchema(Schema):
+    as_of = AsOfDate()
+    mine = fields.Boolean(load_default=False)
+
+
+class AgingSchema(Schema):
+    as_of = fields.Date()
+    currency = fields.String()
+    totals = fields.Dict(values=DecimalString())
+    by_brand = fields.List(fields.Dict())
+    by_manager = fields.List(fields.Dict())
+    invoices = fields.List(fields.Dict())
+
+
+class MonthQuerySchema(Schema):
+    month = fields.String(required=True, validate=validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$"))
+
+
+class CreatorStatementSchema(Schema):
+    creator_id = fields.Integer()
+    month = fields.String()
+    currency = fields.String()
+    opening = DecimalString()
+    earned = DecimalString()
+    commission = DecimalString()
+    paid_out = DecimalString()
+    closing = DecimalString()
+    payout_currency = fields.String(allow_none=True)
+    rate = DecimalString(places=8, allow_none=True)
+    in_payout_currency = fields.Dict(allow_none=True)
+    lines = fields.List(fields.Dict())
+
+
+class CreatorBalanceSchema(Schema):
+    creator_id = fields.Integer()
+    currency = fields.String()
+    balance = DecimalString()
+    available = DecimalString()
+    in_batches = DecimalString()

@@ -1,0 +1,321 @@
+"""The double-entry ledger: the chart of accounts, `post` (the one way to write a journal entry,
+refusing an unbalanced one), reversing entries, and balances read from the journal lines.
+
+Amounts on the ledger are in the agency's base currency; each line keeps the currency and signed
+amount it came from. Entries are never changed: a correction is `reverse_entry`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from agency.core.errors import Conflict, InvalidInput, NotFound
+from agency.money.chain_models import AccountKind, JournalEntry, JournalLine, LedgerAccount
+
+ZERO = Decimal("0.00")
+
+# The chart of accounts: code -> (name, kind). The migration seeds these rows.
+RECEIVABLES = "1200"
+CASH = "1000"
+CREATOR_PAYABLES = "2100"
+MANAGER_PAYABLES = "2200"
+BRAND_CREDITS = "2300"
+VAT_PAYABLE = "2400"
+COMMISSION_INCOME = "4000"
+FX_GAINS_LOSSES = "7000"
+ACCOUNTS = {
+    CASH: ("Cash at bank", AccountKind.asset),
+    RECEIVABLES: ("Receivables from brands", AccountKind.asset),
+    CREATOR_PAYABLES: ("Creator payables", AccountKind.liability),
+    MANAGER_PAYABLES: ("Manager and referrer commission payables", AccountKind.liability),
+    BRAND_CREDITS: ("Brand credits (unallocated payments)", AccountKind.liability),
+    VAT_PAYABLE: ("VAT payable", AccountKind.liability),
+    COMMISSION_INCOME: ("Agency commission income", AccountKind.income),
+    FX_GAINS_LOSSES: ("Exchange gains and losses", AccountKind.income),
+}
+
+
+def quantize_money(amount: Decimal, currency: str) -> Decimal:
+    """The one rounding of the money chain: half-up to the cent (every amount goes through here,
+    so the currency's own minor unit can be applied in one place)."""
+    return amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+@dataclass
+class Line:
+    """One side of an entry: a positive `amount` in base currency on the debit or credit side."""
+
+    account: str
+    debit: Decimal = ZERO
+    credit: Decimal = ZERO
+    currency: str | None = None
+    amount_currency: Decimal | None = None
+    creator_id: int | None = None
+    brand_id: int | None = None
+    invoice_id: int | None = None
+    payee: str | None = None
+    memo: str = ""
+
+
+def dr(account: str, amount: Decimal, **kwargs) -> Line:
+    return Line(account, debit=amount, **kwargs) if amount >= 0 else Line(account, credit=-amount, **kwargs)
+
+
+def cr(account: str, amount: Decimal, **kwargs) -> Line:
+    return Line(account, credit=amount, **kwargs) if amount >= 0 else Line(account, debit=-amount, **kwargs)
+
+
+@dataclass
+class Posting:
+    posted_on: date
+    kind: str
+    event_key: str
+    description: str
+    base_currency: str
+    lines: list[Line] = field(default_factory=list)
+    reference: str = ""
+    reverses_id: int | None = None
+    actor_label: str = "system"
+
+
+def post(db_session: Session, posting: Posting) -> JournalEntry:
+    """Write one journal entry. Refuses (422) an entry whose debits and credits differ, a line with
+    more than cents, an unknown account, or no lines; refuses (409) an event already posted."""
+    lines = [line for line in posting.lines if line.debit or line.credit]
+    if not lines:
+        raise InvalidInput("A journal entry needs at least one non-zero line.", {"lines": ["empty"]})
+    for line in lines:
+        if line.account not in ACCOUNTS:
+            raise InvalidInput(f"Unknown account {line.account}.", {"lines": [f"unknown account {line.account}"]})
+        for amount in (line.debit, line.credit):
+            if amount < 0 or amount != quantize_money(amount, posting.base_currency):
+                raise InvalidInput("Ledger amounts are positive and in cents.", {"lines": [str(amount)]})
+    debits = sum((line.debit for line in lines), ZERO)
+    credits = sum((line.credit for line in lines), ZERO)
+    if debits != credits:
+        raise InvalidInput(
+            f"Unbalanced entry: debits {debits} != credits {credits}.",
+            {"lines": [f"debits {debits}, credits {credits}"]},
+        )
+    entry = JournalEntry(
+        posted_on=posting.posted_on,
+        kind=posting.kind,
+        event_key=posting.event_key,
+        description=posting.description[:500],
+        reference=posting.reference[:120],
+        reverses_id=posting.reverses_id,
+        actor_label=posting.actor_label,
+    )
+    try:
+        with db_session.begin_nested():
+            db_session.add(entry)
+            db_session.flush()
+    except IntegrityError:
+        raise Conflict(f"The event {posting.event_key} is already posted.", {"event_key": ["already posted"]})
+    db_session.add_all(
+        JournalLine(
+            entry_id=entry.id,
+            account_code=line.account,
+            posted_on=posting.posted_on,
+            debit=line.debit,
+            credit=line.credit,
+            currency=line.currency or posting.base_currency,
+            amount_currency=line.amount_currency if line.amount_currency is not None else line.debit - line.credit,
+            creator_id=line.creator_id,
+            brand_id=line.brand_id,
+            invoice_id=line.invoice_id,
+            payee=line.payee,
+            memo=line.memo[:300],
+        )
+        for line in lines
+    )
+    db_session.flush()
+    return entry
+
+
+def get_entry(*, db_session: Session, entry_id: int) -> JournalEntry:
+    entry = db_session.get(JournalEntry, entry_id)
+    if entry is None:
+        raise NotFound(f"Journal entry {entry_id} not found.")
+    return entry
+
+
+def reverse_entry(
+    db_session: Session, entry: JournalEntry, *, posted_on: date, reason: str, base_currency: str, actor_label: str
+) -> JournalEntry:
+    """The correction of an entry: the same lines with debit and credit swapped, dated `posted_on`."""
+    return post(
+        db_session,
+        Posting(
+            posted_on=posted_on,
+            kind="reversal",
+            event_key=f"reversal:{entry.id}",
+            description=f"Reversal of entry {entry.id}: {reason}"[:500],
+            base_currency=base_currency,
+            reference=entry.reference,
+            reverses_id=entry.id,
+            actor_label=actor_label,
+            lines=[
+                Line(
+                    line.account_code,
+                    debit=line.credit,
+                    credit=line.debit,
+                    currency=line.currency,
+                    amount_currency=-line.amount_currency,
+                    creator_id=line.creator_id,
+                    brand_id=line.brand_id,
+                    invoice_id=line.invoice_id,
+                    payee=line.payee,
+                    memo=line.memo,
+                )
+                for line in entry.lines
+            ],
+        ),
+    )
+
+
+def ensure_accounts(db_session: Session) -> None:
+    """The chart of accounts exists (the migration seeds it; tests and new databases call this)."""
+    known = set(db_session.scalars(select(LedgerAccount.code)))
+    for code, (name, kind) in ACCOUNTS.items():
+        if code not in known:
+            db_session.add(LedgerAccount(code=code, name=name, kind=kind))
+    db_session.flush()
+
+
+# --- reading the ledger -----------------------------------------------------------------------
+
+
+def signed_balance():
+    """Debit minus credit: positive for assets and expenses, negative for liabilities and income."""
+    return func.coalesce(func.sum(JournalLine.debit - JournalLine.credit), 0)
+
+
+def trial_balance(db_session: Session, *, on: date | None = None) -> list[dict]:
+    """Per account: total debits, credits and the balance (debit - credit) up to `on`."""
+    stmt = (
+        select(
+            LedgerAccount.code,
+            LedgerAccount.name,
+            LedgerAccount.kind,
+            func.coalesce(func.sum(JournalLine.debit), 0),
+            func.coalesce(func.sum(JournalLine.credit), 0),
+        )
+        .outerjoin(
+            JournalLine,
+            (JournalLine.account_code == LedgerAccount.code)
+            & ((JournalLine.posted_on <= on) if on is not None else True),
+        )
+        .group_by(LedgerAccount.code, LedgerAccount.name, LedgerAccount.kind)
+        .order_by(LedgerAccount.code)
+    )
+    return [
+        {
+            "code": code,
+            "name": name,
+            "kind": kind.value,
+            "debit": Decimal(debit),
+            "credit": Decimal(credit),
+            "balance": Decimal(debit) - Decimal(credit),
+        }
+        for code, name, kind, debit, credit in db_session.execute(stmt)
+    ]
+
+
+def creator_payable_balances(db_session: Session, *, creator_ids: list[int] | None = None) -> dict[int, Decimal]:
+    """What the agency owes each creator (credit balance of creator payables), from the ledger."""
+    stmt = (
+        select(JournalLine.creator_id, func.sum(JournalLine.credit - JournalLine.debit))
+        .where(JournalLine.account_code == CREATOR_PAYABLES)
+        .group_by(JournalLine.creator_id)
+    )
+    if creator_ids is not None:
+        stmt = stmt.where(JournalLine.creator_id.in_(creator_ids))
+    return {creator_id: Decimal(balance) for creator_id, balance in db_session.execute(stmt)}
+
+
+def journal_query(*, date_from: date | None = None, date_to: date | None = None) -> Select:
+    stmt = select(JournalEntry).order_by(JournalEntry.posted_on, JournalEntry.id)
+    if date_from is not None:
+        stmt = stmt.where(JournalEntry.posted_on >= date_from)
+    if date_to is not None:
+        stmt = stmt.where(JournalEntry.posted_on <= date_to)
+    return stmt
+
+
+# --- export for the accountant ----------------------------------------------------------------
+
+EXPORT_COLUMNS = ("date", "entry", "account_code", "account_name", "description", "debit", "credit", "currency",
+                  "amount_currency", "reference")  # fmt: skip
+
+
+def spreadsheet_safe(value) -> str:
+    """A cell a spreadsheet will not run as a formula (=, +, -, @, tab, CR lead a formula)."""
+    text = "" if value is None else str(value)
+    if text and text[0] in "=+-@\t\r" and not _is_number(text):
+        return "'" + text
+    return text
+
+
+def _is_number(text: str) -> bool:
+    try:
+        Decimal(text)
+    except ArithmeticError:
+        return False
+    return True
+
+
+def export_journal_csv(db_session: Session, *, date_from: date, date_to: date, base_currency: str) -> str:
+    """The journal of a period, one row per line, in the columns accounting packages import."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(EXPORT_COLUMNS)
+    stmt = (
+        select(JournalLine, JournalEntry, LedgerAccount.name)
+        .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
+        .join(LedgerAccount, LedgerAccount.code == JournalLine.account_code)
+        .where(JournalLine.posted_on >= date_from, JournalLine.posted_on <= date_to)
+        .order_by(JournalLine.posted_on, JournalLine.entry_id, JournalLine.id)
+    )
+    for line, entry, account_name in db_session.execute(stmt):
+        description = entry.description + (f" - {line.memo}" if line.memo else "")
+        writer.writerow(
+            [
+                line.posted_on.isoformat(),
+                entry.id,
+                line.account_code,
+                spreadsheet_safe(account_name),
+                spreadsheet_safe(description),
+                f"{line.debit:.2f}",
+                f"{line.credit:.2f}",
+                base_currency,
+                f"{line.amount_currency:.2f} {line.currency}",
+                spreadsheet_safe(entry.reference),
+            ]
+        )
+    return out.getvalue()
+
+
+def unbalanced_entries(db_session: Session) -> list[int]:
+    """Entries whose lines do not balance (none, ever: a check for tests and the health page)."""
+    stmt = (
+        select(JournalLine.entry_id)
+        .group_by(JournalLine.entry_id)
+        .having(func.sum(JournalLine.debit) != func.sum(JournalLine.credit))
+    )
+    return list(db_session.scalars(stmt))
+
+
+def account_balance(db_session: Session, code: str, **where) -> Decimal:
+    stmt = select(signed_balance()).where(JournalLine.account_code == code)
+    for key, value in where.items():
+        stmt = stmt.where(getattr(JournalLine, key) == value)
+    return Decimal(db_session.scalar(stmt))
