@@ -10,10 +10,11 @@ from __future__ import annotations
 import bisect
 from collections import defaultdict
 from datetime import date
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 import pycountry
-from sqlalchemy import select
+from babel.numbers import get_currency_precision
+from sqlalchemy import Numeric, cast, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -25,7 +26,6 @@ from agency.core.users.models import Role
 from agency.core.users.service import require_role
 from agency.currencies.models import FxRate
 
-CENT = Decimal("0.01")
 FX_COLUMNS = ("day", "base", "quote", "rate", "source")
 
 
@@ -39,8 +39,44 @@ def check_currency(code: str, field: str = "currency") -> str:
     return code.upper()
 
 
-def to_cents(amount: Decimal) -> Decimal:
-    return amount.quantize(CENT, rounding=ROUND_HALF_EVEN)
+# --- money: rounded by the book ------------------------------------------------------------------
+# Each currency's minor unit (EUR 2 decimals, JPY 0, BHD and KWD 3) comes from the Unicode CLDR
+# currency data that Babel maintains, never from a hand-made table. Every rounding of money in the
+# product (conversions, commissions, statements, income-mix amounts) goes through `round_money`
+# (or `round_money_sql` inside a query): half-up, the commercial convention (EU Regulation
+# 1103/97, art. 5), to the currency's minor unit.
+MAX_MINOR_UNIT = 3  # what money columns can hold: Numeric(.., 3)
+
+
+def minor_unit(currency: str) -> int:
+    """Decimals of the currency's minor unit (EUR 2, JPY 0, BHD 3)."""
+    return get_currency_precision(currency.upper())
+
+
+def money_quantum(currency: str) -> Decimal:
+    return Decimal(1).scaleb(-minor_unit(currency))
+
+
+def round_money(amount: Decimal, currency: str) -> Decimal:
+    """`amount` rounded half-up to the minor unit of `currency`."""
+    return amount.quantize(money_quantum(currency), rounding=ROUND_HALF_UP)
+
+
+def round_money_sql(expression, currency: str):
+    """The same rounding inside a query: PostgreSQL rounds a numeric half away from zero, which is
+    half-up for the positive amounts it is used on."""
+    places = minor_unit(currency)
+    return cast(func.round(cast(expression, Numeric(30, 10)), places), Numeric(30, places))
+
+
+def fits_minor_unit(amount: Decimal, currency: str) -> bool:
+    """True when `amount` has no more decimals than the currency's minor unit."""
+    return amount.is_finite() and amount == amount.quantize(money_quantum(currency))
+
+
+def format_money(amount: Decimal | None, currency: str) -> str | None:
+    """An amount as the API and exports carry it: a string with the currency's decimals."""
+    return None if amount is None else f"{round_money(amount, currency):.{minor_unit(currency)}f}"
 
 
 class RateBook:
@@ -75,9 +111,9 @@ class RateBook:
         return (Decimal(1) / inverse) if inverse else None
 
     def convert(self, amount: Decimal, currency: str, on: date) -> Decimal | None:
-        """The amount in the base currency, rounded to the cent, or None without a rate."""
+        """The amount in the base currency, rounded to its minor unit, or None without a rate."""
         rate = self.rate(currency, on)
-        return None if rate is None else to_cents(amount * rate)
+        return None if rate is None else round_money(amount * rate, self.base)
 
 
 def parse_rate(value) -> Decimal:

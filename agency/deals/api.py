@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
@@ -111,7 +113,12 @@ class Deals(MethodView):
     @deals_blp.response(201, DealSchema)
     def post(self, data):
         """Open a deal (it starts as a lead)"""
-        return pipeline.create_deal(db_session=get_session(), actor=current_actor(), data=data)
+        return pipeline.create_deal(
+            db_session=get_session(),
+            actor=current_actor(),
+            data=data,
+            default_commission=Decimal(current_app.config["AGENCY"].default_commission_percent),
+        )
 
 
 @deals_blp.route("/pipeline")

@@ -75,9 +75,11 @@ class Deal(Base):
     brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id", ondelete="RESTRICT"), index=True)
     title: Mapped[str] = mapped_column(String(200))
     source: Mapped[DealSource] = mapped_column(str_enum(DealSource, "deal_source"))
-    fee_amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    # Scale 3: the currencies with the finest minor unit (BHD, KWD) need three decimals.
+    fee_amount: Mapped[Decimal] = mapped_column(Numeric(15, 3))
     fee_currency: Mapped[str] = mapped_column(String(3))
-    commission_percent: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal("20.00"))
+    # No default here: a deal opened without one takes DEFAULT_COMMISSION_PERCENT (configuration).
+    commission_percent: Mapped[Decimal] = mapped_column(Numeric(5, 2))
     stage: Mapped[DealStage] = mapped_column(str_enum(DealStage, "deal_stage"), default=DealStage.lead, index=True)
     start_date: Mapped[date | None]
     end_date: Mapped[date | None]

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields, post_dump, validate
 
 from agency.core.fields import DecimalString, decimal_field
+from agency.currencies.service import format_money
 from agency.deals import service as pipeline
 from agency.deals.models import DealSource, DealStage, DeliverableKind, DeliverableStatus
 from agency.roster.models import Platform
@@ -86,9 +87,11 @@ class DealSchema(Schema):
     brand_name = fields.Function(lambda d: d.brand.name, dump_only=True)
     title = fields.String(required=True, validate=validate.Length(min=1, max=200))
     source = fields.Enum(DealSource, by_value=True, required=True)
-    fee_amount = decimal_field(0, 999_999_999_999, required=True)
+    fee_amount = decimal_field(0, 999_999_999_999, places=3, required=True)
     fee_currency = fields.String(required=True, validate=validate.Length(equal=3), metadata={"example": "EUR"})
-    commission_percent = decimal_field(0, 100, load_default="20.00")
+    commission_percent = decimal_field(
+        0, 100, metadata={"description": "Agency commission; without one, the configured default applies."}
+    )
     stage = fields.Enum(DealStage, by_value=True, dump_only=True)
     allowed_transitions = fields.Function(
         lambda d: [s.value for s in pipeline.allowed_transitions(d.stage)], dump_only=True
@@ -103,13 +106,24 @@ class DealSchema(Schema):
     created_at = fields.DateTime(dump_only=True)
     updated_at = fields.DateTime(dump_only=True)
     archived_at = fields.DateTime(dump_only=True, allow_none=True)
+    money_locked = fields.Function(
+        pipeline.money_locked,
+        dump_only=True,
+        metadata={"description": "True once invoiced: fee, currency and commission change only by adjustments."},
+    )
+
+    @post_dump(pass_original=True)
+    def _fee_in_its_minor_unit(self, data, deal, **_kwargs):
+        if "fee_amount" in data and getattr(deal, "fee_amount", None) is not None:
+            data["fee_amount"] = format_money(deal.fee_amount, deal.fee_currency)
+        return data
 
 
 class DealUpdateSchema(Schema):
     brand_id = fields.Integer()
     title = fields.String(validate=validate.Length(min=1, max=200))
     source = fields.Enum(DealSource, by_value=True)
-    fee_amount = decimal_field(0, 999_999_999_999)
+    fee_amount = decimal_field(0, 999_999_999_999, places=3)
     fee_currency = fields.String(validate=validate.Length(equal=3))
     commission_percent = decimal_field(0, 100)
     start_date = fields.Date(allow_none=True)

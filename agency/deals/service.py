@@ -15,7 +15,7 @@ from agency.core.errors import Conflict, InvalidInput, NotFound
 from agency.core.events import deal_stage_changed
 from agency.core.users.models import Role
 from agency.core.users.service import require_role
-from agency.currencies.service import RateBook, check_currency
+from agency.currencies.service import RateBook, check_currency, fits_minor_unit, minor_unit
 from agency.deals.models import Brand, Deal, DealStage, DealTransition, Deliverable, DeliverableStatus
 from agency.roster.models import Creator
 from agency.roster.service import require_creator_write
@@ -30,6 +30,27 @@ NEXT_STAGE = {
     DealStage.invoiced: DealStage.paid,
 }
 CLOSED_STAGES = (DealStage.paid, DealStage.cancelled, DealStage.lost)
+# From the invoice on, what a deal is worth is fixed: corrections are adjustment records (money).
+MONEY_FIELDS = ("fee_amount", "fee_currency", "commission_percent")
+
+
+def money_locked(deal: Deal) -> bool:
+    """True once the deal is invoiced (or paid, or closed after its invoice)."""
+    return deal.stage in (DealStage.invoiced, DealStage.paid) or deal.invoiced_on is not None
+
+
+def check_money_unlocked(deal: Deal, data: dict) -> None:
+    """Refuse (409, naming the stage) a change of an invoiced deal's fee, currency or commission;
+    sending the values it already has is not a change."""
+    if not money_locked(deal):
+        return
+    changed = sorted(k for k in MONEY_FIELDS if k in data and data[k] != getattr(deal, k))
+    if changed:
+        raise Conflict(
+            f"Deal {deal.id} is {deal.stage.value}: its fee, currency and commission are locked once invoiced. "
+            "Record a credit or a refund as an adjustment instead.",
+            {k: [f"locked: the deal is {deal.stage.value}"] for k in changed} | {"stage": [deal.stage.value]},
+        )
 
 
 def allowed_transitions(stage: DealStage) -> list[DealStage]:
@@ -140,9 +161,17 @@ def get_deal(*, db_session: Session, deal_id: int) -> Deal:
     return deal
 
 
-def _check_deal_fields(db_session: Session, data: dict) -> None:
+def _check_deal_fields(db_session: Session, data: dict, deal: Deal | None = None) -> None:
     if "fee_currency" in data:
         data["fee_currency"] = check_currency(data["fee_currency"], "fee_currency")
+    if "fee_amount" in data:
+        currency = data.get("fee_currency") or (deal.fee_currency if deal else None)
+        if currency and not fits_minor_unit(data["fee_amount"], currency):
+            places = minor_unit(currency)
+            raise InvalidInput(
+                f"A fee in {currency} has at most {places} decimals.",
+                {"fee_amount": [f"at most {places} decimals in {currency}"]},
+            )
     if "brand_id" in data:
         brand = db_session.get(Brand, data["brand_id"])
         if brand is None or brand.archived_at is not None:
@@ -151,12 +180,15 @@ def _check_deal_fields(db_session: Session, data: dict) -> None:
         raise InvalidInput("The deal ends before it starts.", {"end_date": ["must be on or after start_date"]})
 
 
-def create_deal(*, db_session: Session, actor: Actor, data: dict) -> Deal:
+def create_deal(*, db_session: Session, actor: Actor, data: dict, default_commission: Decimal) -> Deal:
+    """Open a deal as a lead; without a commission it takes the configured default."""
     creator = db_session.get(Creator, data["creator_id"])
     if creator is None or creator.archived_at is not None:
         raise InvalidInput("Unknown creator.", {"creator_id": [f"no active creator with id {data['creator_id']}"]})
     require_creator_write(actor.user, creator)
     _check_deal_fields(db_session, data)
+    if data.get("commission_percent") is None:
+        data["commission_percent"] = default_commission
     deal = Deal(**data, stage=DealStage.lead)
     db_session.add(deal)
     db_session.flush()
@@ -183,7 +215,8 @@ def update_deal(*, db_session: Session, actor: Actor, deal: Deal, data: dict, ex
             "Change the stage with POST /api/v1/deals/{deal_id}/transitions.",
             {"stage": ["use the transitions endpoint"]},
         )
-    _check_deal_fields(db_session, data)
+    _check_deal_fields(db_session, data, deal)
+    check_money_unlocked(deal, data)
     before = snapshot(deal)
     for key, value in data.items():
         setattr(deal, key, value)

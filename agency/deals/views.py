@@ -6,8 +6,9 @@ write through the services, which check ownership and audit."""
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from marshmallow import ValidationError
 from sqlalchemy import func, select
@@ -16,6 +17,7 @@ from agency.core.database import utcnow
 from agency.core.errors import ServiceError
 from agency.core.extensions import get_session
 from agency.core.ui import actor, require_writer, ui_blueprint
+from agency.currencies.service import format_money
 from agency.deals.models import Brand, Deal, DealSource, DealStage, Deliverable, DeliverableKind, DeliverableStatus
 from agency.deals.schemas import (
     BrandSchema,
@@ -36,6 +38,7 @@ from agency.deals.service import (
     get_brand,
     get_deal,
     get_deliverable,
+    money_locked,
     save_brand,
     transition_deal,
     update_deal,
@@ -244,6 +247,10 @@ def _deal_choices(session, creator_id: int | None):
     return creators, brands_
 
 
+def _default_commission() -> Decimal:
+    return Decimal(current_app.config["AGENCY"].default_commission_percent)
+
+
 DEAL_FIELDS = ("creator_id", "brand_id", "title", "source", "fee_amount", "fee_currency", "commission_percent")
 DEAL_OPTIONAL = ("start_date", "end_date", "notes")
 
@@ -259,7 +266,7 @@ def deal_new():
         values = {k: request.form.get(k, "").strip() for k in DEAL_FIELDS + DEAL_OPTIONAL}
         try:
             data = DealSchema().load({k: v for k, v in values.items() if v})
-            deal = create_deal(db_session=session, actor=actor(), data=data)
+            deal = create_deal(db_session=session, actor=actor(), data=data, default_commission=_default_commission())
             flash(f"Deal '{deal.title}' opened as a lead.", "success")
             return redirect(url_for("deals_ui.deal_detail", deal_id=deal.id))
         except (ValidationError, ServiceError) as exc:
@@ -269,6 +276,8 @@ def deal_new():
     return render_template(
         "deals/deal_form.html",
         deal=None,
+        locked=False,
+        default_commission=_default_commission(),
         values=values,
         errors=errors,
         creators=creators,
@@ -288,6 +297,7 @@ def deal_edit(deal_id: int):
     editable = ("brand_id", "title", "source", "fee_amount", "fee_currency", "commission_percent") + DEAL_OPTIONAL
     values = {k: getattr(deal, k) for k in editable}
     values["source"] = deal.source.value
+    values["fee_amount"] = format_money(deal.fee_amount, deal.fee_currency)
     if request.method == "POST":
         values = {k: request.form.get(k, "").strip() for k in editable}
         try:
@@ -306,6 +316,8 @@ def deal_edit(deal_id: int):
     return render_template(
         "deals/deal_form.html",
         deal=deal,
+        locked=money_locked(deal),
+        default_commission=_default_commission(),
         values=values,
         errors=errors,
         creators=[deal.creator],

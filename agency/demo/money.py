@@ -243,12 +243,15 @@ def load_demo_money(*, db_session: Session, seed: int, today: date, days: int) -
                         "notes": deal.title,
                         "version": 1,
                         "deal_id": deal.id,
+                        "commission_percent": deal.commission_percent,
                     }
                 )
     _activations(db_session, rng, [c.id for c in creators], today)
     db_session.flush()
     for row in revenue:
         row.setdefault("deal_id", None)
+        row.setdefault("commission_percent", None)
+        row.setdefault("adjustment", None)
     bulk_insert(db_session.connection(), RevenueRecord.__table__, revenue)
     return {
         "fx_rates": rates,

@@ -23,19 +23,24 @@ from agency.core.imports import format_from_content_type
 from agency.core.jobs.http import after_import, run_or_enqueue
 from agency.core.pagination import all_in_one_page, page_of, paginated
 from agency.core.users.models import Role
+from agency.currencies.service import format_money
+from agency.deals.service import get_deal
 from agency.money.diversification import MixSettings, compute_mix, latest_snapshots_query, recompute_diversification
 from agency.money.models import DiversificationSnapshot, RiskLevel
 from agency.money.revenue import (
     RevenueFilters,
     archive_record,
     create_record,
+    deal_records,
     get_record,
     import_revenue,
+    record_adjustment,
     revenue_query,
     update_record,
 )
 from agency.money.schemas import (
     IMPORT_DOC,
+    AdjustmentSchema,
     DiversificationQuerySchema,
     DiversificationRecomputeSchema,
     DiversificationWindowSchema,
@@ -118,6 +123,31 @@ class RevenueById(MethodView):
         session = get_session()
         archive_record(
             db_session=session, actor=current_actor(), record=get_record(db_session=session, record_id=record_id)
+        )
+
+
+@revenue_blp.route("/deals/<int:deal_id>/adjustments")
+class DealAdjustments(MethodView):
+    @revenue_blp.response(200, RevenueSchema(many=True))
+    def get(self, deal_id):
+        """The deal's revenue records: its payment and its adjustments"""
+        session = get_session()
+        return deal_records(db_session=session, deal=get_deal(db_session=session, deal_id=deal_id))
+
+    @revenue_blp.arguments(AdjustmentSchema)
+    @revenue_blp.response(201, RevenueSchema)
+    @revenue_blp.alt_response(409, description="The deal is not invoiced yet (change its terms instead)")
+    def post(self, data, deal_id):
+        """Correct an invoiced deal's money: a credit or a refund, dated today"""
+        session = get_session()
+        return record_adjustment(
+            db_session=session,
+            actor=current_actor(),
+            deal=get_deal(db_session=session, deal_id=deal_id),
+            kind=data["kind"],
+            amount=data["amount"],
+            reason=data["reason"],
+            today=utcnow().date(),
         )
 
 
@@ -302,29 +332,34 @@ class MonthlyStatement(MethodView):
         return _statement_json(statement)
 
 
-def _money(value):
+def _money(value, currency: str):
+    return format_money(value, currency)
+
+
+def _percent(value):
     return None if value is None else f"{value:.2f}"
 
 
 def _statement_json(s) -> dict:
+    base = s.currency
     return {
         "creator_id": s.creator_id,
         "creator_name": s.creator_name,
         "month": s.month,
-        "currency": s.currency,
-        "total": _money(s.total_base),
-        "commission": _money(s.commission_base),
-        "net": _money(s.net_base),
+        "currency": base,
+        "total": _money(s.total_base, base),
+        "commission": _money(s.commission_base, base),
+        "net": _money(s.net_base, base),
         "by_source": {
             k: {
-                "amount": _money(v["amount_base"]),
-                "commission": _money(v["commission_base"]),
-                "net": _money(v["net_base"]),
+                "amount": _money(v["amount_base"], base),
+                "commission": _money(v["commission_base"], base),
+                "net": _money(v["net_base"], base),
                 "records": v["records"],
             }
             for k, v in s.by_source.items()
         },
-        "by_original_currency": {k: _money(v) for k, v in s.by_currency.items()},
+        "by_original_currency": {k: _money(v, k) for k, v in s.by_currency.items()},
         "unconverted_record_ids": s.unconverted,
         "lines": [
             {
@@ -332,12 +367,13 @@ def _statement_json(s) -> dict:
                 "date": line.earned_on.isoformat(),
                 "source": line.source,
                 "platform": line.platform,
-                "amount": _money(line.amount),
+                "adjustment": line.adjustment,
+                "amount": _money(line.amount, line.currency),
                 "currency": line.currency,
-                "amount_base": _money(line.amount_base),
-                "commission_percent": _money(line.commission_percent),
-                "commission": _money(line.commission_base),
-                "net": _money(line.net_base),
+                "amount_base": _money(line.amount_base, base),
+                "commission_percent": _percent(line.commission_percent),
+                "commission": _money(line.commission_base, base),
+                "net": _money(line.net_base, base),
                 "reference": line.reference,
             }
             for line in s.lines
@@ -346,6 +382,7 @@ def _statement_json(s) -> dict:
 
 
 def _statement_csv(s) -> Response:
+    base = s.currency
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(
@@ -353,12 +390,13 @@ def _statement_csv(s) -> Response:
             "date",
             "source",
             "platform",
+            "adjustment",
             "amount",
             "currency",
-            f"amount_{s.currency}",
+            f"amount_{base}",
             "commission_percent",
-            f"commission_{s.currency}",
-            f"net_{s.currency}",
+            f"commission_{base}",
+            f"net_{base}",
             "reference",
         ]
     )
@@ -368,17 +406,30 @@ def _statement_csv(s) -> Response:
                 line.earned_on,
                 line.source,
                 line.platform or "",
-                _money(line.amount),
+                line.adjustment or "",
+                _money(line.amount, line.currency),
                 line.currency,
-                _money(line.amount_base) or "NO RATE",
-                _money(line.commission_percent),
-                _money(line.commission_base) or "",
-                _money(line.net_base) or "",
+                _money(line.amount_base, base) or "NO RATE",
+                _percent(line.commission_percent),
+                _money(line.commission_base, base) or "",
+                _money(line.net_base, base) or "",
                 line.reference or "",
             ]
         )
     writer.writerow(
-        ["total", "", "", "", "", _money(s.total_base), "", _money(s.commission_base), _money(s.net_base), ""]
+        [
+            "total",
+            "",
+            "",
+            "",
+            "",
+            "",
+            _money(s.total_base, base),
+            "",
+            _money(s.commission_base, base),
+            _money(s.net_base, base),
+            "",
+        ]
     )
     filename = f"statement-{s.creator_id}-{s.month}.csv"
     return Response(

@@ -49,6 +49,7 @@ from sqlalchemy.orm import Session
 from agency.core.database import refresh_statistics
 from agency.core.portable_sql import as_document, decimal_text, digest, json_object, json_object_agg
 from agency.currencies.models import FxRate
+from agency.currencies.service import minor_unit, round_money_sql
 from agency.money.models import DiversificationSnapshot, RevenueRecord, RiskLevel
 from agency.roster.chunks import CHUNK_SIZE, Chunk, chunks_of
 from agency.roster.models import Creator, Niche
@@ -263,7 +264,13 @@ def mix_select(creators: Chunk, as_of: date, settings: MixSettings, rates: Table
 
     def entries(kind_filter):
         return json_object_agg(
-            s.key, json_object("amount", decimal_text(s.positive, 2), "share", decimal_text(s.share, 4))
+            s.key,
+            json_object(
+                "amount",
+                decimal_text(round_money_sql(s.positive, base), minor_unit(base)),
+                "share",
+                decimal_text(s.share, 4),
+            ),
         ).filter(and_(kind_filter, s.positive > 0))
 
     def has(kind_filter, key: str):
@@ -326,7 +333,7 @@ def mix_select(creators: Chunk, as_of: date, settings: MixSettings, rates: Table
     )
 
     def money(value):
-        return cast(func.round(cast(func.coalesce(value, 0), Numeric(20, 6)), 2), Numeric(20, 2))
+        return round_money_sql(func.coalesce(value, 0), base)
 
     def ratio(value):
         return cast(func.round(cast(func.coalesce(value, 0), EXACT), 4), Numeric(6, 4))

@@ -28,6 +28,14 @@ class RevenueSource(str, enum.Enum):
     other = "other"
 
 
+class Adjustment(str, enum.Enum):
+    """A correction of an invoiced deal's money, dated when it was made: a credit adds to what the
+    deal earned, a refund gives part of it back (a negative amount)."""
+
+    credit = "credit"
+    refund = "refund"
+
+
 class RiskLevel(str, enum.Enum):
     no_data = "no_data"
     low = "low"
@@ -48,11 +56,17 @@ class RevenueRecord(Base):
     earned_on: Mapped[date]
     source: Mapped[RevenueSource] = mapped_column(str_enum(RevenueSource, "revenue_source"))
     platform: Mapped[Platform | None] = mapped_column(str_enum(Platform, "platform"))
-    amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    # Scale 3: the currencies with the finest minor unit (BHD, KWD) need three decimals.
+    amount: Mapped[Decimal] = mapped_column(Numeric(15, 3))
     currency: Mapped[str] = mapped_column(String(3))
     # Negative amounts are allowed only on explicit refunds.
     is_refund: Mapped[bool] = mapped_column(default=False)
     deal_id: Mapped[int | None] = mapped_column(ForeignKey("deals.id", ondelete="SET NULL"), index=True)
+    # The deal's commission when the record was made: a statement reads it from here, so no later
+    # change can alter a past month (and a deal's money is locked once invoiced anyway).
+    commission_percent: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
+    # Set on the corrections of an invoiced deal (see Adjustment); None on ordinary income.
+    adjustment: Mapped[Adjustment | None] = mapped_column(str_enum(Adjustment, "adjustment"))
     external_ref: Mapped[str | None] = mapped_column(String(200))
     notes: Mapped[str] = mapped_column(Text, default="")
     version: Mapped[int] = mapped_column(default=1)
@@ -76,10 +90,10 @@ class DiversificationSnapshot(Base):
     as_of: Mapped[date]
     window_days: Mapped[int]
     currency: Mapped[str] = mapped_column(String(3))
-    total: Mapped[Decimal] = mapped_column(Numeric(20, 2))
-    previous_total: Mapped[Decimal] = mapped_column(Numeric(20, 2))
+    total: Mapped[Decimal] = mapped_column(Numeric(21, 3))
+    previous_total: Mapped[Decimal] = mapped_column(Numeric(21, 3))
     # Income with a platform (total minus merch, courses, coaching... which have none).
-    platform_total: Mapped[Decimal] = mapped_column(Numeric(20, 2), default=0)
+    platform_total: Mapped[Decimal] = mapped_column(Numeric(21, 3), default=0)
     by_source: Mapped[dict] = mapped_column(JSONDocument)
     by_platform: Mapped[dict] = mapped_column(JSONDocument)
     top_source: Mapped[str | None] = mapped_column(String(32))

@@ -30,9 +30,10 @@ from agency.core.database import refresh_statistics, utcnow
 from agency.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from agency.core.imports import ImportReport, chunks, read_rows, stage_rows, staging_table
 from agency.core.users.models import Role
-from agency.currencies.service import is_currency
+from agency.currencies.service import MAX_MINOR_UNIT, fits_minor_unit, is_currency, minor_unit
 from agency.deals.models import Deal, DealStage
-from agency.money.models import RevenueRecord, RevenueSource
+from agency.deals.service import money_locked
+from agency.money.models import Adjustment, RevenueRecord, RevenueSource
 from agency.roster.models import Creator, Platform
 from agency.roster.service import require_creator_write
 
@@ -87,15 +88,19 @@ def revenue_query(filters: RevenueFilters) -> Select:
     return stmt.order_by(RevenueRecord.earned_on.desc(), RevenueRecord.id.desc())
 
 
-def parse_amount(value, refund: bool) -> Decimal:
+def parse_amount(value, refund: bool, currency: str | None = None) -> Decimal:
+    """A decimal amount with no more decimals than its currency's minor unit (JPY 0, BHD 3)."""
     try:
         amount = Decimal(str(value).strip())
     except InvalidOperation:
         raise ValueError("must be a decimal amount such as 1250.00") from None
     if not amount.is_finite() or abs(amount) > MAX_AMOUNT:
         raise ValueError("is out of range")
-    if amount != amount.quantize(Decimal("0.01")):
-        raise ValueError("must have at most 2 decimals")
+    if currency is not None and is_currency(currency):
+        if not fits_minor_unit(amount, currency):
+            raise ValueError(f"must have at most {minor_unit(currency)} decimals in {currency.upper()}")
+    elif amount != amount.quantize(Decimal(1).scaleb(-MAX_MINOR_UNIT)):
+        raise ValueError(f"must have at most {MAX_MINOR_UNIT} decimals")
     if amount < 0 and not refund:
         raise ValueError("is negative; mark refunds explicitly (refund=true)")
     if amount > 0 and refund:
@@ -112,7 +117,7 @@ def _check_record(db_session: Session, data: dict, today: date) -> None:
             data["currency"] = data["currency"].upper()
     if "amount" in data:
         try:
-            data["amount"] = parse_amount(data["amount"], data.get("is_refund", False))
+            data["amount"] = parse_amount(data["amount"], data.get("is_refund", False), data.get("currency"))
         except ValueError as exc:
             errors["amount"] = [str(exc)]
     if data.get("earned_on") and data["earned_on"] > today:
@@ -121,8 +126,73 @@ def _check_record(db_session: Session, data: dict, today: date) -> None:
         deal = db_session.get(Deal, data["deal_id"])
         if deal is None or ("creator_id" in data and deal.creator_id != data["creator_id"]):
             errors["deal_id"] = ["no such deal for this creator"]
+        else:
+            # The record keeps the commission of its deal (a statement never changes afterwards).
+            data["commission_percent"] = deal.commission_percent
+    elif "deal_id" in data:
+        data["commission_percent"] = None
     if errors:
         raise InvalidInput("The revenue record is invalid; see `errors`.", errors)
+
+
+PAID_ALREADY = "deal {deal_id} already has its payment record ({record_id}); record a correction as an adjustment"
+
+
+def payment_records(db_session: Session, deal_ids) -> dict[int, tuple[int, str | None]]:
+    """The payment record of each deal that has one: its (non-archived, non-adjustment) brand_deal
+    revenue record, as {deal_id: (record_id, external_ref)}."""
+    if not deal_ids:
+        return {}
+    rows = db_session.execute(
+        select(RevenueRecord.deal_id, RevenueRecord.id, RevenueRecord.external_ref)
+        .where(
+            RevenueRecord.deal_id.in_(sorted(deal_ids)),
+            RevenueRecord.source == RevenueSource.brand_deal,
+            RevenueRecord.adjustment.is_(None),
+            RevenueRecord.archived_at.is_(None),
+        )
+        .order_by(RevenueRecord.id)
+    ).all()
+    found: dict[int, tuple[int, str | None]] = {}
+    for deal_id, record_id, ref in rows:
+        found.setdefault(deal_id, (record_id, ref))
+    return found
+
+
+def _refuse_second_payment(db_session: Session, data: dict, record: RevenueRecord | None = None) -> None:
+    """A brand_deal record for a deal that already has its payment record would count the deal
+    twice: 409 (corrections are adjustments)."""
+    if data.get("source") is not RevenueSource.brand_deal and data.get("source") != "brand_deal":
+        return
+    deal_id = data.get("deal_id")
+    if deal_id is None or (record is not None and record.adjustment is not None):
+        return
+    paid = payment_records(db_session, {deal_id}).get(deal_id)
+    if paid is not None and (record is None or paid[0] != record.id):
+        raise Conflict(
+            PAID_ALREADY.format(deal_id=deal_id, record_id=paid[0]).capitalize() + ".",
+            {"deal_id": [PAID_ALREADY.format(deal_id=deal_id, record_id=paid[0])]},
+        )
+
+
+def _refuse_locked_payment_edit(db_session: Session, record: RevenueRecord, data: dict) -> None:
+    """The payment record of an invoiced deal keeps its money: 409, corrections are adjustments."""
+    if record.source is not RevenueSource.brand_deal or record.deal_id is None:
+        return
+    deal = db_session.get(Deal, record.deal_id)
+    if deal is None or not money_locked(deal):
+        return
+    changed = sorted(
+        k
+        for k in ("amount", "currency", "is_refund", "deal_id", "source")
+        if k in data and data[k] != getattr(record, k)
+    )
+    if changed:
+        raise Conflict(
+            f"Record {record.id} is the payment of deal {deal.id}, which is {deal.stage.value}: its money is locked. "
+            "Record a credit or a refund as an adjustment instead.",
+            {k: [f"locked: the deal is {deal.stage.value}"] for k in changed},
+        )
 
 
 def create_record(*, db_session: Session, actor: Actor, data: dict, today: date) -> RevenueRecord:
@@ -131,6 +201,7 @@ def create_record(*, db_session: Session, actor: Actor, data: dict, today: date)
         raise InvalidInput("Unknown creator.", {"creator_id": [f"no creator with id {data['creator_id']}"]})
     require_creator_write(actor.user, creator)
     _check_record(db_session, data, today)
+    _refuse_second_payment(db_session, data)
     if data.get("external_ref"):
         clash = db_session.scalar(
             select(RevenueRecord.id).where(
@@ -176,7 +247,20 @@ def update_record(
     if "amount" not in data and "is_refund" in data:
         data["amount"] = record.amount
     data.setdefault("creator_id", record.creator_id)
+    data.setdefault("currency", record.currency)
+    if record.adjustment is not None:
+        raise Conflict(
+            f"Record {record.id} is a {record.adjustment.value} on deal {record.deal_id}; "
+            "adjustments are not edited (record another one).",
+            {"adjustment": [record.adjustment.value]},
+        )
     _check_record(db_session, data, today)
+    _refuse_second_payment(
+        db_session,
+        {"source": data.get("source", record.source), "deal_id": data.get("deal_id", record.deal_id)},
+        record,
+    )
+    _refuse_locked_payment_edit(db_session, record, data)
     before = snapshot(record)
     for key, value in data.items():
         setattr(record, key, value)
@@ -250,16 +334,16 @@ def _validate(line: int, raw: dict, today: date, report: ImportReport) -> dict |
     if refund not in ("true", "false", "1", "0", "yes", "no"):
         fail("refund", "must be true or false")
     row["is_refund"] = refund in ("true", "1", "yes")
-    if "amount" in raw:
-        try:
-            row["amount"] = parse_amount(raw["amount"], row["is_refund"])
-        except ValueError as exc:
-            fail("amount", str(exc))
     if "currency" in raw:
         if not is_currency(raw["currency"]):
             fail("currency", f"unknown ISO 4217 currency code '{raw['currency']}'")
         else:
             row["currency"] = str(raw["currency"]).upper()
+    if "amount" in raw:
+        try:
+            row["amount"] = parse_amount(raw["amount"], row["is_refund"], row.get("currency"))
+        except ValueError as exc:
+            fail("amount", str(exc))
     if "deal_id" in raw:
         try:
             row["deal_id"] = int(raw["deal_id"])
@@ -273,24 +357,48 @@ def _validate(line: int, raw: dict, today: date, report: ImportReport) -> dict |
     return row if ok else None
 
 
-def _check_references(db_session: Session, rows: list[dict], report: ImportReport, user) -> list[dict]:
+def _check_references(
+    db_session: Session, rows: list[dict], report: ImportReport, user, paid: dict[int, tuple[int | None, str | None]]
+) -> list[dict]:
+    """Rows whose creator and deal exist and may be written; `paid` (deal id -> payment record id
+    and external_ref, kept across batches) refuses a second payment record of a deal."""
     creator_ids = {r["creator_id"] for r in rows}
     creators = dict(db_session.execute(select(Creator.id, Creator.manager_id).where(Creator.id.in_(creator_ids))).all())
     deal_ids = {r["deal_id"] for r in rows if r.get("deal_id")}
-    deals = (
-        dict(db_session.execute(select(Deal.id, Deal.creator_id).where(Deal.id.in_(deal_ids))).all())
-        if deal_ids
-        else {}
-    )
+    deals = {}
+    if deal_ids:
+        deals = {
+            row.id: row
+            for row in db_session.execute(
+                select(Deal.id, Deal.creator_id, Deal.commission_percent).where(Deal.id.in_(deal_ids))
+            )
+        }
+        paid.update({k: v for k, v in payment_records(db_session, deal_ids - set(paid)).items()})
     good = []
     for row in rows:
+        deal = deals.get(row.get("deal_id"))
         if row["creator_id"] not in creators:
             report.add_error(row["line"], "creator_id", f"unknown creator {row['creator_id']}")
         elif user is not None and user.role is Role.manager and creators[row["creator_id"]] != user.id:
             report.add_error(row["line"], "creator_id", "you do not manage this creator")
-        elif row.get("deal_id") and deals.get(row["deal_id"]) != row["creator_id"]:
+        elif row.get("deal_id") and (deal is None or deal.creator_id != row["creator_id"]):
             report.add_error(row["line"], "deal_id", "no such deal for this creator")
+        elif (
+            deal is not None
+            and row.get("source") == RevenueSource.brand_deal.value
+            and deal.id in paid
+            and (row.get("external_ref") is None or paid[deal.id][1] != row["external_ref"])
+        ):
+            report.add_error(
+                row["line"],
+                "deal_id",
+                PAID_ALREADY.format(deal_id=deal.id, record_id=paid[deal.id][0] or "in this file"),
+            )
         else:
+            if deal is not None:
+                row["commission_percent"] = deal.commission_percent
+                if row.get("source") == RevenueSource.brand_deal.value:
+                    paid.setdefault(deal.id, (None, row.get("external_ref")))
             good.append(row)
     return good
 
@@ -304,16 +412,18 @@ def import_revenue(
     if user is not None and user.role is Role.analyst:
         raise Forbidden("Analysts have read-only access.")
     report = ImportReport(mode=mode)
+    paid: dict[int, tuple[int | None, str | None]] = {}
     staging = staging_table(
         "revenue_import",
         Column("creator_id", Integer),
         Column("earned_on", Date),
         Column("source", String(24)),
         Column("platform", String(24)),
-        Column("amount", Numeric(14, 2)),
+        Column("amount", Numeric(15, 3)),
         Column("currency", String(3)),
         Column("is_refund", Boolean),
         Column("deal_id", Integer),
+        Column("commission_percent", Numeric(5, 2)),
         Column("external_ref", String(200)),
         Column("notes", Text),
     )
@@ -323,7 +433,7 @@ def import_revenue(
         for batch in chunks(read_rows(stream, fmt, IMPORT_COLUMNS, REQUIRED_COLUMNS)):
             report.rows += len(batch)
             valid = [row for line, raw in batch if (row := _validate(line, raw, today, report)) is not None]
-            valid = _check_references(db_session, valid, report, user)
+            valid = _check_references(db_session, valid, report, user, paid)
             if valid:
                 stage_rows(connection, staging, valid)
             if progress:
@@ -356,6 +466,7 @@ def import_revenue(
             "currency",
             "is_refund",
             "deal_id",
+            "commission_percent",
             "external_ref",
             "notes",
         ]
@@ -382,12 +493,7 @@ def record_deal_revenue(deal: Deal, *, db_session: Session, to_stage: DealStage,
     if to_stage is not DealStage.paid:
         return
     ref = f"deal:{deal.id}"
-    exists = db_session.scalar(
-        select(RevenueRecord.id).where(
-            RevenueRecord.source == RevenueSource.brand_deal, RevenueRecord.external_ref == ref
-        )
-    )
-    if exists is not None:
+    if payment_records(db_session, {deal.id}):  # recorded already (by an earlier payment or by hand)
         return
     platforms = {d.platform for d in deal.deliverables}
     record = RevenueRecord(
@@ -398,6 +504,7 @@ def record_deal_revenue(deal: Deal, *, db_session: Session, to_stage: DealStage,
         amount=deal.fee_amount,
         currency=deal.fee_currency,
         deal_id=deal.id,
+        commission_percent=deal.commission_percent,
         external_ref=ref,
         notes=f"{deal.brand.name}: {deal.title}",
     )
@@ -406,3 +513,83 @@ def record_deal_revenue(deal: Deal, *, db_session: Session, to_stage: DealStage,
             db_session.add(record)
     except IntegrityError:  # a concurrent request recorded it first
         pass
+
+
+# --- adjustments of invoiced deals ------------------------------------------------------------
+
+
+def deal_records(*, db_session: Session, deal: Deal) -> list[RevenueRecord]:
+    """The deal's revenue records: its payment and its adjustments, oldest first."""
+    return db_session.scalars(
+        select(RevenueRecord)
+        .where(RevenueRecord.deal_id == deal.id, RevenueRecord.archived_at.is_(None))
+        .order_by(RevenueRecord.earned_on, RevenueRecord.id)
+    ).all()
+
+
+def record_adjustment(
+    *, db_session: Session, actor: Actor, deal: Deal, kind: Adjustment, amount: Decimal, reason: str, today: date
+) -> RevenueRecord:
+    """A credit (more earned) or a refund (given back) on an invoiced deal, dated the day it is
+    made: the statement of that month shows it as such; earlier statements stay as they were."""
+    require_creator_write(actor.user, deal.creator)
+    if not money_locked(deal):
+        raise Conflict(
+            f"Deal {deal.id} is {deal.stage.value}, not invoiced yet: change its terms instead of adjusting them.",
+            {"stage": [deal.stage.value]},
+        )
+    if amount <= 0 or not fits_minor_unit(amount, deal.fee_currency) or amount > MAX_AMOUNT:
+        raise InvalidInput(
+            "The adjustment is invalid; see `errors`.",
+            {"amount": [f"a positive amount in {deal.fee_currency}, at most {minor_unit(deal.fee_currency)} decimals"]},
+        )
+    signed = amount if kind is Adjustment.credit else -amount
+    paid = payment_records(db_session, {deal.id}).get(deal.id)
+    platform = db_session.get(RevenueRecord, paid[0]).platform if paid else None
+    if kind is Adjustment.refund:
+        balance = db_session.scalar(
+            select(func.coalesce(func.sum(RevenueRecord.amount), 0)).where(
+                RevenueRecord.deal_id == deal.id,
+                RevenueRecord.currency == deal.fee_currency,
+                RevenueRecord.archived_at.is_(None),
+            )
+        )
+        if balance + signed < 0:
+            raise InvalidInput(
+                f"A refund cannot exceed what the deal has earned so far ({balance} {deal.fee_currency}).",
+                {"amount": [f"at most {balance} {deal.fee_currency}"]},
+            )
+    count = db_session.scalar(
+        select(func.count()).where(RevenueRecord.deal_id == deal.id, RevenueRecord.adjustment.is_not(None))
+    )
+    record = RevenueRecord(
+        creator_id=deal.creator_id,
+        earned_on=today,
+        source=RevenueSource.brand_deal,
+        platform=platform,  # counted where the deal's payment is
+        amount=signed,
+        currency=deal.fee_currency,
+        is_refund=kind is Adjustment.refund,
+        deal_id=deal.id,
+        commission_percent=deal.commission_percent,
+        adjustment=kind,
+        external_ref=f"deal:{deal.id}:adjustment:{count + 1}",
+        notes=reason,
+    )
+    try:
+        with db_session.begin_nested():
+            db_session.add(record)
+    except IntegrityError:
+        raise Conflict(
+            "Another adjustment of this deal was recorded at the same moment; reload and try again.",
+            {"deal_id": ["adjusted concurrently"]},
+        ) from None
+    record_audit(
+        db_session=db_session,
+        actor=actor,
+        action=f"deal.adjustment.{kind.value}",
+        entity_type="revenue_record",
+        entity_id=record.id,
+        after=snapshot(record),
+    )
+    return record

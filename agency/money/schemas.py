@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields, post_dump, validate
 
 from agency.core.fields import AsOfDate, DecimalString, decimal_field
-from agency.money.models import RevenueSource, RiskLevel
+from agency.currencies.service import format_money
+from agency.money.models import Adjustment, RevenueSource, RiskLevel
 from agency.roster.models import Platform
 
 IMPORT_DOC = {
@@ -29,22 +30,57 @@ class RevenueSchema(Schema):
     earned_on = fields.Date(required=True, data_key="date")
     source = fields.Enum(RevenueSource, by_value=True, required=True)
     platform = fields.Enum(Platform, by_value=True, allow_none=True, load_default=None)
-    amount = decimal_field(-999_999_999_999, 999_999_999_999, required=True)
+    amount = decimal_field(
+        -999_999_999_999,
+        999_999_999_999,
+        places=3,
+        required=True,
+        metadata={"description": "At most the currency's minor unit of decimals (JPY 0, EUR 2, BHD 3)."},
+    )
     currency = fields.String(required=True, validate=validate.Length(equal=3))
     is_refund = fields.Boolean(load_default=False, data_key="refund")
     deal_id = fields.Integer(allow_none=True, load_default=None)
     external_ref = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=200))
     notes = fields.String(load_default="", validate=validate.Length(max=2000))
+    commission_percent = DecimalString(
+        dump_only=True, allow_none=True, metadata={"description": "The deal's commission when recorded."}
+    )
+    adjustment = fields.Enum(
+        Adjustment,
+        by_value=True,
+        dump_only=True,
+        allow_none=True,
+        metadata={"description": "credit or refund: a correction of an invoiced deal, dated when made."},
+    )
     version = fields.Integer(dump_only=True)
     created_at = fields.DateTime(dump_only=True)
     archived_at = fields.DateTime(dump_only=True, allow_none=True)
+
+    @post_dump(pass_original=True)
+    def _amount_in_its_minor_unit(self, data, record, **_kwargs):
+        if "amount" in data and getattr(record, "amount", None) is not None:
+            data["amount"] = format_money(record.amount, record.currency)
+        return data
+
+
+class AdjustmentSchema(Schema):
+    kind = fields.Enum(Adjustment, by_value=True, required=True)
+    amount = decimal_field(
+        0,
+        999_999_999_999,
+        places=3,
+        low_inclusive=False,
+        required=True,
+        metadata={"description": "Positive, in the deal's currency; a refund is recorded as a negative amount."},
+    )
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
 
 
 class RevenueUpdateSchema(Schema):
     earned_on = fields.Date(data_key="date")
     source = fields.Enum(RevenueSource, by_value=True)
     platform = fields.Enum(Platform, by_value=True, allow_none=True)
-    amount = decimal_field(-999_999_999_999, 999_999_999_999)
+    amount = decimal_field(-999_999_999_999, 999_999_999_999, places=3)
     currency = fields.String(validate=validate.Length(equal=3))
     is_refund = fields.Boolean(data_key="refund")
     notes = fields.String(validate=validate.Length(max=2000))
@@ -97,6 +133,16 @@ class MixSchema(Schema):
     risk_level = fields.Function(lambda m: (m["risk_level"] if isinstance(m, dict) else m.risk_level).value)
     suggestion = fields.String()
     unconverted_records = fields.Integer(metadata={"description": "Records with no exchange rate (left out)."})
+
+    @post_dump(pass_original=True)
+    def _totals_in_the_minor_unit(self, data, mix, **_kwargs):
+        """Totals carry the base currency's decimals (JPY none, BHD three)."""
+        currency = data.get("currency")
+        for name in ("total", "previous_total", "platform_total"):
+            value = mix.get(name) if isinstance(mix, dict) else getattr(mix, name, None)
+            if currency and value is not None and name in data:
+                data[name] = format_money(value, currency)
+        return data
 
 
 class DiversificationWindowSchema(Schema):

@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from agency.currencies.service import RateBook, to_cents
+from agency.currencies.service import RateBook, round_money
 from agency.deals.models import Deal
 from agency.money.models import RevenueRecord
 from agency.roster.models import Creator
@@ -30,6 +30,8 @@ class StatementLine:
     net_base: Decimal | None
     reference: str | None
     notes: str
+    # "credit" or "refund" on the correction of an invoiced deal (dated when it was made).
+    adjustment: str | None = None
 
 
 @dataclass
@@ -56,11 +58,14 @@ def month_bounds(month: str) -> tuple[date, date]:
 def build_statement(
     *, db_session: Session, creator: Creator, month: str, base_currency: str, default_commission: Decimal
 ) -> Statement:
-    """Every line is converted and rounded to the cent first; totals are sums of lines, so they
-    reconcile exactly with the records they cover."""
+    """Every line is converted and rounded half-up to the base currency's minor unit first (one
+    helper, `round_money`); totals are sums of lines, so they reconcile exactly with the records
+    they cover. A record's commission is the one it was recorded with (its deal's, kept on the
+    record), so editing a deal later cannot change a past month; corrections of invoiced deals are
+    their own lines (credit or refund) in the month they were made."""
     first, last = month_bounds(month)
     rows = db_session.execute(
-        select(RevenueRecord, Deal.commission_percent)
+        select(RevenueRecord, func.coalesce(RevenueRecord.commission_percent, Deal.commission_percent))
         .outerjoin(Deal, Deal.id == RevenueRecord.deal_id)
         .where(
             RevenueRecord.creator_id == creator.id,
@@ -84,7 +89,7 @@ def build_statement(
     for record, deal_commission in rows:
         percent = deal_commission if deal_commission is not None else default_commission
         base = book.convert(record.amount, record.currency, record.earned_on)
-        commission = to_cents(base * percent / 100) if base is not None else None
+        commission = round_money(base * percent / 100, base_currency) if base is not None else None
         line = StatementLine(
             record.id,
             record.earned_on,
@@ -98,6 +103,7 @@ def build_statement(
             base - commission if base is not None else None,
             record.external_ref,
             record.notes,
+            record.adjustment.value if record.adjustment else None,
         )
         statement.lines.append(line)
         by_currency[record.currency] += record.amount

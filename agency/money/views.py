@@ -16,17 +16,21 @@ from agency.core.extensions import get_session
 from agency.core.jobs.http import after_import
 from agency.core.pagination import UI_PAGE_SIZE
 from agency.core.ui import actor, require_writer, ui_blueprint
-from agency.money.models import RevenueRecord, RevenueSource
+from agency.currencies.service import format_money
+from agency.deals.service import get_deal, money_locked
+from agency.money.models import Adjustment, RevenueRecord, RevenueSource
 from agency.money.revenue import (
     RevenueFilters,
     archive_record,
     create_record,
+    deal_records,
     get_record,
     import_revenue,
+    record_adjustment,
     revenue_query,
     update_record,
 )
-from agency.money.schemas import RevenueSchema, RevenueUpdateSchema
+from agency.money.schemas import AdjustmentSchema, RevenueSchema, RevenueUpdateSchema
 from agency.roster.models import Creator, Platform
 from agency.roster.service import can_write_creator, get_creator
 
@@ -161,7 +165,7 @@ def record_new():
                 "creator_id": refund_of.creator_id,
                 "source": refund_of.source.value,
                 "platform": refund_of.platform.value if refund_of.platform else "",
-                "amount": f"{-refund_of.amount:.2f}",
+                "amount": format_money(-refund_of.amount, refund_of.currency),
                 "currency": refund_of.currency,
                 "deal_id": refund_of.deal_id or "",
                 "notes": f"Refund of record {refund_of.id}",
@@ -193,7 +197,7 @@ def record_edit(record_id: int):
         "date": record.earned_on.isoformat(),
         "source": record.source.value,
         "platform": record.platform.value if record.platform else "",
-        "amount": f"{record.amount:.2f}",
+        "amount": format_money(record.amount, record.currency),
         "currency": record.currency,
         "notes": record.notes,
         "refund": "on" if record.is_refund else "",
@@ -232,3 +236,37 @@ def record_archive(record_id: int):
         abort(exc.status, description=exc.message)
     flash("Revenue record archived: statements leave it out.", "success")
     return redirect(url_for("money_ui.revenue", creator_id=record.creator_id))
+
+
+@bp.route("/deals/<int:deal_id>/adjustments", methods=["GET", "POST"])
+def deal_adjustments(deal_id: int):
+    """An invoiced deal's money: its payment, its corrections, and a form for a credit or a refund."""
+    session = get_session()
+    deal = get_deal(db_session=session, deal_id=deal_id)
+    errors, values = {}, {"kind": "credit"}
+    if request.method == "POST":
+        values = {k: request.form.get(k, "").strip() for k in ("kind", "amount", "reason")}
+        try:
+            data = AdjustmentSchema().load({k: v for k, v in values.items() if v})
+            record = record_adjustment(db_session=session, actor=actor(), deal=deal, today=utcnow().date(), **data)
+        except (ValidationError, ServiceError) as exc:
+            if getattr(exc, "status", 422) == 403:
+                abort(403, description=exc.message)
+            errors = _record_errors(exc)
+        else:
+            flash(
+                f"{record.adjustment.value.capitalize()} of {format_money(abs(record.amount), record.currency)} "
+                f"{record.currency} recorded on {record.earned_on}.",
+                "success",
+            )
+            return redirect(url_for("money_ui.deal_adjustments", deal_id=deal.id))
+    return render_template(
+        "money/deal_adjustments.html",
+        deal=deal,
+        records=deal_records(db_session=session, deal=deal),
+        locked=money_locked(deal),
+        can_edit=can_write_creator(current_user, deal.creator),
+        kinds=list(Adjustment),
+        values=values,
+        errors=errors,
+    ), 422 if errors else 200

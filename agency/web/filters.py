@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+from agency.currencies.service import minor_unit, round_money
 from agency.web.views import bp
 
 SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥", "KRW": "₩", "BRL": "R$", "CAD": "CA$"}
@@ -22,9 +23,9 @@ def number(value, places: int = 0) -> str:
 def money(value, currency: str = "EUR") -> str:
     if value is None:
         return "—"
-    amount = Decimal(str(value))
+    amount = round_money(Decimal(str(value)), currency)
     symbol = SYMBOLS.get(currency)
-    text = f"{abs(amount):,.2f}"
+    text = f"{abs(amount):,.{minor_unit(currency)}f}"
     sign = "−" if amount < 0 else ""
     return f"{sign}{symbol}{text}" if symbol else f"{sign}{text} {currency}"
 

@@ -21,6 +21,7 @@ def _overdue_deliverable(session, creator, days_late=2):
         source="direct",
         fee_amount="100.00",
         fee_currency="EUR",
+        commission_percent="20.00",
         stage="in_progress",
     )
     session.add(deal)

@@ -61,6 +61,7 @@ def _requests(w: dict) -> list[tuple]:
         ("GET", f"/api/v1/deals/{d}", None, "read"),
         ("GET", f"/api/v1/deals/{d}/transitions", None, "read"),
         ("GET", f"/api/v1/deals/{d}/deliverables", None, "read"),
+        ("GET", f"/api/v1/deals/{w['invoiced_deal']}/adjustments", None, "read"),
         ("GET", "/api/v1/revenue", None, "read"),
         ("GET", f"/api/v1/revenue/{r}", None, "read"),
         ("GET", "/api/v1/fx-rates", None, "read"),
@@ -95,6 +96,12 @@ def _requests(w: dict) -> list[tuple]:
             "write_owned",
         ),
         ("POST", f"/api/v1/deals/{d}/transitions", {"to_stage": "negotiating"}, "write_owned"),
+        (
+            "POST",
+            f"/api/v1/deals/{w['invoiced_deal']}/adjustments",
+            {"kind": "credit", "amount": "5.00", "reason": "rbac"},
+            "write_owned",
+        ),
         ("POST", f"/api/v1/deals/{d}/deliverables", {"kind": "video", "platform": "tiktok"}, "write_owned"),
         ("PATCH", f"/api/v1/deals/{d}/deliverables/{w['deliverable']}", {"status": "in_progress"}, "write_owned"),
         (
@@ -180,9 +187,26 @@ def world(session, make_user, make_creator):
     session.add(brand)
     session.flush()
     deal = Deal(
-        creator_id=creator.id, brand_id=brand.id, title="Deal", source="direct", fee_amount="100.00", fee_currency="EUR"
+        creator_id=creator.id,
+        brand_id=brand.id,
+        title="Deal",
+        source="direct",
+        fee_amount="100.00",
+        fee_currency="EUR",
+        commission_percent="20.00",
     )
-    session.add(deal)
+    invoiced = Deal(
+        creator_id=creator.id,
+        brand_id=brand.id,
+        title="Invoiced deal",
+        source="direct",
+        fee_amount="100.00",
+        fee_currency="EUR",
+        commission_percent="20.00",
+        stage="invoiced",
+        invoiced_on=date(2026, 1, 5),
+    )
+    session.add_all([deal, invoiced])
     session.flush()
     deliverable = Deliverable(deal_id=deal.id, kind="video", platform="tiktok")
     record = RevenueRecord(
@@ -229,6 +253,7 @@ def world(session, make_user, make_creator):
         "creator": creator.id,
         "account": creator.accounts[0].id,
         "deal": deal.id,
+        "invoiced_deal": invoiced.id,
         "brand": brand.id,
         "record": record.id,
         "program": program.id,

@@ -25,6 +25,7 @@ def _deal(session, creator, brand, **fields):
         source="direct",
         fee_amount="500.00",
         fee_currency="EUR",
+        commission_percent="20.00",
         **fields,
     )
     session.add(deal)

@@ -1,4 +1,5 @@
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
@@ -44,7 +45,7 @@ def test_deal_walks_the_pipeline_and_paid_records_revenue_once(client, session, 
     body = response.json
     assert body["paid_on"] == date.today().isoformat() and body["allowed_transitions"] == []
     records = session.scalars(select(RevenueRecord).where(RevenueRecord.deal_id == deal["id"])).all()
-    assert len(records) == 1 and str(records[0].amount) == "1250.00" and records[0].source.value == "brand_deal"
+    assert len(records) == 1 and records[0].amount == Decimal("1250.00") and records[0].source.value == "brand_deal"
     again = client.post(f"/api/v1/deals/{deal['id']}/transitions", json={"to_stage": "paid"}, headers=headers)
     assert again.status_code == 409
     assert len(session.scalars(select(RevenueRecord).where(RevenueRecord.deal_id == deal["id"])).all()) == 1
