@@ -50,7 +50,7 @@ from agency.core.database import refresh_statistics
 from agency.core.portable_sql import as_document, decimal_text, digest, json_object, json_object_agg
 from agency.currencies.models import FxRate
 from agency.money.models import DiversificationSnapshot, RevenueRecord, RiskLevel
-from agency.roster.chunks import CHUNK_SIZE, Chunk, chunks_of
+from agency.roster.chunks import CHUNK_SIZE, Chunk, chunks_of, run_isolated
 from agency.roster.models import Creator, Niche
 
 RECORD = RevenueRecord.__table__
@@ -400,8 +400,10 @@ class DiversificationResult:
     written: int = 0
     unchanged: int = 0
     risk_counts: dict = field(default_factory=dict)
+    failed_items: list[dict] = field(default_factory=list)  # creators whose analysis failed
 
     def add(self, other: DiversificationResult) -> None:
+        self.failed_items += other.failed_items
         self.chunks += other.chunks
         self.creators += other.creators
         self.written += other.written
@@ -418,6 +420,7 @@ class DiversificationResult:
             "unchanged": self.unchanged,
             "risk_counts": dict(self.risk_counts),
             "rows_changed": self.written,
+            "failed_items": self.failed_items,
         }
 
 
@@ -432,57 +435,62 @@ def _fresh_table() -> Table:
 
 
 def recompute_chunk(db_session: Session, creators: Chunk, as_of: date, settings: MixSettings) -> DiversificationResult:
-    """Analyse one chunk of creators and write a snapshot where the mix changed."""
+    """Analyse one chunk of creators and write a snapshot where the mix changed; a creator whose
+    analysis fails is reported in `failed_items` and the others are written (`run_isolated`)."""
+    parts, failed = run_isolated(db_session, creators, lambda part: _recompute_part(db_session, part, as_of, settings))
+    result = DiversificationResult(as_of=as_of)
+    for part in parts:
+        result.add(part)
+    result.chunks, result.failed_items = 1, failed
+    return result
+
+
+def _recompute_part(db_session: Session, creators: Chunk, as_of: date, settings: MixSettings) -> DiversificationResult:
     connection = db_session.connection().execution_options(preserve_rowcount=True)
     result = DiversificationResult(as_of=as_of, chunks=1)
     rates = daily_rates_table(db_session, settings.base_currency, revenue_scope(as_of, settings.window_days, creators))
     fresh = _fresh_table()
     fresh.create(connection)
-    try:
-        names = [c.name for c in fresh.c]
-        mix = mix_select(creators, as_of, settings, rates).subquery("computed")
-        result.creators = connection.execute(
-            insert(fresh).from_select(names, select(*[mix.c[n] for n in names]))
-        ).rowcount
-        for level, count in connection.execute(select(fresh.c.risk_level, func.count()).group_by(fresh.c.risk_level)):
-            result.risk_counts[level] = count
-        # Each creator's latest snapshot, through the (creator, as_of) key.
-        latest_day = (
-            select(func.max(SNAPSHOT.c.as_of)).where(SNAPSHOT.c.creator_id == fresh.c.creator_id).scalar_subquery()
+    # A failing statement leaves the temporary tables to the caller's rollback (of its savepoint).
+    names = [c.name for c in fresh.c]
+    mix = mix_select(creators, as_of, settings, rates).subquery("computed")
+    result.creators = connection.execute(insert(fresh).from_select(names, select(*[mix.c[n] for n in names]))).rowcount
+    for level, count in connection.execute(select(fresh.c.risk_level, func.count()).group_by(fresh.c.risk_level)):
+        result.risk_counts[level] = count
+    # Each creator's latest snapshot, through the (creator, as_of) key.
+    latest_day = select(func.max(SNAPSHOT.c.as_of)).where(SNAPSHOT.c.creator_id == fresh.c.creator_id).scalar_subquery()
+    latest = SNAPSHOT.alias("latest")
+    same = and_(
+        latest.c.creator_id == fresh.c.creator_id,
+        latest.c.as_of == latest_day,
+        creators.condition(latest.c.creator_id),
+    )
+    unchanged = exists().where(same, latest.c.digest == fresh.c.digest)
+    # The same day again (a second run today): the snapshot is replaced, not added.
+    today = and_(
+        SNAPSHOT.c.creator_id == fresh.c.creator_id,
+        SNAPSHOT.c.as_of == as_of,
+        creators.condition(SNAPSHOT.c.creator_id),
+    )
+    updated = connection.execute(
+        SNAPSHOT.update()
+        .where(today, SNAPSHOT.c.digest.is_distinct_from(fresh.c.digest))
+        .values({name: fresh.c[name] for name in (*VALUES, "digest")} | {"computed_at": func.now()})
+    ).rowcount
+    inserted = connection.execute(
+        insert(SNAPSHOT).from_select(
+            ["creator_id", "as_of", *VALUES, "digest"],
+            select(fresh.c.creator_id, fresh.c.as_of, *[fresh.c[n] for n in VALUES], fresh.c.digest).where(
+                ~unchanged, ~exists().where(today)
+            ),
         )
-        latest = SNAPSHOT.alias("latest")
-        same = and_(
-            latest.c.creator_id == fresh.c.creator_id,
-            latest.c.as_of == latest_day,
-            creators.condition(latest.c.creator_id),
-        )
-        unchanged = exists().where(same, latest.c.digest == fresh.c.digest)
-        # The same day again (a second run today): the snapshot is replaced, not added.
-        today = and_(
-            SNAPSHOT.c.creator_id == fresh.c.creator_id,
-            SNAPSHOT.c.as_of == as_of,
-            creators.condition(SNAPSHOT.c.creator_id),
-        )
-        updated = connection.execute(
-            SNAPSHOT.update()
-            .where(today, SNAPSHOT.c.digest.is_distinct_from(fresh.c.digest))
-            .values({name: fresh.c[name] for name in (*VALUES, "digest")} | {"computed_at": func.now()})
-        ).rowcount
-        inserted = connection.execute(
-            insert(SNAPSHOT).from_select(
-                ["creator_id", "as_of", *VALUES, "digest"],
-                select(fresh.c.creator_id, fresh.c.as_of, *[fresh.c[n] for n in VALUES], fresh.c.digest).where(
-                    ~unchanged, ~exists().where(today)
-                ),
-            )
-        ).rowcount
-        result.written = updated + inserted
-        result.unchanged = result.creators - result.written
-        # A first analysis fills the snapshots in bulk: their statistics follow.
-        refresh_statistics(connection, [SNAPSHOT], inserted)
-    finally:
-        fresh.drop(connection)
-        rates.drop(connection)
+    ).rowcount
+    result.written = updated + inserted
+    result.unchanged = result.creators - result.written
+    # A first analysis fills the snapshots in bulk: their statistics follow.
+    refresh_statistics(connection, [SNAPSHOT], inserted)
+    fresh.drop(connection)
+    rates.drop(connection)
     return result
 
 
