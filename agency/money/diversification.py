@@ -54,7 +54,11 @@ from agency.roster.chunks import CHUNK_SIZE, Chunk, chunks_of, run_isolated
 from agency.roster.models import Creator, Niche
 
 RECORD = RevenueRecord.__table__
-EXACT = Numeric(38, 20)  # shares and the HHI: exact decimals, rounded half-up once at the end
+# Shares and the HHI: exact decimals, rounded half-up once at the end. Wide enough for any sum of
+# accepted amounts (each at most MAX_AMOUNT, converted at a rate below 10^10, so under 10^22 a
+# record): sums of them never overflow an intermediate value or a stored total.
+EXACT = Numeric(60, 20)
+TOTAL = Numeric(38, 2)
 SNAPSHOT = DiversificationSnapshot.__table__
 CREATOR = Creator.__table__
 NICHE_SUGGESTIONS = {
@@ -326,7 +330,7 @@ def mix_select(creators: Chunk, as_of: date, settings: MixSettings, rates: Table
     )
 
     def money(value):
-        return cast(func.round(cast(func.coalesce(value, 0), Numeric(20, 6)), 2), Numeric(20, 2))
+        return cast(func.round(cast(func.coalesce(value, 0), Numeric(44, 6)), 2), TOTAL)
 
     def ratio(value):
         return cast(func.round(cast(func.coalesce(value, 0), EXACT), 4), Numeric(6, 4))
