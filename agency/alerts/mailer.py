@@ -8,6 +8,7 @@ back off (1, 2, 4... minutes) and end `dead` after `MAX_ATTEMPTS`, visible in th
 
 from __future__ import annotations
 
+import re
 import smtplib
 import ssl
 from datetime import timedelta
@@ -29,9 +30,20 @@ BATCH = 20
 log = structlog.get_logger(__name__)
 
 
+def header_text(value: str) -> str:
+    """A header value on one line: line breaks and other control characters become spaces (a
+    creator, brand or deliverable name may hold them, and a header must never be split)."""
+    return " ".join(_CONTROL.sub(" ", value or "").split())
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\x85]")
+
+
 def build_email(message: OutboxMessage, sender: str) -> EmailMessage:
+    """The email of an outbox row. Raises (ValueError...) when it cannot be built, for instance a
+    recipient that is not an address: the sender then records that like any failed send."""
     email = EmailMessage()
-    email["From"], email["To"], email["Subject"] = sender, message.recipient, message.subject
+    email["From"], email["To"], email["Subject"] = sender, message.recipient, header_text(message.subject)
     email["Message-ID"] = message.message_id
     email["Date"] = formatdate(localtime=False)
     email.set_content(message.body_text)
@@ -84,31 +96,37 @@ def send_pending(bind, config, send=smtp_send) -> dict:
         log.warning("smtp_host_not_set_emails_wait")
         return counts | {"rows_changed": 0, "skipped": "SMTP_HOST is not set"}
     while ids := _claim(bind, BATCH):
+        sent_before = counts["sent"]
         for message_id in ids:
-            with Session(bind) as session, session.begin():
+            with Session(bind, expire_on_commit=False) as session, session.begin():
                 message = session.get(OutboxMessage, message_id)
-                email = build_email(message, config.smtp_from)
             try:
-                send(config, email)
-            except Exception as exc:  # SMTP errors, refused connections, timeouts
-                with Session(bind) as session, session.begin():
-                    message = session.get(OutboxMessage, message_id)
-                    message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-                    if message.attempts >= MAX_ATTEMPTS:
-                        message.status = OutboxStatus.dead
-                        counts["dead"] += 1
-                    else:
-                        message.status = OutboxStatus.pending
-                        message.next_attempt_at = utcnow() + retry_delay(message.attempts)
-                        counts["failed"] += 1
-                EMAILS.labels(outcome="failed").inc()
-                log.warning("email_failed", outbox_id=message_id, error=type(exc).__name__)
+                send(config, build_email(message, config.smtp_from))
+            except Exception as exc:  # unbuildable emails, SMTP errors, refused connections, timeouts
+                _record_failure(bind, message_id, exc, counts)
                 continue
             with Session(bind) as session, session.begin():
                 message = session.get(OutboxMessage, message_id)
                 message.status, message.sent_at, message.last_error = OutboxStatus.sent, utcnow(), None
             counts["sent"] += 1
             EMAILS.labels(outcome="sent").inc()
-        if counts["failed"] or counts["dead"]:
-            break  # failures wait for their backoff; do not spin on them
+        if counts["sent"] == sent_before:
+            break  # a whole batch failed (the server is down?): the rest waits for the next pass
     return counts | {"rows_changed": counts["sent"]}
+
+
+def _record_failure(bind, message_id: int, exc: Exception, counts: dict) -> None:
+    """A message that could not be built or sent waits for its back-off, then ends `dead`; the
+    messages claimed after it go on."""
+    with Session(bind) as session, session.begin():
+        message = session.get(OutboxMessage, message_id)
+        message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+        if message.attempts >= MAX_ATTEMPTS:
+            message.status = OutboxStatus.dead
+            counts["dead"] += 1
+        else:
+            message.status = OutboxStatus.pending
+            message.next_attempt_at = utcnow() + retry_delay(message.attempts)
+            counts["failed"] += 1
+    EMAILS.labels(outcome="failed").inc()
+    log.warning("email_failed", outbox_id=message_id, error=type(exc).__name__)

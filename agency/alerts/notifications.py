@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from agency.alerts.models import Alert, AlertStatus, NotificationPreference, OutboxMessage, Severity
 from agency.core.database import utcnow
 from agency.core.users.models import Role, User
+from agency.roster.chunks import failure_text, savepoint
 from agency.roster.models import Creator
 
 SEVERITY_ORDER = {Severity.high: 0, Severity.medium: 1, Severity.low: 2}
@@ -120,69 +121,84 @@ def queue_immediate(*, db_session: Session, alert_ids: list[int], public_url: st
     return queued
 
 
-def queue_due_digests(*, db_session: Session, now: datetime, public_url: str, force: bool = False) -> int:
+def queue_due_digests(
+    *, db_session: Session, now: datetime, public_url: str, force: bool = False, failed: list[dict] | None = None
+) -> int:
     """One digest per manager per local day, once their digest hour has passed (or at once with
-    `force`), covering their creators' open alerts not yet mailed."""
+    `force`), covering their creators' open alerts not yet mailed. Each manager's digest is
+    written in a savepoint: one that fails is appended to `failed` (`{"user_id", "error"}`) and
+    the other managers still get theirs."""
     managers = db_session.scalars(
-        select(User).where(User.is_active.is_(True), User.role.in_([Role.manager, Role.admin]))
+        select(User).where(User.is_active.is_(True), User.role.in_([Role.manager, Role.admin])).order_by(User.id)
     ).all()
     queued = 0
-    for user in managers:
-        prefs = preferences_for(db_session, user)
-        if not prefs.email_enabled:
-            continue
+    for user_id in [user.id for user in managers]:
         try:
-            local = now.astimezone(ZoneInfo(user.timezone))
-        except (KeyError, ValueError):
-            local = now.astimezone(ZoneInfo("UTC"))
-        if not force and local.hour < prefs.digest_hour:
-            continue
-        message_id = f"<digest-{user.id}-{local.date().isoformat()}@agency>"
-        if db_session.scalar(select(OutboxMessage.id).where(OutboxMessage.message_id == message_id)) is not None:
-            continue  # today's digest is already queued (or sent)
-        alerts = db_session.scalars(
-            select(Alert)
-            .join(Creator, Creator.id == Alert.creator_id)
-            .where(
-                Creator.manager_id == user.id,
-                Alert.notified_at.is_(None),
-                Alert.status != AlertStatus.resolved,
-                Alert.kind.not_in(prefs.muted_kinds or ["-"]),
-            )
-            .order_by(Alert.id)
-        ).all()
-        if not alerts:
-            continue
-        names = _names(db_session, {a.creator_id for a in alerts})
-        counts = defaultdict(int)
-        for alert in alerts:
-            counts[alert.severity.value] += 1
-        summary = ", ".join(f"{counts[s]} {s}" for s in ("high", "medium", "low") if counts[s])
-        text, html = _render(
-            user,
-            alerts,
-            names,
-            public_url,
-            f"Your daily digest for {local:%A %d %B}: {len(alerts)} new alert(s) ({summary}).",
-        )
-        db_session.add(
-            OutboxMessage(
-                user_id=user.id,
-                kind="digest",
-                message_id=message_id,
-                recipient=user.email,
-                subject=f"Agency digest {local:%d %b}: {len(alerts)} alert(s), {summary}",
-                body_text=text,
-                body_html=html,
-                alert_ids=[a.id for a in alerts],
-            )
-        )
-        stamp = utcnow()
-        for alert in alerts:
-            alert.notified_at = stamp
-        queued += 1
+            with savepoint(db_session):
+                queued += _queue_digest(db_session, db_session.get(User, user_id), now, public_url, force)
+        except Exception as exc:  # recorded against this manager; the others go on
+            if failed is None:
+                raise
+            failed.append({"user_id": user_id, "error": failure_text(exc)})
     db_session.flush()
     return queued
+
+
+def _queue_digest(db_session: Session, user: User, now: datetime, public_url: str, force: bool) -> int:
+    prefs = preferences_for(db_session, user)
+    if not prefs.email_enabled:
+        return 0
+    try:
+        local = now.astimezone(ZoneInfo(user.timezone))
+    except (KeyError, ValueError):
+        local = now.astimezone(ZoneInfo("UTC"))
+    if not force and local.hour < prefs.digest_hour:
+        return 0
+    message_id = f"<digest-{user.id}-{local.date().isoformat()}@agency>"
+    if db_session.scalar(select(OutboxMessage.id).where(OutboxMessage.message_id == message_id)) is not None:
+        return 0  # today's digest is already queued (or sent)
+    alerts = db_session.scalars(
+        select(Alert)
+        .join(Creator, Creator.id == Alert.creator_id)
+        .where(
+            Creator.manager_id == user.id,
+            Alert.notified_at.is_(None),
+            Alert.status != AlertStatus.resolved,
+            Alert.kind.not_in(prefs.muted_kinds or ["-"]),
+        )
+        .order_by(Alert.id)
+    ).all()
+    if not alerts:
+        return 0
+    names = _names(db_session, {a.creator_id for a in alerts})
+    counts = defaultdict(int)
+    for alert in alerts:
+        counts[alert.severity.value] += 1
+    summary = ", ".join(f"{counts[s]} {s}" for s in ("high", "medium", "low") if counts[s])
+    text, html = _render(
+        user,
+        alerts,
+        names,
+        public_url,
+        f"Your daily digest for {local:%A %d %B}: {len(alerts)} new alert(s) ({summary}).",
+    )
+    db_session.add(
+        OutboxMessage(
+            user_id=user.id,
+            kind="digest",
+            message_id=message_id,
+            recipient=user.email,
+            subject=f"Agency digest {local:%d %b}: {len(alerts)} alert(s), {summary}",
+            body_text=text,
+            body_html=html,
+            alert_ids=[a.id for a in alerts],
+        )
+    )
+    stamp = utcnow()
+    for alert in alerts:
+        alert.notified_at = stamp
+    db_session.flush()
+    return 1
 
 
 def retry_delay(attempts: int) -> timedelta:

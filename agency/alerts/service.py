@@ -24,7 +24,7 @@ from agency.core.database import JSONDocument, bulk_insert, refresh_statistics, 
 from agency.core.errors import Conflict, Forbidden, NotFound
 from agency.core.prometheus import ALERTS_OPENED
 from agency.core.users.models import Role, User
-from agency.roster.chunks import CHUNK_SIZE, Chunk, chunks_of
+from agency.roster.chunks import CHUNK_SIZE, Chunk, chunks_of, run_isolated
 from agency.roster.models import Creator
 
 __all__ = [
@@ -47,9 +47,16 @@ class AlertRunResult:
     still_open: int = 0
     chunks: int = 0
     opened_ids: list[int] = field(default_factory=list)
+    failed_items: list[dict] = field(default_factory=list)  # creators whose evaluation failed
 
     def as_dict(self) -> dict:
-        return {"opened": self.opened, "resolved": self.resolved, "still_open": self.still_open, "chunks": self.chunks}
+        return {
+            "opened": self.opened,
+            "resolved": self.resolved,
+            "still_open": self.still_open,
+            "chunks": self.chunks,
+            "failed_items": self.failed_items,
+        }
 
 
 def _conditions_table() -> Table:
@@ -84,10 +91,22 @@ def evaluate_alerts(
     conditions.create(connection)
     try:
         for chunk in chunks_of(db_session, creator_ids, chunk_size):
-            opened = _evaluate_chunk(db_session, connection, conditions, settings, evaluators, kinds, chunk, result)
-            if opened and on_opened is not None:
-                on_opened(opened)
-            result.opened_ids += opened if on_opened is None else []
+
+            def work(part: Chunk) -> AlertRunResult:
+                counts = AlertRunResult()
+                opened = _evaluate_chunk(db_session, connection, conditions, settings, evaluators, kinds, part, counts)
+                if opened and on_opened is not None:
+                    on_opened(opened)
+                counts.opened_ids = opened if on_opened is None else []
+                return counts
+
+            # A creator whose conditions, wording or emails fail is reported; the others go on.
+            parts, failed = run_isolated(db_session, chunk, work)
+            for part in parts:
+                result.opened += part.opened
+                result.resolved += part.resolved
+                result.opened_ids += part.opened_ids
+            result.failed_items += failed
             result.chunks += 1
     finally:
         conditions.drop(connection)

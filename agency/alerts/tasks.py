@@ -26,10 +26,15 @@ def evaluate_alerts_job(session, config, arguments, record) -> dict:
 
 @job("queue_digests", queue="notifications")
 def queue_digests_job(session, config, arguments, record) -> dict:
+    failed: list[dict] = []
     queued = queue_due_digests(
-        db_session=session, now=utcnow(), public_url=config.public_url, force=bool(arguments.get("force"))
+        db_session=session,
+        now=utcnow(),
+        public_url=config.public_url,
+        force=bool(arguments.get("force")),
+        failed=failed,
     )
-    return {"digests_queued": queued, "rows_changed": queued}
+    return {"digests_queued": queued, "rows_changed": queued, "failed_items": failed}
 
 
 @job("send_emails", queue="notifications")

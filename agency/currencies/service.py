@@ -66,7 +66,7 @@ def round_money_sql(expression, currency: str):
     """The same rounding inside a query: PostgreSQL rounds a numeric half away from zero, which is
     half-up for the positive amounts it is used on."""
     places = minor_unit(currency)
-    return cast(func.round(cast(expression, Numeric(30, 10)), places), Numeric(30, places))
+    return cast(func.round(cast(expression, Numeric(60, 10)), places), Numeric(50, places))
 
 
 def fits_minor_unit(amount: Decimal, currency: str) -> bool:

@@ -51,11 +51,15 @@ from agency.core.portable_sql import as_document, decimal_text, digest, json_obj
 from agency.currencies.models import FxRate
 from agency.currencies.service import minor_unit, round_money_sql
 from agency.money.models import DiversificationSnapshot, RevenueRecord, RiskLevel
-from agency.roster.chunks import CHUNK_SIZE, Chunk, chunks_of
+from agency.roster.chunks import CHUNK_SIZE, Chunk, chunks_of, run_isolated
 from agency.roster.models import Creator, Niche
 
 RECORD = RevenueRecord.__table__
-EXACT = Numeric(38, 20)  # shares and the HHI: exact decimals, rounded half-up once at the end
+# Shares and the HHI: exact decimals, rounded half-up once at the end. Wide enough for any sum of
+# accepted amounts (each at most MAX_AMOUNT, converted at a rate below 10^10, so under 10^22 a
+# record): sums of them never overflow an intermediate value or a stored total.
+EXACT = Numeric(60, 20)
+TOTAL = Numeric(38, 3)
 SNAPSHOT = DiversificationSnapshot.__table__
 CREATOR = Creator.__table__
 NICHE_SUGGESTIONS = {
@@ -333,7 +337,7 @@ def mix_select(creators: Chunk, as_of: date, settings: MixSettings, rates: Table
     )
 
     def money(value):
-        return round_money_sql(func.coalesce(value, 0), base)
+        return cast(round_money_sql(func.coalesce(value, 0), base), TOTAL)
 
     def ratio(value):
         return cast(func.round(cast(func.coalesce(value, 0), EXACT), 4), Numeric(6, 4))
@@ -407,8 +411,10 @@ class DiversificationResult:
     written: int = 0
     unchanged: int = 0
     risk_counts: dict = field(default_factory=dict)
+    failed_items: list[dict] = field(default_factory=list)  # creators whose analysis failed
 
     def add(self, other: DiversificationResult) -> None:
+        self.failed_items += other.failed_items
         self.chunks += other.chunks
         self.creators += other.creators
         self.written += other.written
@@ -425,6 +431,7 @@ class DiversificationResult:
             "unchanged": self.unchanged,
             "risk_counts": dict(self.risk_counts),
             "rows_changed": self.written,
+            "failed_items": self.failed_items,
         }
 
 
@@ -439,57 +446,62 @@ def _fresh_table() -> Table:
 
 
 def recompute_chunk(db_session: Session, creators: Chunk, as_of: date, settings: MixSettings) -> DiversificationResult:
-    """Analyse one chunk of creators and write a snapshot where the mix changed."""
+    """Analyse one chunk of creators and write a snapshot where the mix changed; a creator whose
+    analysis fails is reported in `failed_items` and the others are written (`run_isolated`)."""
+    parts, failed = run_isolated(db_session, creators, lambda part: _recompute_part(db_session, part, as_of, settings))
+    result = DiversificationResult(as_of=as_of)
+    for part in parts:
+        result.add(part)
+    result.chunks, result.failed_items = 1, failed
+    return result
+
+
+def _recompute_part(db_session: Session, creators: Chunk, as_of: date, settings: MixSettings) -> DiversificationResult:
     connection = db_session.connection().execution_options(preserve_rowcount=True)
     result = DiversificationResult(as_of=as_of, chunks=1)
     rates = daily_rates_table(db_session, settings.base_currency, revenue_scope(as_of, settings.window_days, creators))
     fresh = _fresh_table()
     fresh.create(connection)
-    try:
-        names = [c.name for c in fresh.c]
-        mix = mix_select(creators, as_of, settings, rates).subquery("computed")
-        result.creators = connection.execute(
-            insert(fresh).from_select(names, select(*[mix.c[n] for n in names]))
-        ).rowcount
-        for level, count in connection.execute(select(fresh.c.risk_level, func.count()).group_by(fresh.c.risk_level)):
-            result.risk_counts[level] = count
-        # Each creator's latest snapshot, through the (creator, as_of) key.
-        latest_day = (
-            select(func.max(SNAPSHOT.c.as_of)).where(SNAPSHOT.c.creator_id == fresh.c.creator_id).scalar_subquery()
+    # A failing statement leaves the temporary tables to the caller's rollback (of its savepoint).
+    names = [c.name for c in fresh.c]
+    mix = mix_select(creators, as_of, settings, rates).subquery("computed")
+    result.creators = connection.execute(insert(fresh).from_select(names, select(*[mix.c[n] for n in names]))).rowcount
+    for level, count in connection.execute(select(fresh.c.risk_level, func.count()).group_by(fresh.c.risk_level)):
+        result.risk_counts[level] = count
+    # Each creator's latest snapshot, through the (creator, as_of) key.
+    latest_day = select(func.max(SNAPSHOT.c.as_of)).where(SNAPSHOT.c.creator_id == fresh.c.creator_id).scalar_subquery()
+    latest = SNAPSHOT.alias("latest")
+    same = and_(
+        latest.c.creator_id == fresh.c.creator_id,
+        latest.c.as_of == latest_day,
+        creators.condition(latest.c.creator_id),
+    )
+    unchanged = exists().where(same, latest.c.digest == fresh.c.digest)
+    # The same day again (a second run today): the snapshot is replaced, not added.
+    today = and_(
+        SNAPSHOT.c.creator_id == fresh.c.creator_id,
+        SNAPSHOT.c.as_of == as_of,
+        creators.condition(SNAPSHOT.c.creator_id),
+    )
+    updated = connection.execute(
+        SNAPSHOT.update()
+        .where(today, SNAPSHOT.c.digest.is_distinct_from(fresh.c.digest))
+        .values({name: fresh.c[name] for name in (*VALUES, "digest")} | {"computed_at": func.now()})
+    ).rowcount
+    inserted = connection.execute(
+        insert(SNAPSHOT).from_select(
+            ["creator_id", "as_of", *VALUES, "digest"],
+            select(fresh.c.creator_id, fresh.c.as_of, *[fresh.c[n] for n in VALUES], fresh.c.digest).where(
+                ~unchanged, ~exists().where(today)
+            ),
         )
-        latest = SNAPSHOT.alias("latest")
-        same = and_(
-            latest.c.creator_id == fresh.c.creator_id,
-            latest.c.as_of == latest_day,
-            creators.condition(latest.c.creator_id),
-        )
-        unchanged = exists().where(same, latest.c.digest == fresh.c.digest)
-        # The same day again (a second run today): the snapshot is replaced, not added.
-        today = and_(
-            SNAPSHOT.c.creator_id == fresh.c.creator_id,
-            SNAPSHOT.c.as_of == as_of,
-            creators.condition(SNAPSHOT.c.creator_id),
-        )
-        updated = connection.execute(
-            SNAPSHOT.update()
-            .where(today, SNAPSHOT.c.digest.is_distinct_from(fresh.c.digest))
-            .values({name: fresh.c[name] for name in (*VALUES, "digest")} | {"computed_at": func.now()})
-        ).rowcount
-        inserted = connection.execute(
-            insert(SNAPSHOT).from_select(
-                ["creator_id", "as_of", *VALUES, "digest"],
-                select(fresh.c.creator_id, fresh.c.as_of, *[fresh.c[n] for n in VALUES], fresh.c.digest).where(
-                    ~unchanged, ~exists().where(today)
-                ),
-            )
-        ).rowcount
-        result.written = updated + inserted
-        result.unchanged = result.creators - result.written
-        # A first analysis fills the snapshots in bulk: their statistics follow.
-        refresh_statistics(connection, [SNAPSHOT], inserted)
-    finally:
-        fresh.drop(connection)
-        rates.drop(connection)
+    ).rowcount
+    result.written = updated + inserted
+    result.unchanged = result.creators - result.written
+    # A first analysis fills the snapshots in bulk: their statistics follow.
+    refresh_statistics(connection, [SNAPSHOT], inserted)
+    fresh.drop(connection)
+    rates.drop(connection)
     return result
 
 

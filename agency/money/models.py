@@ -82,18 +82,19 @@ class DiversificationSnapshot(Base):
 
     __tablename__ = "diversification_snapshots"
     __table_args__ = (UniqueConstraint("creator_id", "as_of"),)
-    # The snapshot shares, the HHI and the totals are bounded by construction (shares 0..1) or by
-    # the caps on accepted amounts (see the README's limits).
+    # The shares and the HHI are bounded by construction (0..1); the totals hold any sum of
+    # accepted amounts (each under 10^22 once converted) over any window: 36 digits before the
+    # point would take 10^14 records of the largest amount.
 
     id: Mapped[int] = mapped_column(primary_key=True)
     creator_id: Mapped[int] = mapped_column(ForeignKey("creators.id", ondelete="CASCADE"), index=True)
     as_of: Mapped[date]
     window_days: Mapped[int]
     currency: Mapped[str] = mapped_column(String(3))
-    total: Mapped[Decimal] = mapped_column(Numeric(21, 3))
-    previous_total: Mapped[Decimal] = mapped_column(Numeric(21, 3))
+    total: Mapped[Decimal] = mapped_column(Numeric(38, 3))
+    previous_total: Mapped[Decimal] = mapped_column(Numeric(38, 3))
     # Income with a platform (total minus merch, courses, coaching... which have none).
-    platform_total: Mapped[Decimal] = mapped_column(Numeric(21, 3), default=0)
+    platform_total: Mapped[Decimal] = mapped_column(Numeric(38, 3), default=0)
     by_source: Mapped[dict] = mapped_column(JSONDocument)
     by_platform: Mapped[dict] = mapped_column(JSONDocument)
     top_source: Mapped[str | None] = mapped_column(String(32))

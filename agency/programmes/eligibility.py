@@ -47,7 +47,7 @@ from agency.programmes.features import (
 )
 from agency.programmes.models import EligibilityChange, EligibilityEvaluation, Program, RuleVersion
 from agency.programmes.rules import criterion_key, describe
-from agency.roster.chunks import CHUNK_SIZE, Chunk, chunks_of
+from agency.roster.chunks import CHUNK_SIZE, Chunk, chunks_of, run_isolated
 from agency.roster.models import Creator, Platform
 
 EVALUATION = EligibilityEvaluation.__table__
@@ -192,12 +192,14 @@ class RecomputeResult:
     transitions: int = 0
     gained: list[tuple[int, int]] = field(default_factory=list)
     lost: list[tuple[int, int]] = field(default_factory=list)
+    failed_items: list[dict] = field(default_factory=list)  # creators whose evaluation failed
 
     def add(self, other: RecomputeResult) -> None:
         for name in ("chunks", "evaluated", "inserted", "updated", "unchanged", "removed", "transitions"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.gained += other.gained
         self.lost += other.lost
+        self.failed_items += other.failed_items
 
     def as_dict(self) -> dict:
         return {
@@ -211,6 +213,7 @@ class RecomputeResult:
             "transitions": self.transitions,
             "gained": len(self.gained),
             "lost": len(self.lost),
+            "failed_items": self.failed_items,
         }
 
 
@@ -451,9 +454,24 @@ def recompute_chunk(
     """Evaluate one chunk of creators and write what changed, in the caller's transaction."""
     targets = rule_targets(db_session, as_of)
     with Workspace(db_session, as_of, settings, targets) as workspace:
-        _lock_chunk(workspace, chunk)
-        result = write_chunk(workspace, chunk, workspace.evaluate(chunk))
+        result = _write_isolated(workspace, chunk)
     _refresh_statistics(db_session, result)
+    return result
+
+
+def _write_isolated(workspace: Workspace, chunk: Chunk) -> RecomputeResult:
+    """Evaluate and write one chunk; a creator whose evaluation fails is reported in
+    `failed_items` and the others of the chunk are written (see `run_isolated`)."""
+
+    def work(part: Chunk) -> RecomputeResult:
+        _lock_chunk(workspace, part)
+        return write_chunk(workspace, part, workspace.evaluate(part))
+
+    parts, failed = run_isolated(workspace.db_session, chunk, work)
+    result = RecomputeResult(as_of=workspace.as_of)
+    for part in parts:
+        result.add(part)
+    result.chunks, result.failed_items = 1, failed
     return result
 
 
@@ -482,8 +500,7 @@ def recompute_eligibility(
     chunks = chunks_of(db_session, creator_ids, chunk_size)
     with Workspace(db_session, as_of, settings, targets) as workspace:
         for done, chunk in enumerate(chunks, start=1):
-            _lock_chunk(workspace, chunk)
-            result.add(write_chunk(workspace, chunk, workspace.evaluate(chunk)))
+            result.add(_write_isolated(workspace, chunk))
             if commit is not None:
                 commit()
             if progress:

@@ -27,7 +27,7 @@ for the refresh's delete to commit), so no write is ever missed.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import delete, exists, func, literal, select
@@ -104,8 +104,10 @@ class RefreshResult:
     creators: int = 0
     written: int = 0  # evaluations inserted, updated or removed
     transitions: int = 0  # gains and losses recorded in history
+    failed_items: list[dict] = field(default_factory=list)  # creators whose evaluation failed
 
     def add(self, other: RefreshResult) -> None:
+        self.failed_items += other.failed_items
         self.creators += other.creators
         self.written += other.written
         self.transitions += other.transitions
@@ -116,6 +118,7 @@ class RefreshResult:
             "written": self.written,
             "transitions": self.transitions,
             "rows_changed": self.written + self.transitions,
+            "failed_items": self.failed_items,
         }
 
 
@@ -146,6 +149,7 @@ def refresh_chunk(
         creators=len(ids),
         written=computed.inserted + computed.updated + computed.removed,
         transitions=computed.transitions,
+        failed_items=computed.failed_items,
     )
 
 

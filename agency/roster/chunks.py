@@ -4,8 +4,12 @@ a chunk travels as a job's arguments when the work fans out over workers."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TypeVar
 
+import structlog
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import ColumnElement
@@ -13,6 +17,8 @@ from sqlalchemy.sql.expression import ColumnElement
 from agency.roster.models import Creator
 
 CHUNK_SIZE = 5000
+T = TypeVar("T")
+log = structlog.get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -54,3 +60,55 @@ def chunks_of(db_session: Session, creator_ids: list[int] | None, chunk_size: in
         Chunk(first_id=start, last_id=min(start + chunk_size - 1, high))
         for start in range(low - (low - 1) % chunk_size, high + 1, chunk_size)
     ]
+
+
+def run_isolated(db_session: Session, chunk: Chunk, work: Callable[[Chunk], T]) -> tuple[list[T], list[dict]]:
+    """Run `work` over a chunk in a savepoint; if it fails, split the chunk in halves, again and
+    again, down to the creators that fail on their own. Returns the results of the parts that
+    succeeded and the creators that failed, each with its error (`{"creator_id", "error"}`): one
+    creator whose data breaks a statement never stops the others of its chunk. When nothing at
+    all succeeds the first error is raised (the chunk itself is broken: the job fails, is retried
+    and parked like any failing job)."""
+    try:
+        with savepoint(db_session):
+            return [work(chunk)], []
+    except Exception as exc:  # isolated below, creator by creator
+        first_error = exc
+    ids = sorted(db_session.scalars(select(Creator.id).where(chunk.condition(Creator.id))))
+    results: list[T] = []
+    failed: list[dict] = []
+
+    def attempt(part: list[int]) -> None:
+        try:
+            with savepoint(db_session):
+                results.append(work(Chunk(creator_ids=tuple(part))))
+        except Exception as exc:
+            if len(part) > 1:
+                middle = len(part) // 2
+                attempt(part[:middle])
+                attempt(part[middle:])
+            else:
+                failed.append({"creator_id": part[0], "error": failure_text(exc)})
+
+    if len(ids) > 1:
+        attempt(ids)
+    if not results:
+        raise first_error
+    log.warning("chunk_items_failed", failed=failed)
+    return results, failed
+
+
+@contextmanager
+def savepoint(db_session: Session) -> Iterator[None]:
+    """A savepoint that exists before the block runs: work that executes on a connection it took
+    from the session earlier (bulk COPY, temporary tables) is then rolled back with it too (the
+    session otherwise emits SAVEPOINT only when it is next asked for its connection)."""
+    with db_session.begin_nested():
+        db_session.connection()
+        yield
+
+
+def failure_text(exc: BaseException) -> str:
+    """One line naming an error, for reports and job results."""
+    first_line = (str(exc).strip().splitlines() or [""])[0]
+    return f"{type(exc).__name__}: {first_line}"[:500]

@@ -99,3 +99,63 @@ def test_digests_send_now_command(app, db, session, manager, make_creator, mail_
     assert result.exit_code == 0, result.output
     assert "digests_queued=1" in result.output and "sent=1" in result.output
     assert len(mailbox.messages) == 1
+
+
+def _outbox(session, user, n, **fields):
+    message = OutboxMessage(
+        user_id=user.id,
+        kind="immediate",
+        message_id=f"<test-{n}@agency>",
+        recipient=user.email,
+        subject=f"Message {n}",
+        body_text="text",
+        body_html="<p>html</p>",
+        alert_ids=[],
+    )
+    for name, value in fields.items():
+        setattr(message, name, value)
+    session.add(message)
+    session.flush()
+    return message
+
+
+def test_an_email_that_cannot_be_built_fails_alone_and_never_blocks_the_ones_after_it(
+    session, manager, mail_config, smtp_server
+):
+    _, mailbox = smtp_server
+    # Claimed first (lowest id): a recipient that cannot be a header.
+    poison = _outbox(session, manager, 0, recipient="someone@example.com\nBcc: all@example.com")
+    good = [_outbox(session, manager, n) for n in (1, 2, 3)]
+    session.commit()
+    counts = send_pending(session.get_bind(), mail_config)
+    assert counts["sent"] == 3 and counts["failed"] == 1
+    assert sorted(m["Message-ID"] for m in mailbox.messages) == sorted(m.message_id for m in good)
+    session.refresh(poison)
+    assert poison.status is OutboxStatus.pending and poison.next_attempt_at > utcnow()
+    assert "ValueError" in poison.last_error
+    for attempt in range(2, MAX_ATTEMPTS + 1):  # retried with back-off, then parked
+        with time_machine.travel(utcnow() + timedelta(hours=attempt), tick=False):
+            send_pending(session.get_bind(), mail_config)
+    session.refresh(poison)
+    assert poison.status is OutboxStatus.dead and poison.attempts == MAX_ATTEMPTS
+    assert len(mailbox.messages) == 3
+
+
+def test_a_name_with_a_line_break_is_mailed_on_one_subject_line(session, manager, mail_config, smtp_server):
+    _, mailbox = smtp_server
+    _outbox(session, manager, 1, subject="[HIGH] Deliverable overdue for Eve\r\nBcc: all@example.com")
+    session.commit()
+    assert send_pending(session.get_bind(), mail_config)["sent"] == 1
+    email = mailbox.messages[0]
+    assert email["Subject"] == "[HIGH] Deliverable overdue for Eve Bcc: all@example.com"
+    assert email["Bcc"] is None
+
+
+def test_many_messages_after_a_failing_one_all_leave_in_one_pass(session, manager, mail_config, smtp_server):
+    _, mailbox = smtp_server
+    _outbox(session, manager, 0, recipient="bad\n@example.com")
+    for n in range(1, 46):  # more than one claimed batch
+        _outbox(session, manager, n)
+    session.commit()
+    assert send_pending(session.get_bind(), mail_config)["sent"] == 45
+    assert len(mailbox.messages) == 45

@@ -44,6 +44,16 @@ def jobs_status() -> None:
         ):
             last_line = (record.error or "").strip().splitlines()[-1:] or [""]
             click.echo(f"failed {record.id} {record.name} at {record.ended_at:%Y-%m-%d %H:%M}: {last_line[0]}")
+        # Jobs that finished with some of their items (creators, digests...) failed, each named.
+        for record in session.scalars(
+            select(JobRecord)
+            .where(JobRecord.status == JobStatus.finished, JobRecord.error.is_not(None))
+            .order_by(JobRecord.ended_at.desc())
+            .limit(10)
+        ):
+            click.echo(f"partly failed {record.id} {record.name} at {record.ended_at:%Y-%m-%d %H:%M}:")
+            for line in (record.error or "").splitlines()[1:]:
+                click.echo(f"  {line}")
 
 
 @jobs.command("requeue")

@@ -123,7 +123,8 @@ def execute_job(session, config, record: JobRecord, *, mark_started: bool = True
             report_to_parent(session, record)  # in-process: the chunk's failure is final
         raise
     if record.status is JobStatus.started:  # (a job that fanned out is waiting, or finalised)
-        record.status, record.result, record.ended_at, record.error = JobStatus.finished, result, utcnow(), None
+        record.status, record.result, record.ended_at = JobStatus.finished, result, utcnow()
+        record.error = items_failed_error(result)
     if run is not None:
         rows = result.get("rows_changed") if record.status is JobStatus.finished else None
         _finish_run(
@@ -131,7 +132,7 @@ def execute_job(session, config, record: JobRecord, *, mark_started: bool = True
             RunStatus.succeeded,
             started,
             rows,
-            "ok"
+            (record.error or "ok")
             if record.status is JobStatus.finished
             else f"{record.status.value}: {record.progress_total or 0} chunks",
         )
@@ -181,6 +182,7 @@ def combine_results(results: list[dict], failed: list[dict]) -> dict:
                 combined[key] = combined.get(key, 0) + value
             else:
                 combined.setdefault(key, value)
+    combined["failed_items"] = [item for result in results for item in (result or {}).get("failed_items") or []]
     combined["chunks"] = len(results) + len(failed)
     combined["failed_chunks"] = failed
     return combined
@@ -216,12 +218,23 @@ def _finalise(session: Session, parent: JobRecord) -> None:
         parent.status = JobStatus.failed
         parent.error = f"{len(failed)} of {len(children)} chunks failed; the others finished (see failed_chunks)."
     else:
-        parent.status, parent.error = JobStatus.finished, None
+        parent.status, parent.error = JobStatus.finished, items_failed_error(parent.result)
     run = session.scalar(select(ScheduledRun).where(ScheduledRun.job_id == parent.id))
     if run is not None and run.outcome.startswith("waiting"):
         run.status = RunStatus.failed if failed else RunStatus.succeeded
         run.finished_at, run.rows_changed = utcnow(), parent.result.get("rows_changed")
         run.outcome = parent.error or "ok"
+
+
+def items_failed_error(result: dict | None) -> str | None:
+    """The error of a job that finished with some items failed (`failed_items` in its result:
+    each with the item and its error), None when every item was done."""
+    failed = (result or {}).get("failed_items") or []
+    if not failed:
+        return None
+    lines = [", ".join(f"{k}={v}" for k, v in item.items()) for item in failed[:20]]
+    more = f"\n... and {len(failed) - 20} more (see failed_items)" if len(failed) > 20 else ""
+    return f"{len(failed)} item(s) failed; the others were done:\n" + "\n".join(lines) + more
 
 
 def _finish_run(run: ScheduledRun, status: RunStatus, started: float, rows, outcome: str) -> None:
