@@ -29,6 +29,14 @@ def scratch_database(name: str) -> str:
     return target
 
 
+def drop_database(name: str) -> None:
+    """Drop database `name` next to BENCH_DATABASE_URL (a benchmark's own)."""
+    admin = create_engine(make_url(BASE_URL), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
 @contextmanager
 def timed(label: str, results: dict):
     start = time.perf_counter()
