@@ -390,6 +390,14 @@ def main() -> None:
     with engine.connect() as conn:
         written = written_since(conn, since, evaluations, changes)
     line("  rows written by the unchanged re-run (counted in the tables)", str(written))
+    with engine.connect() as conn:
+        agree = conn.execute(
+            text(
+                "SELECT count(*) FILTER (WHERE f.eligible = e.eligible AND f.rule_version_id = e.rule_version_id), "
+                "count(*) FROM floor_eligibility f JOIN eligibility_evaluations e USING (creator_id, program_id)"
+            )
+        ).one()
+    line("floor agrees with the product (verdict, rule version)", f"{agree[0]:,} of {agree[1]:,} evaluations")
     print("ratios:", flush=True)
     line("full recompute / floor (target <= 2x)", f"{full_seconds / floor_seconds:8.2f}x")
     line("unchanged re-run / read-only floor (target <= 1.5x, 0 rows)", f"{again_seconds / read_seconds:8.2f}x")
