@@ -328,6 +328,9 @@ def main() -> None:
     parser.add_argument("--redis", default=os.environ.get("BENCH_REDIS_URL", ""), help="run the worker measurements")
     parser.add_argument("--workers", default="1,2", help="worker counts to measure (with --redis)")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
+    parser.add_argument(
+        "--never-analysed-only", action="store_true", help="stop after the never-analysed run (large rosters)"
+    )
     args = parser.parse_args()
     as_of = date.today()
     name = args.database or f"bench_{args.creators}"
@@ -364,6 +367,9 @@ def main() -> None:
     line("floor: one statement, all rule versions, written", f"{fresh_floor:8.2f} s  ({rows:,} rows)")
     line("ratio never-analysed full / floor", f"{fresh_seconds / fresh_floor:8.2f}x")
     release_autovacuum(url)
+    if args.never_analysed_only:
+        _finish(engine, name, args.keep)
+        return
 
     line("ANALYZE (whole database)", f"{analyse(url):8.2f} s")
     print("analysed data:", flush=True)
@@ -417,12 +423,16 @@ def main() -> None:
             )
         if 1 in by_count and 2 in by_count:
             line("speed-up of 2 workers over 1", f"{by_count[1] / by_count[2]:8.2f}x")
+    _finish(engine, name, args.keep)
+
+
+def _finish(engine, name: str, keep: bool) -> None:
     line(
         "peak RSS of this benchmark process (loader included)",
         f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:8.0f} MB",
     )
     engine.dispose()
-    if not args.keep:
+    if not keep:
         drop_database(name)
 
 
