@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import re
+import subprocess
+import sys
 import time
 from contextlib import contextmanager
 
@@ -29,9 +32,57 @@ def scratch_database(name: str) -> str:
     return target
 
 
+def drop_database(name: str) -> None:
+    """Drop database `name` next to BENCH_DATABASE_URL (a benchmark's own)."""
+    admin = create_engine(make_url(BASE_URL), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
 @contextmanager
 def timed(label: str, results: dict):
     start = time.perf_counter()
     yield
     results[label] = time.perf_counter() - start
     print(f"  {label:<48} {results[label]:8.2f} s", flush=True)
+
+
+def peak_kb(time_v_stderr: str) -> int:
+    """The peak RSS (kB) `/usr/bin/time -v` reports, -1 when absent."""
+    match = re.search(r"Maximum resident set size \(kbytes\): (\d+)", time_v_stderr)
+    return int(match.group(1)) if match else -1
+
+
+def run_child(script: str, *arguments: str, env: dict | None = None) -> tuple[float, int, str]:
+    """`script --child arguments...` under `/usr/bin/time -v`: the child prints "<seconds> <result>"
+    as its last line (timed from inside, without its start-up). Returns (seconds, peak RSS kB,
+    result)."""
+    command = ["/usr/bin/time", "-v", sys.executable, script, "--child", *arguments]
+    done = subprocess.run(command, env=os.environ | (env or {}), capture_output=True, text=True)
+    if done.returncode:
+        raise RuntimeError(f"{command} failed:\n{done.stdout}\n{done.stderr[-4000:]}")
+    seconds, result = done.stdout.strip().splitlines()[-1].split(" ", 1)
+    return float(seconds), peak_kb(done.stderr), result
+
+
+def line(label: str, value: str) -> None:
+    print(f"  {label:<62} {value}", flush=True)
+
+
+def floor_statement(engine, sql: str, parameters: dict) -> tuple[float, int]:
+    """Run a floor statement in its own transaction: (seconds, rowcount). The floor is the best
+    hand-tuned statement: no JIT, hash joins whatever the statistics say, room to sort."""
+    started = time.perf_counter()
+    with engine.begin() as conn:
+        conn.exec_driver_sql("SET LOCAL jit = off")
+        conn.exec_driver_sql("SET LOCAL enable_nestloop = off")
+        conn.exec_driver_sql("SET LOCAL work_mem = '256MB'")
+        rows = conn.execute(text(sql), parameters).rowcount
+    return time.perf_counter() - started, rows
+
+
+def read_only(select_sql: str, columns: list[str]) -> str:
+    """The same SELECT without the write: every column consumed by a cheap aggregate."""
+    aggregates = ", ".join(f"count({c})" for c in columns)
+    return f"SELECT count(*), {aggregates} FROM ({select_sql}) floor"
