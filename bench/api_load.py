@@ -38,7 +38,7 @@ from agency.roster.models import AccountType, Creator, CreatorStatus, GuidelineS
 
 ROOT = Path(__file__).resolve().parent.parent
 BASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-DB_NAME = "agency_bench"
+DB_NAME = os.environ.get("BENCH_DB_NAME", "agency_bench")
 TARGET_P99_MS = 100.0
 
 FIRST = [
