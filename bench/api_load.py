@@ -12,6 +12,7 @@ Target: p99 under 100 ms at 16 clients for the three roster reads, zero errors.
 from __future__ import annotations
 
 import argparse
+import functools
 import http.client
 import json
 import os
@@ -38,7 +39,7 @@ from agency.roster.models import AccountType, Creator, CreatorStatus, GuidelineS
 
 ROOT = Path(__file__).resolve().parent.parent
 BASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-DB_NAME = "agency_bench"
+DB_NAME = os.environ.get("BENCH_DB_NAME", "agency_bench")
 TARGET_P99_MS = 100.0
 
 FIRST = [
@@ -304,7 +305,44 @@ def start_gunicorn(app: str, env: dict, log) -> tuple[subprocess.Popen, int]:
     raise SystemExit(f"{app} did not start; see {log.name}")
 
 
-def drive(port: int, paths, headers: dict, seconds: float, clients: int) -> dict:
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (0 when it has gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def server_pids(master: int, url: str | None) -> dict[str, list[int]]:
+    """The gunicorn master and its workers, and the PostgreSQL backends serving the bench database."""
+    web = [master]
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == master:
+                web.append(int(stat.parent.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    db = []
+    if url:
+        engine = create_engine(url)
+        with engine.connect() as conn:
+            db = list(
+                conn.scalars(
+                    text(
+                        "SELECT pid FROM pg_stat_activity"
+                        " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    )
+                )
+            )
+        engine.dispose()
+    return {"web": web, "db": db}
+
+
+def drive(port: int, paths, headers: dict, seconds: float, clients: int, probe=None) -> dict:
     """`clients` threads, each on its own keep-alive connection, requesting without pause."""
     latencies: list[float] = []
     errors = [0]
@@ -333,10 +371,20 @@ def drive(port: int, paths, headers: dict, seconds: float, clients: int) -> dict
             errors[0] += failed
 
     threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+    pids = probe() if probe else {}
+    cpu_before = {kind: sum(_cpu_seconds(pid) for pid in group) for kind, group in pids.items()}
     for t in threads:
         t.start()
     for t in threads:
         t.join()
+    # Server CPU per request (web workers, and the PostgreSQL backends of the bench database):
+    # what a request costs whatever else the machine runs, unlike its latency.
+    cpu = {}
+    if probe:
+        after = probe()
+        for kind, group in after.items():
+            spent = sum(_cpu_seconds(pid) for pid in group) - cpu_before.get(kind, 0.0)
+            cpu[kind] = spent
     latencies.sort()
     n = len(latencies)
     return {
@@ -345,6 +393,8 @@ def drive(port: int, paths, headers: dict, seconds: float, clients: int) -> dict
         "errors": errors[0],
         "p50_ms": 1000 * statistics.median(latencies) if n else 0,
         "p99_ms": 1000 * latencies[min(n - 1, int(n * 0.99))] if n else 0,
+        "web_cpu_ms": 1000 * cpu["web"] / n if n and "web" in cpu else None,
+        "db_cpu_ms": 1000 * cpu["db"] / n if n and "db" in cpu else None,
     }
 
 
@@ -412,10 +462,12 @@ def main() -> None:
                         continue
                     drive(port, paths, headers, 2, max(client_counts))  # warm-up
                     for clients in client_counts:
-                        results[name, clients] = drive(port, paths, headers, args.seconds, clients)
+                        probe = functools.partial(server_pids, proc.pid, url if app == "wsgi:app" else None)
+                        results[name, clients] = drive(port, paths, headers, args.seconds, clients, probe)
                         r = results[name, clients]
                         print(
-                            f"  {name:<15} {clients:>3} clients: {r['rps']:8.1f} req/s, p99 {r['p99_ms']:6.1f} ms",
+                            f"  {name:<15} {clients:>3} clients: {r['rps']:8.1f} req/s, p99 {r['p99_ms']:6.1f} ms, "
+                            f"server CPU {r['web_cpu_ms']:.2f} + {r['db_cpu_ms']:.2f} ms/request",
                             flush=True,
                         )
             finally:
@@ -425,13 +477,13 @@ def main() -> None:
         f"\n{args.creators:,} creators, {args.seconds:.0f} s per row, gunicorn {args.workers}x{args.threads} gthread, "
         f"load generator on the same machine"
     )
-    print("| endpoint | clients | req/s | p50 ms | p99 ms | errors | vs hello |")
-    print("|---|---|---|---|---|---|---|")
+    print("| endpoint | clients | req/s | p50 ms | p99 ms | errors | vs hello | web CPU ms/req | db CPU ms/req |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for (name, clients), r in results.items():
         hello = results["hello", clients]["rps"]
         print(
             f"| {name} | {clients} | {r['rps']:.1f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {r['errors']} "
-            f"| {r['rps'] / hello:.0%} |"
+            f"| {r['rps'] / hello:.0%} | {r['web_cpu_ms']:.2f} | {r['db_cpu_ms']:.2f} |"
         )
     reads = ("roster list", "search q", "creator detail")
     ok = all(results[name, 16]["p99_ms"] < TARGET_P99_MS for name in reads if (name, 16) in results) and all(

@@ -39,7 +39,14 @@ class Creators(MethodView):
     @paginated(blp, CreatorSchema(many=True))
     def get(self, args, pagination_parameters):
         """List creators (filter, search, sort, paginate)"""
-        return roster.creators_query(creator_filters(args, current_user().id))
+        total, rows = roster.roster_page(
+            db_session=get_session(),
+            filters=creator_filters(args, current_user().id),
+            page=pagination_parameters.page,
+            page_size=pagination_parameters.page_size,
+        )
+        pagination_parameters.item_count = total
+        return rows
 
     @blp.arguments(CreatorSchema)
     @blp.response(201, CreatorSchema)

@@ -8,7 +8,7 @@ from datetime import date
 
 from sqlalchemy import Select, func, select, union
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload, undefer
+from sqlalchemy.orm import Session, joinedload, undefer
 
 from agency.core.audit.service import Actor, record_audit, snapshot
 from agency.core.database import utcnow
@@ -61,10 +61,31 @@ def _inputs_changed(db_session: Session, what: str, creator_id: int) -> None:
 
 def creators_query(filters: CreatorFilters) -> Select:
     """The roster as a `select` of `Creator`, filtered and sorted, loading what `CreatorSchema`
-    shows: the manager (joined), the strike count (a correlated count, computed for the rows
-    returned only) and the accounts (one more statement per page). Callers paginate it."""
-    stmt = select(Creator).options(selectinload(Creator.accounts), undefer(Creator.strikes_count))
+    shows in the same statement: the manager and the accounts (joined; with a LIMIT, SQLAlchemy
+    limits the creators in a subquery and joins the accounts of those only) and the strike count
+    (a correlated count, computed for the rows returned only). Callers paginate it; `roster_page`
+    does, with its count."""
+    stmt = select(Creator).options(joinedload(Creator.accounts), undefer(Creator.strikes_count))
     return _filtered(stmt, filters)
+
+
+def count_creators(*, db_session: Session, filters: CreatorFilters) -> int:
+    """How many creators match `filters`: a count over the creators table alone (no manager join,
+    no strike count), which the roster's partial indexes answer with an index-only scan."""
+    return db_session.scalar(_filtered(select(func.count(Creator.id)), filters).order_by(None))
+
+
+def roster_page(
+    *, db_session: Session, filters: CreatorFilters, page: int, page_size: int
+) -> tuple[int, list[Creator]]:
+    """One page of the roster and how many creators match: two statements whatever the page
+    size, the count and the page (its creators, managers, accounts and strike counts). A page
+    past the end is empty."""
+    total = count_creators(db_session=db_session, filters=filters)
+    # min(): a huge page number must not overflow SQL's bigint offset.
+    offset = min((page - 1) * page_size, total)
+    rows = db_session.scalars(creators_query(filters).limit(page_size).offset(offset)).unique().all()
+    return total, list(rows)
 
 
 def _filtered(stmt: Select, filters: CreatorFilters) -> Select:
@@ -100,7 +121,11 @@ def _filtered(stmt: Select, filters: CreatorFilters) -> Select:
 
 
 def get_creator(*, db_session: Session, creator_id: int, include_archived: bool = True) -> Creator:
-    creator = db_session.get(Creator, creator_id, options=[undefer(Creator.strikes_count)])
+    # The creator, their manager, accounts and strike count in one statement (what every answer
+    # that shows a creator dumps).
+    creator = db_session.get(
+        Creator, creator_id, options=[joinedload(Creator.accounts), undefer(Creator.strikes_count)]
+    )
     if creator is None or (creator.archived_at is not None and not include_archived):
         raise NotFound(f"Creator {creator_id} not found.")
     return creator

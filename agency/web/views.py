@@ -120,12 +120,10 @@ def creators():
     except ValidationError as exc:
         args, errors = schema.load({}), {field: _text(problem) for field, problem in exc.messages.items()}
     filters = creator_filters(args, current_user.id)
-    stmt = roster.creators_query(filters)
     if request.args.get("format") == "csv":
-        return _roster_csv(session.scalars(stmt).unique().all())
+        return _roster_csv(session.scalars(roster.creators_query(filters)).unique().all())
     page = max(1, request.args.get("page", 1, type=int))
-    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    rows = session.scalars(stmt.limit(UI_PAGE_SIZE).offset((page - 1) * UI_PAGE_SIZE)).unique().all()
+    total, rows = roster.roster_page(db_session=session, filters=filters, page=page, page_size=UI_PAGE_SIZE)
     ids = [c.id for c in rows]
     eligible = _eligible_counts(session, ids) if ids else {}
     risks = {s.creator_id: s.risk_level.value for s in session.scalars(latest_snapshots_query(ids))}
