@@ -2,7 +2,7 @@
 finer planner statistics for the trigram search expressions (PostgreSQL)
 
 Revision ID: 0019
-Revises: 0015
+Revises: 0018
 Create Date: 2026-11-29 22:00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 
 revision = "0019"
-down_revision = "0015"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 
