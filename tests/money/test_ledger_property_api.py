@@ -95,6 +95,7 @@ def _run(session, actor, brands, creators, events):
                     deal = Deal(
                         creator_id=creators[who].id, brand_id=brands[who % 2].id, title=f"Deal {n}",
                         source=DealSource.direct, fee_amount=fee, fee_currency=currency, stage=DealStage.delivered,
+                        commission_percent=Decimal("20.00"),
                     )  # fmt: skip
                     session.add(deal)
                     session.flush()
