@@ -309,7 +309,8 @@ def unbalanced_entries(db_session: Session) -> list[int]:
     stmt = (
         select(JournalLine.entry_id)
         .group_by(JournalLine.entry_id)
-        .having(func.sum(JournalLine.debit) != func.sum(JournalLine.credit))
+        # Rounded to well below a cent: SQLite sums NUMERIC as binary floating point.
+        .having(func.round(func.sum(JournalLine.debit) - func.sum(JournalLine.credit), 6) != 0)
     )
     return list(db_session.scalars(stmt))
 
