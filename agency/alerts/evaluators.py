@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from agency.alerts.models import AlertKind, Severity
 from agency.core.portable_sql import decimal_text, json_object, json_value
+from agency.currencies.service import minor_unit_sql
 from agency.deals.models import Brand, Deal, DealStage, Deliverable, DeliverableStatus
 from agency.metrics.models import MetricSnapshot
 from agency.money.models import DiversificationSnapshot, RiskLevel
@@ -364,7 +365,7 @@ def _invoices(s: AlertSettings, in_chunk):
                 title=Deal.title,
                 brand=Brand.name,
                 invoiced_on=cast(Deal.invoiced_on, String),
-                fee=decimal_text(Deal.fee_amount, 2),
+                fee=decimal_text(Deal.fee_amount, minor_unit_sql(Deal.fee_currency)),
                 currency=Deal.fee_currency,
                 deal_id=Deal.id,
             )

@@ -13,8 +13,9 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 import pycountry
+from babel.core import get_global
 from babel.numbers import get_currency_precision
-from sqlalchemy import Numeric, cast, func, select
+from sqlalchemy import Numeric, case, cast, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -49,8 +50,18 @@ MAX_MINOR_UNIT = 3  # what money columns can hold: Numeric(.., 3)
 
 
 def minor_unit(currency: str) -> int:
-    """Decimals of the currency's minor unit (EUR 2, JPY 0, BHD 3)."""
-    return get_currency_precision(currency.upper())
+    """Decimals of the currency's minor unit (EUR 2, JPY 0, BHD 3). The two units of account with
+    four (CLF, UYW) are held to three, what the money columns store."""
+    return min(get_currency_precision(currency.upper()), MAX_MINOR_UNIT)
+
+
+def minor_unit_sql(currency_column):
+    """The minor unit of a currency column, inside a query (the same CLDR data)."""
+    exceptions: dict[int, list[str]] = {}
+    for code in sorted(get_global("currency_fractions")):
+        if code != "DEFAULT" and (places := minor_unit(code)) != 2:
+            exceptions.setdefault(places, []).append(code)
+    return case(*[(currency_column.in_(codes), places) for places, codes in sorted(exceptions.items())], else_=2)
 
 
 def money_quantum(currency: str) -> Decimal:

@@ -153,3 +153,9 @@ class PipelineSchema(Schema):
     currency = fields.String()
     as_of = fields.Date()
     stages = fields.List(fields.Nested(StageSummarySchema))
+
+    @post_dump(pass_original=True)
+    def _values_in_the_minor_unit(self, data, summary, **_kwargs):
+        for entry, original in zip(data.get("stages", []), summary["stages"]):
+            entry["value"] = format_money(original["value"], summary["currency"])
+        return data

@@ -41,7 +41,7 @@ def programs() -> None:
 @programs.command("seed")
 @with_appcontext
 def seed_programs_command() -> None:
-    """Add the shipped programmes and rule versions that are missing (never overwrites)."""
+    """Bring the catalogue up to date: add what is missing, end what has ended (never rewrites)."""
     with get_db().session_scope() as session:
         summary = seed_catalogue(db_session=session)
     echo_result(summary)

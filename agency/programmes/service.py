@@ -71,8 +71,10 @@ def get_rule_version(*, db_session: Session, program: Program, rule_id: int) -> 
 
 def end_rule_version(*, db_session: Session, actor: Actor, rule: RuleVersion, effective_to: date | None) -> RuleVersion:
     """Set (or clear) the day a published version stops being in force: the only change a
-    published version accepts. The day is exclusive: the version answers up to the day before."""
-    require_role(actor.user, Role.admin)
+    published version accepts. The day is exclusive: the version answers up to the day before.
+    Admins, or the system itself (the catalogue seed closing what its sources say has ended)."""
+    if actor.user is not None:
+        require_role(actor.user, Role.admin)
     if effective_to is not None and effective_to <= rule.effective_from:
         raise InvalidInput(
             f"The version starts on {rule.effective_from.isoformat()}; it can only end after that.",

@@ -4,8 +4,10 @@ KWD 3) wherever a rounding happens: conversions, commissions, statements, income
 from datetime import date, timedelta
 from decimal import Decimal
 
+from agency.alerts.service import AlertSettings, evaluate_alerts
 from agency.currencies.models import FxRate
 from agency.currencies.service import minor_unit, round_money
+from agency.deals.models import Brand, Deal
 
 HEADER = "creator_id,date,source,platform,amount,currency,external_ref\n"
 
@@ -82,3 +84,39 @@ def test_a_yen_agency_sees_whole_yen_everywhere(app, client, session, manager, m
     mix = client.get(f"/api/v1/creators/{creator.id}/diversification", headers=headers).json
     assert mix["currency"] == "JPY" and mix["total"] == "1607"
     assert mix["by_source"]["affiliate"]["amount"] == "1607"
+    brand = client.post("/api/v1/brands", json={"name": "Yen brand"}, headers=headers).json
+    deal = {"creator_id": creator.id, "brand_id": brand["id"], "title": "Yen", "source": "direct"}
+    assert client.post("/api/v1/deals", json=deal | {"fee_amount": "10.01", "fee_currency": "EUR"}, headers=headers)
+    pipeline = client.get("/api/v1/deals/pipeline", headers=headers).json
+    assert pipeline["currency"] == "JPY"
+    assert next(s for s in pipeline["stages"] if s["stage"] == "lead")["value"] == "1607"
+
+
+def test_unpaid_invoice_alerts_and_the_pipeline_show_each_currencys_decimals(
+    client, session, manager, make_creator, auth_for
+):
+    creator = make_creator(manager=manager)
+    brand = Brand(name="Invoices abroad")
+    session.add(brand)
+    session.flush()
+    for fee, currency in (("100.125", "KWD"), ("150000", "JPY")):
+        session.add(
+            Deal(
+                creator_id=creator.id,
+                brand_id=brand.id,
+                title=f"Unpaid in {currency}",
+                source="direct",
+                fee_amount=fee,
+                fee_currency=currency,
+                commission_percent="20.00",
+                stage="invoiced",
+                invoiced_on=date.today() - timedelta(days=45),
+            )
+        )
+    session.commit()
+    evaluate_alerts(db_session=session, settings=AlertSettings(today=date.today()))
+    session.commit()
+    headers = auth_for(manager)
+    alerts = client.get(f"/api/v1/alerts?creator_id={creator.id}", headers=headers).json
+    messages = " ".join(a["message"] for a in alerts if a["kind"] == "invoice_overdue")
+    assert "(100.125 KWD)" in messages and "(150000 JPY)" in messages
