@@ -43,6 +43,7 @@ from agency.programmes.features import (
     FeaturePlan,
     base_table,
     fill_base,
+    temporary_table,
     windows_table,
 )
 from agency.programmes.models import EligibilityChange, EligibilityEvaluation, Program, RuleVersion
@@ -121,14 +122,20 @@ class Workspace:
         self.base = base_table(self.plan)
         self.windows = windows_table(self.plan, self.base)
         self.compiled = [CompiledRule(target, self.base, as_of, settings) for target, _ in targets]
-        self.fresh = fresh_table(f"{self.base.name}_fresh", max([r.slot_count for r in self.compiled], default=0))
-        self.changes = Table(
+        slots = max([r.slot_count for r in self.compiled], default=0)
+        self.fresh = temporary_table(
+            f"{self.base.name}_fresh{slots}", lambda: fresh_table(f"{self.base.name}_fresh{slots}", slots)
+        )
+        self.changes = temporary_table(
             f"{self.base.name}_changes",
-            MetaData(),
-            Column("creator_id", Integer, primary_key=True),
-            Column("program_id", Integer, primary_key=True),
-            Column("state", Integer),
-            prefixes=["TEMPORARY"],
+            lambda: Table(
+                f"{self.base.name}_changes",
+                MetaData(),
+                Column("creator_id", Integer, primary_key=True),
+                Column("program_id", Integer, primary_key=True),
+                Column("state", Integer),
+                prefixes=["TEMPORARY"],
+            ),
         )
         self._tables = [self.base, self.windows, self.fresh, self.changes]
 
@@ -144,7 +151,9 @@ class Workspace:
             connection.exec_driver_sql("SET LOCAL jit = off")
             connection.exec_driver_sql("SET LOCAL work_mem = '64MB'")
         for table in self._tables:
-            table.create(connection)
+            # One left behind on this connection by a recompute that failed without a rollback has
+            # the same columns (its name says so); evaluate() empties it before each chunk.
+            table.create(connection, checkfirst=True)
         return self
 
     def __exit__(self, exc_type, *_exc) -> None:

@@ -18,8 +18,9 @@ table statistics say.
 
 from __future__ import annotations
 
+import hashlib
 import re
-import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -158,27 +159,51 @@ def referenced_platforms(criteria: list[dict]) -> list[str]:
     return seen
 
 
-def base_table(plan: FeaturePlan) -> Table:
-    """The temporary base table of a recompute (created once, emptied for each chunk)."""
-    metadata = MetaData()
-    table = Table(
-        f"eligibility_base_{uuid.uuid4().hex[:10]}",
-        metadata,
-        Column("row_id", Integer, primary_key=True, autoincrement=True),
-        Column("creator_id", Integer, nullable=False),
-        Column("platform", String(24), nullable=False),
-        Column("account_id", Integer),
-        Column("account_type", String(24)),
-        Column("country", String(2)),
-        Column("date_of_birth", Date),
-        Column("guideline_standing", String(24)),
-        Column("parental_agreement_on_file", Boolean),
-        *plan.feature_columns(),
-        prefixes=["TEMPORARY"],
-    )
-    Index(f"{table.name}_platform_creator", table.c.platform, table.c.creator_id)
-    Index(f"{table.name}_account", table.c.account_id)
+_DEFINITIONS: dict[str, Table] = {}
+
+
+def temporary_table(name: str, build: Callable[[], Table]) -> Table:
+    """One Table object per temporary table name for the life of the process. A table's name
+    says its shape (see base_table), and SQLAlchemy keys its compiled statements on the Table
+    object, so reusing it lets every recompute with the same rules (a chunk job, a refresh after
+    a write) reuse the statements compiled by the first instead of compiling them again."""
+    table = _DEFINITIONS.get(name)
+    if table is None:
+        if len(_DEFINITIONS) > 256:  # rule sets change rarely; never let old shapes pile up
+            _DEFINITIONS.clear()
+        table = _DEFINITIONS.setdefault(name, build())
     return table
+
+
+def base_table(plan: FeaturePlan) -> Table:
+    """The temporary base table of a recompute (created once, emptied for each chunk). Named
+    after its columns; temporary tables are private to their connection, so the name never meets
+    another recompute's."""
+    features = plan.feature_columns()
+    shape = hashlib.sha1(",".join(f"{c.name}:{c.type!r}" for c in features).encode()).hexdigest()[:10]
+    name = f"eligibility_base_{shape}"
+
+    def build() -> Table:
+        table = Table(
+            name,
+            MetaData(),
+            Column("row_id", Integer, primary_key=True, autoincrement=True),
+            Column("creator_id", Integer, nullable=False),
+            Column("platform", String(24), nullable=False),
+            Column("account_id", Integer),
+            Column("account_type", String(24)),
+            Column("country", String(2)),
+            Column("date_of_birth", Date),
+            Column("guideline_standing", String(24)),
+            Column("parental_agreement_on_file", Boolean),
+            *features,
+            prefixes=["TEMPORARY"],
+        )
+        Index(f"{name}_platform_creator", table.c.platform, table.c.creator_id)
+        Index(f"{name}_account", table.c.account_id)
+        return table
+
+    return temporary_table(name, build)
 
 
 def windows_table(plan: FeaturePlan, base: Table) -> Table:
@@ -192,12 +217,15 @@ def windows_table(plan: FeaturePlan, base: Table) -> Table:
             names.add(f"{need.metric}_history")
             if need.aggregate != "latest":
                 names.update((need.name, f"{need.name}_day"))
-    return Table(
+    return temporary_table(
         f"{base.name}_windows",
-        MetaData(),
-        Column("account_id", Integer, primary_key=True),
-        *[Column(name, base.c[name].type) for name in sorted(names)],
-        prefixes=["TEMPORARY"],
+        lambda: Table(
+            f"{base.name}_windows",
+            MetaData(),
+            Column("account_id", Integer, primary_key=True),
+            *[Column(name, base.c[name].type) for name in sorted(names)],
+            prefixes=["TEMPORARY"],
+        ),
     )
 
 
