@@ -43,6 +43,11 @@ ACCOUNTS = {
 }
 
 
+def cents(value) -> Decimal:
+    """A sum read from SQL as an exact amount in cents (SQLite sums NUMERIC columns as floats)."""
+    return Decimal(str(value or 0)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
 def quantize_money(amount: Decimal, currency: str) -> Decimal:
     """The one rounding of the money chain: half-up to the cent (every amount goes through here,
     so the currency's own minor unit can be applied in one place)."""
@@ -222,9 +227,9 @@ def trial_balance(db_session: Session, *, on: date | None = None) -> list[dict]:
             "code": code,
             "name": name,
             "kind": kind.value,
-            "debit": Decimal(debit),
-            "credit": Decimal(credit),
-            "balance": Decimal(debit) - Decimal(credit),
+            "debit": cents(debit),
+            "credit": cents(credit),
+            "balance": cents(debit) - cents(credit),
         }
         for code, name, kind, debit, credit in db_session.execute(stmt)
     ]
@@ -239,7 +244,7 @@ def creator_payable_balances(db_session: Session, *, creator_ids: list[int] | No
     )
     if creator_ids is not None:
         stmt = stmt.where(JournalLine.creator_id.in_(creator_ids))
-    return {creator_id: Decimal(balance) for creator_id, balance in db_session.execute(stmt)}
+    return {creator_id: cents(balance) for creator_id, balance in db_session.execute(stmt)}
 
 
 def journal_query(*, date_from: date | None = None, date_to: date | None = None) -> Select:
@@ -309,7 +314,7 @@ def unbalanced_entries(db_session: Session) -> list[int]:
     stmt = (
         select(JournalLine.entry_id)
         .group_by(JournalLine.entry_id)
-        .having(func.sum(JournalLine.debit) != func.sum(JournalLine.credit))
+        .having(func.round(func.sum(JournalLine.debit - JournalLine.credit), 2) != 0)
     )
     return list(db_session.scalars(stmt))
 
@@ -318,4 +323,4 @@ def account_balance(db_session: Session, code: str, **where) -> Decimal:
     stmt = select(signed_balance()).where(JournalLine.account_code == code)
     for key, value in where.items():
         stmt = stmt.where(getattr(JournalLine, key) == value)
-    return Decimal(db_session.scalar(stmt))
+    return cents(db_session.scalar(stmt))

@@ -24,7 +24,7 @@ from agency.money.chain_models import (
     PayoutStatus,
 )
 from agency.money.invoices import MoneySettings
-from agency.money.ledger import CASH, CREATOR_PAYABLES, Posting, cr, dr, post
+from agency.money.ledger import CASH, CREATOR_PAYABLES, Posting, cents, cr, dr, post
 from agency.roster.models import Creator
 
 ZERO = Decimal("0.00")
@@ -55,13 +55,13 @@ def payable_balances(db_session: Session, *, creator_ids: list[int] | None = Non
     names = dict(db_session.execute(select(Creator.id, Creator.display_name)).all())
     rows = []
     for creator_id, total, got in db_session.execute(stmt):
-        waiting = Decimal(pending.get(creator_id) or 0)
+        waiting = cents(pending.get(creator_id))
         rows.append(
             {
                 "creator_id": creator_id,
                 "creator_name": names.get(creator_id, ""),
-                "balance": Decimal(total or 0),
-                "available": max(Decimal(got or 0) - waiting, ZERO),
+                "balance": cents(total),
+                "available": max(cents(got) - waiting, ZERO),
                 "in_batches": waiting,
             }
         )
