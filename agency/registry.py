@@ -44,6 +44,7 @@ from agency.money import models as money_models
 from agency.money import tasks as money_tasks
 from agency.money.api import diversification_blp, revenue_blp
 from agency.money.chain_api import blp as money_chain_api
+from agency.money.chain_cli import commands as money_chain_commands
 from agency.money.cli import commands as money_commands
 from agency.money.invoices import invoice_deal_on_transition
 from agency.money.revenue import record_deal_revenue
@@ -123,6 +124,7 @@ CLI_COMMANDS = [
     *programmes_commands,
     *currencies_commands,
     *money_commands,
+    *money_chain_commands,
     *alerts_commands,
     *demo_commands,
 ]
