@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from marshmallow import ValidationError
 from sqlalchemy import select
@@ -22,6 +22,7 @@ from agency.money.aging import BUCKETS, aging_report
 from agency.money.chain_models import InvoiceStatus
 from agency.money.chain_schemas import CreditNoteSchema, PaymentSchema, PayoutPaidSchema
 from agency.money.creator_statements import creator_statement
+from agency.money.invoice_pdf import get_invoice_pdf
 from agency.money.invoices import MoneySettings, get_invoice, invoices_query, issue_credit_note, void_invoice
 from agency.money.payments import (
     BankImportRejected,
@@ -105,6 +106,17 @@ def invoice_page(invoice_id: int):
             invoice = get_invoice(db_session=session, invoice_id=invoice_id)
             errors = _errors(exc)
     return render_template("money_chain/invoice.html", invoice=invoice, errors=errors), 422 if errors else 200
+
+
+@bp.route("/money/invoices/<int:invoice_id>.pdf")
+def invoice_pdf(invoice_id: int):
+    document = get_invoice_pdf(get_session(), invoice_id)
+    if document is None:
+        abort(404, description="This invoice has no PDF (a draft has none).")
+    return Response(
+        document.content, mimetype="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{document.filename}"'},
+    )  # fmt: skip
 
 
 @bp.route("/money/payments", methods=["GET", "POST"])

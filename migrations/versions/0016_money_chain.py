@@ -398,6 +398,20 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_invoice_lines_invoice_id"), ["invoice_id"], unique=False)
 
     op.create_table(
+        "invoice_documents",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("invoice_id", sa.Integer(), nullable=False),
+        sa.Column("filename", sa.String(length=60), nullable=False),
+        sa.Column("content", sa.LargeBinary(), nullable=False),
+        sa.Column("created_at", agency.core.database.UTCDateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["invoice_id"], ["invoices.id"], name=op.f("fk_invoice_documents_invoice_id_invoices"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_invoice_documents")),
+        sa.UniqueConstraint("invoice_id", name=op.f("uq_invoice_documents_invoice_id")),
+    )
+
+    op.create_table(
         "journal_lines",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("entry_id", sa.Integer(), nullable=False),
@@ -501,6 +515,7 @@ def downgrade() -> None:
     with op.batch_alter_table("invoice_lines", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_invoice_lines_invoice_id"))
 
+    op.drop_table("invoice_documents")
     op.drop_table("invoice_lines")
     with op.batch_alter_table("invoices", schema=None) as batch_op:
         batch_op.drop_index("ix_invoices_status_due")

@@ -29,7 +29,7 @@ from agency.roster.models import Creator
 
 START = date(2026, 1, 5)
 MONTHS = ["2026-01", "2026-02", "2026-03", "2026-04", "2026-05"]
-SETTINGS = MoneySettings("EUR", Decimal("20.00"))
+SETTINGS = MoneySettings("EUR", Decimal("20.00"), render_pdf=False)
 amounts = st.integers(1, 500_000).map(lambda c: Decimal(c) / 100)
 
 event = st.one_of(
