@@ -34,11 +34,9 @@ class AccountKind(str, enum.Enum):
 
 
 class LedgerAccount(Base):
-    """The chart of accounts (a small fixed list, seeded by the migration; see ledger.ACCOUNTS)."""
+    """The chart of accounts (a small fixed list, ledger.ACCOUNTS, written by the first posting)."""
 
     __tablename__ = "ledger_accounts"
-    # Seeded by the migration in every database: a backup leaves it out, a restore finds it there.
-    __table_args__ = {"info": {"backup": False}}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(10), unique=True)

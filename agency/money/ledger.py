@@ -14,6 +14,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import Select, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -110,6 +111,7 @@ def post(db_session: Session, posting: Posting) -> JournalEntry:
             f"Unbalanced entry: debits {debits} != credits {credits}.",
             {"lines": [f"debits {debits}, credits {credits}"]},
         )
+    ensure_accounts(db_session)
     entry = JournalEntry(
         posted_on=posting.posted_on,
         kind=posting.kind,
@@ -188,12 +190,14 @@ def reverse_entry(
 
 
 def ensure_accounts(db_session: Session) -> None:
-    """The chart of accounts exists (the migration seeds it; tests and new databases call this)."""
+    """The chart of accounts is in the database: written by the first posting (so a new database
+    stays empty until money moves, and a backup restores into it), concurrent first postings
+    both succeeding."""
     known = set(db_session.scalars(select(LedgerAccount.code)))
-    for code, (name, kind) in ACCOUNTS.items():
-        if code not in known:
-            db_session.add(LedgerAccount(code=code, name=name, kind=kind))
-    db_session.flush()
+    missing = [{"code": c, "name": n, "kind": k.value} for c, (n, k) in ACCOUNTS.items() if c not in known]
+    if missing:
+        insert_fn = postgresql.insert if db_session.get_bind().dialect.name == "postgresql" else sqlite.insert
+        db_session.execute(insert_fn(LedgerAccount).values(missing).on_conflict_do_nothing(index_elements=["code"]))
 
 
 # --- reading the ledger -----------------------------------------------------------------------
