@@ -257,8 +257,11 @@ class InvoiceIssue(MethodView):
         """Issue a draft: number, dates, exchange rate, ledger entry"""
         session = get_session()
         invoice = get_invoice(db_session=session, invoice_id=invoice_id)
+        issued_on = data.get("issued_on") or _today()
+        if issued_on > _today():
+            raise InvalidInput("An invoice cannot be issued on a future day.", {"issued_on": ["is in the future"]})
         return issue_invoice(
-            db_session=session, actor=current_actor(), invoice=invoice, issued_on=data.get("issued_on") or _today(),
+            db_session=session, actor=current_actor(), invoice=invoice, issued_on=issued_on,
             settings=_settings(),
         )  # fmt: skip
 

@@ -282,6 +282,8 @@ def create_invoice(
     data = dict(data)
     as_draft = data.pop("draft", False)
     issued_on = data.pop("issued_on", None) or today
+    if issued_on > today:
+        raise InvalidInput("An invoice cannot be issued on a future day.", {"issued_on": ["is in the future"]})
     invoice = create_invoice_for_deal(db_session, deal, settings, overrides=data)
     record_audit(
         db_session=db_session,

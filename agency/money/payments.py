@@ -203,7 +203,8 @@ def _allocate_one(db_session, actor, payment, invoice, amount: Decimal, settings
     post(
         db_session,
         Posting(
-            posted_on=max(today, payment.received_on),
+            # Dated when both the money and the invoice existed, whenever it was matched.
+            posted_on=max(payment.received_on, invoice.issued_on),
             kind="payment_allocated",
             event_key=f"allocation:{allocation.id}",
             description=f"{payment.bank_reference} allocated to {invoice.number}",
