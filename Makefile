@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 PYTEST_WORKERS ?= 2
 
-.PHONY: demo test test-fast install serve worker scheduler lint bench vendor chromium clean
+.PHONY: demo test test-fast install serve worker scheduler lint bench vendor chromium pdf-libs clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 ## make demo: migrate, load the demo agency, recompute, serve on http://127.0.0.1:5000
-demo: $(STAMP)
+demo: $(STAMP) pdf-libs
 	$(BIN)/agency db upgrade
 	$(BIN)/agency demo load
 	$(BIN)/agency recompute all
@@ -42,14 +42,14 @@ serve: $(STAMP)
 	$(BIN)/gunicorn --config deploy/gunicorn.conf.py --bind $(HOST):$(PORT) wsgi:app
 
 ## make test: everything the suite needs, then the suite (PostgreSQL, the API contract, then the API tests on SQLite)
-test: $(STAMP) chromium
+test: $(STAMP) chromium pdf-libs
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --ignore=tests/contract
 	# schemathesis generates its items at collection; it runs in one process so each is collected once.
 	$(BIN)/pytest -p no:xdist tests/contract
 	TEST_DATABASE_URL=sqlite:// $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile -m api --ignore=tests/contract
 
 ## make test-fast: the edit-run loop (no browser, no subprocess tests, no contract run)
-test-fast: $(STAMP)
+test-fast: $(STAMP) pdf-libs
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --ignore=tests/contract -m "not browser and not slow"
 
 ## make lint: style (ruff), formatting (ruff format) and the dependency contracts (import-linter)
@@ -63,6 +63,14 @@ chromium:
 	  echo "Installing Debian's chromium for the browser tests"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+# Invoice PDFs (WeasyPrint) need Debian's pango, harfbuzz and a font.
+pdf-libs:
+	@ldconfig -p | grep -q 'libpangoft2-1.0.so.0' || { \
+	  echo "Installing Debian's pango libraries for invoice PDFs"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
+	    libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core >/dev/null; }
 
 bench: $(STAMP)
 	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script; done

@@ -44,6 +44,8 @@ from agency.money import models as money_models
 from agency.money import tasks as money_tasks
 from agency.money.api import diversification_blp, revenue_blp
 from agency.money.chain_api import blp as money_chain_api
+from agency.money.chain_cli import commands as money_chain_commands
+from agency.money.chain_views import bp as money_chain_ui
 from agency.money.cli import commands as money_commands
 from agency.money.invoices import invoice_deal_on_transition
 from agency.money.revenue import record_deal_revenue
@@ -108,6 +110,7 @@ UI_BLUEPRINTS = [
     currencies_ui,
     deals_ui,
     money_ui,
+    money_chain_ui,
     alerts_ui,
 ]
 
@@ -123,6 +126,7 @@ CLI_COMMANDS = [
     *programmes_commands,
     *currencies_commands,
     *money_commands,
+    *money_chain_commands,
     *alerts_commands,
     *demo_commands,
 ]

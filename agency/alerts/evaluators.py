@@ -15,14 +15,15 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import String, and_, case, cast, func, literal, or_, select
+from sqlalchemy import Date, String, and_, case, cast, exists, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from agency.alerts.models import AlertKind, Severity
-from agency.core.portable_sql import decimal_text, json_object, json_value
+from agency.core.portable_sql import day_number, decimal_text, json_object, json_value
 from agency.currencies.service import minor_unit_sql
 from agency.deals.models import Brand, Deal, DealStage, Deliverable, DeliverableStatus
 from agency.metrics.models import MetricSnapshot
+from agency.money.chain_models import Agreement, Invoice, InvoiceKind, InvoiceStatus
 from agency.money.models import DiversificationSnapshot, RiskLevel
 from agency.programmes.explanation import explain_many
 from agency.programmes.models import (
@@ -378,6 +379,13 @@ def _invoices(s: AlertSettings, in_chunk):
             Deal.archived_at.is_(None),
             Deal.stage == DealStage.invoiced,
             Deal.invoiced_on < s.today - timedelta(days=s.invoice_overdue_days),
+            # A deal with an issued invoice is chased by its invoice's reminders instead.
+            ~exists().where(
+                Invoice.deal_id == Deal.id,
+                Invoice.kind == InvoiceKind.invoice,
+                Invoice.status != InvoiceStatus.draft,
+                Invoice.status != InvoiceStatus.void,
+            ),
         )
     )
 
@@ -388,6 +396,88 @@ def _word_invoice(facts: dict, _session) -> Wording:
         f"'{facts['title']}' with {facts['brand']} was invoiced on {_day(facts['invoiced_on'])} "
         f"({facts['fee']} {facts['currency']}) and is still unpaid.",
         {"deal_id": facts["deal_id"]},
+    )
+
+
+REMINDER_DAYS = (30, 14, 7)  # days after the due date; one alert at each, the later replacing the earlier
+
+
+def _invoice_reminders(s: AlertSettings, in_chunk):
+    """An issued invoice still owing money 7, 14 and 30 days after its due date: one alert per
+    step (its subject key names the step), so each reminder is opened, and emailed, once."""
+    step = case(
+        *[(Invoice.due_on <= s.today - timedelta(days=days), literal(str(days))) for days in REMINDER_DAYS[:-1]],
+        else_=literal(str(REMINDER_DAYS[-1])),
+    )
+    return (
+        select(
+            *_row(
+                literal(AlertKind.invoice_reminder.value),
+                literal(Severity.high.value),
+                Invoice.creator_id,
+                literal("invoice:") + cast(Invoice.id, String) + literal(":") + step,
+                name=Creator.display_name,
+                number=Invoice.number,
+                brand=Brand.name,
+                due=cast(Invoice.due_on, String),
+                owed=decimal_text(Invoice.total - Invoice.amount_paid - Invoice.amount_credited, 2),
+                currency=Invoice.currency,
+                step=step,
+                invoice_id=Invoice.id,
+            )
+        )
+        .join(Creator, Creator.id == Invoice.creator_id)
+        .join(Brand, Brand.id == Invoice.brand_id)
+        .where(
+            in_chunk(Invoice.creator_id),
+            Invoice.kind == InvoiceKind.invoice,
+            Invoice.status.in_([InvoiceStatus.issued, InvoiceStatus.partially_paid]),
+            Invoice.due_on <= s.today - timedelta(days=REMINDER_DAYS[-1]),
+        )
+    )
+
+
+def _word_invoice_reminder(facts: dict, _session) -> Wording:
+    return Wording(
+        f"Chase invoice {facts['number']} ({facts['brand']}): {facts['step']} days past due",
+        f"Invoice {facts['number']} to {facts['brand']} for {facts['name']} was due on {_day(facts['due'])}; "
+        f"{facts['owed']} {facts['currency']} is still owed, {facts['step']} days later. "
+        f"Open it at /money/invoices/{facts['invoice_id']} to print it or record the payment.",
+        {"invoice_id": facts["invoice_id"], "step_days": int(facts["step"]), "due_on": facts["due"]},
+    )
+
+
+def _agreement_renewals(s: AlertSettings, in_chunk):
+    days_left = day_number(Agreement.ends_on) - day_number(literal(s.today, Date))
+    return (
+        select(
+            *_row(
+                literal(AlertKind.agreement_renewal.value),
+                literal(Severity.medium.value),
+                Agreement.creator_id,
+                literal("agreement:") + cast(Agreement.id, String),
+                name=Creator.display_name,
+                ends=cast(Agreement.ends_on, String),
+                agreement_id=Agreement.id,
+            )
+        )
+        .join(Creator, Creator.id == Agreement.creator_id)
+        .where(
+            in_chunk(Agreement.creator_id),
+            _active(),
+            Agreement.archived_at.is_(None),
+            Agreement.ends_on >= s.today,
+            days_left <= Agreement.renewal_notice_days,
+        )
+    )
+
+
+def _word_renewal(facts: dict, _session) -> Wording:
+    return Wording(
+        f"{facts['name']}'s representation agreement ends on {_day(facts['ends'])}",
+        f"The representation agreement with {facts['name']} ends on {_day(facts['ends'])}: "
+        "agree a renewal (or its end) before then.",
+        {"agreement_id": facts["agreement_id"], "ends_on": facts["ends"]},
     )
 
 
@@ -490,6 +580,8 @@ EVALUATORS: tuple[Evaluator, ...] = (
         "deliverables", (AlertKind.deliverable_due, AlertKind.deliverable_overdue), _deliverables, _word_deliverable
     ),
     Evaluator("invoices", (AlertKind.invoice_overdue,), _invoices, _word_invoice),
+    Evaluator("invoice_reminders", (AlertKind.invoice_reminder,), _invoice_reminders, _word_invoice_reminder),
+    Evaluator("agreement_renewals", (AlertKind.agreement_renewal,), _agreement_renewals, _word_renewal),
     Evaluator("guideline_strikes", (AlertKind.guideline_strike,), _strikes, _word_strike),
     Evaluator("stale_metrics", (AlertKind.metrics_stale,), _stale_metrics, _word_stale),
 )

@@ -21,6 +21,7 @@ from agency.core.users.service import hash_password
 from agency.currencies.models import FxRate
 from agency.deals.models import Brand, Deal
 from agency.demo.money import load_demo_money
+from agency.demo.money_chain import load_demo_money_chain, reset_demo_money_chain
 from agency.metrics.models import MetricSnapshot
 from agency.money.models import RevenueRecord
 from agency.programmes.catalogue import seed_catalogue
@@ -210,6 +211,7 @@ def _ensure_portal_creator(session: Session, manager: User, password_hash: str) 
 
 def reset_demo(session: Session) -> None:
     """Remove creators (and everything hanging off them) and demo staff."""
+    reset_demo_money_chain(session)
     for model in (RevenueRecord, Deal, Brand, FxRate):
         session.execute(delete(model))
     session.execute(delete(Creator))
@@ -334,6 +336,7 @@ def load_demo(
     }
     summary |= seed_catalogue(db_session=db_session)
     summary |= load_demo_money(db_session=db_session, seed=seed, today=today, days=days)
+    summary |= load_demo_money_chain(db_session=db_session, admin=users["admin"], manager=managers[0], today=today)
     db_session.flush()
     # Everything was just written in bulk: give the planner the tables' real sizes.
     refresh_statistics(db_session.connection(), [table for table in Base.metadata.sorted_tables])

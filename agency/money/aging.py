@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from agency.core.users.models import User
 from agency.deals.models import Brand
 from agency.money.chain_models import Invoice, InvoiceKind, JournalLine
-from agency.money.ledger import RECEIVABLES
+from agency.money.ledger import RECEIVABLES, cents
 from agency.roster.models import Creator
 
 BUCKETS = ("not_due", "1_30", "31_60", "61_90", "over_90")
@@ -71,7 +71,7 @@ def open_receivables(db_session: Session, *, as_of: date, manager_id: int | None
         .group_by(
             Invoice.id, Invoice.number, Invoice.due_on, Invoice.brand_id, Brand.name, Creator.manager_id, User.full_name
         )  # fmt: skip
-        .having(owed != 0)
+        .having(func.round(owed, 2) != 0)
     )
     if manager_id is not None:
         stmt = stmt.where(Creator.manager_id == manager_id)
@@ -87,7 +87,7 @@ def aging_report(db_session: Session, *, as_of: date, base_currency: str, manage
     for invoice_id, number, due_on, brand_id, brand_name, mgr_id, mgr_name, owed in open_receivables(
         db_session, as_of=as_of, manager_id=manager_id
     ):
-        owed = Decimal(owed)
+        owed = cents(owed)
         days = (as_of - due_on).days
         bucket = bucket_of(days)
         for target in (report.totals, brands[brand_id], managers[mgr_id]):
@@ -138,6 +138,6 @@ def days_sales_outstanding(db_session: Session, *, as_of: date, owed: dict[int, 
     )
     result = {}
     for brand_id, receivable in owed.items():
-        invoiced = Decimal(sales.get(brand_id) or 0)
+        invoiced = cents(sales.get(brand_id))
         result[brand_id] = (receivable / invoiced * DSO_DAYS).quantize(Decimal("0.1")) if invoiced else None
     return result

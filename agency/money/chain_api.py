@@ -12,7 +12,7 @@ from flask_smorest import Blueprint
 
 from agency.core.auth import authenticate_request, current_actor, current_user, for_creators, roles_required
 from agency.core.database import utcnow
-from agency.core.errors import InvalidInput
+from agency.core.errors import InvalidInput, NotFound
 from agency.core.extensions import get_session
 from agency.core.pagination import paginated
 from agency.core.users.models import Role
@@ -27,7 +27,9 @@ from agency.money.agreements import (
     save_deal_terms,
     terms_for_deal,
 )
+from agency.money.chain_models import SplitRole
 from agency.money.creator_statements import creator_statement
+from agency.money.invoice_pdf import get_invoice_pdf
 from agency.money.invoices import (
     MoneySettings,
     create_invoice,
@@ -152,7 +154,7 @@ def _terms(session, deal_id: int) -> dict:
         referrer = split["payee"] if split["role"] == "referrer" else ""
         splits.append(
             {
-                "role": split["role"],
+                "role": SplitRole(split["role"]),
                 "user_id": user_id,
                 "referrer_name": referrer,
                 "share_percent": Decimal(split["share"]),
@@ -225,6 +227,28 @@ class InvoiceById(MethodView):
         return get_invoice(db_session=get_session(), invoice_id=invoice_id)
 
 
+@blp.route("/invoices/<int:invoice_id>/pdf")
+class InvoicePdf(MethodView):
+    @blp.response(200, description="The PDF stored when the invoice or credit note was issued")
+    @roles_required(*STAFF)
+    def get(self, invoice_id):
+        """The invoice's PDF as it was issued"""
+        session = get_session()
+        invoice = get_invoice(db_session=session, invoice_id=invoice_id)
+        document = get_invoice_pdf(session, invoice.id)
+        if document is None:
+            raise NotFound(f"Invoice {invoice_id} has no PDF (a draft has none).")
+        return _pdf_response(document)
+
+
+def _pdf_response(document) -> Response:
+    return Response(
+        document.content,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{document.filename}"'},
+    )
+
+
 @blp.route("/invoices/<int:invoice_id>/issue")
 class InvoiceIssue(MethodView):
     @blp.arguments(s.IssueSchema)
@@ -233,8 +257,11 @@ class InvoiceIssue(MethodView):
         """Issue a draft: number, dates, exchange rate, ledger entry"""
         session = get_session()
         invoice = get_invoice(db_session=session, invoice_id=invoice_id)
+        issued_on = data.get("issued_on") or _today()
+        if issued_on > _today():
+            raise InvalidInput("An invoice cannot be issued on a future day.", {"issued_on": ["is in the future"]})
         return issue_invoice(
-            db_session=session, actor=current_actor(), invoice=invoice, issued_on=data.get("issued_on") or _today(),
+            db_session=session, actor=current_actor(), invoice=invoice, issued_on=issued_on,
             settings=_settings(),
         )  # fmt: skip
 

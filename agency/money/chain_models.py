@@ -13,7 +13,7 @@ import enum
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String, Text, UniqueConstraint, func
+from sqlalchemy import CheckConstraint, ForeignKey, Index, LargeBinary, Numeric, String, Text, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from agency.core.database import Base, JSONDocument, str_enum
@@ -34,7 +34,7 @@ class AccountKind(str, enum.Enum):
 
 
 class LedgerAccount(Base):
-    """The chart of accounts (a small fixed list, seeded by the migration; see ledger.ACCOUNTS)."""
+    """The chart of accounts (a small fixed list, ledger.ACCOUNTS, written by the first posting)."""
 
     __tablename__ = "ledger_accounts"
 
@@ -258,6 +258,18 @@ class InvoiceLine(Base):
     description: Mapped[str] = mapped_column(String(300))
     quantity: Mapped[int] = mapped_column(default=1)
     amount: Mapped[Decimal] = mapped_column(MONEY)
+
+
+class InvoiceDocument(Base):
+    """The PDF of an invoice or credit note as it was issued (rendered once, never again)."""
+
+    __tablename__ = "invoice_documents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id", ondelete="CASCADE"), unique=True)
+    filename: Mapped[str] = mapped_column(String(60))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
 
 # --- payments -------------------------------------------------------------------------------

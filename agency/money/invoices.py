@@ -20,6 +20,7 @@ from agency.deals.models import Deal, DealStage
 from agency.deals.service import transition_deal
 from agency.money.agreements import terms_for_deal
 from agency.money.chain_models import Invoice, InvoiceCounter, InvoiceKind, InvoiceLine, InvoiceStatus
+from agency.money.invoice_pdf import store_invoice_pdf
 from agency.money.ledger import (
     COMMISSION_INCOME,
     CREATOR_PAYABLES,
@@ -47,6 +48,8 @@ class MoneySettings:
 
     base_currency: str
     default_commission: Decimal
+    # Render and store each invoice's PDF when it is issued (bulk tests and benchmarks skip it).
+    render_pdf: bool = True
 
     @classmethod
     def from_config(cls, config) -> MoneySettings:
@@ -257,6 +260,8 @@ def issue_invoice(
         before=before,
         after=snapshot(invoice),
     )
+    if settings.render_pdf:
+        store_invoice_pdf(db_session, invoice)
     if actor.user is not None:
         deal_invoiced(db_session=db_session, actor=actor, invoice=invoice)
     return invoice
@@ -277,6 +282,8 @@ def create_invoice(
     data = dict(data)
     as_draft = data.pop("draft", False)
     issued_on = data.pop("issued_on", None) or today
+    if issued_on > today:
+        raise InvalidInput("An invoice cannot be issued on a future day.", {"issued_on": ["is in the future"]})
     invoice = create_invoice_for_deal(db_session, deal, settings, overrides=data)
     record_audit(
         db_session=db_session,
@@ -398,6 +405,8 @@ def issue_credit_note(
         db_session=db_session, actor=actor, action="invoice.credit", entity_type="invoice", entity_id=invoice.id,
         before=before, after=snapshot(invoice) | {"credit_note": note.number},
     )  # fmt: skip
+    if settings.render_pdf:
+        store_invoice_pdf(db_session, note)
     return note
 
 

@@ -14,6 +14,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import Select, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -41,6 +42,11 @@ ACCOUNTS = {
     COMMISSION_INCOME: ("Agency commission income", AccountKind.income),
     FX_GAINS_LOSSES: ("Exchange gains and losses", AccountKind.income),
 }
+
+
+def cents(value) -> Decimal:
+    """A sum read from SQL as an exact amount in cents (SQLite sums NUMERIC columns as floats)."""
+    return Decimal(str(value or 0)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 def quantize_money(amount: Decimal, currency: str) -> Decimal:
@@ -105,6 +111,7 @@ def post(db_session: Session, posting: Posting) -> JournalEntry:
             f"Unbalanced entry: debits {debits} != credits {credits}.",
             {"lines": [f"debits {debits}, credits {credits}"]},
         )
+    ensure_accounts(db_session)
     entry = JournalEntry(
         posted_on=posting.posted_on,
         kind=posting.kind,
@@ -183,12 +190,14 @@ def reverse_entry(
 
 
 def ensure_accounts(db_session: Session) -> None:
-    """The chart of accounts exists (the migration seeds it; tests and new databases call this)."""
+    """The chart of accounts is in the database: written by the first posting (so a new database
+    stays empty until money moves, and a backup restores into it), concurrent first postings
+    both succeeding."""
     known = set(db_session.scalars(select(LedgerAccount.code)))
-    for code, (name, kind) in ACCOUNTS.items():
-        if code not in known:
-            db_session.add(LedgerAccount(code=code, name=name, kind=kind))
-    db_session.flush()
+    missing = [{"code": c, "name": n, "kind": k.value} for c, (n, k) in ACCOUNTS.items() if c not in known]
+    if missing:
+        insert_fn = postgresql.insert if db_session.get_bind().dialect.name == "postgresql" else sqlite.insert
+        db_session.execute(insert_fn(LedgerAccount).values(missing).on_conflict_do_nothing(index_elements=["code"]))
 
 
 # --- reading the ledger -----------------------------------------------------------------------
@@ -222,9 +231,9 @@ def trial_balance(db_session: Session, *, on: date | None = None) -> list[dict]:
             "code": code,
             "name": name,
             "kind": kind.value,
-            "debit": Decimal(debit),
-            "credit": Decimal(credit),
-            "balance": Decimal(debit) - Decimal(credit),
+            "debit": cents(debit),
+            "credit": cents(credit),
+            "balance": cents(debit) - cents(credit),
         }
         for code, name, kind, debit, credit in db_session.execute(stmt)
     ]
@@ -239,7 +248,7 @@ def creator_payable_balances(db_session: Session, *, creator_ids: list[int] | No
     )
     if creator_ids is not None:
         stmt = stmt.where(JournalLine.creator_id.in_(creator_ids))
-    return {creator_id: Decimal(balance) for creator_id, balance in db_session.execute(stmt)}
+    return {creator_id: cents(balance) for creator_id, balance in db_session.execute(stmt)}
 
 
 def journal_query(*, date_from: date | None = None, date_to: date | None = None) -> Select:
@@ -309,8 +318,7 @@ def unbalanced_entries(db_session: Session) -> list[int]:
     stmt = (
         select(JournalLine.entry_id)
         .group_by(JournalLine.entry_id)
-        # Rounded to well below a cent: SQLite sums NUMERIC as binary floating point.
-        .having(func.round(func.sum(JournalLine.debit) - func.sum(JournalLine.credit), 6) != 0)
+        .having(func.round(func.sum(JournalLine.debit - JournalLine.credit), 2) != 0)
     )
     return list(db_session.scalars(stmt))
 
@@ -319,4 +327,4 @@ def account_balance(db_session: Session, code: str, **where) -> Decimal:
     stmt = select(signed_balance()).where(JournalLine.account_code == code)
     for key, value in where.items():
         stmt = stmt.where(getattr(JournalLine, key) == value)
-    return Decimal(db_session.scalar(stmt))
+    return cents(db_session.scalar(stmt))

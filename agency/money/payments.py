@@ -33,7 +33,18 @@ from agency.money.chain_models import (
     PaymentAllocation,
 )
 from agency.money.invoices import OPEN_STATUSES, MoneySettings, rate_to_base, settled_base
-from agency.money.ledger import BRAND_CREDITS, CASH, FX_GAINS_LOSSES, RECEIVABLES, Posting, cr, dr, post, quantize_money
+from agency.money.ledger import (
+    BRAND_CREDITS,
+    CASH,
+    FX_GAINS_LOSSES,
+    RECEIVABLES,
+    Posting,
+    cents,
+    cr,
+    dr,
+    post,
+    quantize_money,
+)
 from agency.roster.service import require_creator_write
 
 MAX_AMOUNT = Decimal("999999999999.99")
@@ -192,7 +203,8 @@ def _allocate_one(db_session, actor, payment, invoice, amount: Decimal, settings
     post(
         db_session,
         Posting(
-            posted_on=max(today, payment.received_on),
+            # Dated when both the money and the invoice existed, whenever it was matched.
+            posted_on=max(payment.received_on, invoice.issued_on),
             kind="payment_allocated",
             event_key=f"allocation:{allocation.id}",
             description=f"{payment.bank_reference} allocated to {invoice.number}",
@@ -365,4 +377,4 @@ def brand_credit(db_session: Session, brand_id: int) -> Decimal:
     stmt = select(func.coalesce(func.sum(JournalLine.credit - JournalLine.debit), 0)).where(
         JournalLine.account_code == BRAND_CREDITS, JournalLine.brand_id == brand_id
     )
-    return Decimal(db_session.scalar(stmt))
+    return cents(db_session.scalar(stmt))

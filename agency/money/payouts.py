@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from agency.core.audit.service import Actor, record_audit, snapshot
 from agency.core.database import utcnow
-from agency.core.errors import Conflict, InvalidInput, NotFound
+from agency.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from agency.core.users.models import Role
 from agency.core.users.service import require_role
 from agency.money.chain_models import (
@@ -24,7 +24,7 @@ from agency.money.chain_models import (
     PayoutStatus,
 )
 from agency.money.invoices import MoneySettings
-from agency.money.ledger import CASH, CREATOR_PAYABLES, Posting, cr, dr, post
+from agency.money.ledger import CASH, CREATOR_PAYABLES, Posting, cents, cr, dr, post
 from agency.roster.models import Creator
 
 ZERO = Decimal("0.00")
@@ -55,13 +55,13 @@ def payable_balances(db_session: Session, *, creator_ids: list[int] | None = Non
     names = dict(db_session.execute(select(Creator.id, Creator.display_name)).all())
     rows = []
     for creator_id, total, got in db_session.execute(stmt):
-        waiting = Decimal(pending.get(creator_id) or 0)
+        waiting = cents(pending.get(creator_id))
         rows.append(
             {
                 "creator_id": creator_id,
                 "creator_name": names.get(creator_id, ""),
-                "balance": Decimal(total or 0),
-                "available": max(Decimal(got or 0) - waiting, ZERO),
+                "balance": cents(total),
+                "available": max(cents(got) - waiting, ZERO),
                 "in_batches": waiting,
             }
         )
@@ -91,6 +91,8 @@ def create_batch(
     rows = [r for r in payable_balances(db_session, creator_ids=creator_ids) if r["available"] > 0]
     if actor.user.role is Role.manager:
         mine = set(db_session.scalars(select(Creator.id).where(Creator.manager_id == actor.user.id)))
+        if creator_ids and not set(creator_ids) <= mine:
+            raise Forbidden("You can only pay out creators you manage.")
         rows = [r for r in rows if r["creator_id"] in mine]
     if not rows:
         raise InvalidInput("Nobody selected has anything available to pay out.", {"creator_ids": ["nothing to pay"]})

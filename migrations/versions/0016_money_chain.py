@@ -15,16 +15,6 @@ down_revision = "0015"
 branch_labels = None
 depends_on = None
 
-ACCOUNTS = [
-    ("1000", "Cash at bank", "asset"),
-    ("1200", "Receivables from brands", "asset"),
-    ("2100", "Creator payables", "liability"),
-    ("2200", "Manager and referrer commission payables", "liability"),
-    ("2300", "Brand credits (unallocated payments)", "liability"),
-    ("2400", "VAT payable", "liability"),
-    ("4000", "Agency commission income", "income"),
-    ("7000", "Exchange gains and losses", "income"),
-]
 OLD_KINDS = [
     "eligibility_gained",
     "eligibility_lost",
@@ -398,6 +388,22 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_invoice_lines_invoice_id"), ["invoice_id"], unique=False)
 
     op.create_table(
+        "invoice_documents",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("invoice_id", sa.Integer(), nullable=False),
+        sa.Column("filename", sa.String(length=60), nullable=False),
+        sa.Column("content", sa.LargeBinary(), nullable=False),
+        sa.Column(
+            "created_at", agency.core.database.UTCDateTime(timezone=True), server_default=sa.func.now(), nullable=False
+        ),
+        sa.ForeignKeyConstraint(
+            ["invoice_id"], ["invoices.id"], name=op.f("fk_invoice_documents_invoice_id_invoices"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_invoice_documents")),
+        sa.UniqueConstraint("invoice_id", name=op.f("uq_invoice_documents_invoice_id")),
+    )
+
+    op.create_table(
         "journal_lines",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("entry_id", sa.Integer(), nullable=False),
@@ -476,8 +482,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_payment_allocations_invoice_id"), ["invoice_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_payment_allocations_payment_id"), ["payment_id"], unique=False)
 
-    accounts = sa.table("ledger_accounts", sa.column("code"), sa.column("name"), sa.column("kind"))
-    op.bulk_insert(accounts, [{"code": c, "name": n, "kind": k} for c, n, k in ACCOUNTS])
     _alert_kinds(NEW_KINDS)
     # ### end Alembic commands ###
 
@@ -501,6 +505,7 @@ def downgrade() -> None:
     with op.batch_alter_table("invoice_lines", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_invoice_lines_invoice_id"))
 
+    op.drop_table("invoice_documents")
     op.drop_table("invoice_lines")
     with op.batch_alter_table("invoices", schema=None) as batch_op:
         batch_op.drop_index("ix_invoices_status_due")

@@ -239,6 +239,12 @@ def test_credit_note_instead_of_edit_and_gapless_numbers(client, session, manage
     assert note.json["kind"] == "credit_note" and note.json["number"] == f"CN-{TODAY.year}-00001"
     after = client.get(f"/api/v1/invoices/{first['id']}", headers=headers).json
     assert after["outstanding"] == "750.00" and after["amount_credited"] == "250.00"
+    pdf = client.get(f"/api/v1/invoices/{first['id']}/pdf", headers=headers)
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf" and pdf.data.startswith(b"%PDF")
+    note_pdf = client.get(f"/api/v1/invoices/{note.json['id']}/pdf", headers=headers)
+    assert note_pdf.data.startswith(b"%PDF") and note_pdf.data != pdf.data
+    # The PDF is the document as issued: a later credit note does not change it.
+    assert client.get(f"/api/v1/invoices/{first['id']}/pdf", headers=headers).data == pdf.data
     voided = client.post(f"/api/v1/invoices/{second['id']}/void", headers=headers)
     assert voided.status_code == 200 and voided.json["status"] == "void"
     assert balances(session)["1200"] == Decimal("750.00")

@@ -1,0 +1,245 @@
+"""The money chain's pages: invoices (list, printable page, credit note, void), payments (record
+and allocate, import a bank export), receivables aging, payout batches and a creator's balance.
+Forms are validated by the API's schemas and the services check roles, ownership and audit."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
+
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from marshmallow import ValidationError
+from sqlalchemy import select
+
+from agency.core.database import utcnow
+from agency.core.errors import ServiceError
+from agency.core.extensions import get_session
+from agency.core.pagination import UI_PAGE_SIZE
+from agency.core.ui import actor, require_writer, ui_blueprint
+from agency.deals.models import Brand
+from agency.money.aging import BUCKETS, aging_report
+from agency.money.chain_models import InvoiceStatus
+from agency.money.chain_schemas import CreditNoteSchema, PaymentSchema, PayoutPaidSchema
+from agency.money.creator_statements import creator_statement
+from agency.money.invoice_pdf import get_invoice_pdf
+from agency.money.invoices import MoneySettings, get_invoice, invoices_query, issue_credit_note, void_invoice
+from agency.money.payments import (
+    BankImportRejected,
+    allocate_payment,
+    import_bank_export,
+    payments_query,
+    record_payment,
+)
+from agency.money.payouts import (
+    approve_batch,
+    batches_query,
+    create_batch,
+    get_batch,
+    mark_batch_paid,
+    payable_balances,
+)
+from agency.roster.service import get_creator
+
+bp = ui_blueprint("money_chain_ui", __name__)
+
+
+def _settings() -> MoneySettings:
+    return MoneySettings.from_config(current_app.config["AGENCY"])
+
+
+def _today() -> date:
+    return utcnow().date() + timedelta(days=1)  # "today" somewhere ahead of UTC, as the API
+
+
+def _errors(exc: Exception) -> dict:
+    if isinstance(exc, ValidationError):
+        return exc.messages if isinstance(exc.messages, dict) else {"_": exc.messages}
+    if getattr(exc, "status", 422) == 403:
+        abort(403, description=exc.message)
+    return exc.errors if exc.errors and exc.status != 409 else {"_": [exc.message]}
+
+
+@bp.route("/money/invoices")
+def invoices():
+    session = get_session()
+    status = [s for s in request.args.getlist("status") if s in {x.value for x in InvoiceStatus}] or None
+    page = max(1, request.args.get("page", 1, type=int))
+    stmt = invoices_query(
+        status=status,
+        brand_id=request.args.get("brand_id", type=int),
+        creator_id=request.args.get("creator_id", type=int),
+        manager_id=current_user.id if request.args.get("mine") == "1" else None,
+    )
+    rows = session.scalars(stmt.limit(UI_PAGE_SIZE + 1).offset((page - 1) * UI_PAGE_SIZE)).all()
+    return render_template(
+        "money_chain/invoices.html",
+        rows=rows[:UI_PAGE_SIZE],
+        has_next=len(rows) > UI_PAGE_SIZE,
+        page=page,
+        statuses=list(InvoiceStatus),
+    )
+
+
+@bp.route("/money/invoices/<int:invoice_id>", methods=["GET", "POST"])
+def invoice_page(invoice_id: int):
+    """The printable invoice; staff who may act on the creator add a credit note or void it here."""
+    session = get_session()
+    invoice = get_invoice(db_session=session, invoice_id=invoice_id)
+    errors = {}
+    if request.method == "POST":
+        require_writer()
+        try:
+            if request.form.get("action") == "void":
+                void_invoice(db_session=session, actor=actor(), invoice=invoice, settings=_settings(), today=_today())
+                flash(f"Invoice {invoice.number or invoice.id} voided.", "success")
+            else:
+                data = CreditNoteSchema().load({k: request.form.get(k, "") for k in ("amount", "reason")})
+                note = issue_credit_note(
+                    db_session=session, actor=actor(), invoice=invoice, amount=data["amount"], reason=data["reason"],
+                    settings=_settings(), today=_today(),
+                )  # fmt: skip
+                flash(f"Credit note {note.number} issued.", "success")
+            return redirect(url_for("money_chain_ui.invoice_page", invoice_id=invoice.id))
+        except (ValidationError, ServiceError) as exc:
+            session.rollback()
+            invoice = get_invoice(db_session=session, invoice_id=invoice_id)
+            errors = _errors(exc)
+    return render_template("money_chain/invoice.html", invoice=invoice, errors=errors), 422 if errors else 200
+
+
+@bp.route("/money/invoices/<int:invoice_id>.pdf")
+def invoice_pdf(invoice_id: int):
+    document = get_invoice_pdf(get_session(), invoice_id)
+    if document is None:
+        abort(404, description="This invoice has no PDF (a draft has none).")
+    return Response(
+        document.content, mimetype="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{document.filename}"'},
+    )  # fmt: skip
+
+
+@bp.route("/money/payments", methods=["GET", "POST"])
+def payments():
+    """Record a payment (optionally allocated to one invoice at once), or import a bank export."""
+    session = get_session()
+    errors, values, report = {}, {"received_on": utcnow().date().isoformat(), "currency": "EUR"}, None
+    if request.method == "POST":
+        require_writer()
+        upload = request.files.get("file")
+        try:
+            if upload is not None and upload.filename:
+                report = import_bank_export(
+                    db_session=session, actor=actor(), stream=upload.stream, settings=_settings(), today=_today()
+                )
+                flash(f"{report.inserted} payment(s) imported, {report.unchanged} already known.", "success")
+                return redirect(url_for("money_chain_ui.payments"))
+            fields = ("brand_id", "received_on", "amount", "currency", "bank_reference", "payer", "notes")
+            values = {k: request.form.get(k, "").strip() for k in fields}
+            values |= {k: request.form.get(k, "").strip() for k in ("invoice_id", "allocate")}
+            data = PaymentSchema().load({k: v for k, v in values.items() if k in fields and v})
+            data.pop("allocations")
+            payment = record_payment(db_session=session, actor=actor(), data=data, settings=_settings(), today=_today())
+            if values["invoice_id"] and values["allocate"]:
+                allocate_payment(
+                    db_session=session, actor=actor(), payment=payment, settings=_settings(), today=_today(),
+                    allocations=[{"invoice_id": int(values["invoice_id"]), "amount": _decimal(values["allocate"])}],
+                )  # fmt: skip
+            flash(f"Payment {payment.bank_reference} recorded.", "success")
+            return redirect(url_for("money_chain_ui.payments"))
+        except BankImportRejected as exc:
+            session.rollback()
+            report = exc.report
+        except (ValidationError, ServiceError, ValueError) as exc:
+            session.rollback()
+            errors = _errors(exc) if not isinstance(exc, ValueError) else {"allocate": ["must be an amount"]}
+    open_invoices = session.scalars(invoices_query(status=["issued", "partially_paid"]).limit(200)).all()
+    rows = session.scalars(payments_query().limit(UI_PAGE_SIZE)).all()
+    brands = session.scalars(select(Brand).where(Brand.archived_at.is_(None)).order_by(Brand.name)).all()
+    return render_template(
+        "money_chain/payments.html", rows=rows, errors=errors, values=values, report=report,
+        open_invoices=open_invoices, brands=brands,
+    ), 422 if errors or report else 200  # fmt: skip
+
+
+def _decimal(text: str) -> Decimal:
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        raise ValueError(text)
+
+
+@bp.route("/money/aging")
+def aging():
+    as_of = _parse_day(request.args.get("as_of")) or _today()
+    report = aging_report(
+        get_session(),
+        as_of=as_of,
+        base_currency=_settings().base_currency,
+        manager_id=current_user.id if request.args.get("mine") == "1" else None,
+    )
+    return render_template("money_chain/aging.html", report=report, buckets=BUCKETS)
+
+
+def _parse_day(value):
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+@bp.route("/money/payouts", methods=["GET", "POST"])
+def payouts():
+    session = get_session()
+    errors = {}
+    if request.method == "POST":
+        require_writer()
+        try:
+            action = request.form.get("action")
+            if action == "create":
+                ids = [int(i) for i in request.form.getlist("creator_id") if i.isdigit()] or None
+                batch = create_batch(db_session=session, actor=actor(), creator_ids=ids, settings=_settings())
+                flash(f"Payout batch {batch.id} drafted: {batch.total} {batch.currency}.", "success")
+            else:
+                batch = get_batch(db_session=session, batch_id=request.form.get("batch_id", type=int) or 0)
+                version = request.form.get("version", type=int)
+                if action == "approve":
+                    approve_batch(db_session=session, actor=actor(), batch=batch, expected_version=version)
+                    flash(f"Payout batch {batch.id} approved.", "success")
+                else:
+                    data = PayoutPaidSchema().load(
+                        {"version": version, "paid_on": request.form.get("paid_on", ""),
+                         "reference": request.form.get("reference", "")}
+                    )  # fmt: skip
+                    mark_batch_paid(
+                        db_session=session, actor=actor(), batch=batch, paid_on=data["paid_on"],
+                        reference=data["reference"], settings=_settings(), today=_today(), expected_version=version,
+                    )  # fmt: skip
+                    flash(f"Payout batch {batch.id} marked paid.", "success")
+            return redirect(url_for("money_chain_ui.payouts"))
+        except (ValidationError, ServiceError) as exc:
+            session.rollback()
+            errors = _errors(exc)
+    return render_template(
+        "money_chain/payouts.html",
+        payables=payable_balances(session),
+        batches=session.scalars(batches_query().limit(UI_PAGE_SIZE)).all(),
+        errors=errors,
+        today=utcnow().date().isoformat(),
+    ), 422 if errors else 200
+
+
+@bp.route("/money/creators/<int:creator_id>/balance")
+def creator_balance(creator_id: int):
+    session = get_session()
+    creator = get_creator(db_session=session, creator_id=creator_id)
+    month = request.args.get("month") or utcnow().date().strftime("%Y-%m")
+    try:
+        date.fromisoformat(f"{month}-01")
+    except ValueError:
+        abort(404)
+    rows = payable_balances(session, creator_ids=[creator_id])
+    statement = creator_statement(session, creator_id=creator_id, month=month, base_currency=_settings().base_currency)
+    return render_template(
+        "money_chain/balance.html", creator=creator, payable=rows[0] if rows else None, statement=statement
+    )
