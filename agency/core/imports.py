@@ -12,6 +12,7 @@ import csv
 import io
 import json
 import uuid
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -22,6 +23,10 @@ from agency.core.errors import InvalidInput
 MAX_REPORTED_ERRORS = 1000
 CHUNK_ROWS = 2000
 FORMATS = ("csv", "jsonl")
+# Bounds on what one upload may make a worker do: the work stays linear in the file's size.
+MAX_COLUMNS = 64  # header columns (every import has about ten)
+MAX_LINE_CHARS = 64 * 1024  # characters on one line of a file
+MAX_JSON_DEPTH = 3  # a JSON line is an object of plain values: deeper is refused, never parsed
 
 
 @dataclass
@@ -89,10 +94,47 @@ def read_rows(
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="") if owned else stream
     allowed, required = set(allowed_columns), set(required_columns)
     try:
-        yield from _parse(text, fmt, allowed, required)
+        yield from _parse(_bounded_lines(text), fmt, allowed, required)
     finally:
         if owned:
             text.detach()  # leave the caller's stream open
+
+
+def _bounded_lines(text) -> Iterator[str]:
+    """The file's lines, each read with a bound: a line longer than MAX_LINE_CHARS refuses the
+    file before it is held in memory or parsed."""
+    number = 0
+    while line := text.readline(MAX_LINE_CHARS + 1):
+        number += 1
+        if len(line) > MAX_LINE_CHARS and not line.endswith("\n"):
+            raise InvalidInput(
+                f"Line {number} is longer than {MAX_LINE_CHARS} characters.",
+                {"file": [f"line {number} is longer than {MAX_LINE_CHARS} characters"]},
+            )
+        yield line
+
+
+def _too_deep(raw: str) -> bool:
+    """Whether a JSON text nests objects or arrays deeper than MAX_JSON_DEPTH (counted without
+    parsing, so a line of a million brackets costs one pass and no recursion)."""
+    depth, in_string, escaped = 0, False, False
+    for char in raw:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > MAX_JSON_DEPTH:
+                return True
+        elif char in "]}":
+            depth -= 1
+    return False
 
 
 def _parse(text, fmt: str, allowed: set[str], required: set[str]) -> Iterator[tuple[int, dict]]:
@@ -103,9 +145,14 @@ def _parse(text, fmt: str, allowed: set[str], required: set[str]) -> Iterator[tu
                 header = [h.strip() for h in next(reader)]
             except StopIteration:
                 raise InvalidInput("The file is empty.", {"file": ["no header row"]}) from None
+            if len(header) > MAX_COLUMNS:
+                raise InvalidInput(
+                    f"The CSV header has {len(header)} columns; at most {MAX_COLUMNS} are read.",
+                    {"header": {"too_many_columns": [len(header)]}},
+                )
             unknown = sorted(set(header) - allowed)
             missing = sorted(required - set(header))
-            duplicated = sorted({h for h in header if header.count(h) > 1})
+            duplicated = sorted(name for name, count in Counter(header).items() if count > 1)
             problems = {}
             if unknown:
                 problems["unknown_columns"] = unknown
@@ -130,6 +177,9 @@ def _parse(text, fmt: str, allowed: set[str], required: set[str]) -> Iterator[tu
             for line, raw in enumerate(text, start=1):
                 if not raw.strip():
                     continue
+                if raw.count("{") + raw.count("[") > MAX_JSON_DEPTH and _too_deep(raw):
+                    yield line, {"__error__": ("row", "each line must be a JSON object of plain values")}
+                    continue
                 try:
                     row = json.loads(raw)
                 except json.JSONDecodeError as exc:
@@ -141,6 +191,10 @@ def _parse(text, fmt: str, allowed: set[str], required: set[str]) -> Iterator[tu
                 unknown = sorted(set(row) - allowed)
                 if unknown:
                     yield line, {"__error__": (unknown[0], f"unknown field; allowed: {', '.join(sorted(allowed))}")}
+                    continue
+                nested = sorted(k for k, v in row.items() if isinstance(v, (dict, list)))
+                if nested:
+                    yield line, {"__error__": (nested[0], "must be a plain value, not a list or an object")}
                     continue
                 yield line, {k: v for k, v in row.items() if v is not None and v != ""}
         else:
