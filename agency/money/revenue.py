@@ -3,6 +3,8 @@ paid deals."""
 
 from __future__ import annotations
 
+import hashlib
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -273,6 +275,18 @@ def _validate(line: int, raw: dict, today: date, report: ImportReport) -> dict |
     return row if ok else None
 
 
+def content_reference(row: dict, seen: Counter) -> str:
+    """The reference of a row that has none, from its content: the same file imported again gives
+    its rows the same references, so nothing is added twice. Identical rows in one file (two tips
+    of the same amount on the same day) are told apart by their order among them."""
+    values = dict(row, amount=row["amount"].quantize(Decimal("0.01")))  # 42.1 and 42.10 are one amount
+    names = ("creator_id", "earned_on", "source", "platform", "amount", "currency", "is_refund", "deal_id", "notes")
+    content = "|".join("" if values.get(name) is None else str(values[name]) for name in names)
+    digest = hashlib.sha256(content.encode()).hexdigest()[:40]
+    seen[digest] += 1
+    return f"content:{digest}:{seen[digest]}"
+
+
 def _check_references(db_session: Session, rows: list[dict], report: ImportReport, user) -> list[dict]:
     creator_ids = {r["creator_id"] for r in rows}
     creators = dict(db_session.execute(select(Creator.id, Creator.manager_id).where(Creator.id.in_(creator_ids))).all())
@@ -320,10 +334,14 @@ def import_revenue(
     connection = db_session.connection()
     staging.create(connection)
     try:
+        seen: Counter[str] = Counter()
         for batch in chunks(read_rows(stream, fmt, IMPORT_COLUMNS, REQUIRED_COLUMNS)):
             report.rows += len(batch)
             valid = [row for line, raw in batch if (row := _validate(line, raw, today, report)) is not None]
             valid = _check_references(db_session, valid, report, user)
+            for row in valid:
+                if row["external_ref"] is None:
+                    row["external_ref"] = content_reference(row, seen)
             if valid:
                 stage_rows(connection, staging, valid)
             if progress:
@@ -361,13 +379,17 @@ def import_revenue(
         ]
         insert_fn = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
         source = select(*[staging.c[c] for c in columns], func.now(), func.now(), 1).where(~and_(with_ref, already))
-        report.inserted = db_session.scalar(select(func.count()).select_from(staging).where(~and_(with_ref, already)))
-        # DO NOTHING only matters for a concurrent import of the same refs: theirs wins, ours is skipped.
-        db_session.execute(
+        to_insert = db_session.scalar(select(func.count()).select_from(staging).where(~and_(with_ref, already)))
+        # DO NOTHING only matters for a concurrent import of the same refs: theirs wins, ours is
+        # skipped, and the report counts what this import really wrote.
+        written = db_session.execute(
             insert_fn(records)
             .from_select(columns + ["created_at", "updated_at", "version"], source)
-            .on_conflict_do_nothing()
-        )
+            .on_conflict_do_nothing(),
+            execution_options={"preserve_rowcount": True},
+        ).rowcount
+        report.inserted = written if written is not None and written >= 0 else to_insert
+        report.unchanged += to_insert - report.inserted
         report.affected_creator_ids = sorted(db_session.scalars(select(staging.c.creator_id).distinct()))
         refresh_statistics(db_session.connection(), [RevenueRecord.__table__], report.inserted)
         report.committed = True
