@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -27,6 +28,29 @@ FORMATS = ("csv", "jsonl")
 MAX_COLUMNS = 64  # header columns (every import has about ten)
 MAX_LINE_CHARS = 64 * 1024  # characters on one line of a file
 MAX_JSON_DEPTH = 3  # a JSON line is an object of plain values: deeper is refused, never parsed
+MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database
+ASCII_WHOLE = re.compile(r"[+-]?[0-9]{1,30}")
+
+
+def whole_number(value) -> int:
+    """An integer from CSV text or a JSON number, strictly: ASCII digits only (no "١٢٣", no
+    "1e3", no "1_000"), never coerced from a float (5.0) or a boolean. ValueError otherwise."""
+    if isinstance(value, (bool, float)):
+        raise ValueError("must be a whole number")
+    if isinstance(value, int):
+        return value
+    text = str(value).strip()
+    if not ASCII_WHOLE.fullmatch(text):
+        raise ValueError("must be a whole number")
+    return int(text)
+
+
+def parse_id(value) -> int:
+    """A record id: a whole number from 1 to 2,147,483,647 (what the id columns hold)."""
+    number = whole_number(value)
+    if not 1 <= number <= MAX_ID:
+        raise ValueError(f"must be an id from 1 to {MAX_ID}")
+    return number
 
 
 @dataclass
@@ -172,6 +196,9 @@ def _parse(text, fmt: str, allowed: set[str], required: set[str]) -> Iterator[tu
                 if len(values) != len(header):
                     yield line, {"__error__": ("row", f"expected {len(header)} fields, found {len(values)}")}
                     continue
+                if any("\x00" in v for v in values):
+                    yield line, {"__error__": ("row", "contains a NUL character")}
+                    continue
                 yield line, {k: v.strip() for k, v in zip(header, values) if v.strip() != ""}
         elif fmt == "jsonl":
             for line, raw in enumerate(text, start=1):
@@ -191,6 +218,9 @@ def _parse(text, fmt: str, allowed: set[str], required: set[str]) -> Iterator[tu
                 unknown = sorted(set(row) - allowed)
                 if unknown:
                     yield line, {"__error__": (unknown[0], f"unknown field; allowed: {', '.join(sorted(allowed))}")}
+                    continue
+                if "\x00" in raw or "\\u0000" in raw:
+                    yield line, {"__error__": ("row", "contains a NUL character")}
                     continue
                 nested = sorted(k for k, v in row.items() if isinstance(v, (dict, list)))
                 if nested:

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from agency.core.database import refresh_statistics
 from agency.core.errors import InvalidInput, NotFound
 from agency.core.events import evaluation_inputs_changed
-from agency.core.imports import ImportReport, chunks, read_rows, stage_rows, staging_table
+from agency.core.imports import ImportReport, chunks, parse_id, read_rows, stage_rows, staging_table, whole_number
 from agency.metrics.models import METRIC_FIELDS, MetricSnapshot
 from agency.roster.models import Platform, PlatformAccount
 from agency.roster.service import normalise_handle
@@ -51,12 +51,7 @@ def parse_metric(name: str, value) -> int | Decimal:
         if number > MAX_HOURS or number != number.quantize(Decimal("0.01")):
             raise ValueError("must have at most 2 decimals and be below 100,000,000")
         return number
-    if isinstance(value, bool) or isinstance(value, float) and not value.is_integer():
-        raise ValueError("must be a whole number")
-    try:
-        number = int(value) if not isinstance(value, float) else int(value)
-    except (TypeError, ValueError):
-        raise ValueError("must be a whole number") from None
+    number = whole_number(value)  # never from a float, a boolean or non-ASCII digits
     if number < 0:
         raise ValueError("must be >= 0")
     if number > MAX_COUNT:
@@ -115,9 +110,9 @@ def _validate(line: int, raw: dict, today: date, report: ImportReport) -> dict |
     ok = True
     if "account_id" in raw:
         try:
-            row["account_id"] = int(raw["account_id"])
-        except (TypeError, ValueError):
-            report.add_error(line, "account_id", "must be a whole number")
+            row["account_id"] = parse_id(raw["account_id"])
+        except ValueError as exc:
+            report.add_error(line, "account_id", str(exc))
             ok = False
     elif "platform" in raw and "handle" in raw:
         if raw["platform"] not in {p.value for p in Platform}:

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from agency.core.audit.service import Actor, record_audit, snapshot
 from agency.core.database import refresh_statistics, utcnow
 from agency.core.errors import Conflict, Forbidden, InvalidInput, NotFound
-from agency.core.imports import ImportReport, chunks, read_rows, stage_rows, staging_table
+from agency.core.imports import ImportReport, chunks, parse_id, read_rows, stage_rows, staging_table
 from agency.core.users.models import Role
 from agency.currencies.service import is_currency
 from agency.deals.models import Deal, DealStage
@@ -52,6 +52,7 @@ IMPORT_COLUMNS = (
 )
 REQUIRED_COLUMNS = ("creator_id", "date", "source", "amount", "currency")
 MAX_AMOUNT = Decimal("999999999999.99")
+EARLIEST_YEAR = 2000  # a revenue date before it is a typing mistake
 
 
 @dataclass
@@ -230,14 +231,16 @@ def _validate(line: int, raw: dict, today: date, report: ImportReport) -> dict |
         if field not in raw:
             fail(field, "is required")
     try:
-        row["creator_id"] = int(raw["creator_id"]) if "creator_id" in raw else None
-    except (TypeError, ValueError):
-        fail("creator_id", "must be a whole number")
+        row["creator_id"] = parse_id(raw["creator_id"]) if "creator_id" in raw else None
+    except ValueError as exc:
+        fail("creator_id", str(exc))
     if "date" in raw:
         try:
             row["earned_on"] = date.fromisoformat(str(raw["date"]))
             if row["earned_on"] > today:
                 fail("date", "is in the future")
+            elif row["earned_on"].year < EARLIEST_YEAR:
+                fail("date", f"is before {EARLIEST_YEAR}")
         except ValueError:
             fail("date", "must be a date as YYYY-MM-DD")
     if "source" in raw:
@@ -264,9 +267,9 @@ def _validate(line: int, raw: dict, today: date, report: ImportReport) -> dict |
             row["currency"] = str(raw["currency"]).upper()
     if "deal_id" in raw:
         try:
-            row["deal_id"] = int(raw["deal_id"])
-        except (TypeError, ValueError):
-            fail("deal_id", "must be a whole number")
+            row["deal_id"] = parse_id(raw["deal_id"])
+        except ValueError as exc:
+            fail("deal_id", str(exc))
     ref = raw.get("external_ref")
     if ref is not None and len(str(ref)) > 200:
         fail("external_ref", "must be at most 200 characters")
