@@ -29,7 +29,7 @@ from agency.core.errors import InvalidInput, NotFound
 from agency.core.events import evaluation_inputs_changed
 from agency.core.imports import ImportReport, chunks, parse_id, read_rows, stage_rows, staging_table, whole_number
 from agency.metrics.models import METRIC_FIELDS, MetricSnapshot
-from agency.roster.models import Platform, PlatformAccount
+from agency.roster.models import Creator, Platform, PlatformAccount
 from agency.roster.service import normalise_handle
 
 DECIMAL_FIELDS = ("live_hours", "watch_hours")
@@ -83,6 +83,11 @@ def put_snapshot(
     account = db_session.get(PlatformAccount, account_id)
     if account is None:
         raise NotFound(f"Account {account_id} not found.")
+    if account.creator.archived_at is not None:
+        raise InvalidInput(
+            "This account's creator is archived; restore the creator to record metrics.",
+            {"account_id": ["belongs to an archived creator"]},
+        )
     try:
         day = parse_day(day, today)
     except ValueError as exc:
@@ -157,8 +162,19 @@ def _resolve_accounts(db_session: Session, rows: list[dict], report: ImportRepor
             )
         ):
             by_handle[(platform.value, handle)] = account_id
+    # Accounts of archived creators take no metrics (restore the creator first).
+    archived = set(
+        db_session.scalars(
+            select(PlatformAccount.id)
+            .join(Creator, Creator.id == PlatformAccount.creator_id)
+            .where(Creator.archived_at.is_not(None), PlatformAccount.id.in_(known_ids | set(by_handle.values())))
+        )
+    )
     resolved = []
     for row in rows:
+        if row.get("account_id") in archived or by_handle.get((row.get("platform"), row.get("handle"))) in archived:
+            report.add_error(row["line"], "account_id", "belongs to an archived creator")
+            continue
         if "account_id" in row:
             if row["account_id"] not in known_ids:
                 report.add_error(row["line"], "account_id", f"unknown account {row['account_id']}")

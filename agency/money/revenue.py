@@ -120,6 +120,8 @@ def _check_record(db_session: Session, data: dict, today: date) -> None:
             errors["amount"] = [str(exc)]
     if data.get("earned_on") and data["earned_on"] > today:
         errors["earned_on"] = ["is in the future"]
+    elif data.get("earned_on") and data["earned_on"].year < EARLIEST_YEAR:
+        errors["earned_on"] = [f"is before {EARLIEST_YEAR}"]
     if data.get("deal_id") is not None:
         deal = db_session.get(Deal, data["deal_id"])
         if deal is None or ("creator_id" in data and deal.creator_id != data["creator_id"]):
@@ -133,6 +135,8 @@ def create_record(*, db_session: Session, actor: Actor, data: dict, today: date)
     if creator is None:
         raise InvalidInput("Unknown creator.", {"creator_id": [f"no creator with id {data['creator_id']}"]})
     require_creator_write(actor.user, creator)
+    if creator.archived_at is not None:
+        raise InvalidInput("This creator is archived; restore them to record revenue.", {"creator_id": ["is archived"]})
     _check_record(db_session, data, today)
     if data.get("external_ref"):
         clash = db_session.scalar(
@@ -293,6 +297,9 @@ def content_reference(row: dict, seen: Counter) -> str:
 def _check_references(db_session: Session, rows: list[dict], report: ImportReport, user) -> list[dict]:
     creator_ids = {r["creator_id"] for r in rows}
     creators = dict(db_session.execute(select(Creator.id, Creator.manager_id).where(Creator.id.in_(creator_ids))).all())
+    archived = set(
+        db_session.scalars(select(Creator.id).where(Creator.id.in_(creator_ids), Creator.archived_at.is_not(None)))
+    )
     deal_ids = {r["deal_id"] for r in rows if r.get("deal_id")}
     deals = (
         dict(db_session.execute(select(Deal.id, Deal.creator_id).where(Deal.id.in_(deal_ids))).all())
@@ -303,6 +310,8 @@ def _check_references(db_session: Session, rows: list[dict], report: ImportRepor
     for row in rows:
         if row["creator_id"] not in creators:
             report.add_error(row["line"], "creator_id", f"unknown creator {row['creator_id']}")
+        elif row["creator_id"] in archived:
+            report.add_error(row["line"], "creator_id", "is archived; restore the creator first")
         elif user is not None and user.role is Role.manager and creators[row["creator_id"]] != user.id:
             report.add_error(row["line"], "creator_id", "you do not manage this creator")
         elif row.get("deal_id") and deals.get(row["deal_id"]) != row["creator_id"]:
