@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import enum
 import json
+import os
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -57,21 +58,51 @@ def backed_up_tables():
     return [t for t in Base.metadata.sorted_tables if t.info.get("backup", True)]
 
 
+def _private(path: Path):
+    """A file opened for writing that only its owner can read (0600), whatever the umask: the
+    export holds password hashes and personal data."""
+    return open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w", encoding="utf-8")
+
+
 def export_database(*, connection: Connection, directory: Path) -> dict[str, int]:
-    directory.mkdir(parents=True, exist_ok=True)
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     counts: dict[str, int] = {}
     for table in backed_up_tables():
         order = list(table.primary_key.columns) or list(table.columns)
         count = 0
-        with open(directory / f"{table.name}.jsonl", "w", encoding="utf-8") as out:
+        path = directory / f"{table.name}.jsonl"
+        with _private(path) as out:
+            os.chmod(path, 0o600)  # an existing file keeps its mode through O_CREAT
             for row in connection.execute(select(table).order_by(*order)).mappings():
                 out.write(json.dumps({key: _encode(value) for key, value in row.items()}, ensure_ascii=False) + "\n")
                 count += 1
         counts[table.name] = count
     revision = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
     manifest = {"alembic_revision": revision, "tables": [{"name": n, "rows": c} for n, c in counts.items()]}
-    (directory / MANIFEST).write_text(json.dumps(manifest, indent=2))
+    with _private(directory / MANIFEST) as out:
+        out.write(json.dumps(manifest, indent=2))
+    os.chmod(directory / MANIFEST, 0o600)
     return counts
+
+
+def _read_manifest(path: Path) -> dict:
+    """The manifest, checked: a damaged or edited one is refused in one line, before anything is read."""
+    problem = f"{path} is not a valid export manifest"
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidInput(f"{problem} (not JSON).") from None
+    tables = manifest.get("tables") if isinstance(manifest, dict) else None
+    if not isinstance(tables, list) or not isinstance(manifest.get("alembic_revision"), str):
+        raise InvalidInput(f"{problem} (it needs alembic_revision and tables).")
+    known = {t.name for t in backed_up_tables()}
+    for entry in tables:
+        name = entry.get("name") if isinstance(entry, dict) else None
+        if name not in known:
+            raise InvalidInput(f"{problem} (unknown table {name!r}).")
+        if not (path.parent / f"{name}.jsonl").is_file():
+            raise InvalidInput(f"{problem} ({name}.jsonl is missing).")
+    return manifest
 
 
 def import_database(*, connection: Connection, directory: Path) -> dict[str, int]:
@@ -79,7 +110,7 @@ def import_database(*, connection: Connection, directory: Path) -> dict[str, int
     manifest_path = directory / MANIFEST
     if not manifest_path.exists():
         raise InvalidInput(f"{manifest_path} not found: not an export directory.")
-    manifest = json.loads(manifest_path.read_text())
+    manifest = _read_manifest(manifest_path)
     revision = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
     if revision != manifest["alembic_revision"]:
         raise Conflict(

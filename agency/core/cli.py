@@ -79,6 +79,11 @@ def export_command(directory: Path) -> None:
     for table, count in counts.items():
         click.echo(f"  {table}: {count}")
     click.echo(f"Exported {sum(counts.values())} rows to {directory}.")
+    click.echo(
+        "The export holds password hashes and personal data: its files are readable by their owner only "
+        "(0600); keep it encrypted and delete it once restored.",
+        err=True,
+    )
 
 
 @click.command("import-export")

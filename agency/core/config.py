@@ -93,9 +93,11 @@ class Config:
     log_level: str = "INFO"
     log_json: bool = True
     session_cookie_secure: bool = False
-    # Prometheus metrics at /metrics; with METRICS_TOKEN set, scrapers must send it as a bearer token.
+    # Prometheus metrics at /metrics; scrapers send METRICS_TOKEN as a bearer token. Without a
+    # token /metrics answers 401, unless METRICS_OPEN=true opens it (a private network only).
     metrics_enabled: bool = True
     metrics_token: str = ""
+    metrics_open: bool = False
     # Errors are reported to Sentry when set and the sentry-sdk package is installed.
     sentry_dsn: str = ""
     # Eligibility: creators at or above this fraction of a threshold are "near" it.

@@ -87,6 +87,17 @@ def handle_integrity(exc: IntegrityError):
     return error_response(409, "The change conflicts with existing data (a duplicate or a missing reference).")
 
 
+def handle_overflow(exc: OverflowError):
+    # A number too large for the database driver (SQLite's 64-bit integers): bad input.
+    return error_response(422, "A number is out of range.", {"json": ["a number is out of range"]})
+
+
+def handle_too_deep(exc: RecursionError):
+    # A request body nested thousands of levels deep exhausts the parser's recursion: bad input.
+    log.warning("request_nested_too_deeply", path=request.path, method=request.method)
+    return error_response(422, "The request is nested too deeply.", {"json": ["nested too deeply"]})
+
+
 def handle_unexpected(exc: Exception):
     if isinstance(exc, HTTPException):
         return handle_http_exception(exc)
@@ -101,4 +112,6 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(StaleDataError, handle_stale)
     app.register_error_handler(IntegrityError, handle_integrity)
     app.register_error_handler(DataError, handle_data_error)
+    app.register_error_handler(RecursionError, handle_too_deep)
+    app.register_error_handler(OverflowError, handle_overflow)
     app.register_error_handler(Exception, handle_unexpected)

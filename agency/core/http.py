@@ -1,8 +1,13 @@
-"""JSON answers several API blueprints share."""
+"""Answers several API blueprints and pages share: the import rejection, CSV downloads."""
 
 from __future__ import annotations
 
-from flask import jsonify
+import csv
+import io
+import re
+from collections.abc import Iterable
+
+from flask import Response, jsonify
 
 from agency.core.imports import ImportReport
 
@@ -17,3 +22,32 @@ def import_rejected(report: ImportReport):
         "report": report.as_dict(),
     }
     return jsonify(body), 422
+
+
+# A spreadsheet runs a cell that starts with one of these as a formula (tab and carriage return
+# too, in some of them): such text is written with a leading apostrophe, shown but never run.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+PLAIN_NUMBER = re.compile(r"-?\d+(\.\d+)?")
+
+
+def safe_cell(value):
+    """A CSV cell a spreadsheet shows as text, never runs: numbers stay numbers (a refund's
+    "-5.00" included), any other text starting like a formula gets a leading apostrophe."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        return value
+    if value.startswith(FORMULA_START) and not PLAIN_NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+def csv_response(filename: str, header: list[str], rows: Iterable[Iterable]) -> Response:
+    """A CSV download whose every cell went through `safe_cell` (every export uses this)."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([safe_cell(name) for name in header])
+    writer.writerows([safe_cell(cell) for cell in row] for row in rows)
+    return Response(
+        out.getvalue(), mimetype="text/csv", headers={"Content-Disposition": f"attachment; filename={filename}"}
+    )

@@ -11,7 +11,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import uuid
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -22,6 +24,33 @@ from agency.core.errors import InvalidInput
 MAX_REPORTED_ERRORS = 1000
 CHUNK_ROWS = 2000
 FORMATS = ("csv", "jsonl")
+# Bounds on what one upload may make a worker do: the work stays linear in the file's size.
+MAX_COLUMNS = 64  # header columns (every import has about ten)
+MAX_LINE_CHARS = 64 * 1024  # characters on one line of a file
+MAX_JSON_DEPTH = 3  # a JSON line is an object of plain values: deeper is refused, never parsed
+MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database
+ASCII_WHOLE = re.compile(r"[+-]?[0-9]{1,30}")
+
+
+def whole_number(value) -> int:
+    """An integer from CSV text or a JSON number, strictly: ASCII digits only (no "١٢٣", no
+    "1e3", no "1_000"), never coerced from a float (5.0) or a boolean. ValueError otherwise."""
+    if isinstance(value, (bool, float)):
+        raise ValueError("must be a whole number")
+    if isinstance(value, int):
+        return value
+    text = str(value).strip()
+    if not ASCII_WHOLE.fullmatch(text):
+        raise ValueError("must be a whole number")
+    return int(text)
+
+
+def parse_id(value) -> int:
+    """A record id: a whole number from 1 to 2,147,483,647 (what the id columns hold)."""
+    number = whole_number(value)
+    if not 1 <= number <= MAX_ID:
+        raise ValueError(f"must be an id from 1 to {MAX_ID}")
+    return number
 
 
 @dataclass
@@ -89,10 +118,47 @@ def read_rows(
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="") if owned else stream
     allowed, required = set(allowed_columns), set(required_columns)
     try:
-        yield from _parse(text, fmt, allowed, required)
+        yield from _parse(_bounded_lines(text), fmt, allowed, required)
     finally:
         if owned:
             text.detach()  # leave the caller's stream open
+
+
+def _bounded_lines(text) -> Iterator[str]:
+    """The file's lines, each read with a bound: a line longer than MAX_LINE_CHARS refuses the
+    file before it is held in memory or parsed."""
+    number = 0
+    while line := text.readline(MAX_LINE_CHARS + 1):
+        number += 1
+        if len(line) > MAX_LINE_CHARS and not line.endswith("\n"):
+            raise InvalidInput(
+                f"Line {number} is longer than {MAX_LINE_CHARS} characters.",
+                {"file": [f"line {number} is longer than {MAX_LINE_CHARS} characters"]},
+            )
+        yield line
+
+
+def _too_deep(raw: str) -> bool:
+    """Whether a JSON text nests objects or arrays deeper than MAX_JSON_DEPTH (counted without
+    parsing, so a line of a million brackets costs one pass and no recursion)."""
+    depth, in_string, escaped = 0, False, False
+    for char in raw:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > MAX_JSON_DEPTH:
+                return True
+        elif char in "]}":
+            depth -= 1
+    return False
 
 
 def _parse(text, fmt: str, allowed: set[str], required: set[str]) -> Iterator[tuple[int, dict]]:
@@ -103,9 +169,14 @@ def _parse(text, fmt: str, allowed: set[str], required: set[str]) -> Iterator[tu
                 header = [h.strip() for h in next(reader)]
             except StopIteration:
                 raise InvalidInput("The file is empty.", {"file": ["no header row"]}) from None
+            if len(header) > MAX_COLUMNS:
+                raise InvalidInput(
+                    f"The CSV header has {len(header)} columns; at most {MAX_COLUMNS} are read.",
+                    {"header": {"too_many_columns": [len(header)]}},
+                )
             unknown = sorted(set(header) - allowed)
             missing = sorted(required - set(header))
-            duplicated = sorted({h for h in header if header.count(h) > 1})
+            duplicated = sorted(name for name, count in Counter(header).items() if count > 1)
             problems = {}
             if unknown:
                 problems["unknown_columns"] = unknown
@@ -125,10 +196,16 @@ def _parse(text, fmt: str, allowed: set[str], required: set[str]) -> Iterator[tu
                 if len(values) != len(header):
                     yield line, {"__error__": ("row", f"expected {len(header)} fields, found {len(values)}")}
                     continue
+                if any("\x00" in v for v in values):
+                    yield line, {"__error__": ("row", "contains a NUL character")}
+                    continue
                 yield line, {k: v.strip() for k, v in zip(header, values) if v.strip() != ""}
         elif fmt == "jsonl":
             for line, raw in enumerate(text, start=1):
                 if not raw.strip():
+                    continue
+                if raw.count("{") + raw.count("[") > MAX_JSON_DEPTH and _too_deep(raw):
+                    yield line, {"__error__": ("row", "each line must be a JSON object of plain values")}
                     continue
                 try:
                     row = json.loads(raw)
@@ -141,6 +218,13 @@ def _parse(text, fmt: str, allowed: set[str], required: set[str]) -> Iterator[tu
                 unknown = sorted(set(row) - allowed)
                 if unknown:
                     yield line, {"__error__": (unknown[0], f"unknown field; allowed: {', '.join(sorted(allowed))}")}
+                    continue
+                if "\x00" in raw or "\\u0000" in raw:
+                    yield line, {"__error__": ("row", "contains a NUL character")}
+                    continue
+                nested = sorted(k for k, v in row.items() if isinstance(v, (dict, list)))
+                if nested:
+                    yield line, {"__error__": (nested[0], "must be a plain value, not a list or an object")}
                     continue
                 yield line, {k: v for k, v in row.items() if v is not None and v != ""}
         else:

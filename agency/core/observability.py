@@ -61,6 +61,8 @@ def init_observability(app: Flask) -> None:
             sent = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
             if not hmac.compare_digest(sent, config.metrics_token):
                 abort(401, description="Metrics need the METRICS_TOKEN bearer token.")
+        elif not config.metrics_open:
+            abort(401, description="Metrics need a METRICS_TOKEN (or METRICS_OPEN=true on a private network).")
         if config.redis_url:
             _read_queue_depths(config.redis_url)
         return Response(generate_latest(registry) + generate_latest(REGISTRY), mimetype=CONTENT_TYPE_LATEST)

@@ -30,8 +30,17 @@ from agency.currencies.models import FxRate
 FX_COLUMNS = ("day", "base", "quote", "rate", "source")
 
 
+# ISO 4217 codes that are no money: "no currency" and the code reserved for testing.
+NOT_MONEY = frozenset({"XXX", "XTS"})
+
+
 def is_currency(code) -> bool:
-    return isinstance(code, str) and len(code) == 3 and pycountry.currencies.get(alpha_3=code.upper()) is not None
+    return (
+        isinstance(code, str)
+        and len(code) == 3
+        and code.upper() not in NOT_MONEY
+        and pycountry.currencies.get(alpha_3=code.upper()) is not None
+    )
 
 
 def check_currency(code: str, field: str = "currency") -> str:

@@ -27,9 +27,9 @@ from sqlalchemy.orm import Session
 from agency.core.database import refresh_statistics
 from agency.core.errors import InvalidInput, NotFound
 from agency.core.events import evaluation_inputs_changed
-from agency.core.imports import ImportReport, chunks, read_rows, stage_rows, staging_table
+from agency.core.imports import ImportReport, chunks, parse_id, read_rows, stage_rows, staging_table, whole_number
 from agency.metrics.models import METRIC_FIELDS, MetricSnapshot
-from agency.roster.models import Platform, PlatformAccount
+from agency.roster.models import Creator, Platform, PlatformAccount
 from agency.roster.service import normalise_handle
 
 DECIMAL_FIELDS = ("live_hours", "watch_hours")
@@ -51,12 +51,7 @@ def parse_metric(name: str, value) -> int | Decimal:
         if number > MAX_HOURS or number != number.quantize(Decimal("0.01")):
             raise ValueError("must have at most 2 decimals and be below 100,000,000")
         return number
-    if isinstance(value, bool) or isinstance(value, float) and not value.is_integer():
-        raise ValueError("must be a whole number")
-    try:
-        number = int(value) if not isinstance(value, float) else int(value)
-    except (TypeError, ValueError):
-        raise ValueError("must be a whole number") from None
+    number = whole_number(value)  # never from a float, a boolean or non-ASCII digits
     if number < 0:
         raise ValueError("must be >= 0")
     if number > MAX_COUNT:
@@ -88,6 +83,11 @@ def put_snapshot(
     account = db_session.get(PlatformAccount, account_id)
     if account is None:
         raise NotFound(f"Account {account_id} not found.")
+    if account.creator.archived_at is not None:
+        raise InvalidInput(
+            "This account's creator is archived; restore the creator to record metrics.",
+            {"account_id": ["belongs to an archived creator"]},
+        )
     try:
         day = parse_day(day, today)
     except ValueError as exc:
@@ -115,9 +115,9 @@ def _validate(line: int, raw: dict, today: date, report: ImportReport) -> dict |
     ok = True
     if "account_id" in raw:
         try:
-            row["account_id"] = int(raw["account_id"])
-        except (TypeError, ValueError):
-            report.add_error(line, "account_id", "must be a whole number")
+            row["account_id"] = parse_id(raw["account_id"])
+        except ValueError as exc:
+            report.add_error(line, "account_id", str(exc))
             ok = False
     elif "platform" in raw and "handle" in raw:
         if raw["platform"] not in {p.value for p in Platform}:
@@ -162,8 +162,19 @@ def _resolve_accounts(db_session: Session, rows: list[dict], report: ImportRepor
             )
         ):
             by_handle[(platform.value, handle)] = account_id
+    # Accounts of archived creators take no metrics (restore the creator first).
+    archived = set(
+        db_session.scalars(
+            select(PlatformAccount.id)
+            .join(Creator, Creator.id == PlatformAccount.creator_id)
+            .where(Creator.archived_at.is_not(None), PlatformAccount.id.in_(known_ids | set(by_handle.values())))
+        )
+    )
     resolved = []
     for row in rows:
+        if row.get("account_id") in archived or by_handle.get((row.get("platform"), row.get("handle"))) in archived:
+            report.add_error(row["line"], "account_id", "belongs to an archived creator")
+            continue
         if "account_id" in row:
             if row["account_id"] not in known_ids:
                 report.add_error(row["line"], "account_id", f"unknown account {row['account_id']}")

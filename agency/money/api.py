@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from datetime import timedelta
 from decimal import Decimal
@@ -18,7 +16,7 @@ from agency.core.auth import authenticate_request, current_actor, current_user, 
 from agency.core.database import utcnow
 from agency.core.extensions import get_session
 from agency.core.fields import ImportReportSchema
-from agency.core.http import import_rejected
+from agency.core.http import csv_response, import_rejected
 from agency.core.imports import format_from_content_type
 from agency.core.jobs.http import after_import, run_or_enqueue
 from agency.core.pagination import all_in_one_page, page_of, paginated
@@ -242,9 +240,8 @@ class RosterDiversification(MethodView):
 
 def _roster_csv(session, snapshots) -> Response:
     names = dict(session.execute(select(Creator.id, Creator.display_name)).all())
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(
+    return csv_response(
+        "diversification.csv",
         [
             "creator_id",
             "creator",
@@ -259,10 +256,8 @@ def _roster_csv(session, snapshots) -> Response:
             "hhi",
             "risk_level",
             "suggestion",
-        ]
-    )
-    for s in snapshots:
-        writer.writerow(
+        ],
+        (
             [
                 s.creator_id,
                 names.get(s.creator_id, ""),
@@ -278,9 +273,8 @@ def _roster_csv(session, snapshots) -> Response:
                 s.risk_level.value,
                 s.suggestion,
             ]
-        )
-    return Response(
-        out.getvalue(), mimetype="text/csv", headers={"Content-Disposition": "attachment; filename=diversification.csv"}
+            for s in snapshots
+        ),
     )
 
 
@@ -383,40 +377,23 @@ def _statement_json(s) -> dict:
 
 def _statement_csv(s) -> Response:
     base = s.currency
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(
+    lines = [
         [
-            "date",
-            "source",
-            "platform",
-            "adjustment",
-            "amount",
-            "currency",
-            f"amount_{base}",
-            "commission_percent",
-            f"commission_{base}",
-            f"net_{base}",
-            "reference",
+            line.earned_on,
+            line.source,
+            line.platform or "",
+            line.adjustment or "",
+            _money(line.amount, line.currency),
+            line.currency,
+            _money(line.amount_base, base) or "NO RATE",
+            _percent(line.commission_percent),
+            _money(line.commission_base, base) or "",
+            _money(line.net_base, base) or "",
+            line.reference or "",
         ]
-    )
-    for line in s.lines:
-        writer.writerow(
-            [
-                line.earned_on,
-                line.source,
-                line.platform or "",
-                line.adjustment or "",
-                _money(line.amount, line.currency),
-                line.currency,
-                _money(line.amount_base, base) or "NO RATE",
-                _percent(line.commission_percent),
-                _money(line.commission_base, base) or "",
-                _money(line.net_base, base) or "",
-                line.reference or "",
-            ]
-        )
-    writer.writerow(
+        for line in s.lines
+    ]
+    lines.append(
         [
             "total",
             "",
@@ -431,7 +408,20 @@ def _statement_csv(s) -> Response:
             "",
         ]
     )
-    filename = f"statement-{s.creator_id}-{s.month}.csv"
-    return Response(
-        out.getvalue(), mimetype="text/csv", headers={"Content-Disposition": f"attachment; filename={filename}"}
+    return csv_response(
+        f"statement-{s.creator_id}-{s.month}.csv",
+        [
+            "date",
+            "source",
+            "platform",
+            "adjustment",
+            "amount",
+            "currency",
+            f"amount_{base}",
+            "commission_percent",
+            f"commission_{base}",
+            f"net_{base}",
+            "reference",
+        ],
+        lines,
     )

@@ -3,6 +3,8 @@ paid deals."""
 
 from __future__ import annotations
 
+import hashlib
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -28,7 +30,7 @@ from sqlalchemy.orm import Session
 from agency.core.audit.service import Actor, record_audit, snapshot
 from agency.core.database import refresh_statistics, utcnow
 from agency.core.errors import Conflict, Forbidden, InvalidInput, NotFound
-from agency.core.imports import ImportReport, chunks, read_rows, stage_rows, staging_table
+from agency.core.imports import ImportReport, chunks, parse_id, read_rows, stage_rows, staging_table
 from agency.core.users.models import Role
 from agency.currencies.service import MAX_MINOR_UNIT, fits_minor_unit, is_currency, minor_unit
 from agency.deals.models import Deal, DealStage
@@ -51,6 +53,7 @@ IMPORT_COLUMNS = (
 )
 REQUIRED_COLUMNS = ("creator_id", "date", "source", "amount", "currency")
 MAX_AMOUNT = Decimal("999999999999.99")
+EARLIEST_YEAR = 2000  # a revenue date before it is a typing mistake
 
 
 @dataclass
@@ -122,6 +125,8 @@ def _check_record(db_session: Session, data: dict, today: date) -> None:
             errors["amount"] = [str(exc)]
     if data.get("earned_on") and data["earned_on"] > today:
         errors["earned_on"] = ["is in the future"]
+    elif data.get("earned_on") and data["earned_on"].year < EARLIEST_YEAR:
+        errors["earned_on"] = [f"is before {EARLIEST_YEAR}"]
     if data.get("deal_id") is not None:
         deal = db_session.get(Deal, data["deal_id"])
         if deal is None or ("creator_id" in data and deal.creator_id != data["creator_id"]):
@@ -200,6 +205,8 @@ def create_record(*, db_session: Session, actor: Actor, data: dict, today: date)
     if creator is None:
         raise InvalidInput("Unknown creator.", {"creator_id": [f"no creator with id {data['creator_id']}"]})
     require_creator_write(actor.user, creator)
+    if creator.archived_at is not None:
+        raise InvalidInput("This creator is archived; restore them to record revenue.", {"creator_id": ["is archived"]})
     _check_record(db_session, data, today)
     _refuse_second_payment(db_session, data)
     if data.get("external_ref"):
@@ -312,14 +319,16 @@ def _validate(line: int, raw: dict, today: date, report: ImportReport) -> dict |
         if field not in raw:
             fail(field, "is required")
     try:
-        row["creator_id"] = int(raw["creator_id"]) if "creator_id" in raw else None
-    except (TypeError, ValueError):
-        fail("creator_id", "must be a whole number")
+        row["creator_id"] = parse_id(raw["creator_id"]) if "creator_id" in raw else None
+    except ValueError as exc:
+        fail("creator_id", str(exc))
     if "date" in raw:
         try:
             row["earned_on"] = date.fromisoformat(str(raw["date"]))
             if row["earned_on"] > today:
                 fail("date", "is in the future")
+            elif row["earned_on"].year < EARLIEST_YEAR:
+                fail("date", f"is before {EARLIEST_YEAR}")
         except ValueError:
             fail("date", "must be a date as YYYY-MM-DD")
     if "source" in raw:
@@ -346,15 +355,27 @@ def _validate(line: int, raw: dict, today: date, report: ImportReport) -> dict |
             fail("amount", str(exc))
     if "deal_id" in raw:
         try:
-            row["deal_id"] = int(raw["deal_id"])
-        except (TypeError, ValueError):
-            fail("deal_id", "must be a whole number")
+            row["deal_id"] = parse_id(raw["deal_id"])
+        except ValueError as exc:
+            fail("deal_id", str(exc))
     ref = raw.get("external_ref")
     if ref is not None and len(str(ref)) > 200:
         fail("external_ref", "must be at most 200 characters")
     row["external_ref"] = str(ref) if ref is not None else None
     row["notes"] = str(raw.get("notes", ""))[:2000]
     return row if ok else None
+
+
+def content_reference(row: dict, seen: Counter) -> str:
+    """The reference of a row that has none, from its content: the same file imported again gives
+    its rows the same references, so nothing is added twice. Identical rows in one file (two tips
+    of the same amount on the same day) are told apart by their order among them."""
+    values = dict(row, amount=row["amount"].normalize())  # 42.1 and 42.10 are one amount
+    names = ("creator_id", "earned_on", "source", "platform", "amount", "currency", "is_refund", "deal_id", "notes")
+    content = "|".join("" if values.get(name) is None else str(values[name]) for name in names)
+    digest = hashlib.sha256(content.encode()).hexdigest()[:40]
+    seen[digest] += 1
+    return f"content:{digest}:{seen[digest]}"
 
 
 def _check_references(
@@ -364,6 +385,9 @@ def _check_references(
     and external_ref, kept across batches) refuses a second payment record of a deal."""
     creator_ids = {r["creator_id"] for r in rows}
     creators = dict(db_session.execute(select(Creator.id, Creator.manager_id).where(Creator.id.in_(creator_ids))).all())
+    archived = set(
+        db_session.scalars(select(Creator.id).where(Creator.id.in_(creator_ids), Creator.archived_at.is_not(None)))
+    )
     deal_ids = {r["deal_id"] for r in rows if r.get("deal_id")}
     deals = {}
     if deal_ids:
@@ -379,6 +403,8 @@ def _check_references(
         deal = deals.get(row.get("deal_id"))
         if row["creator_id"] not in creators:
             report.add_error(row["line"], "creator_id", f"unknown creator {row['creator_id']}")
+        elif row["creator_id"] in archived:
+            report.add_error(row["line"], "creator_id", "is archived; restore the creator first")
         elif user is not None and user.role is Role.manager and creators[row["creator_id"]] != user.id:
             report.add_error(row["line"], "creator_id", "you do not manage this creator")
         elif row.get("deal_id") and (deal is None or deal.creator_id != row["creator_id"]):
@@ -430,9 +456,13 @@ def import_revenue(
     connection = db_session.connection()
     staging.create(connection)
     try:
+        seen: Counter[str] = Counter()
         for batch in chunks(read_rows(stream, fmt, IMPORT_COLUMNS, REQUIRED_COLUMNS)):
             report.rows += len(batch)
             valid = [row for line, raw in batch if (row := _validate(line, raw, today, report)) is not None]
+            for row in valid:
+                if row["external_ref"] is None:
+                    row["external_ref"] = content_reference(row, seen)
             valid = _check_references(db_session, valid, report, user, paid)
             if valid:
                 stage_rows(connection, staging, valid)
@@ -472,13 +502,17 @@ def import_revenue(
         ]
         insert_fn = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
         source = select(*[staging.c[c] for c in columns], func.now(), func.now(), 1).where(~and_(with_ref, already))
-        report.inserted = db_session.scalar(select(func.count()).select_from(staging).where(~and_(with_ref, already)))
-        # DO NOTHING only matters for a concurrent import of the same refs: theirs wins, ours is skipped.
-        db_session.execute(
+        to_insert = db_session.scalar(select(func.count()).select_from(staging).where(~and_(with_ref, already)))
+        # DO NOTHING only matters for a concurrent import of the same refs: theirs wins, ours is
+        # skipped, and the report counts what this import really wrote.
+        written = db_session.execute(
             insert_fn(records)
             .from_select(columns + ["created_at", "updated_at", "version"], source)
-            .on_conflict_do_nothing()
-        )
+            .on_conflict_do_nothing(),
+            execution_options={"preserve_rowcount": True},
+        ).rowcount
+        report.inserted = written if written is not None and written >= 0 else to_insert
+        report.unchanged += to_insert - report.inserted
         report.affected_creator_ids = sorted(db_session.scalars(select(staging.c.creator_id).distinct()))
         refresh_statistics(db_session.connection(), [RevenueRecord.__table__], report.inserted)
         report.committed = True

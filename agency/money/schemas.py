@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, post_dump, validate
 
 from agency.core.fields import AsOfDate, DecimalString, decimal_field
+from agency.core.imports import MAX_ID
 from agency.currencies.service import format_money
 from agency.money.models import Adjustment, RevenueSource, RiskLevel
 from agency.roster.models import Platform
@@ -26,7 +27,7 @@ IMPORT_DOC = {
 
 class RevenueSchema(Schema):
     id = fields.Integer(dump_only=True)
-    creator_id = fields.Integer(required=True)
+    creator_id = fields.Integer(required=True, validate=validate.Range(min=1, max=MAX_ID))
     earned_on = fields.Date(required=True, data_key="date")
     source = fields.Enum(RevenueSource, by_value=True, required=True)
     platform = fields.Enum(Platform, by_value=True, allow_none=True, load_default=None)
@@ -39,7 +40,7 @@ class RevenueSchema(Schema):
     )
     currency = fields.String(required=True, validate=validate.Length(equal=3))
     is_refund = fields.Boolean(load_default=False, data_key="refund")
-    deal_id = fields.Integer(allow_none=True, load_default=None)
+    deal_id = fields.Integer(allow_none=True, load_default=None, validate=validate.Range(min=1, max=MAX_ID))
     external_ref = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=200))
     notes = fields.String(load_default="", validate=validate.Length(max=2000))
     commission_percent = DecimalString(

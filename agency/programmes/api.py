@@ -3,9 +3,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
-
 import structlog
 from flask import Response, current_app, g
 from flask.views import MethodView
@@ -15,6 +12,7 @@ from sqlalchemy import select
 from agency.core.auth import authenticate_request, current_actor, current_user, for_creators, roles_required
 from agency.core.database import utcnow
 from agency.core.extensions import get_session
+from agency.core.http import csv_response
 from agency.core.jobs.http import run_or_enqueue
 from agency.core.jobs.service import enqueue
 from agency.core.pagination import all_in_one_page, page_of, paginated
@@ -272,27 +270,13 @@ class RosterEligibility(MethodView):
 
 
 def _csv(rows) -> Response:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(
-        [
-            "creator_id",
-            "creator",
-            "program",
-            "eligible",
-            "near_threshold",
-            "eta",
-            "failing_criteria",
-            "activation_status",
-            "as_of",
-        ]
-    )
     criteria = {}
+    lines = []
     for evaluation, creator, program, activation in rows:
         if evaluation.rule_version_id not in criteria:
             criteria[evaluation.rule_version_id] = get_session().get(RuleVersion, evaluation.rule_version_id).criteria
         failing = "; ".join(failing_labels(criteria[evaluation.rule_version_id], evaluation.details))
-        writer.writerow(
+        lines.append(
             [
                 creator.id,
                 creator.display_name,
@@ -305,8 +289,20 @@ def _csv(rows) -> Response:
                 evaluation.as_of,
             ]
         )
-    return Response(
-        out.getvalue(), mimetype="text/csv", headers={"Content-Disposition": "attachment; filename=eligibility.csv"}
+    return csv_response(
+        "eligibility.csv",
+        [
+            "creator_id",
+            "creator",
+            "program",
+            "eligible",
+            "near_threshold",
+            "eta",
+            "failing_criteria",
+            "activation_status",
+            "as_of",
+        ],
+        lines,
     )
 
 

@@ -4,8 +4,6 @@ domain; each domain's own pages are in its views.py."""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from datetime import timedelta
 
@@ -19,6 +17,7 @@ from werkzeug.datastructures import MultiDict
 from agency.alerts.models import Alert, AlertStatus
 from agency.core.database import utcnow
 from agency.core.extensions import get_session
+from agency.core.http import csv_response
 from agency.core.pagination import UI_PAGE_SIZE
 from agency.core.ui import require_login_and_csrf, scope_manager_id
 from agency.core.users.models import Role, User
@@ -168,13 +167,10 @@ def _eligible_counts(session, ids) -> dict[int, int]:
 
 
 def _roster_csv(rows) -> Response:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(
-        ["id", "display_name", "legal_name", "country", "niche", "status", "manager", "age", "handles", "standing"]
-    )
-    for c in rows:
-        writer.writerow(
+    return csv_response(
+        "roster.csv",
+        ["id", "display_name", "legal_name", "country", "niche", "status", "manager", "age", "handles", "standing"],
+        (
             [
                 c.id,
                 c.display_name,
@@ -187,9 +183,8 @@ def _roster_csv(rows) -> Response:
                 " ".join(f"{a.platform.value}:@{a.handle}" for a in c.accounts),
                 c.guideline_standing.value,
             ]
-        )
-    return Response(
-        out.getvalue(), mimetype="text/csv", headers={"Content-Disposition": "attachment; filename=roster.csv"}
+            for c in rows
+        ),
     )
 
 

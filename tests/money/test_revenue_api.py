@@ -189,3 +189,22 @@ def test_statement_totals_reconcile_to_the_cent(session, records, usd, gbp):
         assert all(line.commission_base + line.net_base == line.amount_base for line in statement.lines)
     finally:
         nested.rollback()
+
+
+def test_rows_without_a_reference_are_never_imported_twice(client, session, manager, make_creator, auth_for):
+    creator = make_creator(manager=manager)
+    headers = auth_for(manager)
+    body = (
+        "creator_id,date,source,platform,amount,currency\n"
+        f"{creator.id},2026-01-03,affiliate,instagram,42.10,EUR\n"
+        f"{creator.id},2026-01-04,merch,,5.00,EUR\n"
+        f"{creator.id},2026-01-04,merch,,5.00,EUR\n"  # the same again: a second sale that day
+    )
+    first = _import(client, headers, body)
+    assert first.status_code == 200, first.json
+    assert first.json["inserted"] == 3
+    again = _import(client, headers, body.replace("42.10", "42.1"))  # the same amount, written otherwise
+    assert again.json["inserted"] == 0 and again.json["unchanged"] == 3
+    assert session.scalar(select(func.count(RevenueRecord.id))) == 3
+    more = _import(client, headers, body + f"{creator.id},2026-01-04,merch,,5.00,EUR\n")  # a third sale
+    assert more.json["inserted"] == 1 and more.json["unchanged"] == 3

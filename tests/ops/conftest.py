@@ -40,6 +40,15 @@ def committed_admin(app, database_url):
         s.execute(delete(User).where(User.id == user_id))
 
 
+@pytest.fixture()
+def open_metrics(app):
+    """/metrics opened without a token, as on a private network (METRICS_OPEN=true)."""
+    config = app.config["AGENCY"]
+    config.metrics_open = True
+    yield config
+    config.metrics_open = False
+
+
 @pytest.fixture(autouse=True)
 def restore_limiter():
     """The limiter is one module-level object that each `create_app` rebinds; tests here build

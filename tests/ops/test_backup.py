@@ -83,3 +83,29 @@ def test_export_command_writes_one_file_per_table(client, app, admin, tmp_path):
     assert result.exit_code == 0, result.output
     files = {p.stem for p in (tmp_path / "out").glob("*.jsonl")}
     assert files == {t.name for t in backed_up_tables()} == {t.name for t in Base.metadata.sorted_tables}
+
+
+def test_export_files_are_readable_by_their_owner_only_and_the_command_says_why(app, admin, tmp_path):
+    result = app.test_cli_runner().invoke(args=["export", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert "password hashes and personal data" in result.output
+    files = list((tmp_path / "out").iterdir())
+    assert files and all(path.stat().st_mode & 0o777 == 0o600 for path in files)
+    assert (tmp_path / "out").stat().st_mode & 0o077 == 0
+
+
+@pytest.mark.parametrize(
+    "manifest, reason",
+    [
+        ("{not json", "not JSON"),
+        ('{"alembic_revision": "0018"}', "needs alembic_revision and tables"),
+        ('{"alembic_revision": "0018", "tables": [{"name": "pg_authid", "rows": 1}]}', "unknown table"),
+        ('{"alembic_revision": "0018", "tables": [{"name": "users", "rows": 1}]}', "users.jsonl is missing"),
+    ],
+)
+def test_a_tampered_manifest_is_a_one_line_error(app, tmp_path, manifest, reason):
+    (tmp_path / "manifest.json").write_text(manifest)
+    result = app.test_cli_runner().invoke(args=["import-export", str(tmp_path)])
+    assert result.exit_code != 0
+    assert reason in result.output and "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1

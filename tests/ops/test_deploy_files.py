@@ -66,7 +66,7 @@ def test_env_example_documents_every_setting():
     }
 
 
-def test_dashboard_queries_only_metrics_the_app_exports(client):
+def test_dashboard_queries_only_metrics_the_app_exports(client, open_metrics):
     dashboard = json.loads((ROOT / "deploy/grafana/agency-dashboard.json").read_text())
     exported = client.get("/metrics").get_data(as_text=True)
     names = {re.sub(r"_(bucket|count|sum|total)$", "", n) for n in re.findall(r"^# TYPE (\w+)", exported, re.M)}

@@ -39,7 +39,13 @@ def test_secret_looking_fields_are_masked():
     assert line["password"] == "***" and "abcdef123456" not in line["note"]
 
 
-def test_metrics_endpoint_reports_requests_and_can_be_protected(app, client):
+def test_metrics_need_a_token_unless_explicitly_opened(app, client):
+    config = app.config["AGENCY"]
+    assert config.metrics_token == "" and config.metrics_open is False  # the defaults
+    assert client.get("/metrics").status_code == 401
+
+
+def test_metrics_endpoint_reports_requests_and_can_be_protected(app, client, open_metrics):
     client.get("/api/v1/creators")
     body = client.get("/metrics").get_data(as_text=True)
     assert 'agency_http_request_duration_seconds_count{endpoint="creators.Creators"' in body
