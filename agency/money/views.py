@@ -9,9 +9,11 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from marshmallow import ValidationError
 
+from agency.core.audit.service import record_audit
 from agency.core.database import utcnow
 from agency.core.errors import ServiceError
 from agency.core.extensions import get_session
+from agency.core.jobs.http import after_import
 from agency.core.pagination import UI_PAGE_SIZE
 from agency.core.ui import actor, require_writer, ui_blueprint
 from agency.money.models import RevenueRecord, RevenueSource
@@ -52,6 +54,18 @@ def revenue():
                 )
             except ServiceError as exc:
                 report = {"error": exc.message, "details": exc.errors}
+            else:
+                if report.committed:
+                    record_audit(
+                        db_session=session,
+                        actor=actor(),
+                        action="revenue.import",
+                        entity_type="revenue",
+                        entity_id=None,
+                        after={k: v for k, v in report.as_dict().items() if k != "errors"},
+                    )
+                    # The income mix of exactly the creators the file touched, as the API does.
+                    after_import("recompute_diversification", report.affected_creator_ids, current_user.id)
             if request.headers.get("HX-Request"):
                 return render_template("money/partials/import_report.html", report=report), 200
     args = request.args

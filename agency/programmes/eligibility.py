@@ -4,8 +4,8 @@ A recompute works chunk by chunk (creators by id range). For each chunk it fills
 of features once (eligibility_features.py) and evaluates every rule version in force into its own
 temporary table (eligibility_rules.py). It then writes in SQL only what differs from the stored
 evaluations, comparing digests of the per-criterion results, builds the JSON document of the
-results only for the rows it writes, records the first evaluation of each creator and programme,
-and appends a history row per gain or loss. Python reads only the gains and losses (to say which
+results only for the rows it writes, and appends a history row per gain, loss or end (a creator's
+history starts with their first gain or loss). Python reads only the gains and losses (to say which
 criteria changed and when the change took effect), so memory does not grow with the roster.
 """
 
@@ -25,7 +25,6 @@ from sqlalchemy import (
     case,
     delete,
     exists,
-    false,
     func,
     insert,
     literal,
@@ -37,7 +36,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from agency.core.database import bulk_insert, refresh_statistics
-from agency.core.portable_sql import as_document, least
+from agency.core.portable_sql import as_document
 from agency.programmes.compiler import CompiledRule, RuleTarget, fresh_table
 from agency.programmes.features import (
     EngineSettings,
@@ -272,33 +271,7 @@ def write_chunk(workspace: Workspace, chunk: Chunk, evaluated: int) -> Recompute
     if not found:
         result.unchanged = result.evaluated
     else:
-        # First evaluations of a creator and programme, then the evaluations themselves: update
-        # what differs (building the document for those rows only), insert what is new.
-        is_new = select(fresh).select_from(changes.join(fresh, changed)).where(changes.c.state == NEW).subquery("new")
-        connection.execute(
-            insert(CHANGE).from_select(
-                [
-                    "creator_id",
-                    "program_id",
-                    "rule_version_id",
-                    "change",
-                    "eligible",
-                    "as_of",
-                    "effective_on",
-                    "changed_criteria",
-                ],
-                select(
-                    is_new.c.creator_id,
-                    is_new.c.program_id,
-                    is_new.c.rule_version_id,
-                    literal("first"),
-                    is_new.c.eligible,
-                    literal(as_of),
-                    literal(as_of),
-                    as_document(literal("[]")),
-                ),
-            )
-        )
+        # Update what differs (building the document for those rows only), insert what is new.
         result.updated = connection.execute(
             EVALUATION.update()
             .where(
@@ -326,48 +299,56 @@ def write_chunk(workspace: Workspace, chunk: Chunk, evaluated: int) -> Recompute
         result.unchanged = result.evaluated - result.inserted - result.updated
 
     # Programmes no longer in force for a creator of the chunk (a version ended, the programme
-    # closed, a country-scoped version no longer applies): history says so, dated the day the
-    # version ended; then their evaluations go, with those of archived creators.
-    gone = ~exists().where(fresh.c.creator_id == EVALUATION.c.creator_id, fresh.c.program_id == EVALUATION.c.program_id)
-    connection.execute(
-        insert(CHANGE).from_select(
-            [
-                "creator_id",
-                "program_id",
-                "rule_version_id",
-                "change",
-                "eligible",
-                "as_of",
-                "effective_on",
-                "changed_criteria",
-            ],
-            select(
-                EVALUATION.c.creator_id,
-                EVALUATION.c.program_id,
-                EVALUATION.c.rule_version_id,
-                literal("ended"),
-                false(),
-                literal(as_of),
-                least(func.coalesce(RULE.c.effective_to, literal(as_of)), literal(as_of)),
-                as_document(literal("[]")),
-            )
-            .select_from(
-                EVALUATION.join(CREATOR, CREATOR.c.id == EVALUATION.c.creator_id).outerjoin(
-                    RULE, RULE.c.id == EVALUATION.c.rule_version_id
-                )
-            )
-            .where(chunk.condition(EVALUATION.c.creator_id), CREATOR.c.archived_at.is_(None), gone),
-        )
-    )
-    result.removed = connection.execute(
-        delete(EVALUATION).where(
+    # closed, a country-scoped version no longer applies): their evaluations go, with those of
+    # archived creators, and history says so for creators still on the roster, dated the day the
+    # version ended.
+    removed = connection.execute(
+        delete(EVALUATION)
+        .where(
             chunk.condition(EVALUATION.c.creator_id),
             ~exists().where(
                 fresh.c.creator_id == EVALUATION.c.creator_id, fresh.c.program_id == EVALUATION.c.program_id
             ),
         )
-    ).rowcount
+        .returning(EVALUATION.c.creator_id, EVALUATION.c.program_id, EVALUATION.c.rule_version_id)
+    ).all()
+    result.removed = len(removed)
+    if removed:
+        _record_ended(workspace, removed)
     return result
+
+
+def _record_ended(workspace: Workspace, removed: list) -> None:
+    """An 'ended' history row for each removed evaluation of a creator still on the roster."""
+    connection, as_of = workspace.connection, workspace.as_of
+    archived = set(
+        connection.scalars(
+            select(CREATOR.c.id).where(
+                CREATOR.c.id.in_({row.creator_id for row in removed}), CREATOR.c.archived_at.is_not(None)
+            )
+        )
+    )
+    ended_on = dict(
+        connection.execute(
+            select(RULE.c.id, RULE.c.effective_to).where(RULE.c.id.in_({row.rule_version_id for row in removed}))
+        ).all()
+    )
+    history = [
+        {
+            "creator_id": row.creator_id,
+            "program_id": row.program_id,
+            "rule_version_id": row.rule_version_id,
+            "change": "ended",
+            "eligible": False,
+            "as_of": as_of,
+            "effective_on": min(ended_on.get(row.rule_version_id) or as_of, as_of),
+            "changed_criteria": [],
+        }
+        for row in removed
+        if row.creator_id not in archived
+    ]
+    if history:
+        bulk_insert(connection, CHANGE, history)
 
 
 def _history_row(row, workspace: Workspace) -> dict:

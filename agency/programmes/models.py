@@ -99,7 +99,9 @@ class EligibilityEvaluation(Base):
 
 
 class EligibilityChange(Base):
-    """History: one row each time a creator gains or loses a programme (or is first evaluated)."""
+    """History: one row each time a creator gains or loses a programme, or a programme ends for them.
+
+    A creator's history starts with their first gain or loss: a first evaluation is not a change."""
 
     __tablename__ = "eligibility_changes"
     __table_args__ = (Index("ix_eligibility_changes_creator_program", "creator_id", "program_id"),)
@@ -108,7 +110,7 @@ class EligibilityChange(Base):
     creator_id: Mapped[int] = mapped_column(ForeignKey("creators.id", ondelete="CASCADE"))
     program_id: Mapped[int]
     rule_version_id: Mapped[int]
-    change: Mapped[str] = mapped_column(String(16))  # first | gained | lost | ended
+    change: Mapped[str] = mapped_column(String(16))  # gained | lost | ended
     eligible: Mapped[bool]
     # The evaluation day that saw the change, and the day the change took effect (the day of the
     # metric that crossed, the first day of a rule version, a birthday); history reads the latter.

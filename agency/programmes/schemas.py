@@ -121,7 +121,7 @@ class ChangeSchema(Schema):
     program_id = fields.Integer()
     rule_version_id = fields.Integer()
     change = fields.String(
-        metadata={"description": "first, gained, lost, or ended (no version of the programme in force any more)"}
+        metadata={"description": "gained, lost, or ended (no version of the programme in force any more)"}
     )
     eligible = fields.Boolean()
     as_of = fields.Date(metadata={"description": "The evaluation day that saw the change."})

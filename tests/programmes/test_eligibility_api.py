@@ -171,7 +171,7 @@ def test_history_lists_transitions(client, session, admin, make_creator, auth_fo
     )
     client.post("/api/v1/eligibility/recompute", json={}, headers=headers)
     history = client.get(f"/api/v1/creators/{creator.id}/eligibility/history", headers=headers).json
-    assert {h["change"] for h in history} >= {"first", "gained"}
+    assert "gained" in {h["change"] for h in history}
     gained = next(h for h in history if h["change"] == "gained")
     assert gained["changed_criteria"]
 
