@@ -40,7 +40,7 @@ from agency.core.jobs.service import run_job_now  # noqa: E402
 from agency.money.diversification import MixSettings, recompute_diversification  # noqa: E402
 from agency.programmes.catalogue import seed_catalogue  # noqa: E402
 from agency.programmes.eligibility import recompute_eligibility  # noqa: E402
-from bench.common import drop_database, floor_statement, line, ratio_text, read_only, run_child, seconds_text  # noqa: E402
+from bench.common import drop_database, floor_statement, line, ratio_text, read_only, rss_text, run_child, seconds_text  # noqa: E402
 from bench.loader import analyse, load, never_analysed, release_autovacuum  # noqa: E402
 
 FLOOR_TABLE = """
@@ -242,7 +242,7 @@ def main() -> None:
 
     print("never-analysed data:", flush=True)
     fresh, fresh_kb, output = product(args.never_analysed_timeout)
-    line("product: evaluate every alert kind", f"{seconds_text(fresh)}  peak RSS {fresh_kb / 1024:.0f} MB")
+    line("product: evaluate every alert kind", f"{seconds_text(fresh)}  {rss_text(fresh_kb)}")
     line("  result", output)
     fresh_floor, _ = floor_statement(engine, FLOOR_WRITE, params)
     line("floor: one statement, opened and resolved", f"{fresh_floor:8.2f} s")

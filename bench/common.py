@@ -90,6 +90,10 @@ def seconds_text(seconds: float | None) -> str:
     return f"{seconds:8.2f} s" if seconds is not None else "     n/a"
 
 
+def rss_text(kb: int) -> str:
+    return f"peak RSS {kb / 1024:.0f} MB" if kb >= 0 else "peak RSS n/a"
+
+
 def ratio_text(numerator: float | None, denominator: float) -> str:
     return f"{numerator / denominator:8.2f}x" if numerator is not None else "     n/a (did not finish)"
 

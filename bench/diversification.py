@@ -32,7 +32,7 @@ from sqlalchemy import create_engine, text  # noqa: E402
 from agency.core.config import Config  # noqa: E402
 from agency.core.database import Database  # noqa: E402
 from agency.money.diversification import MixSettings, recompute_diversification  # noqa: E402
-from bench.common import drop_database, floor_statement, line, ratio_text, read_only, run_child, seconds_text  # noqa: E402
+from bench.common import drop_database, floor_statement, line, ratio_text, read_only, rss_text, run_child, seconds_text  # noqa: E402
 from bench.loader import analyse, load, never_analysed, release_autovacuum  # noqa: E402
 
 BASE = "EUR"
@@ -196,7 +196,7 @@ def main() -> None:
 
     print("never-analysed data:", flush=True)
     fresh, fresh_kb, output = product(args.never_analysed_timeout)
-    line("product: recompute, whole roster", f"{seconds_text(fresh)}  peak RSS {fresh_kb / 1024:.0f} MB")
+    line("product: recompute, whole roster", f"{seconds_text(fresh)}  {rss_text(fresh_kb)}")
     line("  result", output)
     fresh_floor, rows = floor_statement(engine, floor_write(), params)
     line("floor: one statement, written", f"{fresh_floor:8.2f} s  ({rows:,} rows)")
