@@ -73,7 +73,7 @@ pdf-libs:
 	    libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core >/dev/null; }
 
 bench: $(STAMP)
-	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script; done
+	@for script in eligibility diversification alerts api_load ui_pages; do echo "== bench/$$script.py"; $(BIN)/python bench/$$script.py; done
 
 vendor:
 	rm -rf /tmp/agency-vendor && mkdir -p /tmp/agency-vendor

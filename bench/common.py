@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
 from contextlib import contextmanager
+from pathlib import Path
 
 from alembic import command
 from sqlalchemy import create_engine, text
@@ -54,16 +56,46 @@ def peak_kb(time_v_stderr: str) -> int:
     return int(match.group(1)) if match else -1
 
 
-def run_child(script: str, *arguments: str, env: dict | None = None) -> tuple[float, int, str]:
+def run_child(script: str, *arguments: str, env: dict | None = None, timeout: float | None = None):
     """`script --child arguments...` under `/usr/bin/time -v`: the child prints "<seconds> <result>"
     as its last line (timed from inside, without its start-up). Returns (seconds, peak RSS kB,
-    result)."""
+    result), or (None, -1, why) when it did not finish within `timeout` seconds (it is then
+    stopped: its chunk's transaction rolls back)."""
     command = ["/usr/bin/time", "-v", sys.executable, script, "--child", *arguments]
-    done = subprocess.run(command, env=os.environ | (env or {}), capture_output=True, text=True)
-    if done.returncode:
-        raise RuntimeError(f"{command} failed:\n{done.stdout}\n{done.stderr[-4000:]}")
-    seconds, result = done.stdout.strip().splitlines()[-1].split(" ", 1)
-    return float(seconds), peak_kb(done.stderr), result
+    process = subprocess.Popen(
+        command, env=os.environ | (env or {}), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        for child in _children(process.pid):
+            os.kill(child, signal.SIGTERM)
+        process.terminate()
+        process.communicate()
+        return None, -1, f"did not finish within {timeout:.0f} s (stopped)"
+    if process.returncode:
+        raise RuntimeError(f"{command} failed:\n{stdout}\n{stderr[-4000:]}")
+    seconds, result = stdout.strip().splitlines()[-1].split(" ", 1)
+    return float(seconds), peak_kb(stderr), result
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def seconds_text(seconds: float | None) -> str:
+    return f"{seconds:8.2f} s" if seconds is not None else "     n/a"
+
+
+def rss_text(kb: int) -> str:
+    return f"peak RSS {kb / 1024:.0f} MB" if kb >= 0 else "peak RSS n/a"
+
+
+def ratio_text(numerator: float | None, denominator: float) -> str:
+    return f"{numerator / denominator:8.2f}x" if numerator is not None else "     n/a (did not finish)"
 
 
 def line(label: str, value: str) -> None:

@@ -32,7 +32,7 @@ from sqlalchemy import create_engine, text  # noqa: E402
 from agency.core.config import Config  # noqa: E402
 from agency.core.database import Database  # noqa: E402
 from agency.money.diversification import MixSettings, recompute_diversification  # noqa: E402
-from bench.common import drop_database, floor_statement, line, read_only, run_child  # noqa: E402
+from bench.common import drop_database, floor_statement, line, ratio_text, read_only, rss_text, run_child, seconds_text  # noqa: E402
 from bench.loader import analyse, load, never_analysed, release_autovacuum  # noqa: E402
 
 BASE = "EUR"
@@ -167,6 +167,9 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--database", default=None, help="default: bench_mix_<creators>")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
+    parser.add_argument(
+        "--never-analysed-timeout", type=float, default=1800, help="stop the never-analysed run after this many seconds"
+    )
     args = parser.parse_args()
     as_of = date.today()
     name = args.database or f"bench_mix_{args.creators}"
@@ -181,8 +184,8 @@ def main() -> None:
         conn.execute(text(FLOOR_TABLE))
     line("tables never analysed before the first run", ", ".join(never_analysed(url)))
 
-    def product() -> tuple[float, int, str]:
-        return run_child(__file__, url, as_of.isoformat())
+    def product(timeout=None):
+        return run_child(__file__, url, as_of.isoformat(), timeout=timeout)
 
     def snapshot_counts() -> tuple[int, object]:
         with engine.connect() as conn:
@@ -192,12 +195,12 @@ def main() -> None:
             )
 
     print("never-analysed data:", flush=True)
-    fresh, fresh_kb, output = product()
-    line("product: recompute, whole roster", f"{fresh:8.2f} s  peak RSS {fresh_kb / 1024:.0f} MB")
+    fresh, fresh_kb, output = product(args.never_analysed_timeout)
+    line("product: recompute, whole roster", f"{seconds_text(fresh)}  {rss_text(fresh_kb)}")
     line("  result", output)
     fresh_floor, rows = floor_statement(engine, floor_write(), params)
     line("floor: one statement, written", f"{fresh_floor:8.2f} s  ({rows:,} rows)")
-    line("ratio never-analysed recompute / floor", f"{fresh / fresh_floor:8.2f}x")
+    line("ratio never-analysed recompute / floor", ratio_text(fresh, fresh_floor))
     release_autovacuum(url)
 
     line("ANALYZE (whole database)", f"{analyse(url):8.2f} s")
