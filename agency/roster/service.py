@@ -72,7 +72,7 @@ def creators_query(filters: CreatorFilters) -> Select:
 def count_creators(*, db_session: Session, filters: CreatorFilters) -> int:
     """How many creators match `filters`: a count over the creators table alone (no manager join,
     no strike count), which the roster's partial indexes answer with an index-only scan."""
-    return db_session.scalar(_filtered(select(func.count(Creator.id)), filters).order_by(None))
+    return db_session.scalar(_filtered(select(func.count()).select_from(Creator), filters).order_by(None))
 
 
 def roster_page(

@@ -45,9 +45,17 @@ def test_search_matches_names_and_handles_whatever_the_case(read, make_creator):
 
 
 def test_ties_are_ordered_by_id_in_both_directions(read, make_creator):
-    made = [make_creator(display_name=name, country=country) for name, country in [
-        ("Sam", "FR"), ("Alex", "US"), ("Sam", "US"), ("Alex", "FR"), ("Sam", "FR"), ("Alex", "FR"),
-    ]]
+    made = [
+        make_creator(display_name=name, country=country)
+        for name, country in [
+            ("Sam", "FR"),
+            ("Alex", "US"),
+            ("Sam", "US"),
+            ("Alex", "FR"),
+            ("Sam", "FR"),
+            ("Alex", "FR"),
+        ]
+    ]
     by_id = sorted(made, key=lambda c: c.id)
 
     def ids(sort):
