@@ -51,6 +51,9 @@ class CreatorFilters:
     sort: str = "display_name"
 
 
+# The largest OFFSET SQL takes (a signed 64-bit integer on PostgreSQL and SQLite).
+MAX_OFFSET = 2**63 - 1
+
 # What an eligibility evaluation reads from a creator (a change to any refreshes their verdicts).
 EVALUATED_FIELDS = ("date_of_birth", "country", "guideline_standing", "parental_agreement_on_file", "status")
 
@@ -78,14 +81,18 @@ def count_creators(*, db_session: Session, filters: CreatorFilters) -> int:
 def roster_page(
     *, db_session: Session, filters: CreatorFilters, page: int, page_size: int
 ) -> tuple[int, list[Creator]]:
-    """One page of the roster and how many creators match: two statements whatever the page
-    size, the count and the page (its creators, managers, accounts and strike counts). A page
-    past the end is empty."""
-    total = count_creators(db_session=db_session, filters=filters)
-    # min(): a huge page number must not overflow SQL's bigint offset.
-    offset = min((page - 1) * page_size, total)
-    rows = db_session.scalars(creators_query(filters).limit(page_size).offset(offset)).unique().all()
-    return total, list(rows)
+    """One page of the roster and how many creators match. The page is one statement (its
+    creators, managers, accounts and strike counts); the count is a second one, run only when the
+    page cannot tell the total: a page shorter than `page_size` is the last one, so the total is
+    the creators before it plus its own (a search that finds a few creators costs one statement).
+    A page past the end is empty."""
+    offset = (page - 1) * page_size
+    rows = []
+    if offset <= MAX_OFFSET:  # a huge page number must not overflow SQL's 64-bit offset
+        rows = list(db_session.scalars(creators_query(filters).limit(page_size).offset(offset)).unique())
+    if len(rows) < page_size and (rows or offset == 0):
+        return offset + len(rows), rows
+    return count_creators(db_session=db_session, filters=filters), rows
 
 
 def _filtered(stmt: Select, filters: CreatorFilters) -> Select:
