@@ -3,9 +3,12 @@ gunicorn on loopback, next to a bare Flask "hello" served the same way in the sa
 
     .venv/bin/python bench/api_load.py [--creators 100000] [--seconds 10] [--clients 8,16,32]
 
-Creates a scratch PostgreSQL database (agency_bench), migrates it, loads N synthetic creators with
-their accounts and strikes by COPY (its own loader: the demo's daily metrics are not needed for
-these reads), then drives each endpoint with each number of clients looping without pause.
+Creates a scratch PostgreSQL database (agency_bench, or BENCH_DB_NAME), migrates it, loads N
+synthetic creators with their accounts and strikes by COPY (its own loader: the demo's daily
+metrics are not needed for these reads), then drives each endpoint with each number of clients
+looping without pause. Beside the latencies it prints the server CPU per request (gunicorn
+workers, and the PostgreSQL backends of the bench database), which other work on a shared machine
+distorts far less than latencies. `--app-root` serves another checkout's app on the same data.
 Target: p99 under 100 ms at 16 clients for the three roster reads, zero errors.
 """
 
@@ -274,7 +277,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_gunicorn(app: str, env: dict, log) -> tuple[subprocess.Popen, int]:
+def start_gunicorn(app: str, env: dict, log, root: Path = ROOT) -> tuple[subprocess.Popen, int]:
     port = free_port()
     proc = subprocess.Popen(
         [
@@ -287,7 +290,7 @@ def start_gunicorn(app: str, env: dict, log) -> tuple[subprocess.Popen, int]:
             f"127.0.0.1:{port}",
             app,
         ],
-        cwd=ROOT,
+        cwd=root,
         env=os.environ | env,
         stdout=log,
         stderr=log,
@@ -408,6 +411,9 @@ def main() -> None:
     parser.add_argument("--endpoints", help="Comma-separated subset of the endpoints below (default: all).")
     parser.add_argument("--database-url", help="Reuse this database (already loaded) instead of a scratch one.")
     parser.add_argument("--keep", action="store_true", help="Keep the scratch database (reuse it with --database-url).")
+    parser.add_argument(
+        "--app-root", type=Path, default=ROOT, help="Serve the app of this checkout (to compare two versions)."
+    )
     args = parser.parse_args()
     client_counts = [int(c) for c in args.clients.split(",")]
     url, token, ids, managers = (
@@ -455,7 +461,7 @@ def main() -> None:
     results: dict[tuple[str, int], dict] = {}
     with tempfile.NamedTemporaryFile("w", prefix="bench-gunicorn-", suffix=".log", delete=False) as log:
         for app in ("bench.hello_app:app", "wsgi:app"):
-            proc, port = start_gunicorn(app, env, log)
+            proc, port = start_gunicorn(app, env, log, args.app_root if app == "wsgi:app" else ROOT)
             try:
                 for name, (endpoint_app, paths, headers) in endpoints.items():
                     if endpoint_app != app:

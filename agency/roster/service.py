@@ -51,6 +51,9 @@ class CreatorFilters:
     sort: str = "display_name"
 
 
+# The largest OFFSET SQL takes (a signed 64-bit integer on PostgreSQL and SQLite).
+MAX_OFFSET = 2**63 - 1
+
 # What an eligibility evaluation reads from a creator (a change to any refreshes their verdicts).
 EVALUATED_FIELDS = ("date_of_birth", "country", "guideline_standing", "parental_agreement_on_file", "status")
 
@@ -61,31 +64,47 @@ def _inputs_changed(db_session: Session, what: str, creator_id: int) -> None:
 
 def creators_query(filters: CreatorFilters) -> Select:
     """The roster as a `select` of `Creator`, filtered and sorted, loading what `CreatorSchema`
-    shows in the same statement: the manager and the accounts (joined; with a LIMIT, SQLAlchemy
-    limits the creators in a subquery and joins the accounts of those only) and the strike count
-    (a correlated count, computed for the rows returned only). Callers paginate it; `roster_page`
-    does, with its count."""
+    shows in the same statement: the manager and the accounts (joined) and the strike count (a
+    correlated count). For every matching creator (the CSV export); `roster_page` reads a page."""
     stmt = select(Creator).options(joinedload(Creator.accounts), undefer(Creator.strikes_count))
     return _filtered(stmt, filters)
+
+
+def page_query(filters: CreatorFilters, *, limit: int, offset: int) -> Select:
+    """One page of the roster in one statement: the page's creator ids, filtered, sorted and
+    sliced by the sort's index (narrow rows, however deep the page), then those creators with
+    their manager, accounts and strike count. Only the page's rows are decorated: a strike count
+    in the sliced part would be computed for every row the OFFSET skips too."""
+    page = _filtered(select(Creator.id), filters).limit(limit).offset(offset).subquery("page")
+    stmt = (
+        select(Creator)
+        .join(page, Creator.id == page.c.id)
+        .options(joinedload(Creator.accounts), undefer(Creator.strikes_count))
+    )
+    return stmt.order_by(*_ordering(filters))
 
 
 def count_creators(*, db_session: Session, filters: CreatorFilters) -> int:
     """How many creators match `filters`: a count over the creators table alone (no manager join,
     no strike count), which the roster's partial indexes answer with an index-only scan."""
-    return db_session.scalar(_filtered(select(func.count(Creator.id)), filters).order_by(None))
+    return db_session.scalar(_filtered(select(func.count()).select_from(Creator), filters).order_by(None))
 
 
 def roster_page(
     *, db_session: Session, filters: CreatorFilters, page: int, page_size: int
 ) -> tuple[int, list[Creator]]:
-    """One page of the roster and how many creators match: two statements whatever the page
-    size, the count and the page (its creators, managers, accounts and strike counts). A page
-    past the end is empty."""
-    total = count_creators(db_session=db_session, filters=filters)
-    # min(): a huge page number must not overflow SQL's bigint offset.
-    offset = min((page - 1) * page_size, total)
-    rows = db_session.scalars(creators_query(filters).limit(page_size).offset(offset)).unique().all()
-    return total, list(rows)
+    """One page of the roster and how many creators match. The page is one statement (its
+    creators, managers, accounts and strike counts); the count is a second one, run only when the
+    page cannot tell the total: a page shorter than `page_size` is the last one, so the total is
+    the creators before it plus its own (a search that finds a few creators costs one statement).
+    A page past the end is empty."""
+    offset = (page - 1) * page_size
+    rows = []
+    if offset <= MAX_OFFSET:  # a huge page number must not overflow SQL's 64-bit offset
+        rows = list(db_session.scalars(page_query(filters, limit=page_size, offset=offset)).unique())
+    if len(rows) < page_size and (rows or offset == 0):
+        return offset + len(rows), rows
+    return count_creators(db_session=db_session, filters=filters), rows
 
 
 def _filtered(stmt: Select, filters: CreatorFilters) -> Select:
@@ -115,9 +134,14 @@ def _filtered(stmt: Select, filters: CreatorFilters) -> Select:
             select(PlatformAccount.creator_id).where(func.lower(PlatformAccount.handle).like(pattern, escape="\\")),
         )
         stmt = stmt.where(Creator.id.in_(matching))
+    return stmt.order_by(*_ordering(filters))
+
+
+def _ordering(filters: CreatorFilters) -> tuple:
+    """The sort's column, then the id: creators that tie come in ascending id order both ways."""
     descending = filters.sort.startswith("-")
     column = SORTABLE[filters.sort.lstrip("-")]
-    return stmt.order_by(column.desc() if descending else column.asc(), Creator.id.asc())
+    return column.desc() if descending else column.asc(), Creator.id.asc()
 
 
 def get_creator(*, db_session: Session, creator_id: int, include_archived: bool = True) -> Creator:

@@ -45,9 +45,17 @@ def test_search_matches_names_and_handles_whatever_the_case(read, make_creator):
 
 
 def test_ties_are_ordered_by_id_in_both_directions(read, make_creator):
-    made = [make_creator(display_name=name, country=country) for name, country in [
-        ("Sam", "FR"), ("Alex", "US"), ("Sam", "US"), ("Alex", "FR"), ("Sam", "FR"), ("Alex", "FR"),
-    ]]
+    made = [
+        make_creator(display_name=name, country=country)
+        for name, country in [
+            ("Sam", "FR"),
+            ("Alex", "US"),
+            ("Sam", "US"),
+            ("Alex", "FR"),
+            ("Sam", "FR"),
+            ("Alex", "FR"),
+        ]
+    ]
     by_id = sorted(made, key=lambda c: c.id)
 
     def ids(sort):
@@ -90,7 +98,13 @@ def test_pages_add_up_to_the_whole_roster_with_every_account(read, make_creator,
         creator = next(c for c in made if c.id == row["id"])
         assert [a["handle"] for a in row["accounts"]] == [a.handle for a in creator.accounts]
         assert row["strikes_count"] == (3 if creator.id == made[4].id else 0)
-    assert read(f"sort={sort}&page=6&page_size=5")[0] == []
+    past_the_end, meta = read(f"sort={sort}&page=6&page_size=5")
+    assert past_the_end == [] and meta["total"] == 23
+    # A full last page, and a page number whose offset no SQL integer holds.
+    assert read(f"sort={sort}&page=1&page_size=23")[1]["total"] == 23
+    assert read(f"sort={sort}&page=2&page_size=23")[1]["total"] == 23
+    rows, meta = read(f"sort={sort}&page={2**62}&page_size=200")
+    assert rows == [] and meta["total"] == 23
 
 
 def test_filtered_pages_and_counts(read, make_creator, manager):
