@@ -49,7 +49,7 @@ def reset_demo_money_chain(session: Session) -> None:
 def _deal(session: Session, creator_id: int, brand: Brand, title: str, fee: str, currency: str = "EUR") -> Deal:
     deal = Deal(
         creator_id=creator_id, brand_id=brand.id, title=title, source=DealSource.direct,
-        fee_amount=Decimal(fee), fee_currency=currency, stage=DealStage.delivered,
+        fee_amount=Decimal(fee), fee_currency=currency, stage=DealStage.delivered, commission_percent=Decimal("20.00"),
     )  # fmt: skip
     session.add(deal)
     session.flush()

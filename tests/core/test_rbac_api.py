@@ -350,7 +350,7 @@ def _money_world(session, owner, creator, brand, make_creator) -> dict:
 
     def invoice(who, draft=False, stage=DealStage.delivered):
         deal = Deal(creator_id=who.id, brand_id=brand.id, title="Money", source="direct", fee_amount=Decimal("100.00"),
-                    fee_currency="EUR", stage=stage)  # fmt: skip
+                    fee_currency="EUR", stage=stage, commission_percent="20.00")  # fmt: skip
         session.add(deal)
         session.flush()
         if stage is not DealStage.delivered:

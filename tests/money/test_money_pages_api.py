@@ -24,7 +24,7 @@ def _login(client, user):
 def _invoiced_deal(client, csrf, session, creator, brand):
     deal = Deal(
         creator_id=creator.id, brand_id=brand.id, title="Autumn", source="direct", fee_amount="2000.00",
-        fee_currency="EUR", stage=DealStage.delivered,
+        fee_currency="EUR", stage=DealStage.delivered, commission_percent="20.00",
     )  # fmt: skip
     session.add(deal)
     session.commit()

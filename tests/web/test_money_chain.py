@@ -28,7 +28,7 @@ def test_deal_to_invoice_to_payments_to_payout_to_statement(open_page, live_serv
         session.flush()
         deal = Deal(
             creator_id=creator.id, brand_id=brand.id, title="Chain walk", source=DealSource.direct,
-            fee_amount="3000.00", fee_currency="EUR", stage=DealStage.delivered,
+            fee_amount="3000.00", fee_currency="EUR", stage=DealStage.delivered, commission_percent="20.00",
         )  # fmt: skip
         session.add(deal)
         session.flush()
