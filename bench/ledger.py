@@ -1,13 +1,14 @@
 """Money chain benchmark: the receivables aging report and a month of statements for every
-creator, read from a ledger of --invoices invoices (about 10 journal lines each: 1,000,000 lines
-for the default 100,000), against hand-written SQL floors run in the same process.
+creator, read from a ledger of --invoices invoices (about 10 journal lines each: about 1,000,000
+lines for the default 100,000), against hand-written SQL floors run in the same process.
 
     .venv/bin/python bench/ledger.py --invoices 100000 --creators 2000
 
 The data is written set-based (INSERT ... SELECT over generate_series) straight into the tables
-the services write: each invoice's issue entry (receivable, VAT, creator payable, agency and
-manager commission), 80 % of invoices paid (payment and allocation with an exchange line), one
-in ten credited, and a monthly payout per creator. Then it checks the books balance.
+the services write: each invoice's issue entry (receivable, VAT on half of them, creator payable,
+agency commission, a manager's and a referrer's share), 80 % of invoices paid (payment, and an
+allocation with an exchange line), and a monthly payout per creator. Then it checks that every
+entry balances.
 """
 
 from __future__ import annotations
@@ -71,8 +72,9 @@ SETUP = [
             ('1200', i.total, 0::numeric, NULL::text),
             ('2400', 0, i.vat_amount, NULL),
             ('2100', 0, i.subtotal - round(i.subtotal * 0.2, 2), NULL),
-            ('4000', 0, round(i.subtotal * 0.2, 2) - round(i.subtotal * 0.08, 2), NULL),
-            ('2200', 0, round(i.subtotal * 0.08, 2), 'user:1')) AS x(code, debit, credit, payee)
+            ('4000', 0, round(i.subtotal * 0.2, 2) - round(i.subtotal * 0.05, 2) - round(i.subtotal * 0.03, 2), NULL),
+            ('2200', 0, round(i.subtotal * 0.05, 2), 'user:' || (1 + i.creator_id % 20)),
+            ('2200', 0, round(i.subtotal * 0.03, 2), 'Studio Nord')) AS x(code, debit, credit, payee)
        WHERE x.debit <> 0 OR x.credit <> 0""",
     # payments (cash / brand credit) and allocations (brand credit / receivable, an exchange line)
     """INSERT INTO journal_entries (id, posted_on, kind, event_key, description, reference, actor_label)
