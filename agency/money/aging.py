@@ -50,8 +50,16 @@ class AgingReport:
 
 
 def open_receivables(db_session: Session, *, as_of: date, manager_id: int | None = None):
-    """Per invoice with something owed on `as_of` (base currency, from the ledger)."""
-    owed = func.sum(JournalLine.debit - JournalLine.credit)
+    """Per invoice with something owed on `as_of` (base currency, from the ledger): the
+    receivable lines are summed per invoice first, then the few owing are joined to their brand
+    and manager."""
+    owed = (
+        select(JournalLine.invoice_id, func.sum(JournalLine.debit - JournalLine.credit).label("owed"))
+        .where(JournalLine.account_code == RECEIVABLES, JournalLine.posted_on <= as_of)
+        .group_by(JournalLine.invoice_id)
+        .having(func.round(func.sum(JournalLine.debit - JournalLine.credit), 2) != 0)
+        .subquery("owed")
+    )
     stmt = (
         select(
             Invoice.id,
@@ -61,17 +69,12 @@ def open_receivables(db_session: Session, *, as_of: date, manager_id: int | None
             Brand.name,
             Creator.manager_id,
             func.coalesce(User.full_name, ""),
-            owed,
+            owed.c.owed,
         )
-        .join(Invoice, Invoice.id == JournalLine.invoice_id)
+        .join(Invoice, Invoice.id == owed.c.invoice_id)
         .join(Brand, Brand.id == Invoice.brand_id)
         .join(Creator, Creator.id == Invoice.creator_id)
         .outerjoin(User, User.id == Creator.manager_id)
-        .where(JournalLine.account_code == RECEIVABLES, JournalLine.posted_on <= as_of)
-        .group_by(
-            Invoice.id, Invoice.number, Invoice.due_on, Invoice.brand_id, Brand.name, Creator.manager_id, User.full_name
-        )  # fmt: skip
-        .having(func.round(owed, 2) != 0)
     )
     if manager_id is not None:
         stmt = stmt.where(Creator.manager_id == manager_id)
