@@ -17,3 +17,13 @@ def import_rejected(report: ImportReport):
         "report": report.as_dict(),
     }
     return jsonify(body), 422
+
+
+def also_answers(*content_types: str, status: int = 200, json_schema: dict | None = None) -> dict:
+    """OpenAPI for an answer that, on request (`format=csv`, `format=html`), comes in other content
+    types beside JSON: merged into the operation by `@blp.doc(**also_answers("text/csv"))`. An
+    answer documented without a schema names its JSON shape with `json_schema`."""
+    content = {ct: {"schema": {"type": "string"}} for ct in content_types}
+    if json_schema is not None:
+        content["application/json"] = {"schema": json_schema}
+    return {"responses": {status: {"content": content}}}

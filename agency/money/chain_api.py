@@ -27,6 +27,7 @@ from agency.money.agreements import (
     save_deal_terms,
     terms_for_deal,
 )
+from agency.money.chain_models import SplitRole
 from agency.money.creator_statements import creator_statement
 from agency.money.invoices import (
     MoneySettings,
@@ -152,7 +153,7 @@ def _terms(session, deal_id: int) -> dict:
         referrer = split["payee"] if split["role"] == "referrer" else ""
         splits.append(
             {
-                "role": split["role"],
+                "role": SplitRole(split["role"]),
                 "user_id": user_id,
                 "referrer_name": referrer,
                 "share_percent": Decimal(split["share"]),
