@@ -65,6 +65,41 @@ def decimal_field(low, high, *, places: int = 2, low_inclusive: bool = True, **k
     return fields.Decimal(validate=within, metadata=metadata, **kwargs)
 
 
+# Days the product can hold: a date outside them is a typing mistake (or an attack on date arithmetic,
+# which overflows near year 1 and 9999), refused with 422 by every date the API reads.
+EARLIEST_DAY = date(1900, 1, 1)
+LATEST_DAY = date(2199, 12, 31)
+DAY_RANGE = f"from {EARLIEST_DAY.isoformat()} to {LATEST_DAY.isoformat()}"
+MONTH_PATTERN = r"^(19|2[01])\d\d-(0[1-9]|1[0-2])$"
+
+
+def check_day(value: date) -> None:
+    if not EARLIEST_DAY <= value <= LATEST_DAY:
+        raise ValidationError(f"Dates run {DAY_RANGE}.")
+
+
+class Day(fields.Date):
+    """A calendar day (YYYY-MM-DD) within the range the product holds; every date the API reads."""
+
+    def __init__(self, **kwargs):
+        validators = kwargs.pop("validate", None)
+        validators = (
+            [] if validators is None else list(validators) if isinstance(validators, list | tuple) else [validators]
+        )
+        kwargs.setdefault("metadata", {}).setdefault("description", f"A day (YYYY-MM-DD) {DAY_RANGE}.")
+        super().__init__(validate=[check_day, *validators], **kwargs)
+
+
+class Month(fields.String):
+    """A calendar month (YYYY-MM) within the range the product holds."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("metadata", {}).setdefault("description", "A month (YYYY-MM) from 1900-01 to 2199-12.")
+        super().__init__(
+            validate=validate.Regexp(MONTH_PATTERN, error="A month is YYYY-MM, from 1900-01 to 2199-12."), **kwargs
+        )
+
+
 # The latest calendar day anywhere on Earth (UTC+14): an "as of" day after it has not begun anywhere.
 LATEST_OFFSET = timedelta(hours=14)
 FUTURE_AS_OF = "Cannot answer for a day that has not begun yet: as_of must be today or earlier."
@@ -80,12 +115,14 @@ def check_as_of(value: date) -> None:
         raise ValidationError(FUTURE_AS_OF)
 
 
-class AsOfDate(fields.Date):
+class AsOfDate(Day):
     """An "as of" day (YYYY-MM-DD): today or earlier; every endpoint taking `as_of` uses it."""
 
     def __init__(self, **kwargs):
         metadata = kwargs.pop("metadata", {})
-        metadata.setdefault("description", "Answer as of this day (YYYY-MM-DD); a future day is refused with 422.")
+        metadata.setdefault(
+            "description", f"Answer as of this day (YYYY-MM-DD, {DAY_RANGE}); a future day is refused with 422."
+        )
         super().__init__(validate=check_as_of, metadata=metadata, **kwargs)
 
 

@@ -51,3 +51,13 @@ def csv_response(filename: str, header: list[str], rows: Iterable[Iterable]) -> 
     return Response(
         out.getvalue(), mimetype="text/csv", headers={"Content-Disposition": f"attachment; filename={filename}"}
     )
+
+
+def also_answers(*content_types: str, status: int = 200, json_schema: dict | None = None) -> dict:
+    """OpenAPI for an answer that, on request (`format=csv`, `format=html`), comes in other content
+    types beside JSON: merged into the operation by `@blp.doc(**also_answers("text/csv"))`. An
+    answer documented without a schema names its JSON shape with `json_schema`."""
+    content = {ct: {"schema": {"type": "string"}} for ct in content_types}
+    if json_schema is not None:
+        content["application/json"] = {"schema": json_schema}
+    return {"responses": {status: {"content": content}}}

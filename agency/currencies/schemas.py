@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from agency.core.fields import decimal_field
+from agency.core.fields import Day, decimal_field
 
 
 class FxRateSchema(Schema):
     id = fields.Integer(dump_only=True)
-    day = fields.Date(required=True)
+    day = Day(required=True)
     base = fields.String(required=True, validate=validate.Length(equal=3))
     quote = fields.String(required=True, validate=validate.Length(equal=3))
     rate = decimal_field(0, 9_999_999_999, places=8, low_inclusive=False, required=True)
@@ -19,7 +19,7 @@ class FxRateSchema(Schema):
 class FxQuerySchema(Schema):
     base = fields.String(validate=validate.Length(equal=3))
     quote = fields.String(validate=validate.Length(equal=3))
-    date_from = fields.Date(data_key="from")
+    date_from = Day(data_key="from")
 
 
 class FxImportQuerySchema(Schema):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, post_dump, validate
 
-from agency.core.fields import DecimalString, decimal_field
+from agency.core.fields import Day, DecimalString, decimal_field
 from agency.currencies.service import format_money
 from agency.deals import service as pipeline
 from agency.deals.models import DealSource, DealStage, DeliverableKind, DeliverableStatus
@@ -64,7 +64,7 @@ class DeliverableSchema(Schema):
     deal_id = fields.Integer(dump_only=True)
     kind = fields.Enum(DeliverableKind, by_value=True, required=True)
     platform = fields.Enum(Platform, by_value=True, required=True)
-    due_date = fields.Date(allow_none=True, load_default=None)
+    due_date = Day(allow_none=True, load_default=None)
     status = fields.Enum(DeliverableStatus, by_value=True, load_default=DeliverableStatus.planned)
     published_url = fields.URL(load_default="", validate=validate.Length(max=500))
     notes = fields.String(validate=validate.Length(max=5000), load_default="")
@@ -73,7 +73,7 @@ class DeliverableSchema(Schema):
 class DeliverableUpdateSchema(Schema):
     kind = fields.Enum(DeliverableKind, by_value=True)
     platform = fields.Enum(Platform, by_value=True)
-    due_date = fields.Date(allow_none=True)
+    due_date = Day(allow_none=True)
     status = fields.Enum(DeliverableStatus, by_value=True)
     published_url = fields.URL(validate=validate.Length(max=500))
     notes = fields.String(validate=validate.Length(max=5000))
@@ -96,8 +96,8 @@ class DealSchema(Schema):
     allowed_transitions = fields.Function(
         lambda d: [s.value for s in pipeline.allowed_transitions(d.stage)], dump_only=True
     )
-    start_date = fields.Date(allow_none=True, load_default=None)
-    end_date = fields.Date(allow_none=True, load_default=None)
+    start_date = Day(allow_none=True, load_default=None)
+    end_date = Day(allow_none=True, load_default=None)
     invoiced_on = fields.Date(dump_only=True, allow_none=True)
     paid_on = fields.Date(dump_only=True, allow_none=True)
     notes = fields.String(validate=validate.Length(max=10_000), load_default="")
@@ -126,8 +126,8 @@ class DealUpdateSchema(Schema):
     fee_amount = decimal_field(0, 999_999_999_999, places=3)
     fee_currency = fields.String(validate=validate.Length(equal=3))
     commission_percent = decimal_field(0, 100)
-    start_date = fields.Date(allow_none=True)
-    end_date = fields.Date(allow_none=True)
+    start_date = Day(allow_none=True)
+    end_date = Day(allow_none=True)
     notes = fields.String(validate=validate.Length(max=10_000))
     version = fields.Integer(required=True)
 
@@ -138,7 +138,7 @@ class DealQuerySchema(Schema):
     brand_id = fields.Integer()
     manager_id = fields.Integer()
     mine = fields.Boolean(load_default=False)
-    due_before = fields.Date(metadata={"description": "Deals with an unpublished deliverable due before this day."})
+    due_before = Day(metadata={"description": "Deals with an unpublished deliverable due before this day."})
     include_archived = fields.Boolean(load_default=False)
 
 
@@ -151,7 +151,7 @@ class StageSummarySchema(Schema):
 
 class PipelineSchema(Schema):
     currency = fields.String()
-    as_of = fields.Date()
+    as_of = Day()
     stages = fields.List(fields.Nested(StageSummarySchema))
 
     @post_dump(pass_original=True)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import math
 import random
+import re
+import unicodedata
 from collections.abc import Iterator
 from datetime import date, timedelta
 
@@ -106,6 +108,12 @@ _SECONDARY = [Platform.youtube, Platform.instagram, Platform.twitch, Platform.bl
 
 
 NAME_SUFFIXES = ["Studio", "Daily", "Eats", "Plays", "Moves", "Talks", "Style", "Lab"]
+
+
+def _handle(display_name: str) -> str:
+    """A handle the API's pattern accepts: the name without accents, spaces as underscores."""
+    ascii_name = unicodedata.normalize("NFKD", display_name).encode("ascii", "ignore").decode()
+    return re.sub(r"[^A-Za-z0-9._-]", "", ascii_name.lower().replace(" ", "_"))
 
 
 def _growth_profile(rng: random.Random) -> dict:
@@ -274,7 +282,7 @@ def load_demo(
     # stream keeps the rest of the agency identical for a given seed.
     side = random.Random(seed * 7919 + 1)
     for index, (creator_id, row) in enumerate(zip(creator_ids, creator_rows)):
-        slug = row["display_name"].lower().replace(" ", "_").replace("é", "e").replace("ï", "i").replace("ü", "u")
+        slug = _handle(row["display_name"])
         platforms = [Platform.tiktok] + rng.sample(_SECONDARY, k=rng.choice([0, 1, 1, 2]))
         two_tiktoks = index % 8 == 3
         for platform in platforms:

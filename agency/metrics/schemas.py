@@ -19,8 +19,8 @@ class SnapshotSchema(Schema):
     shares = fields.Integer(**_COUNT)
     videos = fields.Integer(**_COUNT)
     qualified_videos = fields.Integer(**_COUNT)
-    live_hours = decimal_field(0, 99_999_999, as_string=False)
-    watch_hours = decimal_field(0, 99_999_999, as_string=False)
+    live_hours = decimal_field(0, 99_999_999)
+    watch_hours = decimal_field(0, 99_999_999)
     shorts_views = fields.Integer(**_COUNT)
 
 

@@ -16,7 +16,7 @@ from agency.core.auth import authenticate_request, current_actor, current_user, 
 from agency.core.database import utcnow
 from agency.core.extensions import get_session
 from agency.core.fields import ImportReportSchema
-from agency.core.http import csv_response, import_rejected
+from agency.core.http import also_answers, csv_response, import_rejected
 from agency.core.imports import format_from_content_type
 from agency.core.jobs.http import after_import, run_or_enqueue
 from agency.core.pagination import all_in_one_page, page_of, paginated
@@ -204,12 +204,15 @@ class CreatorDiversification(MethodView):
             settings=_settings(args.get("window_days")),
             creator_ids=[creator.id],
         )
+        if creator.id not in mix:  # an archived creator's revenue is out of every mix
+            abort(409, message="This creator is archived: restore them to see their revenue mix.")
         return mix[creator.id] | {"creator_name": creator.display_name}
 
 
 @diversification_blp.route("/diversification")
 class RosterDiversification(MethodView):
     @diversification_blp.arguments(DiversificationQuerySchema, location="query")
+    @diversification_blp.doc(**also_answers("text/csv"))
     @paginated(diversification_blp, MixSchema(many=True))
     def get(self, args, pagination_parameters):
         """Latest stored analysis per creator, most concentrated first (filter by risk); CSV with format=csv"""
@@ -305,6 +308,7 @@ class MonthlyStatement(MethodView):
     @diversification_blp.response(
         200, description="The statement as JSON, CSV (format=csv) or a printable page (format=html)"
     )
+    @diversification_blp.doc(**also_answers("text/csv", "text/html", json_schema={"type": "object"}))
     def get(self, args, creator_id, month):
         """Monthly statement (YYYY-MM): revenue by source, commission, creator net, base and original currencies"""
         if not re.fullmatch(r"20\d\d-(0[1-9]|1[0-2])", month):

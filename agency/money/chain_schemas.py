@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from agency.core.fields import AsOfDate, CountryCode, DecimalString, decimal_field
+from agency.core.fields import AsOfDate, CountryCode, Day, DecimalString, Month, decimal_field
 from agency.money.chain_models import InvoiceKind, InvoiceStatus, PayoutStatus, SplitRole
 from agency.money.models import RevenueSource
 
@@ -28,8 +28,8 @@ class SplitOutSchema(Schema):
 class AgreementSchema(Schema):
     id = fields.Integer(dump_only=True)
     creator_id = fields.Integer(required=True)
-    starts_on = fields.Date(required=True)
-    ends_on = fields.Date(allow_none=True, load_default=None)
+    starts_on = Day(required=True)
+    ends_on = Day(allow_none=True, load_default=None)
     exclusive = fields.Boolean(load_default=True)
     territories = fields.List(CountryCode(), load_default=list, validate=validate.Length(max=250))
     commission_rates = fields.Dict(
@@ -61,8 +61,8 @@ class AgreementOutSchema(AgreementSchema):
 
 
 class AgreementUpdateSchema(Schema):
-    starts_on = fields.Date()
-    ends_on = fields.Date(allow_none=True)
+    starts_on = Day()
+    ends_on = Day(allow_none=True)
     exclusive = fields.Boolean()
     territories = fields.List(CountryCode(), validate=validate.Length(max=250))
     commission_rates = fields.Dict(
@@ -82,7 +82,7 @@ class AgreementQuerySchema(Schema):
 
 
 class DealTermsSchema(Schema):
-    contract_date = fields.Date(allow_none=True)
+    contract_date = Day(allow_none=True)
     commission_percent = decimal_field(0, 100, allow_none=True)
     payment_terms_days = fields.Integer(validate=validate.OneOf([30, 45, 60, 90]))
     vat_rate = decimal_field(0, 50)
@@ -108,8 +108,8 @@ class InvoiceSchema(Schema):
     credited_invoice_id = fields.Integer(allow_none=True)
     status = fields.Enum(InvoiceStatus, by_value=True)
     currency = fields.String()
-    issued_on = fields.Date(allow_none=True)
-    due_on = fields.Date(allow_none=True)
+    issued_on = Day(allow_none=True)
+    due_on = Day(allow_none=True)
     payment_terms_days = fields.Integer()
     subtotal = DecimalString()
     vat_rate = DecimalString()
@@ -131,7 +131,7 @@ class InvoiceCreateSchema(Schema):
     payment_terms_days = fields.Integer(validate=validate.OneOf([30, 45, 60, 90]))
     vat_rate = decimal_field(0, 50)
     reverse_charge = fields.Boolean()
-    issued_on = fields.Date()
+    issued_on = Day()
     draft = fields.Boolean(load_default=False)
     notes = fields.String(validate=validate.Length(max=2000))
 
@@ -146,7 +146,7 @@ class InvoiceQuerySchema(Schema):
 
 
 class IssueSchema(Schema):
-    issued_on = fields.Date()
+    issued_on = Day()
 
 
 class CreditNoteSchema(Schema):
@@ -162,7 +162,7 @@ class AllocationSchema(Schema):
 class AllocationOutSchema(Schema):
     id = fields.Integer()
     invoice_id = fields.Integer()
-    allocated_on = fields.Date()
+    allocated_on = Day()
     amount = DecimalString()
     payment_amount = DecimalString()
 
@@ -170,7 +170,7 @@ class AllocationOutSchema(Schema):
 class PaymentSchema(Schema):
     id = fields.Integer(dump_only=True)
     brand_id = fields.Integer(required=True)
-    received_on = fields.Date(required=True)
+    received_on = Day(required=True)
     amount = decimal_field(0, 999_999_999_999, low_inclusive=False, required=True)
     currency = fields.String(required=True, validate=validate.Length(equal=3))
     bank_reference = fields.String(required=True, validate=validate.Length(min=1, max=120))
@@ -226,7 +226,7 @@ class PayoutBatchSchema(Schema):
     created_by_id = fields.Integer(allow_none=True)
     approved_by_id = fields.Integer(allow_none=True)
     approved_at = fields.DateTime(allow_none=True)
-    paid_on = fields.Date(allow_none=True)
+    paid_on = Day(allow_none=True)
     payment_reference = fields.String()
     items = fields.List(fields.Nested(PayoutItemSchema))
     version = fields.Integer()
@@ -242,7 +242,7 @@ class PayoutApproveSchema(Schema):
 
 class PayoutPaidSchema(Schema):
     version = fields.Integer(required=True)
-    paid_on = fields.Date(required=True)
+    paid_on = Day(required=True)
     reference = fields.String(required=True, validate=validate.Length(min=1, max=120))
 
 
@@ -261,7 +261,7 @@ class LedgerLineSchema(Schema):
 
 class JournalEntrySchema(Schema):
     id = fields.Integer()
-    posted_on = fields.Date()
+    posted_on = Day()
     kind = fields.String()
     description = fields.String()
     reference = fields.String()
@@ -271,13 +271,13 @@ class JournalEntrySchema(Schema):
 
 
 class PeriodSchema(Schema):
-    date_from = fields.Date(data_key="from")
-    date_to = fields.Date(data_key="to")
+    date_from = Day(data_key="from")
+    date_to = Day(data_key="to")
 
 
 class ReversalSchema(Schema):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=300))
-    posted_on = fields.Date()
+    posted_on = Day()
 
 
 class TrialBalanceRowSchema(Schema):
@@ -295,7 +295,7 @@ class AgingQuerySchema(Schema):
 
 
 class AgingSchema(Schema):
-    as_of = fields.Date()
+    as_of = Day()
     currency = fields.String()
     totals = fields.Dict(values=DecimalString())
     by_brand = fields.List(fields.Dict())
@@ -304,7 +304,7 @@ class AgingSchema(Schema):
 
 
 class MonthQuerySchema(Schema):
-    month = fields.String(required=True, validate=validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$"))
+    month = Month(required=True)
 
 
 class CreatorStatementSchema(Schema):

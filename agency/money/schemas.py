@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, post_dump, validate
 
-from agency.core.fields import AsOfDate, DecimalString, decimal_field
+from agency.core.fields import AsOfDate, Day, DecimalString, decimal_field
 from agency.core.imports import MAX_ID
 from agency.currencies.service import format_money
 from agency.money.models import Adjustment, RevenueSource, RiskLevel
@@ -28,7 +28,7 @@ IMPORT_DOC = {
 class RevenueSchema(Schema):
     id = fields.Integer(dump_only=True)
     creator_id = fields.Integer(required=True, validate=validate.Range(min=1, max=MAX_ID))
-    earned_on = fields.Date(required=True, data_key="date")
+    earned_on = Day(required=True, data_key="date")
     source = fields.Enum(RevenueSource, by_value=True, required=True)
     platform = fields.Enum(Platform, by_value=True, allow_none=True, load_default=None)
     amount = decimal_field(
@@ -78,7 +78,7 @@ class AdjustmentSchema(Schema):
 
 
 class RevenueUpdateSchema(Schema):
-    earned_on = fields.Date(data_key="date")
+    earned_on = Day(data_key="date")
     source = fields.Enum(RevenueSource, by_value=True)
     platform = fields.Enum(Platform, by_value=True, allow_none=True)
     amount = decimal_field(-999_999_999_999, 999_999_999_999, places=3)
@@ -93,8 +93,8 @@ class RevenueQuerySchema(Schema):
     source = fields.List(fields.String(validate=validate.OneOf([s.value for s in RevenueSource])))
     platform = fields.List(fields.String(validate=validate.OneOf([p.value for p in Platform])))
     deal_id = fields.Integer()
-    date_from = fields.Date(data_key="from")
-    date_to = fields.Date(data_key="to")
+    date_from = Day(data_key="from")
+    date_to = Day(data_key="to")
     manager_id = fields.Integer()
     mine = fields.Boolean(load_default=False)
     include_archived = fields.Boolean(load_default=False)
@@ -110,7 +110,7 @@ SHARE = {"places": 4}
 class MixSchema(Schema):
     creator_id = fields.Integer()
     creator_name = fields.String()
-    as_of = fields.Date()
+    as_of = Day()
     window_days = fields.Integer()
     currency = fields.String()
     total = DecimalString(metadata={"description": "All income in the window, in the base currency."})

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from agency.core.auth import authenticate_request, current_actor, current_user, for_creators, roles_required
 from agency.core.database import utcnow
 from agency.core.extensions import get_session
-from agency.core.http import csv_response
+from agency.core.http import also_answers, csv_response
 from agency.core.jobs.http import run_or_enqueue
 from agency.core.jobs.service import enqueue
 from agency.core.pagination import all_in_one_page, page_of, paginated
@@ -253,6 +253,7 @@ class CreatorEligibilityHistory(MethodView):
 @eligibility_blp.route("/eligibility")
 class RosterEligibility(MethodView):
     @eligibility_blp.arguments(EligibilityQuerySchema, location="query")
+    @eligibility_blp.doc(**also_answers("text/csv"))
     @paginated(eligibility_blp, EvaluationSchema(many=True))
     def get(self, args, pagination_parameters):
         """Roster-wide evaluations (filter by programme, eligible, near threshold, not activated, manager); CSV with format=csv"""  # noqa: E501 (the OpenAPI summary)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from agency.core.fields import AsOfDate, CountryCode
+from agency.core.fields import AsOfDate, CountryCode, Day
 from agency.programmes.models import ActivationStatus
 from agency.roster.models import Platform
 
@@ -13,8 +13,8 @@ class RuleVersionSchema(Schema):
     id = fields.Integer(dump_only=True)
     program_id = fields.Integer(dump_only=True)
     version = fields.Integer(dump_only=True)
-    effective_from = fields.Date(required=True)
-    effective_to = fields.Date(allow_none=True, load_default=None)
+    effective_from = Day(required=True)
+    effective_to = Day(allow_none=True, load_default=None)
     country_scope = fields.List(
         CountryCode(), allow_none=True, load_default=None, validate=validate.Length(min=1, max=250)
     )
@@ -30,7 +30,7 @@ class RuleVersionSchema(Schema):
 class RuleVersionEndSchema(Schema):
     """The one change a published rule version accepts (any other field is refused with 422)."""
 
-    effective_to = fields.Date(
+    effective_to = Day(
         required=True,
         allow_none=True,
         metadata={"description": "First day the version is no longer in force (exclusive end); null: no end."},
@@ -38,7 +38,7 @@ class RuleVersionEndSchema(Schema):
 
 
 class ProgramCloseSchema(Schema):
-    effective_to = fields.Date(
+    effective_to = Day(
         required=True,
         metadata={"description": "Close from this day: every version in force that day ends that day."},
     )
@@ -79,9 +79,9 @@ class ActivationSchema(Schema):
     creator_id = fields.Integer(dump_only=True)
     program_id = fields.Integer(dump_only=True)
     status = fields.Enum(ActivationStatus, by_value=True, required=True)
-    applied_on = fields.Date(allow_none=True)
-    activated_on = fields.Date(allow_none=True)
-    rejected_on = fields.Date(allow_none=True)
+    applied_on = Day(allow_none=True)
+    activated_on = Day(allow_none=True)
+    rejected_on = Day(allow_none=True)
     notes = fields.String(validate=validate.Length(max=2000))
     version = fields.Integer(metadata={"description": "The version you read, when updating (409 if stale)."})
     updated_at = fields.DateTime(dump_only=True)
@@ -98,8 +98,8 @@ class EvaluationSchema(Schema):
     )
     eligible = fields.Boolean()
     near_threshold = fields.Boolean()
-    eta = fields.Date(allow_none=True, metadata={"description": "Estimated day every failing criterion passes."})
-    as_of = fields.Date(metadata={"description": "The evaluation day this answer comes from (it holds since)."})
+    eta = Day(allow_none=True, metadata={"description": "Estimated day every failing criterion passes."})
+    as_of = Day(metadata={"description": "The evaluation day this answer comes from (it holds since)."})
     criteria = fields.List(
         fields.Dict(),
         metadata={
@@ -124,8 +124,8 @@ class ChangeSchema(Schema):
         metadata={"description": "gained, lost, or ended (no version of the programme in force any more)"}
     )
     eligible = fields.Boolean()
-    as_of = fields.Date(metadata={"description": "The evaluation day that saw the change."})
-    effective_on = fields.Date(
+    as_of = Day(metadata={"description": "The evaluation day that saw the change."})
+    effective_on = Day(
         metadata={"description": "The day the change took effect: the metric's day, the rule's first day, a birthday."}
     )
     changed_criteria = fields.List(

@@ -7,7 +7,7 @@ from datetime import date
 
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
-from agency.core.fields import CountryCode, LanguageCode
+from agency.core.fields import CountryCode, Day, LanguageCode
 from agency.roster import service as roster
 from agency.roster.models import AccountType, CreatorStatus, Niche, Platform, Standing
 
@@ -44,7 +44,7 @@ class CreatorSchema(Schema):
     id = fields.Integer(dump_only=True)
     display_name = fields.String(required=True, validate=validate.Length(min=1, max=120))
     legal_name = fields.String(validate=validate.Length(max=200), load_default="")
-    date_of_birth = fields.Date(allow_none=True, load_default=None)
+    date_of_birth = Day(allow_none=True, load_default=None)
     age = fields.Method("get_age", dump_only=True, metadata={"description": "Age in years today."})
     country = CountryCode(required=True)
     niche = fields.Enum(Niche, by_value=True, required=True)
@@ -99,7 +99,7 @@ class CreatorQuerySchema(Schema):
 
 class StrikeSchema(Schema):
     id = fields.Integer(dump_only=True)
-    occurred_on = fields.Date(required=True)
+    occurred_on = Day(required=True)
     platform = fields.Enum(Platform, by_value=True, allow_none=True, load_default=None)
     reason = fields.String(validate=validate.Length(max=500), load_default="")
 
