@@ -13,10 +13,10 @@ import time
 
 import structlog
 from flask import Flask, Response, abort, g, request
-from flask_login import current_user
 from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_flask_exporter import PrometheusMetrics
+from sqlalchemy import inspect
 
 from agency.core.jobs.service import queue_depths
 from agency.core.prometheus import QUEUE_DEPTH
@@ -36,9 +36,8 @@ def init_observability(app: Flask) -> None:
     def _access_log(response):
         started = g.get("request_started")
         if started is not None and request.path not in ("/healthz", "/metrics"):
-            user = g.get("current_user")
-            if user is None:
-                user = current_user if getattr(current_user, "is_authenticated", False) else None
+            # The API's user, or the one flask-login loaded for a page: never loaded here.
+            user = g.get("current_user") or g.get("_login_user")
             # Never the query string's secrets or any header: method, path, status, timing, who.
             log.info(
                 "request",
@@ -46,7 +45,7 @@ def init_observability(app: Flask) -> None:
                 path=request.path,
                 status=response.status_code,
                 duration_ms=round((time.perf_counter() - started) * 1000, 1),
-                user_id=getattr(user, "id", None),
+                user_id=_user_id(user),
             )
         return response
 
@@ -66,6 +65,17 @@ def init_observability(app: Flask) -> None:
         if config.redis_url:
             _read_queue_depths(config.redis_url)
         return Response(generate_latest(registry) + generate_latest(REGISTRY), mimetype=CONTENT_TYPE_LATEST)
+
+
+def _user_id(user) -> int | None:
+    """The user's id from the session's identity map, never from the database: after a failed
+    write the session cannot query until rolled back, and the access line must still be written."""
+    if user is None:
+        return None
+    state = inspect(user, raiseerr=False)
+    if state is not None and state.identity:
+        return state.identity[0]
+    return None
 
 
 def _read_queue_depths(redis_url: str) -> None:
