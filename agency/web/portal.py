@@ -22,7 +22,9 @@ from agency.core.imports import format_from_content_type
 from agency.core.ui import ui_blueprint
 from agency.deals.models import Deal, DealStage, Deliverable, DeliverableStatus
 from agency.metrics.uploads import import_metrics_as
+from agency.money.creator_statements import creator_statement
 from agency.money.models import RevenueRecord
+from agency.money.payouts import payable_balances
 from agency.money.statements import build_statement
 from agency.programmes.service import creator_programmes
 from agency.roster import service as roster
@@ -118,6 +120,21 @@ def statement(month: str):
     return render_template(
         "portal/statement.html", creator=creator, statement=result, months=_months(get_session(), creator.id)
     )
+
+
+@bp.get("/balance")
+def balance():
+    """What the agency owes the creator now, and a month of their ledger statement."""
+    creator = _me()
+    month = request.args.get("month") or utcnow().date().strftime("%Y-%m")
+    if not MONTH.fullmatch(month):
+        abort(404, description="Statements are addressed by month as YYYY-MM.")
+    session = get_session()
+    rows = payable_balances(session, creator_ids=[creator.id])
+    result = creator_statement(
+        session, creator_id=creator.id, month=month, base_currency=current_app.config["AGENCY"].base_currency
+    )
+    return render_template("portal/balance.html", creator=creator, payable=rows[0] if rows else None, statement=result)
 
 
 @bp.route("/metrics", methods=["GET", "POST"])

@@ -33,7 +33,9 @@ def _invoiced_deal(client, csrf, session, creator, brand):
     return session.scalars(select(Invoice).where(Invoice.deal_id == deal.id)).one()
 
 
-def test_invoice_payment_payout_and_balance_pages(client, app, session, make_user, manager, make_creator):
+def test_invoice_payment_payout_and_balance_pages(
+    client, app, session, make_user, manager, make_creator, make_portal_user
+):
     creator = make_creator(manager=manager)
     brand = Brand(name="Pages & Co")
     session.add(brand)
@@ -82,6 +84,16 @@ def test_invoice_payment_payout_and_balance_pages(client, app, session, make_use
     assert batch.status.value == "paid"
     balance = client.get(f"/money/creators/{creator.id}/balance").get_data(as_text=True)
     assert "Closing balance" in balance and "SEPA-UI" in balance
+    # The creator sees the same balance in their portal, and nobody else's money page.
+    client.post("/logout", data={"csrf_token": admin_csrf})
+    portal_user = make_portal_user(creator)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").get_data(as_text=True)).group(1)
+    client.post("/login", data={"email": portal_user.email, "password": PASSWORD, "csrf_token": token})
+    mine = client.get("/portal/balance")
+    assert mine.status_code == 200 and "SEPA-UI" in mine.get_data(as_text=True)
+    assert "1,440.00" in mine.get_data(as_text=True) or "1440.00" in mine.get_data(as_text=True)
+    assert client.get(f"/money/creators/{creator.id}/balance").status_code in (302, 403)
+    assert client.get("/money/invoices").status_code in (302, 403)
 
 
 def test_analysts_read_the_money_pages_but_cannot_write(client, analyst):

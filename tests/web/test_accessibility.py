@@ -11,6 +11,7 @@ from sqlalchemy import select
 from agency.core.jobs.models import JobRecord
 from agency.core.users.models import User
 from agency.deals.models import Brand, Deal
+from agency.money.chain_models import Invoice
 from agency.money.models import RevenueRecord
 from agency.programmes.models import Program
 from agency.roster.models import Creator
@@ -34,6 +35,7 @@ def ids(live_server):
             "record": session.scalar(select(RevenueRecord.id).where(RevenueRecord.creator_id.in_(mine))),
             "program": session.scalar(select(Program.id).order_by(Program.id)),
             "job": session.scalar(select(JobRecord.id)),
+            "invoice": session.scalar(select(Invoice.id).order_by(Invoice.id)),
         }
 
 
@@ -62,6 +64,13 @@ def staff_pages(i: dict) -> list[str]:
         f"/revenue/{i['record']}/edit",
         f"/revenue/new?refund_of={i['record']}",
         "/alerts",
+        f"/deals/{i['deal']}/adjustments",
+        "/money/invoices",
+        f"/money/invoices/{i['invoice']}",
+        "/money/payments",
+        "/money/aging",
+        "/money/payouts",
+        f"/money/creators/{i['creator']}/balance",
     ]
 
 
@@ -102,7 +111,7 @@ def test_sign_in_portal_and_error_pages_have_no_serious_accessibility_violation(
     page.goto(f"{base_url}/invitations/accept?token=inv_not-a-real-one")
     assert serious_violations(page, base_url) == []
     login(page, base_url, portal_user["email"], portal_user["password"])
-    assert _sweep(page, base_url, ["/portal", "/portal/metrics", "/portal/statements/2026-01"]) == {}
+    assert _sweep(page, base_url, ["/portal", "/portal/metrics", "/portal/statements/2026-01", "/portal/balance"]) == {}
     page.goto(f"{base_url}/creators")  # a 403 page
     assert serious_violations(page, base_url) == []
 
