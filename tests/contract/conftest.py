@@ -28,7 +28,7 @@ def database_url(base_database_url, tmp_path_factory) -> str:
     )
     database = app.extensions["agency_db"]
     with database.session_scope() as session:
-        load_demo(db_session=session, creators=30, days=40, seed=11, today=date.today())
+        load_demo(db_session=session, creators=12, days=30, seed=11, today=date.today())
     database.dispose()
     yield url
     if name:
