@@ -89,3 +89,24 @@ def test_every_demo_handle_matches_the_documented_pattern(client, session, admin
     handles = session.query(PlatformAccount.handle).all()
     assert len(handles) > 40
     assert [h for (h,) in handles if not re.fullmatch(pattern, h)] == []
+
+
+def test_deal_terms_with_splits_read_back_as_documented(client, admin, auth_for, make_creator):
+    headers = auth_for(admin)
+    creator = make_creator(manager=admin)
+    brand = client.post("/api/v1/brands", json={"name": "Maison Doc", "industry": "beauty"}, headers=headers).json
+    body = {"creator_id": creator.id, "brand_id": brand["id"], "title": "Launch", "source": "direct"}
+    deal = client.post(
+        "/api/v1/deals",
+        json=body | {"fee_amount": "1000.00", "fee_currency": "EUR", "commission_percent": "20"},
+        headers=headers,
+    ).json
+    splits = [
+        {"role": "agency", "share_percent": "90"},
+        {"role": "referrer", "referrer_name": "Ana", "share_percent": "10"},
+    ]
+    put = client.put(f"/api/v1/deals/{deal['id']}/money-terms", json={"splits": splits}, headers=headers)
+    assert put.status_code == 200, put.get_data(as_text=True)
+    got = client.get(f"/api/v1/deals/{deal['id']}/money-terms", headers=headers)
+    assert got.status_code == 200
+    assert sorted(s["role"] for s in got.json["splits"]) == ["agency", "referrer"]
