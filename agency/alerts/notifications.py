@@ -90,12 +90,15 @@ def queue_immediate(*, db_session: Session, alert_ids: list[int], public_url: st
     alerts = db_session.scalars(select(Alert).where(Alert.id.in_(alert_ids), Alert.notified_at.is_(None))).all()
     recipients = _recipients(db_session, {a.creator_id for a in alerts})
     names = _names(db_session, {a.creator_id for a in alerts})
+    # Each manager's preferences read once, not once per alert (a recompute opens thousands).
+    managers = {user.id: user for user in recipients.values()}
+    preferences = {user_id: preferences_for(db_session, user) for user_id, user in managers.items()}
     queued = 0
     for alert in alerts:
         user = recipients.get(alert.creator_id)
         if user is None:
             continue
-        prefs = preferences_for(db_session, user)
+        prefs = preferences[user.id]
         if (
             not prefs.email_enabled
             or alert.kind.value in prefs.muted_kinds
