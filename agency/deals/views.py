@@ -39,6 +39,7 @@ from agency.deals.service import (
     get_deal,
     get_deliverable,
     money_locked,
+    require_brand_write,
     save_brand,
     transition_deal,
     update_deal,
@@ -181,11 +182,20 @@ def brand_new():
     return render_template("deals/brand_form.html", brand=None, values=values, errors=errors), 422 if errors else 200
 
 
+def _brand_writable(brand: Brand) -> None:
+    """403 (with the reason) unless the user may edit or archive this brand; see the service."""
+    try:
+        require_brand_write(db_session=get_session(), actor=actor(), brand=brand)
+    except ServiceError as exc:
+        abort(exc.status, description=exc.message)
+
+
 @bp.route("/brands/<int:brand_id>/edit", methods=["GET", "POST"])
 def brand_edit(brand_id: int):
     require_writer()
     session = get_session()
     brand = get_brand(db_session=session, brand_id=brand_id)
+    _brand_writable(brand)
     errors = {}
     values = {
         "name": brand.name,
@@ -215,6 +225,7 @@ def brand_archive(brand_id: int):
     require_writer()
     session = get_session()
     brand = get_brand(db_session=session, brand_id=brand_id)
+    _brand_writable(brand)
     archive_brand(db_session=session, actor=actor(), brand=brand)
     flash(f"Brand '{brand.name}' archived; its deals keep it.", "success")
     return redirect(url_for("deals_ui.brands"))
@@ -225,7 +236,15 @@ def brand_detail(brand_id: int):
     session = get_session()
     brand = get_brand(db_session=session, brand_id=brand_id)
     deals = session.scalars(deals_query(DealFilters(brand_id=brand.id))).unique().all()
-    return render_template("deals/brand.html", brand=brand, deals=deals, can_write=current_user.can_write)
+    editable = current_user.can_write
+    if editable:
+        try:
+            require_brand_write(db_session=session, actor=actor(), brand=brand)
+        except ServiceError:
+            editable = False
+    return render_template(
+        "deals/brand.html", brand=brand, deals=deals, can_write=current_user.can_write, can_edit=editable
+    )
 
 
 # --- deals ------------------------------------------------------------------------------------
