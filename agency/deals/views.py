@@ -125,6 +125,12 @@ def _errors(exc: Exception) -> dict:
     return exc.errors if exc.errors and exc.status != 409 else {"_": [exc.message]}
 
 
+def _require_version() -> None:
+    """An edit form must say which version it was read at (like the API): one without is refused."""
+    if not request.form.get("version", "").strip():
+        raise ValidationError({"_": ["The form had no version: reload the page and apply your change again."]})
+
+
 def _contacts(text: str) -> list[dict]:
     """Contacts typed one per line as "name, email, phone, role" (only the name is needed)."""
     contacts = []
@@ -207,6 +213,7 @@ def brand_edit(brand_id: int):
     if request.method == "POST":
         values = {k: request.form.get(k, "").strip() for k in values}
         try:
+            _require_version()
             data = BrandUpdateSchema().load(
                 {k: v for k, v in values.items() if k not in ("contacts",) and (v or k in ("industry", "notes"))}
                 | {"contacts": _contacts(values["contacts"]), "version": request.form.get("version", "")}
@@ -320,6 +327,7 @@ def deal_edit(deal_id: int):
     if request.method == "POST":
         values = {k: request.form.get(k, "").strip() for k in editable}
         try:
+            _require_version()
             data = DealUpdateSchema().load(
                 {k: v for k, v in values.items() if v or k == "notes"}
                 | {k: None for k in ("start_date", "end_date") if not values[k]}
