@@ -133,7 +133,7 @@ def _record_errors(exc: Exception) -> dict:
 def _record_form(*, record=None, values, errors, refund_of=None):
     creator_id = values.get("creator_id") or (record.creator_id if record else None)
     creator = None
-    if creator_id and str(creator_id).isdigit():
+    if creator_id and str(creator_id).isascii() and str(creator_id).isdigit():
         try:
             creator = get_creator(db_session=get_session(), creator_id=int(creator_id))
         except ServiceError:
