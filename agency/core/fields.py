@@ -52,11 +52,13 @@ def decimal_field(low, high, *, places: int = 2, low_inclusive: bool = True, **k
 
     kwargs.setdefault("as_string", True)
     if kwargs["as_string"]:
+        given = kwargs.get("metadata", {}).get("description")
         metadata = kwargs.pop("metadata", {}) | {
             "type": "string",
             "format": "decimal",
             "pattern": r"^-?\d+(\.\d+)?$",
-            "description": f"A decimal string, from {low} to {high}, at most {places} decimals.",
+            "description": (f"{given} " if given else "")
+            + f"A decimal string, from {low} to {high}, at most {places} decimals.",
         }
     else:
         metadata = kwargs.pop("metadata", {}) | {"minimum": low, "maximum": high}

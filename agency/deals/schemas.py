@@ -10,6 +10,11 @@ from agency.deals import service as pipeline
 from agency.deals.models import DealSource, DealStage, DeliverableKind, DeliverableStatus
 from agency.roster.models import Platform
 
+FEE_DOC = (
+    "More than zero: a deal is invoiced and paid for its fee, so a fee of 0 (a gift of product only) "
+    "is not a deal to record here."
+)
+
 
 class ContactSchema(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
@@ -87,7 +92,9 @@ class DealSchema(Schema):
     brand_name = fields.Function(lambda d: d.brand.name, dump_only=True)
     title = fields.String(required=True, validate=validate.Length(min=1, max=200))
     source = fields.Enum(DealSource, by_value=True, required=True)
-    fee_amount = decimal_field(0, 999_999_999_999, places=3, required=True)
+    fee_amount = decimal_field(
+        0, 999_999_999_999, places=3, low_inclusive=False, required=True, metadata={"description": FEE_DOC}
+    )
     fee_currency = fields.String(required=True, validate=validate.Length(equal=3), metadata={"example": "EUR"})
     commission_percent = decimal_field(
         0, 100, metadata={"description": "Agency commission; without one, the configured default applies."}
@@ -123,7 +130,7 @@ class DealUpdateSchema(Schema):
     brand_id = fields.Integer()
     title = fields.String(validate=validate.Length(min=1, max=200))
     source = fields.Enum(DealSource, by_value=True)
-    fee_amount = decimal_field(0, 999_999_999_999, places=3)
+    fee_amount = decimal_field(0, 999_999_999_999, places=3, low_inclusive=False, metadata={"description": FEE_DOC})
     fee_currency = fields.String(validate=validate.Length(equal=3))
     commission_percent = decimal_field(0, 100)
     start_date = Day(allow_none=True)

@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from agency.core.audit.service import Actor, record_audit, snapshot
 from agency.core.database import utcnow
-from agency.core.errors import Conflict, InvalidInput, NotFound
+from agency.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from agency.core.events import deal_stage_changed
 from agency.core.users.models import Role
 from agency.core.users.service import require_role
@@ -69,10 +69,32 @@ def get_brand(*, db_session: Session, brand_id: int) -> Brand:
     return brand
 
 
+def require_brand_write(*, db_session: Session, actor: Actor, brand: Brand) -> None:
+    """Brands belong to the agency: a manager may edit or archive one only while every deal using it
+    (archived ones included) is for a creator they manage; otherwise it is an admin's change (403)."""
+    require_role(actor.user, Role.admin, Role.manager)
+    if actor.user.role is Role.admin:
+        return
+    others = db_session.scalar(
+        select(func.count())
+        .select_from(Deal)
+        .join(Creator, Creator.id == Deal.creator_id)
+        .where(Deal.brand_id == brand.id, Creator.manager_id.is_distinct_from(actor.user.id))
+    )
+    if others:
+        raise Forbidden(
+            f"Brand '{brand.name}' is used by {others} deal(s) of creators managed by others: "
+            "only an admin can edit or archive it."
+        )
+
+
 def save_brand(
     *, db_session: Session, actor: Actor, data: dict, brand: Brand | None = None, expected_version: int | None = None
 ) -> Brand:
-    require_role(actor.user, Role.admin, Role.manager)
+    if brand is None:
+        require_role(actor.user, Role.admin, Role.manager)
+    else:
+        require_brand_write(db_session=db_session, actor=actor, brand=brand)
     name = data.get("name")
     if name is not None:
         clash = db_session.scalar(select(Brand.id).where(Brand.name == name, Brand.id != (brand.id if brand else -1)))
@@ -104,7 +126,7 @@ def save_brand(
 
 
 def archive_brand(*, db_session: Session, actor: Actor, brand: Brand) -> None:
-    require_role(actor.user, Role.admin, Role.manager)
+    require_brand_write(db_session=db_session, actor=actor, brand=brand)
     if brand.archived_at is None:
         before = snapshot(brand)
         brand.archived_at = utcnow()

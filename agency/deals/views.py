@@ -39,6 +39,7 @@ from agency.deals.service import (
     get_deal,
     get_deliverable,
     money_locked,
+    require_brand_write,
     save_brand,
     transition_deal,
     update_deal,
@@ -124,6 +125,12 @@ def _errors(exc: Exception) -> dict:
     return exc.errors if exc.errors and exc.status != 409 else {"_": [exc.message]}
 
 
+def _require_version() -> None:
+    """An edit form must say which version it was read at (like the API): one without is refused."""
+    if not request.form.get("version", "").strip():
+        raise ValidationError({"_": ["The form had no version: reload the page and apply your change again."]})
+
+
 def _contacts(text: str) -> list[dict]:
     """Contacts typed one per line as "name, email, phone, role" (only the name is needed)."""
     contacts = []
@@ -181,11 +188,20 @@ def brand_new():
     return render_template("deals/brand_form.html", brand=None, values=values, errors=errors), 422 if errors else 200
 
 
+def _brand_writable(brand: Brand) -> None:
+    """403 (with the reason) unless the user may edit or archive this brand; see the service."""
+    try:
+        require_brand_write(db_session=get_session(), actor=actor(), brand=brand)
+    except ServiceError as exc:
+        abort(exc.status, description=exc.message)
+
+
 @bp.route("/brands/<int:brand_id>/edit", methods=["GET", "POST"])
 def brand_edit(brand_id: int):
     require_writer()
     session = get_session()
     brand = get_brand(db_session=session, brand_id=brand_id)
+    _brand_writable(brand)
     errors = {}
     values = {
         "name": brand.name,
@@ -197,6 +213,7 @@ def brand_edit(brand_id: int):
     if request.method == "POST":
         values = {k: request.form.get(k, "").strip() for k in values}
         try:
+            _require_version()
             data = BrandUpdateSchema().load(
                 {k: v for k, v in values.items() if k not in ("contacts",) and (v or k in ("industry", "notes"))}
                 | {"contacts": _contacts(values["contacts"]), "version": request.form.get("version", "")}
@@ -215,6 +232,7 @@ def brand_archive(brand_id: int):
     require_writer()
     session = get_session()
     brand = get_brand(db_session=session, brand_id=brand_id)
+    _brand_writable(brand)
     archive_brand(db_session=session, actor=actor(), brand=brand)
     flash(f"Brand '{brand.name}' archived; its deals keep it.", "success")
     return redirect(url_for("deals_ui.brands"))
@@ -225,7 +243,15 @@ def brand_detail(brand_id: int):
     session = get_session()
     brand = get_brand(db_session=session, brand_id=brand_id)
     deals = session.scalars(deals_query(DealFilters(brand_id=brand.id))).unique().all()
-    return render_template("deals/brand.html", brand=brand, deals=deals, can_write=current_user.can_write)
+    editable = current_user.can_write
+    if editable:
+        try:
+            require_brand_write(db_session=session, actor=actor(), brand=brand)
+        except ServiceError:
+            editable = False
+    return render_template(
+        "deals/brand.html", brand=brand, deals=deals, can_write=current_user.can_write, can_edit=editable
+    )
 
 
 # --- deals ------------------------------------------------------------------------------------
@@ -301,6 +327,7 @@ def deal_edit(deal_id: int):
     if request.method == "POST":
         values = {k: request.form.get(k, "").strip() for k in editable}
         try:
+            _require_version()
             data = DealUpdateSchema().load(
                 {k: v for k, v in values.items() if v or k == "notes"}
                 | {k: None for k in ("start_date", "end_date") if not values[k]}

@@ -104,6 +104,9 @@ def parse_amount(value, refund: bool, currency: str | None = None) -> Decimal:
             raise ValueError(f"must have at most {minor_unit(currency)} decimals in {currency.upper()}")
     elif amount != amount.quantize(Decimal(1).scaleb(-MAX_MINOR_UNIT)):
         raise ValueError(f"must have at most {MAX_MINOR_UNIT} decimals")
+    if amount == 0:
+        # A record or a refund of nothing changes no total: it is a typing slip, never meaningful.
+        raise ValueError("must not be zero: a refund of 0 refunds nothing" if refund else "must not be zero")
     if amount < 0 and not refund:
         raise ValueError("is negative; mark refunds explicitly (refund=true)")
     if amount > 0 and refund:

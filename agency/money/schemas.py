@@ -36,7 +36,10 @@ class RevenueSchema(Schema):
         999_999_999_999,
         places=3,
         required=True,
-        metadata={"description": "At most the currency's minor unit of decimals (JPY 0, EUR 2, BHD 3)."},
+        metadata={
+            "description": "Not zero (a record of nothing is refused); negative only for a refund. "
+            "At most the currency's minor unit of decimals (JPY 0, EUR 2, BHD 3)."
+        },
     )
     currency = fields.String(required=True, validate=validate.Length(equal=3))
     is_refund = fields.Boolean(load_default=False, data_key="refund")
@@ -81,7 +84,12 @@ class RevenueUpdateSchema(Schema):
     earned_on = Day(data_key="date")
     source = fields.Enum(RevenueSource, by_value=True)
     platform = fields.Enum(Platform, by_value=True, allow_none=True)
-    amount = decimal_field(-999_999_999_999, 999_999_999_999, places=3)
+    amount = decimal_field(
+        -999_999_999_999,
+        999_999_999_999,
+        places=3,
+        metadata={"description": "Not zero; negative only for a refund."},
+    )
     currency = fields.String(validate=validate.Length(equal=3))
     is_refund = fields.Boolean(data_key="refund")
     notes = fields.String(validate=validate.Length(max=2000))

@@ -116,6 +116,12 @@ def _today() -> date:
     return utcnow().date() + timedelta(days=1)  # "today" somewhere ahead of UTC, as the API
 
 
+def _require_version() -> None:
+    """An edit form must say which version it was read at (like the API): one without is refused."""
+    if not request.form.get("version", "").strip():
+        raise ValidationError({"_": ["The form had no version: reload the page and apply your change again."]})
+
+
 def _record_errors(exc: Exception) -> dict:
     if isinstance(exc, ValidationError):
         return exc.messages if isinstance(exc.messages, dict) else {"_": exc.messages}
@@ -127,7 +133,7 @@ def _record_errors(exc: Exception) -> dict:
 def _record_form(*, record=None, values, errors, refund_of=None):
     creator_id = values.get("creator_id") or (record.creator_id if record else None)
     creator = None
-    if creator_id and str(creator_id).isdigit():
+    if creator_id and str(creator_id).isascii() and str(creator_id).isdigit():
         try:
             creator = get_creator(db_session=get_session(), creator_id=int(creator_id))
         except ServiceError:
@@ -207,6 +213,7 @@ def record_edit(record_id: int):
     editable = ("date", "source", "platform", "amount", "currency", "notes")
     values |= {k: request.form.get(k, "").strip() for k in editable} | {"refund": request.form.get("refund", "")}
     try:
+        _require_version()
         data = RevenueUpdateSchema().load(
             {k: v for k, v in values.items() if k in editable and (v or k == "notes")}
             | {

@@ -64,14 +64,14 @@ def creator_edit(creator_id: int):
         values = _form_data(request.form)
         if current_user.role is not Role.admin:
             values.pop("manager_id", None)
+        version = request.form.get("version", type=int)
         try:
+            if version is None:
+                # Like the API, an edit must say which version it was made on: never applied blind.
+                raise ValidationError({"_": ["The form had no version: reload the page and apply your change again."]})
             data = CreatorSchema(exclude=("accounts",), partial=True).load(values)
             roster.update_creator(
-                db_session=session,
-                actor=actor(),
-                creator=creator,
-                data=data,
-                expected_version=request.form.get("version", type=int),
+                db_session=session, actor=actor(), creator=creator, data=data, expected_version=version
             )
             flash("Changes saved.", "success")
             return redirect(url_for("web.creator_detail", creator_id=creator.id))

@@ -162,7 +162,8 @@ def _requests(w: dict) -> list[tuple]:
         # shared work for admins and managers
         ("POST", "/api/v1/creators", {"display_name": "N", "country": "FR", "niche": "music"}, "staff"),
         ("POST", "/api/v1/brands", {"name": f"Brand {w['tag']}"}, "staff"),
-        ("PATCH", f"/api/v1/brands/{b}", {"notes": "x", "version": 1}, "staff"),
+        # a brand used only by the owner's deals: theirs to edit, another manager's is refused
+        ("PATCH", f"/api/v1/brands/{b}", {"notes": "x", "version": 1}, "write_owned"),
         ("POST", "/api/v1/eligibility/recompute", {"creator_ids": [c]}, "staff"),
         ("POST", "/api/v1/diversification/recompute", {"creator_ids": [c]}, "staff"),
         (
@@ -209,7 +210,7 @@ def _requests(w: dict) -> list[tuple]:
         ("DELETE", f"/api/v1/agreements/{w['agreement']}", None, "write_owned"),
         ("DELETE", f"/api/v1/revenue/{r}", None, "write_owned"),
         ("DELETE", f"/api/v1/deals/{d}", None, "write_owned"),
-        ("DELETE", f"/api/v1/brands/{b}", None, "staff"),
+        ("DELETE", f"/api/v1/brands/{b}", None, "write_owned"),
         ("DELETE", f"/api/v1/creators/{c}/accounts/{a}", None, "write_owned"),
         ("DELETE", f"/api/v1/creators/{c}", None, "write_owned"),
     ]
