@@ -50,7 +50,9 @@ def test_a_brand_form_shows_the_schemas_errors_and_a_stale_edit_is_refused(clien
     assert stale.status_code == 422 and "changed by someone else" in stale.get_data(as_text=True)
     session.refresh(brand)
     assert brand.name == "Northwind Ltd"
-    actions = session.scalars(select(AuditEntry.action).where(AuditEntry.entity_type == "brand")).all()
+    actions = session.scalars(
+        select(AuditEntry.action).where(AuditEntry.entity_type == "brand").order_by(AuditEntry.id)
+    ).all()
     assert actions == ["brand.create", "brand.update"]
 
 

@@ -3,6 +3,7 @@ runs, with the server's own validation shown beside the fields."""
 
 import re
 from datetime import date, timedelta
+from decimal import Decimal
 
 from playwright.sync_api import expect
 from sqlalchemy import func, select
@@ -77,7 +78,7 @@ def test_add_a_brand_open_a_deal_from_it_and_deliver(page, live_server):
     expect(page.get_by_role("status").first).to_contain_text("moved to negotiating")
     with database.session_scope() as session:
         deal = session.scalars(select(Deal).where(Deal.title == "Winter hikes")).one()
-        assert deal.stage.value == "negotiating" and str(deal.fee_amount) == "1800.00"
+        assert deal.stage.value == "negotiating" and deal.fee_amount == Decimal("1800.00")
         assert [d.status for d in deal.deliverables] == [DeliverableStatus.published]
         assert session.scalar(select(func.count()).where(AuditEntry.action == "deal.create")) >= 1
 
@@ -188,7 +189,7 @@ def test_record_revenue_then_refund_it(page, live_server):
         refund = session.scalars(
             select(RevenueRecord).where(RevenueRecord.notes == f"Refund of record {record_id}")
         ).one()
-        assert refund.is_refund and str(refund.amount) == "-80.00"
+        assert refund.is_refund and refund.amount == Decimal("-80.00")
 
 
 def test_admin_sets_a_rate_ends_a_rule_version_closes_a_programme_and_retries_a_job(page, live_server):
