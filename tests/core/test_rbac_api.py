@@ -96,6 +96,7 @@ def _requests(w: dict) -> list[tuple]:
         ("GET", f"/api/v1/creators/{c}/account-statement?month=2026-01", None, "read"),
         ("GET", "/api/v1/ledger/accounts", None, "read"),
         ("GET", "/api/v1/ledger/entries", None, "read"),
+        ("GET", "/api/v1/ledger/commission-payables", None, "read"),
         ("GET", "/api/v1/ledger/export?from=2020-01-01&to=2030-12-31", None, "read"),
         ("GET", "/api/v1/aging", None, "read"),
         # writes on the creator and what hangs off it: admins, and the managing manager
@@ -206,6 +207,13 @@ def _requests(w: dict) -> list[tuple]:
             "admin",
         ),
         ("POST", f"/api/v1/ledger/entries/{w['entry']}/reversal", {"reason": "rbac"}, "admin"),
+        (
+            "POST",
+            "/api/v1/ledger/commission-payouts",
+            {"payee": "RBAC Referrer", "amount": "1.00", "paid_on": YESTERDAY, "reference": "rbac"},
+            "admin",
+        ),
+        ("POST", f"/api/v1/invoices/{w['invoice']}/write-off", {"reason": "rbac"}, "admin"),
         # deletions last
         ("DELETE", f"/api/v1/agreements/{w['agreement']}", None, "write_owned"),
         ("DELETE", f"/api/v1/revenue/{r}", None, "write_owned"),
@@ -348,6 +356,13 @@ def _money_world(session, owner, creator, brand, make_creator) -> dict:
               "payout_currency": "EUR"},
     )  # fmt: skip
     other = make_creator(manager=owner)
+    save_agreement(
+        db_session=session,
+        actor=actor,
+        data={"creator_id": other.id, "starts_on": date(2020, 1, 1), "payout_currency": "EUR",
+              "splits": [{"role": "agency", "share_percent": "90"},
+                         {"role": "referrer", "referrer_name": "RBAC Referrer", "share_percent": "10"}]},
+    )  # fmt: skip
 
     def invoice(who, draft=False, stage=DealStage.delivered):
         deal = Deal(creator_id=who.id, brand_id=brand.id, title="Money", source="direct", fee_amount=Decimal("100.00"),
