@@ -46,7 +46,12 @@ from agency.money.ledger import (
     reverse_entry,
     trial_balance,
 )
-from agency.money.ledger_events import commission_payable_balances, pay_commission, write_off_invoice
+from agency.money.ledger_events import (
+    commission_payable_balances,
+    pay_commission,
+    post_platform_payout,
+    write_off_invoice,
+)
 from agency.money.payments import (
     allocate_payment,
     get_payment,
@@ -62,6 +67,7 @@ from agency.money.payouts import (
     mark_batch_paid,
     payable_balances,
 )
+from agency.money.revenue import get_record
 from agency.roster.service import get_creator
 
 blp = Blueprint(
@@ -524,6 +530,21 @@ class CommissionPayouts(MethodView):
         return pay_commission(
             db_session=get_session(), actor=current_actor(), payee=data["payee"], amount=data["amount"],
             paid_on=data["paid_on"], reference=data["reference"], settings=_settings(),
+        )  # fmt: skip
+
+
+@blp.route("/ledger/platform-payouts")
+class PlatformPayouts(MethodView):
+    @blp.arguments(s.PlatformPayoutSchema)
+    @blp.response(201, s.JournalEntrySchema)
+    @roles_required(Role.admin, Role.manager)
+    def post(self, data):
+        """Post a platform's payout of a represented creator's revenue record (a refund record posts
+        it reversed): cash received, the creator's share and the agreement's commission"""
+        session = get_session()
+        return post_platform_payout(
+            db_session=session, actor=current_actor(),
+            record=get_record(db_session=session, record_id=data["revenue_record_id"]), settings=_settings(),
         )  # fmt: skip
 
 

@@ -259,6 +259,10 @@ class CommissionPayoutSchema(Schema):
     reference = fields.String(required=True, validate=validate.Length(min=1, max=120))
 
 
+class PlatformPayoutSchema(Schema):
+    revenue_record_id = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1))
+
+
 class WriteOffSchema(Schema):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=300))
 

@@ -1,6 +1,6 @@
-"""Money events posted by hand: a manager's or referrer's commission paid out, and the unpaid
-remainder of an issued invoice written off. Each posts one balanced entry through `ledger.post`
-and is audited."""
+"""Money events posted on request: a platform's payout of a creator's revenue, a manager's or
+referrer's commission paid out, and the unpaid remainder of an issued invoice written off. Each
+posts one balanced entry through `ledger.post` and is audited."""
 
 from __future__ import annotations
 
@@ -13,11 +13,14 @@ from sqlalchemy.orm import Session
 
 from agency.core.audit.service import Actor, record_audit, snapshot
 from agency.core.errors import Conflict, InvalidInput
+from agency.money.agreements import _split_dict, agreement_in_force
 from agency.money.chain_models import Invoice, InvoiceKind, InvoiceStatus, JournalEntry, JournalLine, LedgerAccount
-from agency.money.invoices import OPEN_STATUSES, MoneySettings, settled_base
+from agency.money.invoices import HUNDRED, OPEN_STATUSES, MoneySettings, rate_to_base, settled_base, split_commission
 from agency.money.ledger import (
     BAD_DEBTS,
     CASH,
+    COMMISSION_INCOME,
+    CREATOR_PAYABLES,
     MANAGER_PAYABLES,
     RECEIVABLES,
     Posting,
@@ -27,8 +30,77 @@ from agency.money.ledger import (
     post,
     quantize_money,
 )
+from agency.money.models import RevenueRecord, RevenueSource
+from agency.roster.models import Creator
+from agency.roster.service import require_creator_write
 
 ZERO = Decimal("0.00")
+# The income a platform pays out (to the agency's account for a represented creator).
+PLATFORM_SOURCES = (
+    RevenueSource.creator_rewards, RevenueSource.creator_fund, RevenueSource.live_gifts,
+    RevenueSource.video_gifts, RevenueSource.subscriptions, RevenueSource.platform_ads,
+)  # fmt: skip
+
+
+# --- platform payout received ----------------------------------------------------------------------
+
+
+def post_platform_payout(
+    *, db_session: Session, actor: Actor, record: RevenueRecord, settings: MoneySettings
+) -> JournalEntry:
+    """A platform's payout of a represented creator's revenue record, received by the agency:
+    Dr 1000 cash / Cr 2100 the creator's share, Cr 4000 and 2200 the commission at the agreement's
+    rate for that source (its default rate when the source has none), split as the agreement says.
+    A refund record posts the same lines reversed. Once per record (409 the second time)."""
+    require_creator_write(actor.user, db_session.get(Creator, record.creator_id))
+    if record.archived_at is not None:
+        raise Conflict(f"Revenue record {record.id} is deleted.", {"revenue_record_id": ["deleted"]})
+    if record.source not in PLATFORM_SOURCES:
+        raise InvalidInput(
+            f"{record.source.value} is not a platform payout.",
+            {"revenue_record_id": [f"source must be one of {', '.join(s.value for s in PLATFORM_SOURCES)}"]},
+        )
+    agreement = agreement_in_force(db_session, record.creator_id, record.earned_on)
+    if agreement is None:
+        raise Conflict(
+            f"Creator {record.creator_id} has no representation agreement on {record.earned_on}.",
+            {"revenue_record_id": ["no agreement in force"]},
+        )
+    rate = agreement.commission_rates.get(record.source.value)
+    percent = Decimal(rate) if rate is not None else agreement.default_commission_percent
+    base = settings.base_currency
+    amount = quantize_money(Decimal(record.amount), record.currency)
+    fx = Decimal(1) if record.currency == base else rate_to_base(db_session, record.currency, record.earned_on, base)
+    amount_base = quantize_money(amount * fx, base)
+    commission = quantize_money(amount_base * percent / HUNDRED, base)
+    tags = {"creator_id": record.creator_id}
+    lines = [
+        dr(CASH, amount_base, currency=record.currency, amount_currency=amount, memo=record.source.value, **tags),
+        cr(CREATOR_PAYABLES, amount_base - commission, memo="creator's share", **tags),
+    ]
+    splits = [_split_dict(s) for s in agreement.splits] or [{"role": "agency", "payee": "agency", "share": "100"}]
+    for split, part in split_commission(commission, splits, base):
+        account = COMMISSION_INCOME if split["role"] == "agency" else MANAGER_PAYABLES
+        payee = None if split["role"] == "agency" else split["payee"]
+        lines.append(cr(account, part, payee=payee, memo=f"commission {split['role']}", **tags))
+    entry = post(
+        db_session,
+        Posting(
+            posted_on=record.earned_on,
+            kind="platform_payout",
+            event_key=f"platform-payout:{record.id}",
+            description=f"{'Refund of ' if record.is_refund else ''}{record.source.value} payout, revenue {record.id}",
+            base_currency=base,
+            reference=(record.external_ref or "")[:120],
+            actor_label=actor.label,
+            lines=lines,
+        ),
+    )
+    record_audit(
+        db_session=db_session, actor=actor, action="platform_payout.posted", entity_type="revenue_record",
+        entity_id=record.id, before=None, after={"entry": entry.id, "amount": str(amount), "commission": str(percent)},
+    )  # fmt: skip
+    return entry
 
 
 # --- manager and referrer commission paid --------------------------------------------------------

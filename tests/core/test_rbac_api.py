@@ -157,6 +157,7 @@ def _requests(w: dict) -> list[tuple]:
             "write_owned",
         ),
         ("POST", "/api/v1/payout-batches", {"creator_ids": [c]}, "write_owned"),
+        ("POST", "/api/v1/ledger/platform-payouts", {"revenue_record_id": w["platform_revenue"]}, "write_owned"),
         ("POST", f"/api/v1/alerts/{w['alert']}/acknowledge", None, "write_owned"),
         ("POST", "/api/v1/alerts/bulk", {"ids": [w["alert2"]], "action": "acknowledge"}, "write_owned"),
         ("POST", f"/api/v1/alerts/{w['alert']}/resolve", None, "write_owned"),
@@ -388,6 +389,9 @@ def _money_world(session, owner, creator, brand, make_creator) -> dict:
                      {"invoice_id": paid_other.id, "amount": Decimal("100.00")}],
     )  # fmt: skip
     batch = create_batch(db_session=session, actor=actor, creator_ids=[other.id], settings=settings)
+    rewards = RevenueRecord(creator_id=other.id, earned_on=date.today() - timedelta(days=1), source="creator_rewards",
+                            amount=Decimal("10.00"), currency="EUR")  # fmt: skip
+    session.add(rewards)
     session.commit()
     return {
         "agreement": agreement.id,
@@ -396,6 +400,7 @@ def _money_world(session, owner, creator, brand, make_creator) -> dict:
         "deal_delivered": invoice(creator, stage=DealStage.in_progress).id,
         "payment": payment.id,
         "batch": batch.id,
+        "platform_revenue": rewards.id,
         "entry": session.scalar(select(JournalEntry.id).order_by(JournalEntry.id)),
     }
 

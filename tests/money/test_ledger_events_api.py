@@ -116,3 +116,66 @@ def test_unpaid_remainder_written_off(client, session, admin, manager, make_crea
     # Written off, it no longer takes payments and leaves the aging.
     assert client.get("/api/v1/aging", headers=headers).json["totals"]["total"] == "0.00"
     assert_books_balance(session)
+
+
+def _revenue(client, headers, creator, source="creator_rewards", amount="200.00", refund=False):
+    body = {"creator_id": creator.id, "date": (TODAY - timedelta(days=2)).isoformat(), "source": source,
+            "amount": amount, "currency": "EUR", "refund": refund}  # fmt: skip
+    response = client.post("/api/v1/revenue", json=body, headers=headers)
+    assert response.status_code == 201, response.json
+    return response.json["id"]
+
+
+def test_platform_payout_posts_cash_creator_share_and_commission_once(
+    client, session, analyst, manager, make_creator, auth_for
+):
+    creator = make_creator(manager=manager)
+    headers = auth_for(manager)
+    response = client.post(
+        "/api/v1/agreements",
+        json={"creator_id": creator.id, "starts_on": (TODAY - timedelta(days=30)).isoformat(),
+              "commission_rates": {"creator_rewards": "10.00", "live_gifts": "0"}, "payout_currency": "EUR",
+              "splits": [{"role": "agency", "share_percent": "60"},
+                         {"role": "primary_manager", "user_id": manager.id, "share_percent": "30"},
+                         {"role": "referrer", "referrer_name": "Studio Nord", "share_percent": "10"}]},
+        headers=headers,
+    )  # fmt: skip
+    assert response.status_code == 201, response.json
+    url = "/api/v1/ledger/platform-payouts"
+    rewards = _revenue(client, headers, creator)
+    assert client.post(url, json={"revenue_record_id": rewards}, headers=auth_for(analyst)).status_code == 403
+    posted = client.post(url, json={"revenue_record_id": rewards}, headers=headers)
+    assert posted.status_code == 201, posted.json
+    # 200 received: commission 10 % = 20 (agency 12, manager 6, referrer 2), creator 180.
+    lines = {(line["account_code"], line["payee"], line["debit"], line["credit"]) for line in posted.json["lines"]}
+    assert lines == {
+        ("1000", None, "200.00", "0.00"),
+        ("2100", None, "0.00", "180.00"),
+        ("4000", None, "0.00", "12.00"),
+        ("2200", f"user:{manager.id}", "0.00", "6.00"),
+        ("2200", "Studio Nord", "0.00", "2.00"),
+    }
+    assert client.post(url, json={"revenue_record_id": rewards}, headers=headers).status_code == 409
+    # A source at 0 %: everything is the creator's.
+    gifts = client.post(url, json={"revenue_record_id": _revenue(client, headers, creator, "live_gifts", "50.00")},
+                        headers=headers)  # fmt: skip
+    assert gifts.status_code == 201
+    assert {(line["account_code"], line["credit"]) for line in gifts.json["lines"] if line["credit"] != "0.00"} == {
+        ("2100", "50.00")
+    }
+    # A refund takes it back, reversed.
+    refund = client.post(
+        url, json={"revenue_record_id": _revenue(client, headers, creator, amount="-100.00", refund=True)},
+        headers=headers,
+    )  # fmt: skip
+    assert refund.status_code == 201, refund.json
+    books = balances(session)
+    assert books["1000"] == Decimal("150.00") and books["2100"] == Decimal("-140.00")
+    assert books["4000"] == Decimal("-6.00") and books["2200"] == Decimal("-4.00")
+    # Not a platform's income, or a creator without an agreement: refused.
+    merch = _revenue(client, headers, creator, "merch")
+    assert client.post(url, json={"revenue_record_id": merch}, headers=headers).status_code == 422
+    unrepresented = _revenue(client, headers, make_creator(manager=manager))
+    assert client.post(url, json={"revenue_record_id": unrepresented}, headers=headers).status_code == 409
+    assert client.post(url, json={"revenue_record_id": 10**9}, headers=headers).status_code == 404
+    assert_books_balance(session)
