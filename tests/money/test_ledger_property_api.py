@@ -1,7 +1,8 @@
 """Random sequences of money events (invoices in two currencies with or without VAT and with
 commission splits, payments in either currency, partial allocations, credit notes, payout
-batches, reversals) keep the books right: every entry balances, the trial balance is zero, each
-invoice's receivable on the ledger matches what it still owes, and each creator's monthly
+batches, reversals, write-offs, commission paid to a manager or a referrer) keep the books right:
+every entry balances, the trial balance is zero, each invoice's receivable on the ledger matches
+what it still owes, no payee is paid more commission than owed, and each creator's monthly
 statement reconciles to the cent with the ledger, month after month (PostgreSQL and SQLite)."""
 
 import contextlib
@@ -23,6 +24,7 @@ from agency.money.chain_models import InvoiceStatus, JournalEntry, JournalLine
 from agency.money.creator_statements import month_statements
 from agency.money.invoices import MoneySettings, create_invoice, issue_credit_note
 from agency.money.ledger import CREATOR_PAYABLES, RECEIVABLES, cents, reverse_entry, trial_balance, unbalanced_entries
+from agency.money.ledger_events import commission_payable_balances, pay_commission, write_off_invoice
 from agency.money.payments import allocate_payment, amount_payment_covers, record_payment
 from agency.money.payouts import approve_batch, create_batch, mark_batch_paid
 from agency.roster.models import Creator
@@ -45,6 +47,8 @@ event = st.one_of(
     st.tuples(st.just("credit"), st.integers(0, 20), st.integers(1, 100)),
     st.tuples(st.just("payout")),
     st.tuples(st.just("reverse"), st.integers(0, 40)),
+    st.tuples(st.just("write_off"), st.integers(0, 20)),
+    st.tuples(st.just("commission"), st.integers(0, 1), st.sampled_from([100, 50, 1, 101])),
 )
 
 
@@ -150,6 +154,18 @@ def _run(session, actor, brands, creators, events):
                             session, entries[item[1] % len(entries)], posted_on=day, reason="generated",
                             base_currency="EUR", actor_label="test",
                         )  # fmt: skip
+                elif kind == "write_off" and invoices:
+                    write_off_invoice(
+                        db_session=session, actor=actor, invoice=invoices[item[1] % len(invoices)], reason="generated",
+                        settings=SETTINGS, today=day,
+                    )  # fmt: skip
+                elif kind == "commission":
+                    payee = [f"user:{actor.user.id}", "Ref"][item[1]]
+                    owed = commission_payable_balances(session).get(payee, Decimal("0.00"))
+                    pay_commission(
+                        db_session=session, actor=actor, payee=payee, paid_on=day, reference=f"com-{n}",
+                        amount=(owed * item[2] / 100).quantize(Decimal("0.01")), settings=SETTINGS,
+                    )  # fmt: skip
         except ServiceError:
             _note(f"{kind} refused")
             continue  # a refused event (nothing left to allocate, already reversed...) writes nothing
@@ -209,6 +225,9 @@ def test_money_events_keep_the_books_balanced_and_statements_reconciled(session,
                 assert abs(cents(owed) - expected) <= Decimal("0.01")
                 if invoice.status in (InvoiceStatus.paid, InvoiceStatus.void):
                     assert cents(owed) == 0
+        # Commission is never paid out beyond what a payee was owed (unless a reversal took it back).
+        if not reversed_ids:
+            assert all(balance >= 0 for balance in commission_payable_balances(session).values())
         previous = {c.id: Decimal("0.00") for c in creators}
         for month in MONTHS:
             statements = month_statements(session, month=month, base_currency="EUR")
