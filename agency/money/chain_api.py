@@ -46,6 +46,12 @@ from agency.money.ledger import (
     reverse_entry,
     trial_balance,
 )
+from agency.money.ledger_events import (
+    commission_payable_balances,
+    pay_commission,
+    post_platform_payout,
+    write_off_invoice,
+)
 from agency.money.payments import (
     allocate_payment,
     get_payment,
@@ -61,6 +67,7 @@ from agency.money.payouts import (
     mark_batch_paid,
     payable_balances,
 )
+from agency.money.revenue import get_record
 from agency.roster.service import get_creator
 
 blp = Blueprint(
@@ -291,6 +298,20 @@ class InvoiceVoid(MethodView):
         )  # fmt: skip
 
 
+@blp.route("/invoices/<int:invoice_id>/write-off")
+class InvoiceWriteOff(MethodView):
+    @blp.arguments(s.WriteOffSchema)
+    @blp.response(200, s.InvoiceSchema)
+    @roles_required(Role.admin)
+    def post(self, data, invoice_id):
+        """Write off the unpaid remainder of an issued invoice as a bad debt (admins)"""
+        session = get_session()
+        return write_off_invoice(
+            db_session=session, actor=current_actor(), invoice=get_invoice(db_session=session, invoice_id=invoice_id),
+            reason=data["reason"], settings=_settings(), today=_today(),
+        )  # fmt: skip
+
+
 # --- payments ---------------------------------------------------------------------------------
 
 
@@ -487,6 +508,43 @@ class LedgerReversal(MethodView):
         return reverse_entry(
             session, entry, posted_on=data.get("posted_on") or _today(), reason=data["reason"],
             base_currency=_settings().base_currency, actor_label=current_actor().label,
+        )  # fmt: skip
+
+
+@blp.route("/ledger/commission-payables")
+class CommissionPayables(MethodView):
+    @blp.response(200, s.CommissionPayableSchema(many=True))
+    @roles_required(*STAFF)
+    def get(self):
+        """What is owed to each manager ("user:<id>") and outside referrer in commission"""
+        return [{"payee": p, "balance": b} for p, b in commission_payable_balances(get_session()).items()]
+
+
+@blp.route("/ledger/commission-payouts")
+class CommissionPayouts(MethodView):
+    @blp.arguments(s.CommissionPayoutSchema)
+    @blp.response(201, s.JournalEntrySchema)
+    @roles_required(Role.admin)
+    def post(self, data):
+        """Record commission paid to a manager or referrer (admins): at most what they are owed"""
+        return pay_commission(
+            db_session=get_session(), actor=current_actor(), payee=data["payee"], amount=data["amount"],
+            paid_on=data["paid_on"], reference=data["reference"], settings=_settings(),
+        )  # fmt: skip
+
+
+@blp.route("/ledger/platform-payouts")
+class PlatformPayouts(MethodView):
+    @blp.arguments(s.PlatformPayoutSchema)
+    @blp.response(201, s.JournalEntrySchema)
+    @roles_required(Role.admin, Role.manager)
+    def post(self, data):
+        """Post a platform's payout of a represented creator's revenue record (a refund record posts
+        it reversed): cash received, the creator's share and the agreement's commission"""
+        session = get_session()
+        return post_platform_payout(
+            db_session=session, actor=current_actor(),
+            record=get_record(db_session=session, record_id=data["revenue_record_id"]), settings=_settings(),
         )  # fmt: skip
 
 

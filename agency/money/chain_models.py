@@ -13,8 +13,19 @@ import enum
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, LargeBinary, Numeric, String, Text, UniqueConstraint, func
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    select,
+)
+from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 
 from agency.core.database import Base, JSONDocument, str_enum
 from agency.deals.models import Brand, Deal
@@ -247,6 +258,19 @@ class Invoice(Base):
     @property
     def outstanding(self) -> Decimal:
         return self.total - self.amount_paid - self.amount_credited
+
+    @property
+    def amount_written_off(self) -> Decimal:
+        """What was written off as a bad debt (invoice currency), read from the ledger."""
+        session = object_session(self)
+        if session is None or self.id is None:
+            return Decimal("0.00")
+        written = session.scalar(
+            select(func.coalesce(func.sum(JournalLine.amount_currency), 0)).where(
+                JournalLine.invoice_id == self.id, JournalLine.account_code == "6900"
+            )
+        )
+        return Decimal(str(written)).quantize(Decimal("0.01"))
 
 
 class InvoiceLine(Base):

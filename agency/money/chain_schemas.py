@@ -117,6 +117,7 @@ class InvoiceSchema(Schema):
     total = DecimalString()
     amount_paid = DecimalString()
     amount_credited = DecimalString()
+    amount_written_off = DecimalString()
     outstanding = DecimalString()
     reverse_charge = fields.Boolean()
     commission_percent = DecimalString()
@@ -244,6 +245,26 @@ class PayoutPaidSchema(Schema):
     version = fields.Integer(required=True)
     paid_on = Day(required=True)
     reference = fields.String(required=True, validate=validate.Length(min=1, max=120))
+
+
+class CommissionPayableSchema(Schema):
+    payee = fields.String()
+    balance = DecimalString()
+
+
+class CommissionPayoutSchema(Schema):
+    payee = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    amount = decimal_field(0, 99_999_999_999_999, low_inclusive=False, required=True)
+    paid_on = Day(required=True)
+    reference = fields.String(required=True, validate=validate.Length(min=1, max=120))
+
+
+class PlatformPayoutSchema(Schema):
+    revenue_record_id = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1))
+
+
+class WriteOffSchema(Schema):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=300))
 
 
 class LedgerLineSchema(Schema):

@@ -31,6 +31,7 @@ MANAGER_PAYABLES = "2200"
 BRAND_CREDITS = "2300"
 VAT_PAYABLE = "2400"
 COMMISSION_INCOME = "4000"
+BAD_DEBTS = "6900"
 FX_GAINS_LOSSES = "7000"
 ACCOUNTS = {
     CASH: ("Cash at bank", AccountKind.asset),
@@ -40,6 +41,7 @@ ACCOUNTS = {
     BRAND_CREDITS: ("Brand credits (unallocated payments)", AccountKind.liability),
     VAT_PAYABLE: ("VAT payable", AccountKind.liability),
     COMMISSION_INCOME: ("Agency commission income", AccountKind.income),
+    BAD_DEBTS: ("Bad debts (invoices written off)", AccountKind.expense),
     FX_GAINS_LOSSES: ("Exchange gains and losses", AccountKind.income),
 }
 

@@ -96,6 +96,7 @@ def _requests(w: dict) -> list[tuple]:
         ("GET", f"/api/v1/creators/{c}/account-statement?month=2026-01", None, "read"),
         ("GET", "/api/v1/ledger/accounts", None, "read"),
         ("GET", "/api/v1/ledger/entries", None, "read"),
+        ("GET", "/api/v1/ledger/commission-payables", None, "read"),
         ("GET", "/api/v1/ledger/export?from=2020-01-01&to=2030-12-31", None, "read"),
         ("GET", "/api/v1/aging", None, "read"),
         # writes on the creator and what hangs off it: admins, and the managing manager
@@ -156,6 +157,7 @@ def _requests(w: dict) -> list[tuple]:
             "write_owned",
         ),
         ("POST", "/api/v1/payout-batches", {"creator_ids": [c]}, "write_owned"),
+        ("POST", "/api/v1/ledger/platform-payouts", {"revenue_record_id": w["platform_revenue"]}, "write_owned"),
         ("POST", f"/api/v1/alerts/{w['alert']}/acknowledge", None, "write_owned"),
         ("POST", "/api/v1/alerts/bulk", {"ids": [w["alert2"]], "action": "acknowledge"}, "write_owned"),
         ("POST", f"/api/v1/alerts/{w['alert']}/resolve", None, "write_owned"),
@@ -206,6 +208,13 @@ def _requests(w: dict) -> list[tuple]:
             "admin",
         ),
         ("POST", f"/api/v1/ledger/entries/{w['entry']}/reversal", {"reason": "rbac"}, "admin"),
+        (
+            "POST",
+            "/api/v1/ledger/commission-payouts",
+            {"payee": "RBAC Referrer", "amount": "1.00", "paid_on": YESTERDAY, "reference": "rbac"},
+            "admin",
+        ),
+        ("POST", f"/api/v1/invoices/{w['invoice']}/write-off", {"reason": "rbac"}, "admin"),
         # deletions last
         ("DELETE", f"/api/v1/agreements/{w['agreement']}", None, "write_owned"),
         ("DELETE", f"/api/v1/revenue/{r}", None, "write_owned"),
@@ -348,6 +357,13 @@ def _money_world(session, owner, creator, brand, make_creator) -> dict:
               "payout_currency": "EUR"},
     )  # fmt: skip
     other = make_creator(manager=owner)
+    save_agreement(
+        db_session=session,
+        actor=actor,
+        data={"creator_id": other.id, "starts_on": date(2020, 1, 1), "payout_currency": "EUR",
+              "splits": [{"role": "agency", "share_percent": "90"},
+                         {"role": "referrer", "referrer_name": "RBAC Referrer", "share_percent": "10"}]},
+    )  # fmt: skip
 
     def invoice(who, draft=False, stage=DealStage.delivered):
         deal = Deal(creator_id=who.id, brand_id=brand.id, title="Money", source="direct", fee_amount=Decimal("100.00"),
@@ -373,6 +389,9 @@ def _money_world(session, owner, creator, brand, make_creator) -> dict:
                      {"invoice_id": paid_other.id, "amount": Decimal("100.00")}],
     )  # fmt: skip
     batch = create_batch(db_session=session, actor=actor, creator_ids=[other.id], settings=settings)
+    rewards = RevenueRecord(creator_id=other.id, earned_on=date.today() - timedelta(days=1), source="creator_rewards",
+                            amount=Decimal("10.00"), currency="EUR")  # fmt: skip
+    session.add(rewards)
     session.commit()
     return {
         "agreement": agreement.id,
@@ -381,6 +400,7 @@ def _money_world(session, owner, creator, brand, make_creator) -> dict:
         "deal_delivered": invoice(creator, stage=DealStage.in_progress).id,
         "payment": payment.id,
         "batch": batch.id,
+        "platform_revenue": rewards.id,
         "entry": session.scalar(select(JournalEntry.id).order_by(JournalEntry.id)),
     }
 

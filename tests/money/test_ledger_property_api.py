@@ -1,8 +1,10 @@
 """Random sequences of money events (invoices in two currencies with or without VAT and with
 commission splits, payments in either currency, partial allocations, credit notes, payout
-batches, reversals) keep the books right: every entry balances, the trial balance is zero, each
-invoice's receivable on the ledger matches what it still owes, and each creator's monthly
-statement reconciles to the cent with the ledger, month after month (PostgreSQL and SQLite)."""
+batches, reversals, platform payouts and refunds, write-offs, commission paid to a manager or a
+referrer) keep the books right: every entry balances, the trial balance is zero, each invoice's
+receivable on the ledger matches what it still owes, no payee is paid more commission than owed,
+and each creator's monthly statement reconciles to the cent with the ledger, month after month
+(PostgreSQL and SQLite)."""
 
 import contextlib
 from datetime import date, timedelta
@@ -23,6 +25,13 @@ from agency.money.chain_models import InvoiceStatus, JournalEntry, JournalLine
 from agency.money.creator_statements import month_statements
 from agency.money.invoices import MoneySettings, create_invoice, issue_credit_note
 from agency.money.ledger import CREATOR_PAYABLES, RECEIVABLES, cents, reverse_entry, trial_balance, unbalanced_entries
+from agency.money.ledger_events import (
+    commission_payable_balances,
+    pay_commission,
+    post_platform_payout,
+    write_off_invoice,
+)
+from agency.money.models import RevenueRecord, RevenueSource
 from agency.money.payments import allocate_payment, amount_payment_covers, record_payment
 from agency.money.payouts import approve_batch, create_batch, mark_batch_paid
 from agency.roster.models import Creator
@@ -45,6 +54,9 @@ event = st.one_of(
     st.tuples(st.just("credit"), st.integers(0, 20), st.integers(1, 100)),
     st.tuples(st.just("payout")),
     st.tuples(st.just("reverse"), st.integers(0, 40)),
+    st.tuples(st.just("write_off"), st.integers(0, 20)),
+    st.tuples(st.just("platform"), st.sampled_from([0, 0, 1]), amounts, st.sampled_from(["EUR", "USD"]), st.booleans()),
+    st.tuples(st.just("commission"), st.integers(0, 1), st.sampled_from([100, 50, 1, 101])),
 )
 
 
@@ -150,6 +162,27 @@ def _run(session, actor, brands, creators, events):
                             session, entries[item[1] % len(entries)], posted_on=day, reason="generated",
                             base_currency="EUR", actor_label="test",
                         )  # fmt: skip
+                elif kind == "write_off" and invoices:
+                    write_off_invoice(
+                        db_session=session, actor=actor, invoice=invoices[item[1] % len(invoices)], reason="generated",
+                        settings=SETTINGS, today=day,
+                    )  # fmt: skip
+                elif kind == "platform":
+                    _, who, amount, currency, refund = item
+                    record = RevenueRecord(
+                        creator_id=creators[who].id, earned_on=day, source=RevenueSource.creator_rewards,
+                        currency=currency, amount=-amount if refund else amount, is_refund=refund,
+                    )  # fmt: skip
+                    session.add(record)
+                    session.flush()
+                    post_platform_payout(db_session=session, actor=actor, record=record, settings=SETTINGS)
+                elif kind == "commission":
+                    payee = [f"user:{actor.user.id}", "Ref"][item[1]]
+                    owed = commission_payable_balances(session).get(payee, Decimal("0.00"))
+                    pay_commission(
+                        db_session=session, actor=actor, payee=payee, paid_on=day, reference=f"com-{n}",
+                        amount=(owed * item[2] / 100).quantize(Decimal("0.01")), settings=SETTINGS,
+                    )  # fmt: skip
         except ServiceError:
             _note(f"{kind} refused")
             continue  # a refused event (nothing left to allocate, already reversed...) writes nothing
@@ -209,6 +242,10 @@ def test_money_events_keep_the_books_balanced_and_statements_reconciled(session,
                 assert abs(cents(owed) - expected) <= Decimal("0.01")
                 if invoice.status in (InvoiceStatus.paid, InvoiceStatus.void):
                     assert cents(owed) == 0
+        # Commission is never paid out beyond what a payee was owed (unless a reversal or a platform's
+        # refund took back what it was owed for).
+        if not reversed_ids and not session.scalar(select(func.count()).where(RevenueRecord.is_refund)):
+            assert all(balance >= 0 for balance in commission_payable_balances(session).values())
         previous = {c.id: Decimal("0.00") for c in creators}
         for month in MONTHS:
             statements = month_statements(session, month=month, base_currency="EUR")
