@@ -186,3 +186,16 @@ def test_the_check_finds_what_it_looks_for(page, live_server):
     page.goto(f"{base_url}/login")
     page.evaluate("() => document.querySelector('main').insertAdjacentHTML('beforeend', '<img src=\"/static/x.png\">')")
     assert "image-alt" in {v["rule"] for v in serious_violations(page, base_url)}
+
+
+def test_the_aging_report_draws_its_buckets_with_the_figures_beside_them(page, live_server):
+    base_url, _ = live_server
+    login(page, base_url, "admin@agency.example")
+    page.goto(f"{base_url}/money/aging")
+    bars = page.evaluate(
+        "() => { const c = window.Chart && Chart.getChart(document.getElementById('aging-chart'));"
+        " return c ? [c.data.labels, c.data.datasets[0].data] : null; }"
+    )
+    assert bars is not None and bars[0][0] == "Not yet due" and len(bars[1]) == 5
+    assert sum(bars[1]) > 0  # the demo agency has invoices owing
+    expect(page.locator("#aging-totals")).to_contain_text("Over 90 days")

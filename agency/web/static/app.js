@@ -79,6 +79,18 @@
     });
   }
 
+  // Receivables by age bucket (the aging page's tables and caption carry the same numbers).
+  function agingChart() {
+    var canvas = document.getElementById("aging-chart");
+    var data = readJSON("aging-data");
+    if (!canvas || !data || !window.Chart) { return; }
+    new window.Chart(canvas, {
+      type: "bar",
+      data: { labels: data.labels, datasets: [{ label: "owed", data: data.values.map(parseFloat), backgroundColor: palette.slice(0, data.labels.length) }] },
+      options: { animation: false, plugins: { legend: { display: false } } }
+    });
+  }
+
   // The dashboard's trends; each chart has its numbers in a table beside it.
   function dashboardCharts() {
     var data = readJSON("trends-data");
@@ -130,5 +142,5 @@
     if (button && button.dataset.confirm && !window.confirm(button.dataset.confirm)) { event.preventDefault(); }
   });
 
-  document.addEventListener("DOMContentLoaded", function () { audienceChart(); mixChart(); dashboardCharts(); selectAll(); });
+  document.addEventListener("DOMContentLoaded", function () { audienceChart(); mixChart(); agingChart(); dashboardCharts(); selectAll(); });
 }());
