@@ -320,13 +320,10 @@ def import_bank_export(
     known = set(
         db_session.scalars(select(Payment.bank_reference).where(Payment.bank_reference.in_(seen))) if seen else []
     )
-    todo = []
     for line, row in parsed:
         if row["bank_reference"] in known:
             report.unchanged += 1
-        else:
-            todo.append((line, row))
-    for line, row in todo:
+            continue
         invoice_number = row.pop("invoice_number")
         try:
             with db_session.begin_nested():
