@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from alembic import command
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -23,6 +24,13 @@ from tests import factories
 
 DEFAULT_TEST_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 DEFAULT_TEST_REDIS_URL = "redis://127.0.0.1:6379/0"
+
+# Property tests draw the same examples on every run, so a run is repeatable on any machine;
+# HYPOTHESIS_PROFILE=explore draws fresh random examples to hunt for new counterexamples (a failure
+# prints the blob that reproduces it).
+hypothesis_settings.register_profile("repeatable", derandomize=True, database=None, print_blob=True)
+hypothesis_settings.register_profile("explore", print_blob=True)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 
 def pytest_configure(config):

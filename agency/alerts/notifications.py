@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from html import escape
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from agency.alerts.models import Alert, AlertStatus, NotificationPreference, OutboxMessage, Severity
@@ -84,16 +84,22 @@ def _names(db_session: Session, creator_ids) -> dict[int, str]:
 
 
 def queue_immediate(*, db_session: Session, alert_ids: list[int], public_url: str) -> int:
-    """Immediate emails for new alerts whose severity the manager wants at once (same transaction)."""
+    """Immediate emails for new alerts whose severity the manager wants at once (same transaction).
+    A run may open thousands of alerts: they are read as rows (not ORM objects), the emails written
+    with one bulk insert and the alerts stamped with one update."""
     if not alert_ids:
         return 0
-    alerts = db_session.scalars(select(Alert).where(Alert.id.in_(alert_ids), Alert.notified_at.is_(None))).all()
+    alerts = db_session.execute(
+        select(Alert.id, Alert.kind, Alert.severity, Alert.creator_id, Alert.subject, Alert.message).where(
+            Alert.id.in_(alert_ids), Alert.notified_at.is_(None)
+        )
+    ).all()
     recipients = _recipients(db_session, {a.creator_id for a in alerts})
     names = _names(db_session, {a.creator_id for a in alerts})
     # Each manager's preferences read once, not once per alert (a recompute opens thousands).
     managers = {user.id: user for user in recipients.values()}
     preferences = {user_id: preferences_for(db_session, user) for user_id, user in managers.items()}
-    queued = 0
+    messages, notified = [], []
     for alert in alerts:
         user = recipients.get(alert.creator_id)
         if user is None:
@@ -106,22 +112,23 @@ def queue_immediate(*, db_session: Session, alert_ids: list[int], public_url: st
         ):
             continue
         text, html = _render(user, [alert], names, public_url, "A new alert needs your attention:")
-        db_session.add(
-            OutboxMessage(
-                user_id=user.id,
-                kind="immediate",
-                message_id=f"<alert-{alert.id}@agency>",
-                recipient=user.email,
-                subject=f"[{alert.severity.value.upper()}] {alert.subject}"[:300],
-                body_text=text,
-                body_html=html,
-                alert_ids=[alert.id],
-            )
+        messages.append(
+            {
+                "user_id": user.id,
+                "kind": "immediate",
+                "message_id": f"<alert-{alert.id}@agency>",
+                "recipient": user.email,
+                "subject": f"[{alert.severity.value.upper()}] {alert.subject}"[:300],
+                "body_text": text,
+                "body_html": html,
+                "alert_ids": [alert.id],
+            }
         )
-        alert.notified_at = utcnow()
-        queued += 1
-    db_session.flush()
-    return queued
+        notified.append(alert.id)
+    if messages:
+        db_session.execute(insert(OutboxMessage), messages)
+        db_session.execute(update(Alert).where(Alert.id.in_(notified)).values(notified_at=utcnow()))
+    return len(messages)
 
 
 def queue_due_digests(

@@ -165,34 +165,44 @@ def _evaluate_chunk(
     ).all()
     if not new:
         return []
-    wording = {evaluator_kind.value: evaluator.word for evaluator in evaluators for evaluator_kind in evaluator.kinds}
-    rows = []
+    # Worded kind by kind, so a kind whose wording reads the database reads it once per chunk.
+    by_kind = {evaluator_kind.value: evaluator for evaluator in evaluators for evaluator_kind in evaluator.kinds}
+    grouped: dict[str, list] = {}
     for condition in new:
-        words = wording[condition.kind](dict(condition.facts) | {"kind": condition.kind}, db_session)
-        rows.append(
-            {
-                "kind": condition.kind,
-                "severity": condition.severity,
-                "creator_id": condition.creator_id,
-                "dedup_key": condition.dedup_key,
-                "subject": words.subject[:300],
-                "message": words.message,
-                "payload": words.payload,
-                "status": AlertStatus.open.value,
-                "opened_at": now,
-            }
+        grouped.setdefault(condition.kind, []).append(condition)
+    rows = []
+    for kind, conditions_of_kind in grouped.items():
+        wordings = by_kind[kind].word_all(
+            [dict(condition.facts) | {"kind": condition.kind} for condition in conditions_of_kind], db_session
         )
-        ALERTS_OPENED.labels(kind=condition.kind).inc()
+        rows += [_alert_row(condition, words, now) for condition, words in zip(conditions_of_kind, wordings)]
     bulk_insert(connection, ALERT, rows)
     refresh_statistics(connection, [ALERT], len(rows))
     result.opened += len(rows)
+    # What this chunk opened: the open alerts of its new conditions (matched in SQL, not by a
+    # list of thousands of keys sent back).
     return list(
         db_session.scalars(
-            select(Alert.id).where(
-                Alert.dedup_key.in_([row["dedup_key"] for row in rows]), Alert.status == AlertStatus.open
-            )
+            select(Alert.id)
+            .join(conditions, conditions.c.dedup_key == Alert.dedup_key)
+            .where(Alert.status == AlertStatus.open, Alert.opened_at == now)
         )
     )
+
+
+def _alert_row(condition, words, now) -> dict:
+    ALERTS_OPENED.labels(kind=condition.kind).inc()
+    return {
+        "kind": condition.kind,
+        "severity": condition.severity,
+        "creator_id": condition.creator_id,
+        "dedup_key": condition.dedup_key,
+        "subject": words.subject[:300],
+        "message": words.message,
+        "payload": words.payload,
+        "status": AlertStatus.open.value,
+        "opened_at": now,
+    }
 
 
 # --- lifecycle by users ---------------------------------------------------------------------
