@@ -46,7 +46,7 @@ def _recipients(db_session: Session, creator_ids: set[int]) -> dict[int, User]:
     return {creator_id: user for creator_id, user in rows}
 
 
-def _render(user: User, alerts: list[Alert], names: dict[int, str], public_url: str, title: str) -> tuple[str, str]:
+def _render(user: User, alerts: list, names: dict[int, str], public_url: str, title: str) -> tuple[str, str]:
     """Plain text and HTML bodies, grouped by creator then severity, each alert linking to the UI."""
     by_creator: dict[int, list[Alert]] = defaultdict(list)
     for alert in alerts:
@@ -167,8 +167,8 @@ def _queue_digest(db_session: Session, user: User, now: datetime, public_url: st
     message_id = f"<digest-{user.id}-{local.date().isoformat()}@agency>"
     if db_session.scalar(select(OutboxMessage.id).where(OutboxMessage.message_id == message_id)) is not None:
         return 0  # today's digest is already queued (or sent)
-    alerts = db_session.scalars(
-        select(Alert)
+    alerts = db_session.execute(
+        select(Alert.id, Alert.kind, Alert.severity, Alert.creator_id, Alert.subject, Alert.message)
         .join(Creator, Creator.id == Alert.creator_id)
         .where(
             Creator.manager_id == user.id,
@@ -204,10 +204,7 @@ def _queue_digest(db_session: Session, user: User, now: datetime, public_url: st
             alert_ids=[a.id for a in alerts],
         )
     )
-    stamp = utcnow()
-    for alert in alerts:
-        alert.notified_at = stamp
-    db_session.flush()
+    db_session.execute(update(Alert).where(Alert.id.in_([a.id for a in alerts])).values(notified_at=utcnow()))
     return 1
 
 
