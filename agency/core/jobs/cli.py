@@ -7,6 +7,7 @@ import time
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from redis.exceptions import RedisError
 from rq import Queue, Worker
 from rq.registry import FailedJobRegistry
 from sqlalchemy import func, select
@@ -90,8 +91,13 @@ def run_as_chunk_jobs(name: str, arguments: dict, *, wait: bool = True, poll_sec
     if not wait:
         click.echo(f"  chunks queued on {queue!r}; follow with `agency jobs status`")
         return {}
-    if not Worker.all(queue=Queue(queue, connection=redis_connection(config.redis_url))):
-        click.echo(f"  no worker listens on {queue!r} yet: the chunks wait for one (agency worker)", err=True)
+    try:
+        listening = Worker.all(queue=Queue(queue, connection=redis_connection(config.redis_url)))
+    except RedisError:
+        click.echo("  Redis is unreachable: the chunks are recorded and pushed when it is back", err=True)
+    else:
+        if not listening:
+            click.echo(f"  no worker listens on {queue!r} yet: the chunks wait for one (agency worker)", err=True)
     shown = None
     while True:
         with database.session_scope() as session:
@@ -105,7 +111,7 @@ def run_as_chunk_jobs(name: str, arguments: dict, *, wait: bool = True, poll_sec
             break
         time.sleep(poll_seconds)
     if status is JobStatus.failed:
-        raise click.ClickException(f"{name} failed: {(error or '').strip().splitlines()[-1:]}")
+        raise click.ClickException(f"{name} failed: {''.join((error or '').strip().splitlines()[-1:])}")
     return result or {}
 
 
