@@ -8,6 +8,7 @@ from flask.cli import with_appcontext
 
 from agency.core.cli import as_of_option, echo_result, import_day, import_options, recompute, run_import
 from agency.core.extensions import get_db
+from agency.core.jobs.cli import run_as_chunk_jobs
 from agency.money.diversification import MixSettings, recompute_diversification
 from agency.money.revenue import import_revenue
 from agency.programmes.cli import recompute_eligibility_command
@@ -43,10 +44,18 @@ def _recompute_diversification(session, creator_ids):
 @recompute.command("diversification")
 @click.option("--creator", "creator_ids", type=int, multiple=True, help="Only these creators (repeatable).")
 @as_of_option("Analyse the window ending this day.")
+@click.option(
+    "--wait/--no-wait", default=True, help="With Redis: follow the chunk jobs until the last one is done (default)."
+)
 @with_appcontext
-def recompute_diversification_command(creator_ids: tuple[int, ...], as_of) -> None:
-    """Analyse every creator's revenue mix and store changed snapshots."""
+def recompute_diversification_command(creator_ids: tuple[int, ...], as_of, wait: bool = True) -> None:
+    """Analyse every creator's revenue mix and store changed snapshots (with REDIS_URL set, as
+    chunk jobs on the `recompute` queue, like `agency recompute eligibility`)."""
     config = current_app.config["AGENCY"]
+    if config.redis_url:
+        arguments = {"creator_ids": list(creator_ids) or None, "as_of": as_of.isoformat() if as_of else None}
+        echo_result(run_as_chunk_jobs("recompute_diversification", arguments, wait=wait))
+        return
     with get_db().session_scope() as session:
         # Each chunk of creators is committed as it is done (see agency recompute eligibility).
         result = recompute_diversification(
@@ -61,11 +70,15 @@ def recompute_diversification_command(creator_ids: tuple[int, ...], as_of) -> No
 
 
 @recompute.command("all")
+@click.option(
+    "--wait/--no-wait", default=True, help="With Redis: follow the chunk jobs until the last one is done (default)."
+)
 @click.pass_context
-def recompute_all_command(ctx) -> None:
-    """Eligibility, then diversification, for everyone."""
-    ctx.invoke(recompute_eligibility_command, creator_ids=(), as_of=None)
-    ctx.invoke(recompute_diversification_command, creator_ids=(), as_of=None)
+def recompute_all_command(ctx, wait: bool) -> None:
+    """Eligibility, then diversification, for everyone (with REDIS_URL set, each as chunk jobs
+    that the workers share)."""
+    ctx.invoke(recompute_eligibility_command, creator_ids=(), as_of=None, wait=wait)
+    ctx.invoke(recompute_diversification_command, creator_ids=(), as_of=None, wait=wait)
 
 
 commands = [import_revenue_command]

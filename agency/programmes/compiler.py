@@ -293,8 +293,9 @@ class CompiledRule:
         for child in item.children:
             self._assign_slots(child)
 
-    def fill_statement(self, fresh: Table):
-        """INSERT of one row per creator of the chunk in the rule's scope (the best assignment)."""
+    def fill_select(self, fresh: Table):
+        """The rows the rule writes into `fresh` (every column, in order): one per creator of the
+        chunk in the rule's scope (the best assignment)."""
         ctx = self._ctx
         facts = ctx.facts
         if self.platforms:
@@ -354,7 +355,10 @@ class CompiledRule:
             "digest": digest(list(by_slot.values()), self._document(lambda name: r[name])),
         }
         values |= by_slot
-        return fresh.insert().from_select(list(values), select(*values.values()).where(r.rank == 1))
+        # Every column of the shared table, in its order: the slots this rule does not use are
+        # NULL, so that all the rules' selects line up in one INSERT .. SELECT .. UNION ALL.
+        columns = [(values[c.name] if c.name in values else cast(null(), c.type)).label(c.name) for c in fresh.c]
+        return select(*columns).where(r.rank == 1)
 
     def results_document(self, fresh: Table) -> ColumnElement:
         """The JSON array of every criterion's result, read from the rule's slots of `fresh`

@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import cached_property
 
 from sqlalchemy import (
     Column,
@@ -31,6 +32,7 @@ from sqlalchemy import (
     or_,
     select,
     text,
+    union_all,
 )
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
@@ -170,10 +172,22 @@ class Workspace:
         for table in self._tables:
             connection.execute(text(f'TRUNCATE "{table.name}"') if postgres else table.delete())
         fill_base(connection, self.plan, self.base, self.windows, chunk, self.as_of, self.settings)
-        return sum(connection.execute(rule.fill_statement(self.fresh)).rowcount for rule in self.compiled)
+        return connection.execute(self.fill_statement).rowcount if self.compiled else 0
+
+    @cached_property
+    def fill_statement(self):
+        """Every rule version's fresh rows in one statement, built once for all the chunks (and
+        compiled once per process, see temporary_table)."""
+        selects = [rule.fill_select(self.fresh) for rule in self.compiled]
+        rows = selects[0] if len(selects) == 1 else union_all(*selects)
+        return insert(self.fresh).from_select([c.name for c in self.fresh.c], rows)
 
     def document(self) -> ColumnElement:
         """The JSON document of each fresh row, by the rule version that produced it."""
+        return self._document
+
+    @cached_property
+    def _document(self) -> ColumnElement:
         if not self.compiled:
             return as_document(literal("[]"))
         return as_document(
@@ -313,7 +327,13 @@ def write_chunk(workspace: Workspace, chunk: Chunk, evaluated: int) -> Recompute
     # Programmes no longer in force for a creator of the chunk (a version ended, the programme
     # closed, a country-scoped version no longer applies): their evaluations go, with those of
     # archived creators, and history says so for creators still on the roster, dated the day the
-    # version ended.
+    # version ended. After the writes above every fresh row has its stored row: when the chunk
+    # has no more stored rows than fresh ones (counted through the index), nothing is to go.
+    stored_count = connection.scalar(
+        select(func.count()).select_from(EVALUATION).where(chunk.condition(EVALUATION.c.creator_id))
+    )
+    if stored_count == evaluated:
+        return result
     removed = connection.execute(
         delete(EVALUATION)
         .where(

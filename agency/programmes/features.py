@@ -49,7 +49,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.elements import ColumnElement
 
-from agency.core.portable_sql import ceiling, day_number, greatest
+from agency.core.portable_sql import ceiling, day_number, greatest, regr_intercept, regr_slope
 from agency.metrics.models import MetricSnapshot
 from agency.programmes.rules import iter_metric_criteria
 from agency.roster.chunks import Chunk
@@ -363,19 +363,18 @@ def _window_values(
     longest = max([n.window for n in needs] + [settings.trend_days])
     trend_start = as_of - timedelta(days=settings.trend_days - 1)
     in_trend = SNAPSHOT.c.day >= trend_start
-    # Least squares over the days of the trend (every metric has a value on each snapshot):
-    # slope = (n Sxy - Sx Sy) / (n Sxx - Sx^2), level today (x = 0) = (Sy - slope Sx) / n.
+    # The least-squares line through the days of the trend (every metric has a value on each
+    # snapshot; days outside the trend have no x and are left out): PostgreSQL's regr_slope and
+    # regr_intercept aggregates, spelled out in sums on SQLite (portable_sql).
     x = case((in_trend, cast(day_number(SNAPSHOT.c.day) - day_number(literal(as_of)), Float)))
-    n, sx, sxx = func.count(x), func.sum(x), func.sum(x * x)
+    n = func.count(x)
     enough = n >= settings.min_history_days
     columns = []
     for metric in trend_metrics:
         y = cast(SNAPSHOT.c[metric], Float)
-        sy, sxy = func.sum(case((in_trend, y))), func.sum(x * y)
-        slope = (n * sxy - sx * sy) / func.nullif(n * sxx - sx * sx, 0)
         columns += [
-            case((enough, slope)).label(f"{metric}_slope"),
-            case((enough, (sy - slope * sx) / n)).label(f"{metric}_level"),
+            case((enough, regr_slope(y, x))).label(f"{metric}_slope"),
+            case((enough, regr_intercept(y, x))).label(f"{metric}_level"),  # the fitted value today (x = 0)
             n.label(f"{metric}_history"),  # days with data the line is fitted to
         ]
     for need in needs:

@@ -240,3 +240,41 @@ def test_a_worker_killed_mid_chunk_leaves_nothing_half_done_and_the_rerun_conver
     # The same result as an uninterrupted run: an in-process recompute finds nothing to change.
     again = _converged(database, config)
     assert (again["inserted"], again["updated"], again["removed"]) == (0, 0, 0)
+
+
+def test_recompute_all_with_redis_fans_out_to_the_workers_and_shows_progress(rq_env):
+    database, config, env = rq_env
+    with database.session_scope() as session:
+        session.execute(EligibilityEvaluation.__table__.delete())
+    workers = [
+        subprocess.Popen(
+            [AGENCY, "worker", "--queues", "recompute"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        for _ in range(2)
+    ]
+    try:
+        done = subprocess.run(
+            [AGENCY, "recompute", "all"], env=env, check=True, timeout=400, capture_output=True, text=True
+        )
+    finally:
+        for worker in workers:
+            worker.terminate()
+        for worker in workers:
+            worker.wait(timeout=60)
+    lines = done.stdout.splitlines()
+    parents = {line.split(":")[0]: line.split()[-1] for line in lines if ": job " in line}
+    assert set(parents) == {"recompute_eligibility", "recompute_diversification"}
+    assert "  finished: chunks 4/4" in lines  # progress: chunks done / total, until the last
+    with database.session_scope() as session:
+        for name, parent_id in parents.items():
+            record = session.get(JobRecord, parent_id)
+            assert record.status is JobStatus.finished, record.error
+            chunks = _chunks(database, parent_id)
+            # The chunks ran as jobs of their own (in the workers), not in the command's process.
+            assert len(chunks) == 4 and {c.status for c in chunks} == {JobStatus.finished}
+            assert {c.name for c in chunks} == {f"{name}_chunk"}
+        evaluated = session.get(JobRecord, parents["recompute_eligibility"]).result["evaluated"]
+        assert session.scalar(select(func.count(EligibilityEvaluation.id))) == evaluated > 0
+    assert f"evaluated={evaluated}" in done.stdout  # the combined result, printed at the end
+    again = _converged(database, config)
+    assert (again["inserted"], again["updated"], again["removed"]) == (0, 0, 0)

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import time
+
 import click
 from flask import current_app
 from flask.cli import with_appcontext
-from rq import Worker
+from redis.exceptions import RedisError
+from rq import Queue, Worker
 from rq.registry import FailedJobRegistry
 from sqlalchemy import func, select
 
 from agency.core.extensions import get_db
 from agency.core.jobs.models import JobRecord, JobStatus
-from agency.core.jobs.service import enqueue, queue_depths, redis_connection
+from agency.core.jobs.service import enqueue, queue_depths, redis_connection, run_here
 
 
 @click.group("jobs")
@@ -72,6 +75,44 @@ def jobs_requeue(job_ids: tuple[str, ...], all_failed: bool) -> None:
         for record in session.scalars(stmt).all():
             retry = enqueue(session, config, record.name, record.arguments, queue=record.queue)
             click.echo(f"requeued {record.id} as {retry.id}")
+
+
+def run_as_chunk_jobs(name: str, arguments: dict, *, wait: bool = True, poll_seconds: float = 1.0) -> dict:
+    """A recompute command with Redis: run the job `name` here, which splits the roster into
+    chunk jobs on its queue (shared by any number of workers), then, with `wait`, follow its
+    progress (chunks done / total) until the last chunk is done. Returns the job's result;
+    a job that failed (a chunk failed for good) exits with its error."""
+    config = current_app.config["AGENCY"]
+    database = get_db()
+    with database.session_scope() as session:
+        record = run_here(session, config, name, arguments)
+        job_id, queue = record.id, record.queue
+    click.echo(f"{name}: job {job_id}")
+    if not wait:
+        click.echo(f"  chunks queued on {queue!r}; follow with `agency jobs status`")
+        return {}
+    try:
+        listening = Worker.all(queue=Queue(queue, connection=redis_connection(config.redis_url)))
+    except RedisError:
+        click.echo("  Redis is unreachable: the chunks are recorded and pushed when it is back", err=True)
+    else:
+        if not listening:
+            click.echo(f"  no worker listens on {queue!r} yet: the chunks wait for one (agency worker)", err=True)
+    shown = None
+    while True:
+        with database.session_scope() as session:
+            record = session.get(JobRecord, job_id)
+            status, done, total = record.status, record.progress_done, record.progress_total
+            result, error = record.result, record.error
+        if (status, done, total) != shown:
+            click.echo(f"  {status.value}: chunks {done or 0}/{total or 0}")
+            shown = (status, done, total)
+        if status in (JobStatus.finished, JobStatus.failed):
+            break
+        time.sleep(poll_seconds)
+    if status is JobStatus.failed:
+        raise click.ClickException(f"{name} failed: {''.join((error or '').strip().splitlines()[-1:])}")
+    return result or {}
 
 
 commands = [jobs]

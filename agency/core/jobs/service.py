@@ -321,6 +321,20 @@ def enqueue(
     return record
 
 
+def run_here(session: Session, config, name: str, arguments: dict | None = None) -> JobRecord:
+    """Record a job and run it in this process, in `session` (the caller commits). A job that
+    fans out (see `fan_out`) queues its chunks here, pushed to Redis on commit for any number of
+    workers, and its record then shows chunks done / total until the last one finishes."""
+    if name not in JOBS:
+        raise ValueError(f"unknown job {name!r}")
+    record = JobRecord(
+        id=str(uuid.uuid4()), name=name, queue=JOBS[name].queue, arguments=arguments or {}, status=JobStatus.queued
+    )
+    session.add(record)
+    session.flush()
+    return execute_job(session, config, record)
+
+
 def after_root_commit(session: Session, action: Callable[[], None]) -> None:
     """Run `action` once the session's outermost transaction has committed (not when a savepoint
     inside it is released: a job pushed then could run before its record is visible), and drop
