@@ -24,7 +24,11 @@ def _session_ttl(remember: bool) -> timedelta:
 
 def sign_in(user: User, remember: bool = False) -> UserSession:
     """Open a server-side session for this device and hand its id and secret to flask-login,
-    which keeps them in the session cookie (and the remember-me cookie), never the user's id."""
+    which keeps them in the session cookie (and the remember-me cookie), never the user's id.
+    A session this browser still had (signing in again, or as someone else) ends first."""
+    previous = current_login_session()
+    if previous is not None:
+        revoke_sessions(db_session=get_session(), user=previous.user, only=previous.id)
     record = start_session(
         db_session=get_session(),
         user=user,

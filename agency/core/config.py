@@ -94,8 +94,8 @@ class Config:
     log_level: str = "INFO"
     log_json: bool = True
     session_cookie_secure: bool = False
-    # A UI sign-in ends after this many hours, or with "remember me" after this many days without
-    # a visit (each visit that restores it from the remember-me cookie starts the days again).
+    # A UI sign-in ends after this many hours, or with "remember me" this many days after sign-in
+    # (each time the remember-me cookie restores it, the days start again).
     session_hours: int = 12
     remember_days: int = 30
     # Prometheus metrics at /metrics; scrapers send METRICS_TOKEN as a bearer token. Without a

@@ -417,3 +417,9 @@ def test_a_creator_manages_their_own_sessions_and_password(app, client, session,
     )
     assert response.status_code == 200
     assert client.get("/admin/users").status_code == 403
+
+
+def test_signing_in_again_in_the_same_browser_ends_its_previous_session(client, session, manager, analyst):
+    _sign_in(client, manager)
+    _sign_in(client, analyst)
+    assert _open(session, manager) == [] and len(_open(session, analyst)) == 1
