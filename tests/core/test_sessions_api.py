@@ -9,6 +9,7 @@ from sqlalchemy import select, text, update
 
 from agency.core.audit.models import AuditEntry
 from agency.core.database import utcnow
+from agency.core.jobs.tasks import cleanup_job
 from agency.core.users.models import ApiToken, Role, User, UserSession
 from agency.core.users.service import verify_password
 from tests.factories import PASSWORD
@@ -423,3 +424,21 @@ def test_signing_in_again_in_the_same_browser_ends_its_previous_session(client, 
     _sign_in(client, manager)
     _sign_in(client, analyst)
     assert _open(session, manager) == [] and len(_open(session, analyst)) == 1
+
+
+def test_the_cleanup_job_forgets_sessions_ended_a_month_ago(app, session, manager, analyst):
+    recent, expired, revoked = (app.test_client() for _ in range(3))
+    _sign_in(recent, manager)
+    _sign_in(expired, manager)
+    _sign_in(revoked, analyst)
+    first, second = _sessions(session, manager)
+    (third,) = _sessions(session, analyst)
+    long_ago = utcnow() - timedelta(days=31)
+    session.execute(update(UserSession).where(UserSession.id == second.id).values(expires_at=long_ago))
+    session.execute(update(UserSession).where(UserSession.id == third.id).values(revoked_at=long_ago))
+    session.commit()
+    result = cleanup_job(session, app.config["AGENCY"], {}, None)
+    session.commit()
+    assert result["sessions_deleted"] == 2
+    assert [s.id for s in _sessions(session, manager)] == [first.id] and _sessions(session, analyst) == []
+    assert _signed_in(recent)

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from agency.core.database import utcnow
@@ -228,6 +228,12 @@ def revoke_sessions(*, db_session: Session, user: User, keep: int | None = None,
 def revoke_api_tokens(*, db_session: Session, user: User) -> int:
     query = update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
     return db_session.execute(query.values(revoked_at=utcnow()).execution_options(synchronize_session=False)).rowcount
+
+
+def forget_ended_sessions(*, db_session: Session, before: datetime) -> int:
+    """Delete the sessions that expired or were revoked before `before` (housekeeping)."""
+    ended = (UserSession.expires_at < before) | (UserSession.revoked_at < before)
+    return db_session.execute(delete(UserSession).where(ended).execution_options(synchronize_session=False)).rowcount
 
 
 # Password changes --------------------------------------------------------------------------
