@@ -7,6 +7,7 @@ from urllib.parse import urlparse
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy import select
 
 from agency.core.audit.service import Actor, record_audit
 from agency.core.auth import current_login_session, sign_in, sign_out
@@ -15,7 +16,7 @@ from agency.core.extensions import get_session, limiter
 from agency.core.ui import actor
 from agency.core.users.invitations import accept_invitation as open_portal_account
 from agency.core.users.invitations import find_invitation
-from agency.core.users.models import User
+from agency.core.users.models import STAFF_ROLES, User
 from agency.core.users.service import (
     active_sessions,
     authenticate,
@@ -179,7 +180,7 @@ def account_password():
             try:
                 ended = change_password(
                     db_session=session,
-                    user=current_user,
+                    user=current_user._get_current_object(),
                     current_password=request.form.get("current_password", ""),
                     new_password=new_password,
                     current_session_id=current.id if current else None,
@@ -210,9 +211,17 @@ def admin_user_password(user_id: int):
     try:
         sessions_ended, tokens_revoked = reset_password(db_session=session, user=user, new_password=new_password)
     except ServiceError as exc:
+        # The users page again, the refusal beside that user's reset form.
         problems = exc.errors.get("new_password") or [exc.message]
-        flash(f"The password of {user.email} is unchanged: it {'; it '.join(problems)}.", "error")
-        return redirect(url_for("web.admin_users"))
+        users = session.scalars(select(User).order_by(User.role, User.email)).all()
+        return render_template(
+            "web/admin_users.html",
+            users=users,
+            errors={},
+            roles=STAFF_ROLES,
+            form={},
+            reset_error=(user.id, f"The password of {user.email} is unchanged: it {'; it '.join(problems)}."),
+        ), 422
     record_audit(
         db_session=session,
         actor=actor(),
