@@ -10,6 +10,7 @@ import os
 import secrets
 import time
 from dataclasses import dataclass, field, fields
+from datetime import timedelta
 from pathlib import Path
 
 _SOURCE_ROOT = Path(__file__).resolve().parent.parent
@@ -93,6 +94,10 @@ class Config:
     log_level: str = "INFO"
     log_json: bool = True
     session_cookie_secure: bool = False
+    # A UI sign-in ends after this many hours, or with "remember me" this many days after sign-in
+    # (each time the remember-me cookie restores it, the days start again).
+    session_hours: int = 12
+    remember_days: int = 30
     # Prometheus metrics at /metrics; scrapers send METRICS_TOKEN as a bearer token. Without a
     # token /metrics answers 401, unless METRICS_OPEN=true opens it (a private network only).
     metrics_enabled: bool = True
@@ -157,6 +162,7 @@ class Config:
             "REMEMBER_COOKIE_HTTPONLY": True,
             "REMEMBER_COOKIE_SAMESITE": "Lax",
             "REMEMBER_COOKIE_SECURE": self.session_cookie_secure,
+            "REMEMBER_COOKIE_DURATION": timedelta(days=self.remember_days),
             "API_TITLE": "Agency API",
             "API_VERSION": "v1",
             "OPENAPI_VERSION": "3.0.3",

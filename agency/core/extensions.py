@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session
 from werkzeug.routing import IntegerConverter
 
 from agency.core.database import Database
-from agency.core.users.models import User
 
 
 class DatabaseIdConverter(IntegerConverter):
@@ -79,8 +78,4 @@ def register_extensions(app: Flask) -> None:
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     api.spec.options["security"] = [{"bearerAuth": []}]
     api.register_converter(DatabaseIdConverter, lambda c: {"type": "integer", "minimum": c.min, "maximum": c.max})
-
-    @login_manager.user_loader
-    def load_user(user_id: str):
-        user = get_session().get(User, int(user_id)) if user_id.isdigit() else None
-        return user if user is not None and user.is_active else None
+    # The user loader (a server-side session per signed-in device) is in agency/core/auth.py.

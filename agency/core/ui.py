@@ -12,7 +12,14 @@ from agency.core.users.models import Role
 
 PUBLIC_ENDPOINTS = {"web.login", "web.accept_invitation", "static"}
 # What a creator's session may open besides the portal's own pages.
-CREATOR_ENDPOINTS = {"web.logout", "static"}
+CREATOR_ENDPOINTS = {
+    "web.logout",
+    "web.account_sessions",
+    "web.account_session_revoke",
+    "web.account_sessions_revoke_others",
+    "web.account_password",
+    "static",
+}
 PORTAL_BLUEPRINT = "portal"
 
 

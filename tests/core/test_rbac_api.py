@@ -16,6 +16,7 @@ from agency.alerts.models import Alert
 from agency.core.audit.service import Actor
 from agency.core.jobs.models import JobRecord, JobStatus
 from agency.core.users.models import Role
+from agency.core.users.service import start_session
 from agency.deals.models import Brand, Deal, DealStage, Deliverable
 from agency.money.agreements import save_agreement
 from agency.money.chain_models import JournalEntry
@@ -26,6 +27,7 @@ from agency.money.payouts import create_batch
 from agency.programmes.catalogue import seed_catalogue
 from agency.programmes.models import Program, RuleVersion
 from agency.roster.models import Creator, GuidelineStrike
+from tests.factories import PASSWORD
 
 YESTERDAY = (date.today() - timedelta(days=1)).isoformat()
 # Logging in needs no role; anyone may revoke their own token.
@@ -48,6 +50,16 @@ def _requests(w: dict) -> list[tuple]:
         ("GET", "/api/v1/users", None, "read"),
         ("GET", "/api/v1/users/me/notification-preferences", None, "read"),
         ("PUT", "/api/v1/users/me/notification-preferences", {"digest_hour": 9}, "read"),
+        ("GET", "/api/v1/users/me/sessions", None, "read_self"),
+        ("DELETE", "/api/v1/users/me/sessions", None, "read_self"),
+        # Another user's sign-in session is not found by anyone, admins included.
+        ("DELETE", f"/api/v1/users/me/sessions/{w['foreign_session']}", None, "foreign"),
+        (
+            "PUT",
+            "/api/v1/users/me/password",
+            {"current_password": PASSWORD, "new_password": "a-long-password-3"},
+            "read_self",
+        ),  # fmt: skip
         ("GET", "/api/v1/creators", None, "read"),
         ("GET", f"/api/v1/creators/{c}", None, "read"),
         ("GET", f"/api/v1/creators/{c}/accounts", None, "read"),
@@ -187,6 +199,7 @@ def _requests(w: dict) -> list[tuple]:
             {"email": f"new{w['tag']}@test.example", "role": "analyst", "password": "a-long-password-1"},
             "admin",
         ),
+        ("PUT", f"/api/v1/users/{w['other_user']}/password", {"new_password": "a-long-password-2"}, "admin"),
         ("PATCH", f"/api/v1/programs/{p}", {"description": "x"}, "admin"),
         (
             "POST",
@@ -236,11 +249,17 @@ def _portal_operations(w: dict) -> set[tuple[str, str]]:
         ("GET", f"/api/v1/creators/{c}/balance"),
         ("GET", f"/api/v1/creators/{c}/account-statement?month=2026-01"),
         ("POST", "/api/v1/metrics/import"),
+        ("GET", "/api/v1/users/me/sessions"),
+        ("DELETE", "/api/v1/users/me/sessions"),
+        ("DELETE", f"/api/v1/users/me/sessions/{w['foreign_session']}"),
+        ("PUT", "/api/v1/users/me/password"),
     }
 
 
 def _expected(kind: str, role: Role, owns: bool, portal: bool = False) -> int | None:
     """None: a success (2xx); otherwise the refusal's status."""
+    if kind == "foreign":
+        return 404
     if role is Role.creator:
         if not portal:
             return 403
@@ -327,7 +346,12 @@ def world(session, make_user, make_creator):
     session.add(RuleVersion(program_id=closable.id, version=1, effective_from=date(2020, 1, 1), criteria=[]))
     session.commit()
     money = _money_world(session, owner, creator, brand, make_creator)
+    other_user = make_user(Role.analyst)
+    foreign_session = start_session(db_session=session, user=other_user, remember=False, ttl=timedelta(hours=1))
+    session.commit()
     return money | {
+        "other_user": other_user.id,
+        "foreign_session": foreign_session.id,
         "owner": owner,
         "creator": creator.id,
         "account": creator.accounts[0].id,

@@ -43,6 +43,10 @@ POST_ROUTES = [
     "/revenue/1/archive",
     "/portal/metrics",
     "/invitations/accept",
+    "/account/sessions/1/revoke",
+    "/account/sessions/revoke-others",
+    "/account/password",
+    "/admin/users/1/password",
 ]
 
 

@@ -70,6 +70,8 @@ def staff_pages(i: dict) -> list[str]:
         "/money/aging",
         "/money/payouts",
         f"/money/creators/{i['creator']}/balance",
+        "/account/sessions",
+        "/account/password",
     ]
 
 
@@ -111,7 +113,8 @@ def test_sign_in_portal_and_error_pages_have_no_serious_accessibility_violation(
     page.goto(f"{base_url}/invitations/accept?token=inv_not-a-real-one")
     assert serious_violations(page, base_url) == []
     login(page, base_url, portal_user["email"], portal_user["password"])
-    assert _sweep(page, base_url, ["/portal", "/portal/metrics", "/portal/statements/2026-01", "/portal/balance"]) == {}
+    portal_pages = ["/portal", "/portal/metrics", "/portal/statements/2026-01", "/portal/balance", "/account/sessions"]
+    assert _sweep(page, base_url, portal_pages) == {}
     page.goto(f"{base_url}/creators")  # a 403 page
     assert serious_violations(page, base_url) == []
 

@@ -9,11 +9,13 @@ from sqlalchemy import delete
 from agency.core.database import utcnow
 from agency.core.jobs.models import JobRecord, JobStatus, ScheduledRun
 from agency.core.jobs.service import job, recover_abandoned, requeue_unpushed
+from agency.core.users.service import forget_ended_sessions
 
 
 @job("cleanup", queue="default")
 def cleanup_job(session, config, arguments, record) -> dict:
-    """Forget finished job records and scheduled runs older than `days` (default 30)."""
+    """Forget finished job records, scheduled runs and sign-in sessions that ended more than `days`
+    ago (default 30)."""
     cutoff = utcnow() - timedelta(days=int(arguments.get("days", 30)))
     jobs = session.execute(
         delete(JobRecord).where(
@@ -21,7 +23,13 @@ def cleanup_job(session, config, arguments, record) -> dict:
         )
     ).rowcount
     runs = session.execute(delete(ScheduledRun).where(ScheduledRun.started_at < cutoff)).rowcount
-    return {"job_records_deleted": jobs, "scheduled_runs_deleted": runs, "rows_changed": jobs + runs}
+    sessions = forget_ended_sessions(db_session=session, before=cutoff)
+    return {
+        "job_records_deleted": jobs,
+        "scheduled_runs_deleted": runs,
+        "sessions_deleted": sessions,
+        "rows_changed": jobs + runs + sessions,
+    }
 
 
 @job("requeue_unpushed", queue="default")

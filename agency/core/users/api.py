@@ -1,4 +1,5 @@
-"""/api/v1/auth (bearer tokens) and /api/v1/users (who am I; the staff list)."""
+"""/api/v1/auth (bearer tokens) and /api/v1/users (who am I; the staff list; my signed-in
+devices and password; an admin's password reset)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from agency.core.audit.service import Actor, record_audit, snapshot
 from agency.core.auth import (
     authenticate_request,
     current_actor,
+    current_login_session,
     current_user,
     for_creators,
     roles_required,
@@ -20,11 +22,24 @@ from agency.core.auth import (
 from agency.core.extensions import get_session, limiter
 from agency.core.pagination import paginated
 from agency.core.users.models import Role, User
-from agency.core.users.schemas import TokenRequestSchema, TokenSchema, UserSchema
+from agency.core.users.schemas import (
+    PasswordChangedSchema,
+    PasswordChangeSchema,
+    PasswordResetSchema,
+    SessionsEndedSchema,
+    TokenRequestSchema,
+    TokenSchema,
+    UserSchema,
+    UserSessionSchema,
+)
 from agency.core.users.service import (
+    active_sessions,
     authenticate,
+    change_password,
     create_user,
     issue_token,
+    reset_password,
+    revoke_sessions,
     revoke_token,
 )
 
@@ -130,3 +145,111 @@ class Users(MethodView):
             after=snapshot(user),
         )
         return user
+
+
+def _current_session_id() -> int | None:
+    """The UI session a cookie-authenticated call comes from (None with a bearer token)."""
+    if g.get("current_token") is not None:
+        return None
+    record = current_login_session()
+    return record.id if record is not None else None
+
+
+@users_blp.route("/me/sessions")
+class MySessions(MethodView):
+    @for_creators
+    @users_blp.response(200, UserSessionSchema(many=True))
+    def get(self):
+        """My signed-in devices (UI sessions), the one of this request marked `current`"""
+        current_id = _current_session_id()
+        sessions = active_sessions(db_session=get_session(), user=current_user())
+        shown = [name for name in UserSessionSchema().fields if name != "current"]
+        return [{**{name: getattr(s, name) for name in shown}, "current": s.id == current_id} for s in sessions]
+
+    @for_creators
+    @users_blp.response(200, SessionsEndedSchema)
+    def delete(self):
+        """Sign out everywhere else: every UI session but this request's own"""
+        session = get_session()
+        current_id = _current_session_id()
+        ended = revoke_sessions(db_session=session, user=current_user(), keep=current_id)
+        record_audit(
+            db_session=session,
+            actor=current_actor(),
+            action="session.revoke",
+            entity_type="user",
+            entity_id=current_user().id,
+            after={"sessions_ended": ended, "kept_session_id": current_id},
+        )
+        return {"sessions_ended": ended}
+
+
+@users_blp.route("/me/sessions/<int:session_id>")
+class MySession(MethodView):
+    @for_creators
+    @users_blp.response(204)
+    def delete(self, session_id):
+        """Sign one of my devices out (its cookies, remember-me included, stop working)"""
+        session = get_session()
+        if revoke_sessions(db_session=session, user=current_user(), only=session_id) == 0:
+            abort(404, description="No such signed-in device.")
+        record_audit(
+            db_session=session,
+            actor=current_actor(),
+            action="session.revoke",
+            entity_type="user",
+            entity_id=current_user().id,
+            after={"sessions_ended": 1, "session_id": session_id},
+        )
+
+
+@users_blp.route("/me/password")
+class MyPassword(MethodView):
+    decorators = [limiter.limit(_login_limit, methods=["PUT"])]
+
+    @for_creators
+    @users_blp.arguments(PasswordChangeSchema)
+    @users_blp.response(200, PasswordChangedSchema)
+    def put(self, data):
+        """Change my password (the current one is required): every other UI session ends; API
+        tokens, the one of this request included, keep working"""
+        session = get_session()
+        ended = change_password(
+            db_session=session,
+            user=current_user(),
+            current_password=data["current_password"],
+            new_password=data["new_password"],
+            current_session_id=_current_session_id(),
+        )
+        record_audit(
+            db_session=session,
+            actor=current_actor(),
+            action="user.password_change",
+            entity_type="user",
+            entity_id=current_user().id,
+            after={"sessions_ended": ended},
+        )
+        return {"sessions_ended": ended, "tokens_revoked": 0}
+
+
+@users_blp.route("/<int:user_id>/password")
+class UserPassword(MethodView):
+    @roles_required(Role.admin)
+    @users_blp.arguments(PasswordResetSchema)
+    @users_blp.response(200, PasswordChangedSchema)
+    def put(self, data, user_id):
+        """Reset a user's password (admins): every UI session and every API token of that user ends"""
+        session = get_session()
+        user = session.get(User, user_id) or abort(404, description="No such user.")
+        sessions_ended, tokens_revoked = reset_password(
+            db_session=session, user=user, new_password=data["new_password"]
+        )
+        record_audit(
+            db_session=session,
+            actor=current_actor(),
+            action="user.password_reset",
+            entity_type="user",
+            entity_id=user.id,
+            after={"sessions_ended": sessions_ended, "tokens_revoked": tokens_revoked},
+        )
+        return {"sessions_ended": sessions_ended, "tokens_revoked": tokens_revoked}

@@ -49,8 +49,13 @@ class User(Base):
     def is_anonymous(self) -> bool:
         return False
 
-    def get_id(self) -> str:
-        return str(self.id)
+    # The sign-in this user object was loaded or signed in with, "<session id>.<secret>" (see
+    # UserSession). flask-login keeps `get_id()` in the session cookie and the remember-me cookie,
+    # so those cookies carry a revocable device session, never the user's id. Not a column.
+    login_token = None
+
+    def get_id(self) -> str | None:
+        return self.login_token
 
     @property
     def is_admin(self) -> bool:
@@ -91,6 +96,31 @@ class ApiToken(Base):
     last_used_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship(back_populates="tokens")
+
+
+class UserSession(Base):
+    """One signed-in device (a browser): the UI's cookies carry its id and a random secret, of
+    which only the SHA-256 digest is stored. Every request checks it is neither revoked nor
+    expired; signing out, revoking it from the sessions page or a password change ends it. With
+    "remember me" its secret is replaced each time the remember-me cookie restores it."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    remember: Mapped[bool] = mapped_column(default=False)
+    user_agent: Mapped[str] = mapped_column(String(300), default="")
+    ip_address: Mapped[str] = mapped_column(String(45), default="")
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    last_seen_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship()
+
+    def usable(self, now: datetime) -> bool:
+        return self.revoked_at is None and self.expires_at > now and self.user.is_active
 
 
 class CreatorLogin(Base):

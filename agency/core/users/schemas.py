@@ -49,3 +49,46 @@ class TokenSchema(Schema):
     expires_at = fields.DateTime()
     user_id = fields.Integer()
     role = fields.String()
+
+
+class UserSessionSchema(Schema):
+    """A signed-in device (a browser session of the UI); its secret is never shown."""
+
+    id = fields.Integer()
+    created_at = fields.DateTime()
+    last_seen_at = fields.DateTime()
+    expires_at = fields.DateTime()
+    remember = fields.Boolean(metadata={"description": "Signed in with 'remember me'."})
+    user_agent = fields.String()
+    ip_address = fields.String()
+    current = fields.Boolean(metadata={"description": "The session this request was made with."})
+
+
+class SessionsEndedSchema(Schema):
+    sessions_ended = fields.Integer()
+
+
+class PasswordChangeSchema(Schema):
+    current_password = fields.String(required=True, load_only=True, validate=validate.Length(min=1, max=256))
+    new_password = fields.String(
+        required=True,
+        load_only=True,
+        validate=validate.Length(min=1, max=256),
+        metadata={
+            "description": "The password policy applies (12 characters or more, letters with digits or symbols)."
+        },
+    )
+
+
+class PasswordResetSchema(Schema):
+    new_password = fields.String(
+        required=True,
+        load_only=True,
+        validate=validate.Length(min=1, max=256),
+        metadata={"description": "The password policy applies."},
+    )
+
+
+class PasswordChangedSchema(Schema):
+    sessions_ended = fields.Integer(metadata={"description": "Signed-in devices that were signed out."})
+    tokens_revoked = fields.Integer(metadata={"description": "API tokens revoked (an admin's reset revokes them all)."})
