@@ -389,8 +389,16 @@ def get_account(*, db_session: Session, creator: Creator, account_id: int) -> Pl
     return account
 
 
-def update_account(*, db_session: Session, actor: Actor, account: PlatformAccount, data: dict) -> PlatformAccount:
+def update_account(
+    *, db_session: Session, actor: Actor, account: PlatformAccount, data: dict, expected_version: int | None = None
+) -> PlatformAccount:
     require_creator_write(actor.user, account.creator)
+    if expected_version is not None and expected_version != account.version:
+        raise Conflict(
+            f"Account {account.id} was changed by someone else (version {account.version}, "
+            f"you sent {expected_version}). Reload and apply your change again.",
+            {"version": [f"current version is {account.version}"]},
+        )
     before = snapshot(account)
     if "handle" in data:
         handle = normalise_handle(data["handle"])
