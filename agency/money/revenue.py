@@ -404,6 +404,13 @@ def _check_references(
     deal_ids = {r["deal_id"] for r in rows if r.get("deal_id")}
     deals = {}
     if deal_ids:
+        # As for a single record: the deals that rows would record a payment of are locked (in id
+        # order) until the import commits, so a payment recorded at the same time is seen here.
+        paying = sorted(
+            {r["deal_id"] for r in rows if r.get("deal_id") and r.get("source") == RevenueSource.brand_deal.value}
+        )
+        if paying:
+            db_session.execute(select(Deal.id).where(Deal.id.in_(paying)).order_by(Deal.id).with_for_update())
         deals = {
             row.id: row
             for row in db_session.execute(

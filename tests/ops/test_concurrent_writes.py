@@ -334,6 +334,33 @@ def test_two_payment_records_of_one_deal_posted_at_once_count_the_deal_once(live
             assert s.scalar(select(func.count()).where(RevenueRecord.deal_id == deal["id"])) == 1
 
 
+def test_a_deal_paid_by_an_import_and_by_hand_at_once_is_counted_once(live):
+    for round_ in range(ROUNDS):
+        deal = _deal(live, stage="delivered")
+        row = f"{deal['creator_id']},{TODAY.isoformat()},brand_deal,,1000.00,EUR,import-{round_},{deal['id']}\n"
+        csv_body = "creator_id,date,source,platform,amount,currency,external_ref,deal_id\n" + row
+        by_hand = {
+            "creator_id": deal["creator_id"],
+            "date": TODAY.isoformat(),
+            "source": "brand_deal",
+            "amount": "1000.00",
+            "currency": "EUR",
+            "deal_id": deal["id"],
+            "external_ref": f"by-hand-{round_}",
+        }
+
+        def imported(csv_body=csv_body):
+            response = live.app.test_client().post(
+                "/api/v1/revenue/import", data=csv_body, content_type="text/csv", headers=live.headers
+            )
+            return response.status_code, response.get_json()
+
+        results = together(imported, _request(live, "POST", "/api/v1/revenue", by_hand))
+        assert all(status in (200, 201, 409, 422) for status, _ in results), results
+        with live.session() as s:
+            assert s.scalar(select(func.count()).where(RevenueRecord.deal_id == deal["id"])) == 1
+
+
 def test_one_bank_reference_posted_twice_at_once_is_recorded_once(live):
     brand = _brand(live)
     for round_ in range(ROUNDS):
