@@ -28,8 +28,10 @@ def create_app(config: Config | None = None) -> Flask:
     app.extensions["agency_db"] = Database(config.database_url)
 
     register_extensions(app)
-    register_request_hooks(app)
+    # Hooks after a request run in the reverse order: the access line and the latency metrics
+    # (observability) come after the request's session was committed, with the final status.
     init_observability(app)
+    register_request_hooks(app)
     register_blueprints(app)
     register_error_handlers(app)
     register_commands(app)

@@ -17,8 +17,11 @@ from pathlib import Path
 from sqlalchemy import JSON, DateTime, Enum, MetaData, create_engine, event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+from agency.core.errors import Conflict
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -105,6 +108,28 @@ def make_engine(url: str, **kwargs) -> Engine:
     # A connection the server closed (restart, killed backend) is replaced when taken from the pool.
     kwargs.setdefault("pool_pre_ping", True)
     return create_engine(url, **kwargs)
+
+
+def is_unique_violation(exc: IntegrityError) -> bool:
+    """Whether the database refused a write because a unique constraint holds the same key."""
+    return getattr(exc.orig, "sqlstate", None) == "23505" or "UNIQUE constraint failed" in str(exc.orig)
+
+
+def add_unique(db_session: Session, instance, conflict: Conflict) -> None:
+    """Add and insert `instance`, whose unique key was checked free just before: when another
+    transaction took that key in the meantime (two requests at once), raise `conflict` (a 409
+    saying which key) and leave the session usable, its earlier work in place.
+
+    What the session already holds is flushed first, outside the savepoint (SQLAlchemy flushes
+    pending objects when a savepoint begins), so only this insert is undone when it loses."""
+    db_session.flush()
+    try:
+        with db_session.begin_nested():
+            db_session.add(instance)
+    except IntegrityError as exc:
+        if not is_unique_violation(exc):
+            raise
+        raise conflict from exc
 
 
 class Database:

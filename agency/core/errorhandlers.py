@@ -10,7 +10,7 @@ from http import HTTPStatus
 import structlog
 from flask import Flask, jsonify, make_response, render_template, request
 from marshmallow import ValidationError
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -87,6 +87,18 @@ def handle_integrity(exc: IntegrityError):
     return error_response(409, "The change conflicts with existing data (a duplicate or a missing reference).")
 
 
+# Two transactions that each wait on the other (deadlock), or one the database could not order
+# with another (serialization failure), or a lock not available: a race another attempt wins.
+_RACE_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
+
+
+def handle_operational(exc: OperationalError):
+    if getattr(exc.orig, "sqlstate", None) in _RACE_SQLSTATES:
+        log.warning("concurrent_write_refused", error=str(exc.orig).splitlines()[0])
+        return error_response(409, "The record was changed by someone else at the same time; reload and retry.")
+    return handle_unexpected(exc)
+
+
 def handle_overflow(exc: OverflowError):
     # A number too large for the database driver (SQLite's 64-bit integers): bad input.
     return error_response(422, "A number is out of range.", {"json": ["a number is out of range"]})
@@ -112,6 +124,7 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(StaleDataError, handle_stale)
     app.register_error_handler(IntegrityError, handle_integrity)
     app.register_error_handler(DataError, handle_data_error)
+    app.register_error_handler(OperationalError, handle_operational)
     app.register_error_handler(RecursionError, handle_too_deep)
     app.register_error_handler(OverflowError, handle_overflow)
     app.register_error_handler(Exception, handle_unexpected)

@@ -7,6 +7,7 @@ import uuid
 
 import structlog
 from flask import Flask, abort, g, request
+from sqlalchemy.exc import SQLAlchemyError
 
 from agency.core.extensions import close_request_session, finish_request_session
 
@@ -68,7 +69,12 @@ def register_request_hooks(app: Flask) -> None:
 
     @app.after_request
     def finish(response):
-        response = finish_request_session(response)
+        try:
+            response = finish_request_session(response)
+        except SQLAlchemyError as exc:
+            # The commit itself was refused (a constraint checked at commit, a lost race): the
+            # answer is what the same error raised by the view would have been, e.g. a 409.
+            response = app.make_response(app.handle_user_exception(exc))
         headers = response.headers
         headers["X-Request-ID"] = g.get("request_id", "")
         # Security headers a view did not set itself (one pass over the headers, not one per name).

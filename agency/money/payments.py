@@ -19,6 +19,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from agency.core.audit.service import Actor, record_audit, snapshot
+from agency.core.database import add_unique
 from agency.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from agency.core.users.models import Role
 from agency.currencies.service import is_currency
@@ -108,8 +109,15 @@ def record_payment(*, db_session: Session, actor: Actor, data: dict, settings: M
         payer=data.get("payer", "")[:200],
         notes=data.get("notes", ""),
     )
-    db_session.add(payment)
-    db_session.flush()
+    # The same bank reference posted twice at once: both find it free above, the second insert loses.
+    add_unique(
+        db_session,
+        payment,
+        Conflict(
+            "A payment with this bank reference already exists: it was recorded at the same time.",
+            {"bank_reference": ["already recorded"]},
+        ),
+    )
     post(
         db_session,
         Posting(
@@ -151,6 +159,16 @@ def allocate_payment(
     _require_staff_writer(actor)
     if not allocations:
         raise InvalidInput("Nothing to allocate.", {"allocations": ["at least one"]})
+    # Allocations of one payment, or to one invoice, made at once are applied in turn, each on
+    # the amounts the one before left: the payment's row, then its invoices' in id order (one
+    # order for every request, so two never wait on each other).
+    db_session.execute(select(Payment.id).where(Payment.id == payment.id).with_for_update())
+    db_session.refresh(payment)
+    invoice_ids = sorted({item["invoice_id"] for item in allocations})
+    db_session.execute(select(Invoice.id).where(Invoice.id.in_(invoice_ids)).order_by(Invoice.id).with_for_update())
+    db_session.scalars(
+        select(Invoice).where(Invoice.id.in_(invoice_ids)).execution_options(populate_existing=True)
+    ).all()
     created = []
     for index, item in enumerate(allocations):
         invoice = db_session.get(Invoice, item["invoice_id"])

@@ -28,7 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from agency.core.audit.service import Actor, record_audit, snapshot
-from agency.core.database import refresh_statistics, utcnow
+from agency.core.database import add_unique, refresh_statistics, utcnow
 from agency.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from agency.core.imports import ImportReport, chunks, parse_id, read_rows, stage_rows, staging_table
 from agency.core.users.models import Role
@@ -175,6 +175,9 @@ def _refuse_second_payment(db_session: Session, data: dict, record: RevenueRecor
     deal_id = data.get("deal_id")
     if deal_id is None or (record is not None and record.adjustment is not None):
         return
+    # The deal's row is locked until this transaction ends, so two payment records of one deal
+    # written at once (or one written while the deal is moved to paid) are checked in turn.
+    db_session.execute(select(Deal.id).where(Deal.id == deal_id).with_for_update())
     paid = payment_records(db_session, {deal_id}).get(deal_id)
     if paid is not None and (record is None or paid[0] != record.id):
         raise Conflict(
@@ -224,8 +227,15 @@ def create_record(*, db_session: Session, actor: Actor, data: dict, today: date)
                 {"external_ref": ["already recorded for this source"]},
             )
     record = RevenueRecord(**data)
-    db_session.add(record)
-    db_session.flush()
+    # The same reference posted twice at once: both find it free above, the second insert loses.
+    add_unique(
+        db_session,
+        record,
+        Conflict(
+            "A record with this source and external_ref already exists: it was recorded at the same time.",
+            {"external_ref": ["already recorded for this source"]},
+        ),
+    )
     record_audit(
         db_session=db_session,
         actor=actor,
@@ -394,6 +404,13 @@ def _check_references(
     deal_ids = {r["deal_id"] for r in rows if r.get("deal_id")}
     deals = {}
     if deal_ids:
+        # As for a single record: the deals that rows would record a payment of are locked (in id
+        # order) until the import commits, so a payment recorded at the same time is seen here.
+        paying = sorted(
+            {r["deal_id"] for r in rows if r.get("deal_id") and r.get("source") == RevenueSource.brand_deal.value}
+        )
+        if paying:
+            db_session.execute(select(Deal.id).where(Deal.id.in_(paying)).order_by(Deal.id).with_for_update())
         deals = {
             row.id: row
             for row in db_session.execute(

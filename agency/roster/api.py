@@ -109,10 +109,13 @@ class CreatorAccountById(MethodView):
     @blp.arguments(AccountUpdateSchema)
     @blp.response(200, AccountSchema)
     def patch(self, data, creator_id, account_id):
-        """Change a platform account's handle or type"""
+        """Change a platform account's handle or type (send the `version` you read)"""
         session = get_session()
+        version = data.pop("version", None)
         account = roster.get_account(db_session=session, creator=_creator(creator_id), account_id=account_id)
-        return roster.update_account(db_session=session, actor=current_actor(), account=account, data=data)
+        return roster.update_account(
+            db_session=session, actor=current_actor(), account=account, data=data, expected_version=version
+        )
 
     @blp.response(204)
     def delete(self, creator_id, account_id):

@@ -165,9 +165,13 @@ class PlatformAccount(Base):
     # Stored without the leading "@" and in lower case, so imports can match by handle.
     handle: Mapped[str] = mapped_column(String(100))
     account_type: Mapped[AccountType] = mapped_column(_enum(AccountType, "account_type"), default=AccountType.personal)
+    # Bumped by every edit (an edit made on a stale read is a 409); bulk loads that leave it out get 1.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
     creator: Mapped[Creator] = relationship(back_populates="accounts")
+
+    __mapper_args__ = {"version_id_col": version}
 
 
 class GuidelineStrike(Base):

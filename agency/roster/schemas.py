@@ -32,12 +32,18 @@ class AccountSchema(Schema):
     platform = fields.Enum(Platform, by_value=True, required=True)
     handle = fields.String(required=True, validate=HANDLE_FORMAT)
     account_type = fields.Enum(AccountType, by_value=True, load_default=AccountType.personal)
+    version = fields.Integer(dump_only=True)
     created_at = fields.DateTime(dump_only=True)
 
 
 class AccountUpdateSchema(Schema):
     handle = fields.String(validate=HANDLE_FORMAT)
     account_type = fields.Enum(AccountType, by_value=True)
+    version = fields.Integer(
+        load_only=True,
+        validate=validate.Range(min=1, max=2**31 - 1),
+        metadata={"description": "The version you read; a stale version gets 409 (the UI's form always sends it)."},
+    )
 
 
 class CreatorSchema(Schema):

@@ -7,11 +7,10 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import Select, func, select, union
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, undefer
 
 from agency.core.audit.service import Actor, record_audit, snapshot
-from agency.core.database import utcnow
+from agency.core.database import add_unique, utcnow
 from agency.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from agency.core.events import evaluation_inputs_changed
 from agency.core.users.invitations import create_invitation
@@ -349,17 +348,22 @@ def _add_account(db_session: Session, creator: Creator, data: dict) -> PlatformA
             {"handle": ["already registered on this platform"]},
         )
     account = PlatformAccount(
-        creator=creator,
+        creator_id=creator.id,
         platform=platform,
         handle=handle,
         account_type=AccountType(data.get("account_type", "personal")),
     )
-    db_session.add(account)
-    try:
-        with db_session.begin_nested():
-            db_session.flush()
-    except IntegrityError as exc:  # a concurrent insert of the same handle
-        raise Conflict(f"The {platform.value} handle @{handle} is already registered.") from exc
+    # Two requests registering the same handle at once both find it free above: the one whose
+    # insert loses gets the same 409, and its request's other work is left for it to roll back.
+    add_unique(
+        db_session,
+        account,
+        Conflict(
+            f"The {platform.value} handle @{handle} is already registered: someone added it at the same time.",
+            {"handle": ["already registered on this platform"]},
+        ),
+    )
+    db_session.expire(creator, ["accounts"])  # read again with the new account
     return account
 
 
@@ -385,8 +389,16 @@ def get_account(*, db_session: Session, creator: Creator, account_id: int) -> Pl
     return account
 
 
-def update_account(*, db_session: Session, actor: Actor, account: PlatformAccount, data: dict) -> PlatformAccount:
+def update_account(
+    *, db_session: Session, actor: Actor, account: PlatformAccount, data: dict, expected_version: int | None = None
+) -> PlatformAccount:
     require_creator_write(actor.user, account.creator)
+    if expected_version is not None and expected_version != account.version:
+        raise Conflict(
+            f"Account {account.id} was changed by someone else (version {account.version}, "
+            f"you sent {expected_version}). Reload and apply your change again.",
+            {"version": [f"current version is {account.version}"]},
+        )
     before = snapshot(account)
     if "handle" in data:
         handle = normalise_handle(data["handle"])

@@ -182,9 +182,13 @@ def account_update(creator_id: int, account_id: int):
     creator = _editable_creator(creator_id)
     session = get_session()
     account = roster.get_account(db_session=session, creator=creator, account_id=account_id)
+    version = request.form.get("version", type=int)
     try:
+        if version is None:
+            # Like every edit form, never applied blind: it says which version it was made on.
+            raise ValidationError({"_": ["The form had no version: reload the page and apply your change again."]})
         data = AccountUpdateSchema().load(_form(request.form, "handle", "account_type"))
-        roster.update_account(db_session=session, actor=actor(), account=account, data=data)
+        roster.update_account(db_session=session, actor=actor(), account=account, data=data, expected_version=version)
     except (ValidationError, ServiceError) as exc:
         return _accounts_page(creator, account_errors={account.id: _errors(exc)})
     flash(f"{account.platform.value} account @{account.handle} saved.", "success")

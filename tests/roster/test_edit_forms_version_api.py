@@ -47,3 +47,35 @@ def test_the_brand_form_without_a_version_saves_nothing(client, session, manager
     assert stale.status_code == 422 and "changed by someone else" in stale.get_data(as_text=True)
     session.refresh(brand)
     assert brand.name == "Fabrikam" and brand.version == 1
+
+
+def test_the_account_form_needs_the_version_it_was_read_at(client, session, manager, make_creator):
+    creator = make_creator(manager=manager, accounts=("tiktok",))
+    account = creator.accounts[0]
+    csrf = _login(client, manager)
+    page = client.get(f"/creators/{creator.id}/accounts").get_data(as_text=True)
+    assert f'name="version" value="{account.version}"' in page  # the form carries what it was read at
+    path = f"/creators/{creator.id}/accounts/{account.id}"
+    form = {"csrf_token": csrf, "handle": "blind_handle", "account_type": "business"}
+    missing = client.post(path, data=form)
+    assert missing.status_code == 422 and "no version" in missing.get_data(as_text=True)
+
+    read_at = account.version
+    assert client.post(path, data=form | {"handle": "first_handle", "version": str(read_at)}).status_code == 302
+    stale = client.post(path, data=form | {"handle": "late_handle", "version": str(read_at)})
+    assert stale.status_code == 422
+    assert "changed by someone else" in stale.get_data(as_text=True) and "Reload" in stale.get_data(as_text=True)
+    session.refresh(account)
+    assert account.handle == "first_handle" and account.version == read_at + 1
+
+
+def test_the_api_refuses_an_account_edit_made_on_a_stale_version(client, session, manager, make_creator, auth_for):
+    creator = make_creator(manager=manager, accounts=("youtube",))
+    headers = auth_for(manager)
+    path = f"/api/v1/creators/{creator.id}/accounts/{creator.accounts[0].id}"
+    read = client.get(path, headers=headers).json
+    first = client.patch(path, json={"handle": "new_one", "version": read["version"]}, headers=headers)
+    assert first.status_code == 200 and first.json["version"] == read["version"] + 1
+    stale = client.patch(path, json={"handle": "old_one", "version": read["version"]}, headers=headers)
+    assert stale.status_code == 409 and stale.json["errors"]["version"]
+    assert client.get(path, headers=headers).json["handle"] == "new_one"
