@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 
 revision = "0022_conflicts"
-down_revision = "0019"
+down_revision = "0020_user_sessions"
 branch_labels = None
 depends_on = None
 
