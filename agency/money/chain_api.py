@@ -49,7 +49,6 @@ from agency.money.ledger import (
 from agency.money.ledger_events import (
     commission_payable_balances,
     pay_commission,
-    post_platform_payout,
     write_off_invoice,
 )
 from agency.money.payments import (
@@ -67,7 +66,7 @@ from agency.money.payouts import (
     mark_batch_paid,
     payable_balances,
 )
-from agency.money.revenue import get_record
+from agency.money.revenue import record_platform_payout
 from agency.roster.service import get_creator
 
 blp = Blueprint(
@@ -483,7 +482,7 @@ class LedgerAccounts(MethodView):
     @roles_required(*STAFF)
     def get(self, args):
         """The chart of accounts with debits, credits and balances (a trial balance) as of a day"""
-        return trial_balance(get_session(), on=args.get("as_of"))
+        return trial_balance(get_session(), on=args.get("as_of"), base_currency=_settings().base_currency)
 
 
 @blp.route("/ledger/entries")
@@ -539,13 +538,10 @@ class PlatformPayouts(MethodView):
     @blp.response(201, s.JournalEntrySchema)
     @roles_required(Role.admin, Role.manager)
     def post(self, data):
-        """Post a platform's payout of a represented creator's revenue record (a refund record posts
-        it reversed): cash received, the creator's share and the agreement's commission"""
-        session = get_session()
-        return post_platform_payout(
-            db_session=session, actor=current_actor(),
-            record=get_record(db_session=session, record_id=data["revenue_record_id"]), settings=_settings(),
-        )  # fmt: skip
+        """Post a platform's payout: record the platform revenue (`revenue`), which posts it, or
+        post a recorded record whose posting waited (`revenue_record_id`). Recording platform
+        revenue through /revenue or an import posts it too: once per record, a refund reversed"""
+        return record_platform_payout(db_session=get_session(), actor=current_actor(), data=data, today=_today())
 
 
 @blp.route("/ledger/export")

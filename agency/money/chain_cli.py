@@ -42,7 +42,7 @@ def export_command(date_from: datetime, date_to: datetime, output) -> None:
 def trial_balance_command() -> None:
     """Every account's debits, credits and balance; the balances sum to zero."""
     with get_db().session_scope() as session:
-        for row in trial_balance(session):
+        for row in trial_balance(session, base_currency=current_app.config["AGENCY"].base_currency):
             click.echo(
                 f"{row['code']}  {row['name'][:40]:<40} {row['debit']:>14} {row['credit']:>14} {row['balance']:>14}"
             )

@@ -226,6 +226,7 @@ def payouts():
         batches=session.scalars(batches_query().limit(UI_PAGE_SIZE)).all(),
         errors=errors,
         today=utcnow().date().isoformat(),
+        base_currency=_settings().base_currency,
     ), 422 if errors else 200
 
 

@@ -1,0 +1,43 @@
+"""money chain amounts in each currency's own minor unit: invoices, invoice lines, payments,
+allocations, payout batches and items, and journal lines hold three decimals (BHD, KWD and TND
+have three, JPY and KRW none), keeping the same fourteen integer digits
+
+Revision ID: 0021_money_minor_units
+Revises: 0019
+Create Date: 2026-11-30 01:30:00
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0021_money_minor_units"
+down_revision = "0019"
+branch_labels = None
+depends_on = None
+
+OLD = sa.Numeric(16, 2)
+NEW = sa.Numeric(17, 3)
+COLUMNS = {
+    "invoices": ("subtotal", "vat_amount", "total", "amount_paid", "amount_credited"),
+    "invoice_lines": ("amount",),
+    "payments": ("amount", "amount_base", "amount_allocated"),
+    "payment_allocations": ("amount", "payment_amount"),
+    "payout_batches": ("total",),
+    "payout_items": ("amount",),
+    "journal_lines": ("debit", "credit", "amount_currency"),
+}
+
+
+def upgrade() -> None:
+    for table, columns in COLUMNS.items():
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            for column in columns:
+                batch_op.alter_column(column, existing_type=OLD, type_=NEW, existing_nullable=False)
+
+
+def downgrade() -> None:
+    # Amounts in a three-decimal currency are rounded to two places by the narrower column.
+    for table, columns in reversed(COLUMNS.items()):
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            for column in columns:
+                batch_op.alter_column(column, existing_type=NEW, type_=OLD, existing_nullable=False)
