@@ -22,7 +22,9 @@ from agency.money.aging import aging_report
 from agency.money.agreements import (
     agreements_query,
     archive_agreement,
+    contract_date,
     get_agreement,
+    get_deal_terms,
     save_agreement,
     save_deal_terms,
     terms_for_deal,
@@ -167,7 +169,11 @@ def _terms(session, deal_id: int) -> dict:
             }
         )
     return {
+        "contract_date": contract_date(session, deal, get_deal_terms(session, deal.id)),
         "commission_percent": terms.commission_percent,
+        "commission_source": terms.commission_source,
+        "splits_source": terms.splits_source,
+        "agreement_id": terms.agreement_id,
         "payment_terms_days": terms.payment_terms_days,
         "vat_rate": terms.vat_rate,
         "reverse_charge": terms.reverse_charge,

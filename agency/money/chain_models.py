@@ -174,6 +174,8 @@ class DealTerms(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     deal_id: Mapped[int] = mapped_column(ForeignKey("deals.id", ondelete="CASCADE"), unique=True)
     contract_date: Mapped[date | None]
+    # Superseded by deals.commission_override and deals.commission_percent (migration 0021 moved
+    # the overrides there); left empty.
     commission_percent: Mapped[Decimal | None] = mapped_column(PERCENT)
     # Payment terms of the brand's invoice (net days).
     payment_terms_days: Mapped[int] = mapped_column(default=30)

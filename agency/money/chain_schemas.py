@@ -112,7 +112,20 @@ class AgreementQuerySchema(Schema):
 
 class DealTermsSchema(Schema):
     contract_date = Day(allow_none=True)
-    commission_percent = decimal_field(0, 100, allow_none=True)
+    commission_percent = decimal_field(
+        0,
+        100,
+        allow_none=True,
+        metadata={"description": "A percent overrides the agreement's commission for this deal; null gives it back."},
+    )
+    commission_source = fields.String(
+        dump_only=True,
+        metadata={"description": "deal (set on the deal), agreement (in force on the contract date) or default."},
+    )
+    splits_source = fields.String(
+        dump_only=True, metadata={"description": "deal, agreement, or default (the agency keeps it all)."}
+    )
+    agreement_id = fields.Integer(dump_only=True, allow_none=True)
     payment_terms_days = fields.Integer(validate=validate.OneOf([30, 45, 60, 90]))
     vat_rate = decimal_field(0, 50)
     reverse_charge = fields.Boolean()

@@ -143,6 +143,8 @@ def create_invoice_for_deal(
     if existing is not None:
         raise Conflict(f"Deal {deal.id} already has invoice {existing}.", {"deal_id": ["already invoiced"]})
     terms = terms_for_deal(db_session, deal, default_commission=settings.default_commission)
+    # The deal carries the commission its invoice freezes (its revenue record copies it when paid).
+    deal.commission_percent = terms.commission_percent
     overrides = overrides or {}
     terms_days = overrides.get("payment_terms_days", terms.payment_terms_days)
     if terms_days not in PAYMENT_TERMS:
