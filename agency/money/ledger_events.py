@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import String, cast, exists, func, literal, select
 from sqlalchemy.orm import Session
 
 from agency.core.audit.service import Actor, record_audit, snapshot
@@ -79,7 +79,7 @@ def post_platform_payout(
         raise Conflict(f"Revenue record {record.id} is deleted.", {"revenue_record_id": ["deleted"]})
     if not is_platform_payout(record):
         raise InvalidInput(
-            f"{record.source.value} is not a platform payout.",
+            f"{RevenueSource(record.source).value} is not a platform payout.",
             {"revenue_record_id": [f"source must be one of {', '.join(s.value for s in PLATFORM_SOURCES)}"]},
         )
     agreement = agreement_in_force(db_session, record.creator_id, record.earned_on)
@@ -88,7 +88,8 @@ def post_platform_payout(
             f"Creator {record.creator_id} has no representation agreement on {record.earned_on}.",
             {"revenue_record_id": ["no agreement in force"]},
         )
-    rate = agreement.commission_rates.get(record.source.value)
+    source = RevenueSource(record.source)
+    rate = agreement.commission_rates.get(source.value)
     percent = Decimal(rate) if rate is not None else agreement.default_commission_percent
     base = settings.base_currency
     amount = quantize_money(Decimal(record.amount), record.currency)
@@ -97,7 +98,7 @@ def post_platform_payout(
     commission = quantize_money(amount_base * percent / HUNDRED, base)
     tags = {"creator_id": record.creator_id}
     lines = [
-        dr(CASH, amount_base, currency=record.currency, amount_currency=amount, memo=record.source.value, **tags),
+        dr(CASH, amount_base, currency=record.currency, amount_currency=amount, memo=source.value, **tags),
         cr(CREATOR_PAYABLES, amount_base - commission, memo="creator's share", **tags),
     ]
     splits = [_split_dict(s) for s in agreement.splits] or [{"role": "agency", "payee": "agency", "share": "100"}]
@@ -111,7 +112,7 @@ def post_platform_payout(
             posted_on=record.earned_on,
             kind="platform_payout",
             event_key=platform_payout_key(record.id),
-            description=f"{'Refund of ' if record.is_refund else ''}{record.source.value} payout, revenue {record.id}",
+            description=f"{'Refund of ' if record.is_refund else ''}{source.value} payout, revenue {record.id}",
             base_currency=base,
             reference=(record.external_ref or "")[:120],
             actor_label=actor.label,
@@ -161,6 +162,24 @@ def post_recorded_platform_payouts(
         except (InvalidInput, Conflict) as exc:
             result.waiting.append({"revenue_record_id": record.id, "reason": exc.message})
     return result
+
+
+def unposted_platform_records(db_session: Session, *, limit: int = 50) -> list[RevenueRecord]:
+    """Platform-payout records with no posting (not represented that day, or waiting for a rate),
+    newest first."""
+    key = literal("platform-payout:").concat(cast(RevenueRecord.id, String))
+    return list(
+        db_session.scalars(
+            select(RevenueRecord)
+            .where(
+                RevenueRecord.source.in_(PLATFORM_SOURCES),
+                RevenueRecord.archived_at.is_(None),
+                ~exists().where(JournalEntry.event_key == key),
+            )
+            .order_by(RevenueRecord.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 def reverse_platform_payout(

@@ -217,7 +217,8 @@ def create_record(*, db_session: Session, actor: Actor, data: dict, today: date)
     creator = db_session.get(Creator, data["creator_id"])
     if creator is None:
         raise InvalidInput("Unknown creator.", {"creator_id": [f"no creator with id {data['creator_id']}"]})
-    require_creator_write(actor.user, creator)
+    if actor.user is not None:  # a system process (the command line) acts for the agency
+        require_creator_write(actor.user, creator)
     if creator.archived_at is not None:
         raise InvalidInput("This creator is archived; restore them to record revenue.", {"creator_id": ["is archived"]})
     _check_record(db_session, data, today)
