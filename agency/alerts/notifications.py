@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from agency.alerts.models import Alert, AlertStatus, NotificationPreference, OutboxMessage, Severity
+from agency.alerts.models import Alert, AlertKind, AlertStatus, NotificationPreference, OutboxMessage, Severity
 from agency.core.database import utcnow
 from agency.core.users.models import Role, User
 from agency.roster.chunks import failure_text, savepoint
@@ -79,6 +79,20 @@ def _render(user: User, alerts: list[Alert], names: dict[int, str], public_url: 
     return "\n".join(text_parts), "<html><body>" + "".join(html_parts) + "</body></html>"
 
 
+ATTACHED_TEXT = "\nThe invoice to chase is attached as a PDF, as it was issued.\n"
+ATTACHED_HTML = "<p>The invoice to chase is attached as a PDF, as it was issued.</p>"
+
+
+def invoice_attachments(alerts: list[Alert]) -> list[dict]:
+    """The issued PDF of each invoice a reminder among `alerts` chases (at most ten per email)."""
+    ids = []
+    for alert in alerts:
+        invoice_id = (alert.payload or {}).get("invoice_id")
+        if alert.kind is AlertKind.invoice_reminder and invoice_id is not None and invoice_id not in ids:
+            ids.append(invoice_id)
+    return [{"kind": "invoice_pdf", "invoice_id": invoice_id} for invoice_id in ids[:10]]
+
+
 def _names(db_session: Session, creator_ids) -> dict[int, str]:
     return dict(db_session.execute(select(Creator.id, Creator.display_name).where(Creator.id.in_(creator_ids))).all())
 
@@ -106,6 +120,9 @@ def queue_immediate(*, db_session: Session, alert_ids: list[int], public_url: st
         ):
             continue
         text, html = _render(user, [alert], names, public_url, "A new alert needs your attention:")
+        files = invoice_attachments([alert])
+        if files:
+            text, html = text + ATTACHED_TEXT, html + ATTACHED_HTML
         db_session.add(
             OutboxMessage(
                 user_id=user.id,
@@ -116,6 +133,7 @@ def queue_immediate(*, db_session: Session, alert_ids: list[int], public_url: st
                 body_text=text,
                 body_html=html,
                 alert_ids=[alert.id],
+                attachments=files,
             )
         )
         alert.notified_at = utcnow()
@@ -185,6 +203,9 @@ def _queue_digest(db_session: Session, user: User, now: datetime, public_url: st
         public_url,
         f"Your daily digest for {local:%A %d %B}: {len(alerts)} new alert(s) ({summary}).",
     )
+    files = invoice_attachments(alerts)
+    if files:
+        text, html = text + ATTACHED_TEXT, html + ATTACHED_HTML
     db_session.add(
         OutboxMessage(
             user_id=user.id,
@@ -195,6 +216,7 @@ def _queue_digest(db_session: Session, user: User, now: datetime, public_url: st
             body_text=text,
             body_html=html,
             alert_ids=[a.id for a in alerts],
+            attachments=files,
         )
     )
     stamp = utcnow()

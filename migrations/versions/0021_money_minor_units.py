@@ -1,7 +1,7 @@
 """money chain amounts in each currency's own minor unit: invoices, invoice lines, payments,
 allocations, payout batches and items, and journal lines hold three decimals (BHD, KWD and TND
 have three, JPY and KRW none), keeping the same fourteen integer digits; a deal says whether its
-commission is its own (an override) or its agreement's
+commission is its own (an override) or its agreement's; an outbox email can attach documents
 
 Revision ID: 0021_money_minor_units
 Revises: 0019
@@ -46,9 +46,14 @@ def upgrade() -> None:
         "AND t.commission_percent IS NOT NULL)"
     )
     op.execute("UPDATE deal_money_terms SET commission_percent = NULL")
+    # An email can carry documents (an unpaid invoice's PDF with its reminder).
+    with op.batch_alter_table("email_outbox", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("attachments", sa.JSON(), server_default="[]", nullable=False))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("email_outbox", schema=None) as batch_op:
+        batch_op.drop_column("attachments")
     op.execute(
         "UPDATE deal_money_terms SET commission_percent = ("
         "SELECT deals.commission_percent FROM deals WHERE deals.id = deal_money_terms.deal_id "
