@@ -305,8 +305,8 @@ def platform_payouts():
         except (ValidationError, ServiceError) as exc:
             session.rollback()
             errors = _errors(exc)
-            if "revenue" in errors and isinstance(errors["revenue"], dict):
-                errors = errors | {("date" if k == "date" else k): v for k, v in errors.pop("revenue").items()}
+            if isinstance(errors.get("revenue"), dict):  # the form's fields, not the nested schema's
+                errors = errors | errors.pop("revenue")
     creators = session.scalars(
         select(Creator).where(Creator.archived_at.is_(None)).order_by(Creator.display_name).limit(500)
     ).all()

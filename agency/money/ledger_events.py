@@ -10,14 +10,22 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import String, cast, exists, func, literal, select
+from sqlalchemy import String, and_, cast, exists, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from agency.core.audit.service import Actor, record_audit, snapshot
 from agency.core.errors import Conflict, InvalidInput
 from agency.currencies.service import minor_unit, round_money
 from agency.money.agreements import _split_dict, agreement_in_force
-from agency.money.chain_models import Invoice, InvoiceKind, InvoiceStatus, JournalEntry, JournalLine, LedgerAccount
+from agency.money.chain_models import (
+    Agreement,
+    Invoice,
+    InvoiceKind,
+    InvoiceStatus,
+    JournalEntry,
+    JournalLine,
+    LedgerAccount,
+)
 from agency.money.invoices import HUNDRED, OPEN_STATUSES, MoneySettings, clearing_base, rate_to_base, split_commission
 from agency.money.ledger import (
     BAD_DEBTS,
@@ -164,20 +172,32 @@ def post_recorded_platform_payouts(
     return result
 
 
+def unposted_platform_payout():
+    """In a query of revenue records: a live platform-payout record with no posting."""
+    key = literal("platform-payout:").concat(cast(RevenueRecord.id, String))
+    return and_(
+        RevenueRecord.source.in_(PLATFORM_SOURCES),
+        RevenueRecord.archived_at.is_(None),
+        ~exists().where(JournalEntry.event_key == key),
+    )
+
+
+def represented_on_its_day():
+    """In a query of revenue records: the creator had an agreement in force on the record's day."""
+    return exists().where(
+        Agreement.creator_id == RevenueRecord.creator_id,
+        Agreement.archived_at.is_(None),
+        Agreement.starts_on <= RevenueRecord.earned_on,
+        or_(Agreement.ends_on.is_(None), Agreement.ends_on >= RevenueRecord.earned_on),
+    )
+
+
 def unposted_platform_records(db_session: Session, *, limit: int = 50) -> list[RevenueRecord]:
     """Platform-payout records with no posting (not represented that day, or waiting for a rate),
     newest first."""
-    key = literal("platform-payout:").concat(cast(RevenueRecord.id, String))
     return list(
         db_session.scalars(
-            select(RevenueRecord)
-            .where(
-                RevenueRecord.source.in_(PLATFORM_SOURCES),
-                RevenueRecord.archived_at.is_(None),
-                ~exists().where(JournalEntry.event_key == key),
-            )
-            .order_by(RevenueRecord.id.desc())
-            .limit(limit)
+            select(RevenueRecord).where(unposted_platform_payout()).order_by(RevenueRecord.id.desc()).limit(limit)
         )
     )
 

@@ -43,7 +43,9 @@ from agency.money.ledger_events import (
     platform_payout_entry,
     post_platform_payout,
     post_recorded_platform_payouts,
+    represented_on_its_day,
     reverse_platform_payout,
+    unposted_platform_payout,
 )
 from agency.money.models import Adjustment, RevenueRecord, RevenueSource
 from agency.roster.models import Creator, Platform
@@ -504,20 +506,24 @@ POSTING_CHUNK = 500
 
 
 def _post_imported_platform_payouts(db_session: Session, staging, user) -> PayoutPostings:
-    """The platform-payout records of the file (new ones, and earlier ones whose posting waited)
-    post their entries, a chunk of records at a time."""
+    """The platform-payout records of the file not posted yet (new ones, and earlier ones whose
+    posting waited) post their entries, a chunk at a time; the records are chosen in SQL (platform
+    source, creator represented that day, no posting yet), so a file of other income costs two
+    queries."""
     actor = Actor(user) if user is not None else Actor.system("revenue-import")
     total = PayoutPostings()
-    matched = (
+    in_file = (
         select(RevenueRecord.id)
         .join(
             staging,
             and_(RevenueRecord.source == staging.c.source, RevenueRecord.external_ref == staging.c.external_ref),
         )
-        .where(RevenueRecord.source.in_(PLATFORM_SOURCES), RevenueRecord.archived_at.is_(None))
-        .order_by(RevenueRecord.id)
-        .limit(POSTING_CHUNK)
+        .where(unposted_platform_payout())
     )
+    total.not_represented = db_session.scalar(
+        select(func.count()).select_from(in_file.where(~represented_on_its_day()).subquery())
+    )
+    matched = in_file.where(represented_on_its_day()).order_by(RevenueRecord.id).limit(POSTING_CHUNK)
     last = 0
     while ids := list(db_session.scalars(matched.where(RevenueRecord.id > last))):
         last = ids[-1]
