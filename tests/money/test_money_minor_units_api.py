@@ -8,6 +8,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
+from agency.alerts.models import Alert, AlertKind
+from agency.alerts.service import AlertSettings, evaluate_alerts
 from agency.currencies.models import FxRate
 from agency.money.chain_models import Invoice, JournalLine, Payment
 from agency.money.ledger import trial_balance, unbalanced_entries
@@ -140,3 +142,20 @@ def test_an_agency_keeping_its_books_in_yen_posts_whole_yen(
     books = client.get("/api/v1/ledger/accounts", headers=headers).json
     assert next(row for row in books if row["code"] == "1200")["balance"] == "1607"
     assert_books_balance(session)
+
+
+def test_a_dinar_invoice_reminder_shows_its_three_decimals(client, session, manager, make_creator, auth_for, brand):
+    session.add(FxRate(day=TODAY - timedelta(days=90), base="KWD", quote="EUR", rate=Decimal("2.9731")))
+    session.commit()
+    creator = make_creator(manager=manager, status="active")
+    headers = auth_for(manager)
+    deal = delivered_deal(client, headers, creator, brand, "1000.125", "KWD")
+    issued_on = TODAY - timedelta(days=40)  # due 10 days ago
+    created = client.post(
+        "/api/v1/invoices", json={"deal_id": deal["id"], "issued_on": issued_on.isoformat()}, headers=headers
+    )
+    assert created.status_code == 201, created.json
+    evaluate_alerts(db_session=session, settings=AlertSettings(today=TODAY))
+    session.commit()
+    reminder = session.scalar(select(Alert).where(Alert.kind == AlertKind.invoice_reminder))
+    assert "1000.125 KWD is still owed" in reminder.message
