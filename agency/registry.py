@@ -18,7 +18,7 @@ from agency.core import cli as core_cli
 from agency.core.audit import models as audit_models
 from agency.core.audit.api import blp as audit_api
 from agency.core.audit.cli import commands as audit_commands
-from agency.core.events import deal_stage_changed, evaluation_inputs_changed, evaluations_refreshed
+from agency.core.events import deal_saved, deal_stage_changed, evaluation_inputs_changed, evaluations_refreshed
 from agency.core.jobs import models as jobs_models
 from agency.core.jobs import tasks as jobs_tasks
 from agency.core.jobs.api import blp as jobs_api
@@ -42,6 +42,7 @@ from agency.metrics.views import bp as metrics_ui
 from agency.money import chain_models as money_chain_models
 from agency.money import models as money_models
 from agency.money import tasks as money_tasks
+from agency.money.agreements import sync_deal_commission
 from agency.money.api import diversification_blp, revenue_blp
 from agency.money.chain_api import blp as money_chain_api
 from agency.money.chain_cli import commands as money_chain_commands
@@ -131,6 +132,9 @@ CLI_COMMANDS = [
     *demo_commands,
 ]
 
+# A deal without its own commission takes its agreement's, on its contract date (money).
+deal_saved.connect(sync_deal_commission)
+deal_stage_changed.connect(sync_deal_commission)
 # Paying a deal records its revenue (money reacts to deals, in the same transaction).
 deal_stage_changed.connect(record_deal_revenue)
 # Invoicing a deal issues its invoice and posts it to the ledger (money, same transaction).

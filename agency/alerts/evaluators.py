@@ -438,7 +438,9 @@ def _invoice_reminders(s: AlertSettings, in_chunk):
                 number=Invoice.number,
                 brand=Brand.name,
                 due=cast(Invoice.due_on, String),
-                owed=decimal_text(Invoice.total - Invoice.amount_paid - Invoice.amount_credited, 2),
+                owed=decimal_text(
+                    Invoice.total - Invoice.amount_paid - Invoice.amount_credited, minor_unit_sql(Invoice.currency)
+                ),
                 currency=Invoice.currency,
                 step=step,
                 invoice_id=Invoice.id,

@@ -23,6 +23,7 @@ from agency.alerts.models import OutboxMessage, OutboxStatus
 from agency.alerts.notifications import retry_delay
 from agency.core.database import utcnow
 from agency.core.prometheus import EMAILS
+from agency.money.invoice_pdf import get_invoice_pdf
 
 MAX_ATTEMPTS = 5
 STUCK_AFTER = timedelta(minutes=10)
@@ -39,16 +40,37 @@ def header_text(value: str) -> str:
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\x85]")
 
 
-def build_email(message: OutboxMessage, sender: str) -> EmailMessage:
-    """The email of an outbox row. Raises (ValueError...) when it cannot be built, for instance a
-    recipient that is not an address: the sender then records that like any failed send."""
+def build_email(message: OutboxMessage, sender: str, files: list[tuple[str, bytes]] = ()) -> EmailMessage:
+    """The email of an outbox row, with its attached PDFs (`files`: name and content). Raises
+    (ValueError...) when it cannot be built, for instance a recipient that is not an address: the
+    sender then records that like any failed send."""
     email = EmailMessage()
     email["From"], email["To"], email["Subject"] = sender, message.recipient, header_text(message.subject)
     email["Message-ID"] = message.message_id
     email["Date"] = formatdate(localtime=False)
     email.set_content(message.body_text)
     email.add_alternative(message.body_html, subtype="html")
+    for filename, content in files:
+        email.add_attachment(content, maintype="application", subtype="pdf", filename=header_text(filename))
     return email
+
+
+class AttachmentMissing(LookupError):
+    """An attachment the message names cannot be found (the message fails, the others go on)."""
+
+
+def attachment_files(bind, message: OutboxMessage) -> list[tuple[str, bytes]]:
+    """The files an outbox row attaches, read when it is sent: an invoice's PDF as issued."""
+    files = []
+    with Session(bind) as session:
+        for item in message.attachments or []:
+            document = None
+            if item.get("kind") == "invoice_pdf":
+                document = get_invoice_pdf(session, int(item.get("invoice_id", 0)))
+            if document is None:
+                raise AttachmentMissing(f"no stored document for attachment {item}")
+            files.append((document.filename, document.content))
+    return files
 
 
 def smtp_send(config, email: EmailMessage) -> None:
@@ -101,7 +123,7 @@ def send_pending(bind, config, send=smtp_send) -> dict:
             with Session(bind, expire_on_commit=False) as session, session.begin():
                 message = session.get(OutboxMessage, message_id)
             try:
-                send(config, build_email(message, config.smtp_from))
+                send(config, build_email(message, config.smtp_from, attachment_files(bind, message)))
             except Exception as exc:  # unbuildable emails, SMTP errors, refused connections, timeouts
                 _record_failure(bind, message_id, exc, counts)
                 continue

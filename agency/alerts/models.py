@@ -109,6 +109,9 @@ class OutboxMessage(Base):
     body_text: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str] = mapped_column(Text)
     alert_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    # Documents attached when the email is built: [{"kind": "invoice_pdf", "invoice_id": 12}] (the
+    # invoice's PDF as issued). One that cannot be found fails the message like any other build error.
+    attachments: Mapped[list[dict]] = mapped_column(JSON, default=list, server_default="[]")
     status: Mapped[OutboxStatus] = mapped_column(
         str_enum(OutboxStatus, "outbox_status"), default=OutboxStatus.pending, index=True
     )

@@ -16,12 +16,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from agency.alerts.models import Alert, AlertStatus, NotificationPreference, OutboxMessage, Severity
+from agency.alerts.models import Alert, AlertKind, AlertStatus, NotificationPreference, OutboxMessage, Severity
 from agency.core.database import utcnow
 from agency.core.users.models import Role, User
 from agency.roster.chunks import failure_text, savepoint
 from agency.roster.models import Creator
 
+# What an email says of an alert (read as rows: a run may mail thousands).
+ALERT_FIELDS = (Alert.id, Alert.kind, Alert.severity, Alert.creator_id, Alert.subject, Alert.message, Alert.payload)
 SEVERITY_ORDER = {Severity.high: 0, Severity.medium: 1, Severity.low: 2}
 
 
@@ -79,6 +81,20 @@ def _render(user: User, alerts: list, names: dict[int, str], public_url: str, ti
     return "\n".join(text_parts), "<html><body>" + "".join(html_parts) + "</body></html>"
 
 
+ATTACHED_TEXT = "\nThe invoice to chase is attached as a PDF, as it was issued.\n"
+ATTACHED_HTML = "<p>The invoice to chase is attached as a PDF, as it was issued.</p>"
+
+
+def invoice_attachments(alerts: list[Alert]) -> list[dict]:
+    """The issued PDF of each invoice a reminder among `alerts` chases (at most ten per email)."""
+    ids = []
+    for alert in alerts:
+        invoice_id = (alert.payload or {}).get("invoice_id")
+        if alert.kind is AlertKind.invoice_reminder and invoice_id is not None and invoice_id not in ids:
+            ids.append(invoice_id)
+    return [{"kind": "invoice_pdf", "invoice_id": invoice_id} for invoice_id in ids[:10]]
+
+
 def _names(db_session: Session, creator_ids) -> dict[int, str]:
     return dict(db_session.execute(select(Creator.id, Creator.display_name).where(Creator.id.in_(creator_ids))).all())
 
@@ -89,11 +105,7 @@ def queue_immediate(*, db_session: Session, alert_ids: list[int], public_url: st
     with one bulk insert and the alerts stamped with one update."""
     if not alert_ids:
         return 0
-    alerts = db_session.execute(
-        select(Alert.id, Alert.kind, Alert.severity, Alert.creator_id, Alert.subject, Alert.message).where(
-            Alert.id.in_(alert_ids), Alert.notified_at.is_(None)
-        )
-    ).all()
+    alerts = db_session.execute(select(*ALERT_FIELDS).where(Alert.id.in_(alert_ids), Alert.notified_at.is_(None))).all()
     recipients = _recipients(db_session, {a.creator_id for a in alerts})
     names = _names(db_session, {a.creator_id for a in alerts})
     # Each manager's preferences read once, not once per alert (a recompute opens thousands).
@@ -112,6 +124,9 @@ def queue_immediate(*, db_session: Session, alert_ids: list[int], public_url: st
         ):
             continue
         text, html = _render(user, [alert], names, public_url, "A new alert needs your attention:")
+        files = invoice_attachments([alert])
+        if files:
+            text, html = text + ATTACHED_TEXT, html + ATTACHED_HTML
         messages.append(
             {
                 "user_id": user.id,
@@ -122,6 +137,7 @@ def queue_immediate(*, db_session: Session, alert_ids: list[int], public_url: st
                 "body_text": text,
                 "body_html": html,
                 "alert_ids": [alert.id],
+                "attachments": files,
             }
         )
         notified.append(alert.id)
@@ -168,7 +184,7 @@ def _queue_digest(db_session: Session, user: User, now: datetime, public_url: st
     if db_session.scalar(select(OutboxMessage.id).where(OutboxMessage.message_id == message_id)) is not None:
         return 0  # today's digest is already queued (or sent)
     alerts = db_session.execute(
-        select(Alert.id, Alert.kind, Alert.severity, Alert.creator_id, Alert.subject, Alert.message)
+        select(*ALERT_FIELDS)
         .join(Creator, Creator.id == Alert.creator_id)
         .where(
             Creator.manager_id == user.id,
@@ -192,6 +208,9 @@ def _queue_digest(db_session: Session, user: User, now: datetime, public_url: st
         public_url,
         f"Your daily digest for {local:%A %d %B}: {len(alerts)} new alert(s) ({summary}).",
     )
+    files = invoice_attachments(alerts)
+    if files:
+        text, html = text + ATTACHED_TEXT, html + ATTACHED_HTML
     db_session.add(
         OutboxMessage(
             user_id=user.id,
@@ -202,6 +221,7 @@ def _queue_digest(db_session: Session, user: User, now: datetime, public_url: st
             body_text=text,
             body_html=html,
             alert_ids=[a.id for a in alerts],
+            attachments=files,
         )
     )
     db_session.execute(update(Alert).where(Alert.id.in_([a.id for a in alerts])).values(notified_at=utcnow()))

@@ -12,6 +12,11 @@ _signals = Namespace()
 # is flushed yet). Sender: the deal. Keyword arguments: db_session, from_stage, to_stage.
 deal_stage_changed = _signals.signal("deal-stage-changed")
 
+# Sent by deals.service after a deal was opened or edited (flushed). Sender: the deal. Keyword
+# arguments: db_session. The money domain sets the commission of a deal that does not override
+# it from the representation agreement in force on its contract date.
+deal_saved = _signals.signal("deal-saved")
+
 # Sent by a service after it wrote something an eligibility evaluation reads: a metric day, an
 # account added, changed or removed, a creator's birth date, country, standing or parental
 # agreement, a strike, a creator added or archived. Sender: a short word for what changed.

@@ -150,3 +150,7 @@ class ImportReportSchema(Schema):
     affected_creator_ids = fields.List(fields.Integer())
     eligibility = fields.Dict(allow_none=True)
     diversification = fields.Dict(allow_none=True)
+    ledger = fields.Dict(
+        allow_none=True,
+        metadata={"description": "Revenue imports: platform payouts posted, not represented, waiting (for a rate)."},
+    )

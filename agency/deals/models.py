@@ -6,7 +6,7 @@ import enum
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, ForeignKey, Numeric, String, Text, func
+from sqlalchemy import JSON, ForeignKey, Numeric, String, Text, false, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from agency.core.database import Base, str_enum
@@ -80,6 +80,10 @@ class Deal(Base):
     fee_currency: Mapped[str] = mapped_column(String(3))
     # No default here: a deal opened without one takes DEFAULT_COMMISSION_PERCENT (configuration).
     commission_percent: Mapped[Decimal] = mapped_column(Numeric(5, 2))
+    # True when the commission was set on the deal itself; otherwise it is the rate of the creator's
+    # representation agreement in force on the deal's contract date (kept up to date by the money
+    # domain), or the configured default without an agreement.
+    commission_override: Mapped[bool] = mapped_column(default=False, server_default=false())
     stage: Mapped[DealStage] = mapped_column(str_enum(DealStage, "deal_stage"), default=DealStage.lead, index=True)
     start_date: Mapped[date | None]
     end_date: Mapped[date | None]

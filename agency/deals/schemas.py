@@ -97,7 +97,16 @@ class DealSchema(Schema):
     )
     fee_currency = fields.String(required=True, validate=validate.Length(equal=3), metadata={"example": "EUR"})
     commission_percent = decimal_field(
-        0, 100, metadata={"description": "Agency commission; without one, the configured default applies."}
+        0,
+        100,
+        metadata={
+            "description": "Agency commission. Given, it is the deal's own (commission_override true); "
+            "without one the deal takes the rate of the representation agreement in force on its contract "
+            "date, or the configured default without an agreement."
+        },
+    )
+    commission_override = fields.Boolean(
+        dump_only=True, metadata={"description": "True when the commission is set on the deal, not the agreement's."}
     )
     stage = fields.Enum(DealStage, by_value=True, dump_only=True)
     allowed_transitions = fields.Function(
@@ -133,6 +142,12 @@ class DealUpdateSchema(Schema):
     fee_amount = decimal_field(0, 999_999_999_999, places=3, low_inclusive=False, metadata={"description": FEE_DOC})
     fee_currency = fields.String(validate=validate.Length(equal=3))
     commission_percent = decimal_field(0, 100)
+    commission_override = fields.Boolean(
+        metadata={
+            "description": "false gives the commission back to the agreement (a new commission_percent "
+            "other than the deal's makes it an override)."
+        }
+    )
     start_date = Day(allow_none=True)
     end_date = Day(allow_none=True)
     notes = fields.String(validate=validate.Length(max=10_000))

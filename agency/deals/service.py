@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from agency.core.audit.service import Actor, record_audit, snapshot
 from agency.core.database import utcnow
 from agency.core.errors import Conflict, Forbidden, InvalidInput, NotFound
-from agency.core.events import deal_stage_changed
+from agency.core.events import deal_saved, deal_stage_changed
 from agency.core.users.models import Role
 from agency.core.users.service import require_role
 from agency.currencies.service import RateBook, check_currency, fits_minor_unit, minor_unit
@@ -31,7 +31,7 @@ NEXT_STAGE = {
 }
 CLOSED_STAGES = (DealStage.paid, DealStage.cancelled, DealStage.lost)
 # From the invoice on, what a deal is worth is fixed: corrections are adjustment records (money).
-MONEY_FIELDS = ("fee_amount", "fee_currency", "commission_percent")
+MONEY_FIELDS = ("fee_amount", "fee_currency", "commission_percent", "commission_override")
 
 
 def money_locked(deal: Deal) -> bool:
@@ -209,11 +209,15 @@ def create_deal(*, db_session: Session, actor: Actor, data: dict, default_commis
         raise InvalidInput("Unknown creator.", {"creator_id": [f"no active creator with id {data['creator_id']}"]})
     require_creator_write(actor.user, creator)
     _check_deal_fields(db_session, data)
+    data.pop("commission_override", None)
+    # A commission given is the deal's own; without one the agreement's applies (deal_saved).
+    data["commission_override"] = data.get("commission_percent") is not None
     if data.get("commission_percent") is None:
         data["commission_percent"] = default_commission
     deal = Deal(**data, stage=DealStage.lead)
     db_session.add(deal)
     db_session.flush()
+    deal_saved.send(deal, db_session=db_session)
     record_audit(
         db_session=db_session,
         actor=actor,
@@ -238,11 +242,20 @@ def update_deal(*, db_session: Session, actor: Actor, deal: Deal, data: dict, ex
             {"stage": ["use the transitions endpoint"]},
         )
     _check_deal_fields(db_session, data, deal)
+    # A commission other than the one the deal has becomes its own (an override); asking for no
+    # override (commission_override false) gives it back to the agreement.
+    if data.get("commission_percent") is not None and data["commission_percent"] != deal.commission_percent:
+        data["commission_override"] = True
+    elif data.get("commission_override"):
+        data.pop("commission_override")  # an override is made by giving the commission
+    if data.get("commission_override") is False:
+        data.pop("commission_percent", None)
     check_money_unlocked(deal, data)
     before = snapshot(deal)
     for key, value in data.items():
         setattr(deal, key, value)
     db_session.flush()
+    deal_saved.send(deal, db_session=db_session)
     record_audit(
         db_session=db_session,
         actor=actor,

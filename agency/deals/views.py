@@ -324,6 +324,8 @@ def deal_edit(deal_id: int):
     values = {k: getattr(deal, k) for k in editable}
     values["source"] = deal.source.value
     values["fee_amount"] = format_money(deal.fee_amount, deal.fee_currency)
+    # Shown only when set on the deal: an empty commission is the agreement's.
+    values["commission_percent"] = deal.commission_percent if deal.commission_override else ""
     if request.method == "POST":
         values = {k: request.form.get(k, "").strip() for k in editable}
         try:
@@ -331,6 +333,7 @@ def deal_edit(deal_id: int):
             data = DealUpdateSchema().load(
                 {k: v for k, v in values.items() if v or k == "notes"}
                 | {k: None for k in ("start_date", "end_date") if not values[k]}
+                | ({"commission_override": False} if not values["commission_percent"] else {})
                 | {"version": request.form.get("version", "")}
             )
             version = data.pop("version")

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from agency.core.users.models import User
 from agency.deals.models import Brand
 from agency.money.chain_models import Invoice, InvoiceKind, JournalLine
-from agency.money.ledger import RECEIVABLES, cents
+from agency.money.ledger import MAX_SCALE, RECEIVABLES, exact
 from agency.roster.models import Creator
 
 BUCKETS = ("not_due", "1_30", "31_60", "61_90", "over_90")
@@ -57,7 +57,7 @@ def open_receivables(db_session: Session, *, as_of: date, manager_id: int | None
         select(JournalLine.invoice_id, func.sum(JournalLine.debit - JournalLine.credit).label("owed"))
         .where(JournalLine.account_code == RECEIVABLES, JournalLine.posted_on <= as_of)
         .group_by(JournalLine.invoice_id)
-        .having(func.round(func.sum(JournalLine.debit - JournalLine.credit), 2) != 0)
+        .having(func.round(func.sum(JournalLine.debit - JournalLine.credit), MAX_SCALE) != 0)
         .subquery("owed")
     )
     stmt = (
@@ -90,7 +90,7 @@ def aging_report(db_session: Session, *, as_of: date, base_currency: str, manage
     for invoice_id, number, due_on, brand_id, brand_name, mgr_id, mgr_name, owed in open_receivables(
         db_session, as_of=as_of, manager_id=manager_id
     ):
-        owed = cents(owed)
+        owed = exact(owed, base_currency)
         days = (as_of - due_on).days
         bucket = bucket_of(days)
         for target in (report.totals, brands[brand_id], managers[mgr_id]):
@@ -141,6 +141,6 @@ def days_sales_outstanding(db_session: Session, *, as_of: date, owed: dict[int, 
     )
     result = {}
     for brand_id, receivable in owed.items():
-        invoiced = cents(sales.get(brand_id))
+        invoiced = exact(sales.get(brand_id))
         result[brand_id] = (receivable / invoiced * DSO_DAYS).quantize(Decimal("0.1")) if invoiced else None
     return result

@@ -17,6 +17,7 @@ from agency.core.errors import Conflict, InvalidInput, NotFound
 from agency.core.users.models import Role, User
 from agency.currencies.service import check_currency
 from agency.deals.models import Deal, DealStage, DealTransition
+from agency.deals.service import money_locked
 from agency.money.chain_models import Agreement, CommissionSplit, DealTerms, SplitRole
 from agency.money.models import RevenueSource
 from agency.roster.models import Creator
@@ -27,11 +28,15 @@ HUNDRED = Decimal("100")
 
 @dataclass
 class Terms:
-    """What a deal's invoice splits: the commission percent and its shares."""
+    """What a deal's invoice splits: the commission percent and its shares, and where each comes
+    from ("deal": set on the deal; "agreement": the agreement in force on the contract date;
+    "default": the configured commission, or the agency keeping the whole commission)."""
 
     commission_percent: Decimal
     splits: list[dict] = field(default_factory=list)  # [{"role", "payee", "share"}]
     agreement_id: int | None = None
+    commission_source: str = "default"
+    splits_source: str = "default"
     payment_terms_days: int = 30
     vat_rate: Decimal = Decimal("0.00")
     reverse_charge: bool = False
@@ -144,6 +149,7 @@ def save_agreement(
     if split_rows is not None:
         agreement.splits = split_rows
     db_session.flush()
+    sync_creator_deals(db_session, creator_id)
     after = snapshot(agreement) | {"splits": [_split_dict(s) for s in agreement.splits]}
     record_audit(
         db_session=db_session,
@@ -162,6 +168,7 @@ def archive_agreement(*, db_session: Session, actor: Actor, agreement: Agreement
     before = snapshot(agreement)
     agreement.archived_at = utcnow()
     db_session.flush()
+    sync_creator_deals(db_session, agreement.creator_id)
     record_audit(
         db_session=db_session,
         actor=actor,
@@ -212,10 +219,22 @@ def get_deal_terms(db_session: Session, deal_id: int) -> DealTerms | None:
     return db_session.scalar(select(DealTerms).where(DealTerms.deal_id == deal_id))
 
 
+def _commission(deal: Deal, agreement: Agreement | None, default_commission: Decimal) -> tuple[Decimal, str]:
+    """The one commission of a deal: its own when it overrides (`deal.commission_override`), else
+    the agreement's rate for brand deals (its default rate without one), else the commission the
+    deal was opened with (the configured default)."""
+    if deal.commission_override:
+        return Decimal(deal.commission_percent), "deal"
+    if agreement is not None:
+        rate = agreement.commission_rates.get(RevenueSource.brand_deal.value)
+        return (Decimal(rate) if rate is not None else agreement.default_commission_percent), "agreement"
+    opened_with = deal.commission_percent
+    return Decimal(opened_with if opened_with is not None else default_commission), "default"
+
+
 def terms_for_deal(db_session: Session, deal: Deal, *, default_commission: Decimal) -> Terms:
-    """Commission and splits for a deal: its own override first, then the agreement in force on
-    its contract date (brand_deal rate, else the agreement's default), else the default; no
-    split listed means the agency keeps the whole commission."""
+    """Commission and splits for a deal: its own when it overrides them, else the agreement in
+    force on its contract date, else the default commission with the agency keeping it all."""
     terms = get_deal_terms(db_session, deal.id)
     agreement = agreement_in_force(db_session, deal.creator_id, contract_date(db_session, deal, terms))
     override_splits = list(
@@ -223,18 +242,14 @@ def terms_for_deal(db_session: Session, deal: Deal, *, default_commission: Decim
             select(CommissionSplit).where(CommissionSplit.deal_id == deal.id).order_by(CommissionSplit.id)
         )
     )
-    if terms is not None and terms.commission_percent is not None:
-        percent = terms.commission_percent
-    elif agreement is not None:
-        rate = agreement.commission_rates.get(RevenueSource.brand_deal.value)
-        percent = Decimal(rate) if rate is not None else agreement.default_commission_percent
-    else:
-        percent = default_commission
+    percent, commission_source = _commission(deal, agreement, default_commission)
     splits = override_splits or (agreement.splits if agreement is not None else [])
     result = Terms(
-        commission_percent=Decimal(percent),
+        commission_percent=percent,
         splits=[_split_dict(s) for s in splits] or [{"role": "agency", "payee": "agency", "share": "100"}],
         agreement_id=agreement.id if agreement else None,
+        commission_source=commission_source,
+        splits_source="deal" if override_splits else ("agreement" if agreement and agreement.splits else "default"),
     )
     if terms is not None:
         result.payment_terms_days = terms.payment_terms_days
@@ -255,6 +270,12 @@ def save_deal_terms(*, db_session: Session, actor: Actor, deal: Deal, data: dict
     if terms is None:
         terms = DealTerms(deal_id=deal.id)
         db_session.add(terms)
+    if "commission_percent" in data:
+        # The commission lives on the deal: a percent overrides the agreement's, none gives it back.
+        percent = data.pop("commission_percent")
+        deal.commission_override = percent is not None
+        if percent is not None:
+            deal.commission_percent = percent
     for key, value in data.items():
         setattr(terms, key, value)
     rows = check_splits(db_session, splits) if splits is not None else []
@@ -265,6 +286,7 @@ def save_deal_terms(*, db_session: Session, actor: Actor, deal: Deal, data: dict
             row.deal_id = deal.id
             db_session.add(row)
     db_session.flush()
+    sync_deal_commission(deal, db_session=db_session)
     record_audit(
         db_session=db_session,
         actor=actor,
@@ -272,9 +294,43 @@ def save_deal_terms(*, db_session: Session, actor: Actor, deal: Deal, data: dict
         entity_type="deal",
         entity_id=deal.id,
         before=before,
-        after=snapshot(terms) | ({"splits": [_split_dict(r) for r in rows]} if splits is not None else {}),
+        after=snapshot(terms)
+        | {"commission_percent": str(deal.commission_percent), "commission_override": deal.commission_override}
+        | ({"splits": [_split_dict(r) for r in rows]} if splits is not None else {}),
     )
     return terms
+
+
+def sync_deal_commission(deal: Deal, *, db_session: Session, **_details) -> None:
+    """Receiver of `deal_saved` and `deal_stage_changed` (and called when an agreement or a deal's
+    terms change): a deal that does not override its commission carries the rate of the agreement
+    in force on its contract date, until it is invoiced (then the invoice holds it)."""
+    if deal.commission_override or money_locked(deal) or deal.archived_at is not None:
+        return
+    agreement = agreement_in_force(
+        db_session, deal.creator_id, contract_date(db_session, deal, get_deal_terms(db_session, deal.id))
+    )
+    if agreement is None:
+        return  # no agreement that day: the deal keeps the commission it has
+    percent, _source = _commission(deal, agreement, deal.commission_percent)
+    if deal.commission_percent != percent:
+        deal.commission_percent = percent
+        db_session.flush()
+
+
+def sync_creator_deals(db_session: Session, creator_id: int) -> None:
+    """After a creator's agreement changed: their open deals without an override follow it."""
+    deals = db_session.scalars(
+        select(Deal).where(
+            Deal.creator_id == creator_id,
+            Deal.commission_override.is_(False),
+            Deal.archived_at.is_(None),
+            Deal.invoiced_on.is_(None),
+            Deal.stage.not_in([DealStage.invoiced, DealStage.paid]),
+        )
+    )
+    for deal in deals:
+        sync_deal_commission(deal, db_session=db_session)
 
 
 def agreements_ending(db_session: Session, *, today: date) -> list[Agreement]:

@@ -22,7 +22,9 @@ from agency.money.aging import aging_report
 from agency.money.agreements import (
     agreements_query,
     archive_agreement,
+    contract_date,
     get_agreement,
+    get_deal_terms,
     save_agreement,
     save_deal_terms,
     terms_for_deal,
@@ -49,7 +51,6 @@ from agency.money.ledger import (
 from agency.money.ledger_events import (
     commission_payable_balances,
     pay_commission,
-    post_platform_payout,
     write_off_invoice,
 )
 from agency.money.payments import (
@@ -67,7 +68,7 @@ from agency.money.payouts import (
     mark_batch_paid,
     payable_balances,
 )
-from agency.money.revenue import get_record
+from agency.money.revenue import record_platform_payout
 from agency.roster.service import get_creator
 
 blp = Blueprint(
@@ -168,7 +169,11 @@ def _terms(session, deal_id: int) -> dict:
             }
         )
     return {
+        "contract_date": contract_date(session, deal, get_deal_terms(session, deal.id)),
         "commission_percent": terms.commission_percent,
+        "commission_source": terms.commission_source,
+        "splits_source": terms.splits_source,
+        "agreement_id": terms.agreement_id,
         "payment_terms_days": terms.payment_terms_days,
         "vat_rate": terms.vat_rate,
         "reverse_charge": terms.reverse_charge,
@@ -483,7 +488,7 @@ class LedgerAccounts(MethodView):
     @roles_required(*STAFF)
     def get(self, args):
         """The chart of accounts with debits, credits and balances (a trial balance) as of a day"""
-        return trial_balance(get_session(), on=args.get("as_of"))
+        return trial_balance(get_session(), on=args.get("as_of"), base_currency=_settings().base_currency)
 
 
 @blp.route("/ledger/entries")
@@ -539,13 +544,10 @@ class PlatformPayouts(MethodView):
     @blp.response(201, s.JournalEntrySchema)
     @roles_required(Role.admin, Role.manager)
     def post(self, data):
-        """Post a platform's payout of a represented creator's revenue record (a refund record posts
-        it reversed): cash received, the creator's share and the agreement's commission"""
-        session = get_session()
-        return post_platform_payout(
-            db_session=session, actor=current_actor(),
-            record=get_record(db_session=session, record_id=data["revenue_record_id"]), settings=_settings(),
-        )  # fmt: skip
+        """Post a platform's payout: record the platform revenue (`revenue`), which posts it, or
+        post a recorded record whose posting waited (`revenue_record_id`). Recording platform
+        revenue through /revenue or an import posts it too: once per record, a refund reversed"""
+        return record_platform_payout(db_session=get_session(), actor=current_actor(), data=data, today=_today())
 
 
 @blp.route("/ledger/export")

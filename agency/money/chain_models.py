@@ -28,11 +28,14 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 
 from agency.core.database import Base, JSONDocument, str_enum
+from agency.currencies.service import round_money
 from agency.deals.models import Brand, Deal
 from agency.roster.models import Creator
 
-# Base-currency amounts on the ledger; original-currency amounts beside them.
-MONEY = Numeric(16, 2)
+# Base-currency amounts on the ledger; original-currency amounts beside them. Three decimals hold
+# every currency's minor unit (JPY none, EUR two, BHD, KWD and TND three); amounts are rounded to
+# their own currency's unit before they are stored, and up to 14 integer digits stay as before.
+MONEY = Numeric(17, 3)
 RATE = Numeric(18, 8)
 PERCENT = Numeric(7, 4)
 
@@ -171,6 +174,8 @@ class DealTerms(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     deal_id: Mapped[int] = mapped_column(ForeignKey("deals.id", ondelete="CASCADE"), unique=True)
     contract_date: Mapped[date | None]
+    # Superseded by deals.commission_override and deals.commission_percent (migration 0021 moved
+    # the overrides there); left empty.
     commission_percent: Mapped[Decimal | None] = mapped_column(PERCENT)
     # Payment terms of the brand's invoice (net days).
     payment_terms_days: Mapped[int] = mapped_column(default=30)
@@ -250,7 +255,7 @@ class Invoice(Base):
     brand: Mapped[Brand] = relationship(lazy="joined")
     creator: Mapped[Creator] = relationship(lazy="joined")
     lines: Mapped[list[InvoiceLine]] = relationship(
-        order_by="InvoiceLine.position", cascade="all, delete-orphan", lazy="selectin"
+        order_by="InvoiceLine.position", cascade="all, delete-orphan", lazy="selectin", back_populates="invoice"
     )
 
     __mapper_args__ = {"version_id_col": version}
@@ -264,13 +269,13 @@ class Invoice(Base):
         """What was written off as a bad debt (invoice currency), read from the ledger."""
         session = object_session(self)
         if session is None or self.id is None:
-            return Decimal("0.00")
+            return round_money(Decimal(0), self.currency)
         written = session.scalar(
             select(func.coalesce(func.sum(JournalLine.amount_currency), 0)).where(
                 JournalLine.invoice_id == self.id, JournalLine.account_code == "6900"
             )
         )
-        return Decimal(str(written)).quantize(Decimal("0.01"))
+        return round_money(Decimal(str(written)), self.currency)
 
 
 class InvoiceLine(Base):
@@ -282,6 +287,8 @@ class InvoiceLine(Base):
     description: Mapped[str] = mapped_column(String(300))
     quantity: Mapped[int] = mapped_column(default=1)
     amount: Mapped[Decimal] = mapped_column(MONEY)
+
+    invoice: Mapped[Invoice] = relationship(back_populates="lines")
 
 
 class InvoiceDocument(Base):
@@ -320,7 +327,9 @@ class Payment(Base):
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
     brand: Mapped[Brand] = relationship(lazy="joined")
-    allocations: Mapped[list[PaymentAllocation]] = relationship(order_by="PaymentAllocation.id", lazy="selectin")
+    allocations: Mapped[list[PaymentAllocation]] = relationship(
+        order_by="PaymentAllocation.id", lazy="selectin", back_populates="payment"
+    )
 
     @property
     def unallocated(self) -> Decimal:
@@ -338,6 +347,9 @@ class PaymentAllocation(Base):
     amount: Mapped[Decimal] = mapped_column(MONEY)
     payment_amount: Mapped[Decimal] = mapped_column(MONEY)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+    invoice: Mapped[Invoice] = relationship(lazy="joined")
+    payment: Mapped[Payment] = relationship(back_populates="allocations")
 
 
 # --- creator payouts ------------------------------------------------------------------------

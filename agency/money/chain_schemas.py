@@ -1,15 +1,44 @@
 """What the money chain's endpoints read and write: agreements, invoices, payments, payouts,
-the ledger and the aging report. Amounts are decimal strings."""
+the ledger and the aging report. Amounts are decimal strings with their currency's decimals
+(JPY none, EUR two, KWD three)."""
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from decimal import Decimal
+
+from flask import current_app
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from agency.core.fields import AsOfDate, CountryCode, Day, DecimalString, Month, decimal_field
+from agency.currencies.service import format_money
 from agency.money.chain_models import InvoiceKind, InvoiceStatus, PayoutStatus, SplitRole
 from agency.money.models import RevenueSource
+from agency.money.schemas import RevenueSchema
 
 PERCENT = {"places": 2}
+
+
+class MoneyString(fields.Field):
+    """An amount as a decimal string with the minor unit of its currency: the currency named by
+    the attribute path `currency_attr` ("currency", "invoice.currency") of the object dumped, or
+    (None) the agency's base currency."""
+
+    def __init__(self, currency_attr: str | None = "currency", **kwargs):
+        kwargs.setdefault("metadata", {}).update({"type": "string", "format": "decimal"})
+        kwargs["dump_only"] = True
+        super().__init__(**kwargs)
+        self.currency_attr = currency_attr
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        if self.currency_attr is None:
+            currency = current_app.config["AGENCY"].base_currency
+        else:
+            currency = obj
+            for name in self.currency_attr.split("."):
+                currency = currency[name] if isinstance(currency, dict) else getattr(currency, name)
+        return format_money(Decimal(value), currency)
 
 
 class SplitSchema(Schema):
@@ -83,7 +112,20 @@ class AgreementQuerySchema(Schema):
 
 class DealTermsSchema(Schema):
     contract_date = Day(allow_none=True)
-    commission_percent = decimal_field(0, 100, allow_none=True)
+    commission_percent = decimal_field(
+        0,
+        100,
+        allow_none=True,
+        metadata={"description": "A percent overrides the agreement's commission for this deal; null gives it back."},
+    )
+    commission_source = fields.String(
+        dump_only=True,
+        metadata={"description": "deal (set on the deal), agreement (in force on the contract date) or default."},
+    )
+    splits_source = fields.String(
+        dump_only=True, metadata={"description": "deal, agreement, or default (the agency keeps it all)."}
+    )
+    agreement_id = fields.Integer(dump_only=True, allow_none=True)
     payment_terms_days = fields.Integer(validate=validate.OneOf([30, 45, 60, 90]))
     vat_rate = decimal_field(0, 50)
     reverse_charge = fields.Boolean()
@@ -94,7 +136,7 @@ class InvoiceLineSchema(Schema):
     position = fields.Integer()
     description = fields.String()
     quantity = fields.Integer()
-    amount = DecimalString()
+    amount = MoneyString("invoice.currency")
 
 
 class InvoiceSchema(Schema):
@@ -111,14 +153,14 @@ class InvoiceSchema(Schema):
     issued_on = Day(allow_none=True)
     due_on = Day(allow_none=True)
     payment_terms_days = fields.Integer()
-    subtotal = DecimalString()
+    subtotal = MoneyString()
     vat_rate = DecimalString()
-    vat_amount = DecimalString()
-    total = DecimalString()
-    amount_paid = DecimalString()
-    amount_credited = DecimalString()
-    amount_written_off = DecimalString()
-    outstanding = DecimalString()
+    vat_amount = MoneyString()
+    total = MoneyString()
+    amount_paid = MoneyString()
+    amount_credited = MoneyString()
+    amount_written_off = MoneyString()
+    outstanding = MoneyString()
     reverse_charge = fields.Boolean()
     commission_percent = DecimalString()
     splits = fields.List(fields.Nested(SplitOutSchema))
@@ -151,40 +193,42 @@ class IssueSchema(Schema):
 
 
 class CreditNoteSchema(Schema):
-    amount = decimal_field(0, 999_999_999_999, low_inclusive=False, required=True)
+    amount = decimal_field(0, 999_999_999_999, places=3, low_inclusive=False, required=True)
     reason = fields.String(required=True, validate=validate.Length(min=1, max=300))
 
 
 class AllocationSchema(Schema):
     invoice_id = fields.Integer(required=True)
-    amount = decimal_field(0, 999_999_999_999, low_inclusive=False, required=True)
+    amount = decimal_field(0, 999_999_999_999, places=3, low_inclusive=False, required=True)
 
 
 class AllocationOutSchema(Schema):
     id = fields.Integer()
     invoice_id = fields.Integer()
     allocated_on = Day()
-    amount = DecimalString()
-    payment_amount = DecimalString()
+    amount = MoneyString("invoice.currency")
+    payment_amount = MoneyString("payment.currency")
 
 
 class PaymentSchema(Schema):
     id = fields.Integer(dump_only=True)
     brand_id = fields.Integer(required=True)
     received_on = Day(required=True)
-    amount = decimal_field(0, 999_999_999_999, low_inclusive=False, required=True)
+    # Up to the currency's minor unit (checked with the currency): KWD 1.250, JPY 1250.
+    amount = decimal_field(0, 999_999_999_999, places=3, low_inclusive=False, required=True)
     currency = fields.String(required=True, validate=validate.Length(equal=3))
     bank_reference = fields.String(required=True, validate=validate.Length(min=1, max=120))
     payer = fields.String(load_default="", validate=validate.Length(max=200))
     notes = fields.String(load_default="", validate=validate.Length(max=2000))
     allocations = fields.List(fields.Nested(AllocationSchema), load_default=list, validate=validate.Length(max=50))
     rate_to_base = DecimalString(places=8, dump_only=True)
-    amount_base = DecimalString(dump_only=True)
-    amount_allocated = DecimalString(dump_only=True)
-    unallocated = DecimalString(dump_only=True)
+    amount_base = MoneyString(None)
+    amount_allocated = MoneyString()
+    unallocated = MoneyString()
 
 
 class PaymentOutSchema(PaymentSchema):
+    amount = MoneyString()
     allocations = fields.List(fields.Nested(AllocationOutSchema))
 
 
@@ -208,22 +252,22 @@ class BankImportReportSchema(Schema):
 class PayableSchema(Schema):
     creator_id = fields.Integer()
     creator_name = fields.String()
-    balance = DecimalString()
-    available = DecimalString()
-    in_batches = DecimalString()
+    balance = MoneyString(None)
+    available = MoneyString(None)
+    in_batches = MoneyString(None)
 
 
 class PayoutItemSchema(Schema):
     creator_id = fields.Integer()
     creator_name = fields.Function(lambda i: i.creator.display_name)
-    amount = DecimalString()
+    amount = MoneyString(None)
 
 
 class PayoutBatchSchema(Schema):
     id = fields.Integer()
     status = fields.Enum(PayoutStatus, by_value=True)
     currency = fields.String()
-    total = DecimalString()
+    total = MoneyString()
     created_by_id = fields.Integer(allow_none=True)
     approved_by_id = fields.Integer(allow_none=True)
     approved_at = fields.DateTime(allow_none=True)
@@ -249,18 +293,27 @@ class PayoutPaidSchema(Schema):
 
 class CommissionPayableSchema(Schema):
     payee = fields.String()
-    balance = DecimalString()
+    balance = MoneyString(None)
 
 
 class CommissionPayoutSchema(Schema):
     payee = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    amount = decimal_field(0, 99_999_999_999_999, low_inclusive=False, required=True)
+    amount = decimal_field(0, 99_999_999_999_999, places=3, low_inclusive=False, required=True)
     paid_on = Day(required=True)
     reference = fields.String(required=True, validate=validate.Length(min=1, max=120))
 
 
 class PlatformPayoutSchema(Schema):
-    revenue_record_id = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1))
+    """Either the revenue record to post (one recorded earlier whose posting waited), or the
+    platform revenue to record, which posts it."""
+
+    revenue_record_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
+    revenue = fields.Nested(RevenueSchema)
+
+    @validates_schema
+    def _one_of(self, data, **_kwargs):
+        if ("revenue_record_id" in data) == ("revenue" in data):
+            raise ValidationError("Give either revenue_record_id or revenue.", "revenue_record_id")
 
 
 class WriteOffSchema(Schema):
@@ -269,10 +322,10 @@ class WriteOffSchema(Schema):
 
 class LedgerLineSchema(Schema):
     account_code = fields.String()
-    debit = DecimalString()
-    credit = DecimalString()
+    debit = MoneyString(None)
+    credit = MoneyString(None)
     currency = fields.String()
-    amount_currency = DecimalString()
+    amount_currency = MoneyString()
     creator_id = fields.Integer(allow_none=True)
     brand_id = fields.Integer(allow_none=True)
     invoice_id = fields.Integer(allow_none=True)
@@ -305,9 +358,9 @@ class TrialBalanceRowSchema(Schema):
     code = fields.String()
     name = fields.String()
     kind = fields.String()
-    debit = DecimalString()
-    credit = DecimalString()
-    balance = DecimalString()
+    debit = MoneyString(None)
+    credit = MoneyString(None)
+    balance = MoneyString(None)
 
 
 class AgingQuerySchema(Schema):
@@ -332,11 +385,11 @@ class CreatorStatementSchema(Schema):
     creator_id = fields.Integer()
     month = fields.String()
     currency = fields.String()
-    opening = DecimalString()
-    earned = DecimalString()
-    commission = DecimalString()
-    paid_out = DecimalString()
-    closing = DecimalString()
+    opening = MoneyString()
+    earned = MoneyString()
+    commission = MoneyString()
+    paid_out = MoneyString()
+    closing = MoneyString()
     payout_currency = fields.String(allow_none=True)
     rate = DecimalString(places=8, allow_none=True)
     in_payout_currency = fields.Dict(allow_none=True)
@@ -346,6 +399,6 @@ class CreatorStatementSchema(Schema):
 class CreatorBalanceSchema(Schema):
     creator_id = fields.Integer()
     currency = fields.String()
-    balance = DecimalString()
-    available = DecimalString()
-    in_batches = DecimalString()
+    balance = MoneyString()
+    available = MoneyString()
+    in_batches = MoneyString()

@@ -1,5 +1,6 @@
-"""The money chain's pages: invoices (list, printable page, credit note, void), payments (record
-and allocate, import a bank export), receivables aging, payout batches and a creator's balance.
+"""The money chain's pages: invoices (list, printable page, credit note, void, write-off),
+payments (record and allocate, import a bank export), receivables aging, payout batches, platform
+payouts, managers' and referrers' commission, and a creator's balance.
 Forms are validated by the API's schemas and the services check roles, ownership and audit."""
 
 from __future__ import annotations
@@ -13,17 +14,33 @@ from marshmallow import ValidationError
 from sqlalchemy import select
 
 from agency.core.database import utcnow
-from agency.core.errors import ServiceError
+from agency.core.errors import Conflict, ServiceError
 from agency.core.extensions import get_session
 from agency.core.pagination import UI_PAGE_SIZE
 from agency.core.ui import actor, require_writer, ui_blueprint
+from agency.core.users.models import User
+from agency.currencies.service import format_money
 from agency.deals.models import Brand
 from agency.money.aging import BUCKETS, aging_report
-from agency.money.chain_models import InvoiceStatus
-from agency.money.chain_schemas import CreditNoteSchema, PaymentSchema, PayoutPaidSchema
+from agency.money.chain_models import InvoiceStatus, JournalEntry
+from agency.money.chain_schemas import (
+    CommissionPayoutSchema,
+    CreditNoteSchema,
+    PaymentSchema,
+    PayoutPaidSchema,
+    PlatformPayoutSchema,
+    WriteOffSchema,
+)
 from agency.money.creator_statements import creator_statement
 from agency.money.invoice_pdf import get_invoice_pdf
 from agency.money.invoices import MoneySettings, get_invoice, invoices_query, issue_credit_note, void_invoice
+from agency.money.ledger_events import (
+    PLATFORM_SOURCES,
+    commission_payable_balances,
+    pay_commission,
+    unposted_platform_records,
+    write_off_invoice,
+)
 from agency.money.payments import (
     BankImportRejected,
     allocate_payment,
@@ -39,6 +56,8 @@ from agency.money.payouts import (
     mark_batch_paid,
     payable_balances,
 )
+from agency.money.revenue import record_platform_payout
+from agency.roster.models import Creator, Platform
 from agency.roster.service import get_creator
 
 bp = ui_blueprint("money_chain_ui", __name__)
@@ -93,6 +112,16 @@ def invoice_page(invoice_id: int):
             if request.form.get("action") == "void":
                 void_invoice(db_session=session, actor=actor(), invoice=invoice, settings=_settings(), today=_today())
                 flash(f"Invoice {invoice.number or invoice.id} voided.", "success")
+            elif request.form.get("action") == "write_off":
+                if not current_user.is_admin:
+                    abort(403, description="Only an admin writes an invoice off.")
+                _check_version(invoice, request.form.get("version", type=int))
+                data = WriteOffSchema().load({"reason": request.form.get("reason", "")})
+                write_off_invoice(
+                    db_session=session, actor=actor(), invoice=invoice, reason=data["reason"], settings=_settings(),
+                    today=_today(),
+                )  # fmt: skip
+                flash(f"Invoice {invoice.number} written off.", "success")
             else:
                 data = CreditNoteSchema().load({k: request.form.get(k, "") for k in ("amount", "reason")})
                 note = issue_credit_note(
@@ -106,6 +135,14 @@ def invoice_page(invoice_id: int):
             invoice = get_invoice(db_session=session, invoice_id=invoice_id)
             errors = _errors(exc)
     return render_template("money_chain/invoice.html", invoice=invoice, errors=errors), 422 if errors else 200
+
+
+def _check_version(invoice, version: int | None) -> None:
+    if version != invoice.version:
+        raise Conflict(
+            f"Invoice {invoice.number or invoice.id} was changed by someone else: reload the page.",
+            {"version": [f"current version is {invoice.version}"]},
+        )
 
 
 @bp.route("/money/invoices/<int:invoice_id>.pdf")
@@ -199,7 +236,8 @@ def payouts():
             if action == "create":
                 ids = [int(i) for i in request.form.getlist("creator_id") if i.isdigit()] or None
                 batch = create_batch(db_session=session, actor=actor(), creator_ids=ids, settings=_settings())
-                flash(f"Payout batch {batch.id} drafted: {batch.total} {batch.currency}.", "success")
+                total = format_money(batch.total, batch.currency)
+                flash(f"Payout batch {batch.id} drafted: {total} {batch.currency}.", "success")
             else:
                 batch = get_batch(db_session=session, batch_id=request.form.get("batch_id", type=int) or 0)
                 version = request.form.get("version", type=int)
@@ -226,6 +264,7 @@ def payouts():
         batches=session.scalars(batches_query().limit(UI_PAGE_SIZE)).all(),
         errors=errors,
         today=utcnow().date().isoformat(),
+        base_currency=_settings().base_currency,
     ), 422 if errors else 200
 
 
@@ -243,3 +282,75 @@ def creator_balance(creator_id: int):
     return render_template(
         "money_chain/balance.html", creator=creator, payable=rows[0] if rows else None, statement=statement
     )
+
+
+@bp.route("/money/platform-payouts", methods=["GET", "POST"])
+def platform_payouts():
+    """Record a platform's payout of a creator's revenue (the posting follows from the record), or
+    post a recorded one whose posting waited for an exchange rate."""
+    session = get_session()
+    errors, values = {}, {"date": utcnow().date().isoformat(), "currency": "EUR"}
+    if request.method == "POST":
+        require_writer()
+        fields = ("creator_id", "date", "source", "platform", "amount", "currency", "external_ref", "notes")
+        try:
+            if request.form.get("revenue_record_id"):
+                data = PlatformPayoutSchema().load({"revenue_record_id": request.form.get("revenue_record_id")})
+            else:
+                values = {k: request.form.get(k, "").strip() for k in fields}
+                data = PlatformPayoutSchema().load({"revenue": {k: v for k, v in values.items() if v}})
+            entry = record_platform_payout(db_session=session, actor=actor(), data=data, today=_today())
+            flash(f"Platform payout posted (journal entry {entry.id}).", "success")
+            return redirect(url_for("money_chain_ui.platform_payouts"))
+        except (ValidationError, ServiceError) as exc:
+            session.rollback()
+            errors = _errors(exc)
+            if isinstance(errors.get("revenue"), dict):  # the form's fields, not the nested schema's
+                errors = errors | errors.pop("revenue")
+    creators = session.scalars(
+        select(Creator).where(Creator.archived_at.is_(None)).order_by(Creator.display_name).limit(500)
+    ).all()
+    if not current_user.is_admin:
+        creators = [c for c in creators if c.manager_id == current_user.id]
+    entries = session.scalars(
+        select(JournalEntry).where(JournalEntry.kind == "platform_payout").order_by(JournalEntry.id.desc()).limit(50)
+    ).all()
+    return render_template(
+        "money_chain/platform_payouts.html", errors=errors, values=values, creators=creators, entries=entries,
+        waiting=unposted_platform_records(session, limit=50), sources=PLATFORM_SOURCES, platforms=list(Platform),
+        base_currency=_settings().base_currency,
+    ), 422 if errors else 200  # fmt: skip
+
+
+@bp.route("/money/commissions", methods=["GET", "POST"])
+def commissions():
+    """What each manager and outside referrer is owed in commission; an admin records a payment."""
+    session = get_session()
+    errors, values = {}, {"paid_on": utcnow().date().isoformat()}
+    if request.method == "POST":
+        if not current_user.is_admin:
+            abort(403, description="Only an admin records commission paid.")
+        values = {k: request.form.get(k, "").strip() for k in ("payee", "amount", "paid_on", "reference")}
+        try:
+            data = CommissionPayoutSchema().load({k: v for k, v in values.items() if v})
+            pay_commission(
+                db_session=session, actor=actor(), payee=data["payee"], amount=data["amount"],
+                paid_on=data["paid_on"], reference=data["reference"], settings=_settings(),
+            )  # fmt: skip
+            flash(f"Commission paid to {data['payee']} recorded.", "success")
+            return redirect(url_for("money_chain_ui.commissions"))
+        except (ValidationError, ServiceError) as exc:
+            session.rollback()
+            errors = _errors(exc)
+    owed = commission_payable_balances(session)
+    user_ids = [int(p[5:]) for p in owed if p.startswith("user:") and p[5:].isdigit()]
+    names = dict(session.execute(select(User.id, User.full_name).where(User.id.in_(user_ids))).all())
+    rows = [
+        {"payee": payee, "name": names.get(int(payee[5:]), payee) if payee.startswith("user:") else payee,
+         "balance": balance}
+        for payee, balance in owed.items()
+    ]  # fmt: skip
+    return render_template(
+        "money_chain/commissions.html", rows=rows, errors=errors, values=values,
+        base_currency=_settings().base_currency,
+    ), 422 if errors else 200  # fmt: skip

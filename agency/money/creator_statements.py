@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from agency.currencies.service import RateBook
 from agency.money.agreements import agreement_in_force
 from agency.money.chain_models import JournalEntry, JournalLine
-from agency.money.ledger import COMMISSION_INCOME, CREATOR_PAYABLES, MANAGER_PAYABLES, cents, quantize_money
+from agency.money.ledger import COMMISSION_INCOME, CREATOR_PAYABLES, MANAGER_PAYABLES, exact, quantize_money
 from agency.money.statements import month_bounds
 
 ZERO = Decimal("0.00")
@@ -70,7 +70,7 @@ def month_statements(
     first, last = month_bounds(month)
     statements = {}
     for creator_id, opening, net, commission, paid_out in _sums(db_session, creator_ids, first, last):
-        opening, net, commission, paid_out = (cents(v) for v in (opening, net, commission, paid_out))
+        opening, net, commission, paid_out = (exact(v, base_currency) for v in (opening, net, commission, paid_out))
         statements[creator_id] = CreatorStatement(
             creator_id=creator_id,
             month=month,

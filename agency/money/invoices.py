@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from agency.core.audit.service import Actor, record_audit, snapshot
 from agency.core.errors import Conflict, InvalidInput, NotFound
-from agency.currencies.service import RateBook
+from agency.currencies.service import RateBook, format_money
 from agency.deals.models import Deal, DealStage
 from agency.deals.service import transition_deal
 from agency.money.agreements import terms_for_deal
@@ -143,6 +143,8 @@ def create_invoice_for_deal(
     if existing is not None:
         raise Conflict(f"Deal {deal.id} already has invoice {existing}.", {"deal_id": ["already invoiced"]})
     terms = terms_for_deal(db_session, deal, default_commission=settings.default_commission)
+    # The deal carries the commission its invoice freezes (its revenue record copies it when paid).
+    deal.commission_percent = terms.commission_percent
     overrides = overrides or {}
     terms_days = overrides.get("payment_terms_days", terms.payment_terms_days)
     if terms_days not in PAYMENT_TERMS:
@@ -186,13 +188,16 @@ def create_invoice_for_deal(
     return invoice
 
 
-def _sale_lines(invoice: Invoice, *, total: Decimal, total_base: Decimal, vat: Decimal, rate: Decimal, sign: int):
+def _sale_lines(
+    invoice: Invoice, *, total: Decimal, total_base: Decimal, vat: Decimal, rate: Decimal, sign: int, base: str
+):
     """The lines of an invoice (sign 1) or a credit note (sign -1) for `total` of it (invoice
-    currency) worth `total_base`: receivable against VAT, creator payable and commission shares."""
+    currency) worth `total_base` (base currency `base`): receivable against VAT, creator payable
+    and commission shares, each rounded to the minor unit of the currency it is in."""
     currency = invoice.currency
-    vat_base = quantize_money(vat * rate, currency)
+    vat_base = quantize_money(vat * rate, base)
     net_base = total_base - vat_base
-    commission = quantize_money(net_base * invoice.commission_percent / HUNDRED, currency)
+    commission = quantize_money(net_base * invoice.commission_percent / HUNDRED, base)
     tags = {"creator_id": invoice.creator_id, "invoice_id": invoice.credited_invoice_id or invoice.id}
     lines = [
         dr(
@@ -206,7 +211,7 @@ def _sale_lines(invoice: Invoice, *, total: Decimal, total_base: Decimal, vat: D
         cr(VAT_PAYABLE, sign * vat_base, currency=currency, amount_currency=-sign * vat, **tags),
         cr(CREATOR_PAYABLES, sign * (net_base - commission), memo="creator's share", **tags),
     ]
-    for split, amount in split_commission(commission, invoice.splits, currency):
+    for split, amount in split_commission(commission, invoice.splits, base):
         account = COMMISSION_INCOME if split["role"] == "agency" else MANAGER_PAYABLES
         payee = None if split["role"] == "agency" else split["payee"]
         lines.append(cr(account, sign * amount, payee=payee, memo=f"commission {split['role']}", **tags))
@@ -230,7 +235,7 @@ def issue_invoice(
     invoice.due_on = issued_on + timedelta(days=invoice.payment_terms_days)
     invoice.status = InvoiceStatus.issued
     db_session.flush()
-    total_base = quantize_money(invoice.total * invoice.rate_to_base, invoice.currency)
+    total_base = settled_base(invoice, invoice.total, settings.base_currency)
     post(
         db_session,
         Posting(
@@ -248,6 +253,7 @@ def issue_invoice(
                 vat=invoice.vat_amount,
                 rate=invoice.rate_to_base,
                 sign=1,
+                base=settings.base_currency,
             ),  # fmt: skip
         ),
     )
@@ -267,10 +273,15 @@ def issue_invoice(
     return invoice
 
 
-def settled_base(invoice: Invoice, settled: Decimal) -> Decimal:
+def settled_base(invoice: Invoice, settled: Decimal, base_currency: str) -> Decimal:
     """The carrying value (base currency) of the first `settled` of an invoice: settling amounts
     one after another clears exactly the receivable posted at issue."""
-    return quantize_money(settled * invoice.rate_to_base, invoice.currency)
+    return quantize_money(settled * invoice.rate_to_base, base_currency)
+
+
+def clearing_base(invoice: Invoice, settled: Decimal, amount: Decimal, base_currency: str) -> Decimal:
+    """The carrying value of settling `amount` more of an invoice of which `settled` is settled."""
+    return settled_base(invoice, settled + amount, base_currency) - settled_base(invoice, settled, base_currency)
 
 
 def create_invoice(
@@ -350,9 +361,10 @@ def issue_credit_note(
     if invoice.kind is not InvoiceKind.invoice or invoice.status not in OPEN_STATUSES:
         raise Conflict(f"Invoice {invoice.id} is {invoice.status.value}: nothing to credit.", {"status": ["not open"]})
     if amount <= 0 or amount > invoice.outstanding or amount != quantize_money(amount, invoice.currency):
+        outstanding = format_money(invoice.outstanding, invoice.currency)
         raise InvalidInput(
-            f"A credit note is for more than 0 and at most {invoice.outstanding} {invoice.currency}.",
-            {"amount": [f"at most {invoice.outstanding}"]},
+            f"A credit note is for more than 0 and at most {outstanding} {invoice.currency}.",
+            {"amount": [f"at most {outstanding}"]},
         )
     factor = Decimal(1) + invoice.vat_rate / HUNDRED
     subtotal = quantize_money(amount / factor, invoice.currency)
@@ -382,7 +394,7 @@ def issue_credit_note(
     note.status = InvoiceStatus.paid  # a credit note settles itself against its invoice
     before = snapshot(invoice)
     settled = invoice.amount_paid + invoice.amount_credited
-    total_base = settled_base(invoice, settled + amount) - settled_base(invoice, settled)
+    total_base = clearing_base(invoice, settled, amount, settings.base_currency)
     invoice.amount_credited += amount
     _settle_status(invoice)
     db_session.flush()
@@ -397,7 +409,13 @@ def issue_credit_note(
             reference=note.number,
             actor_label=actor.label,
             lines=_sale_lines(
-                note, total=amount, total_base=total_base, vat=note.vat_amount, rate=invoice.rate_to_base, sign=-1
+                note,
+                total=amount,
+                total_base=total_base,
+                vat=note.vat_amount,
+                rate=invoice.rate_to_base,
+                sign=-1,
+                base=settings.base_currency,
             ),
         ),
     )
@@ -427,6 +445,11 @@ _settings = MoneySettings("EUR", Decimal("20.00"))
 def use_money_settings(config) -> None:
     global _settings
     _settings = MoneySettings.from_config(config)
+
+
+def current_money_settings() -> MoneySettings:
+    """The money settings of the running app (for services called without them)."""
+    return _settings
 
 
 def invoice_deal_on_transition(deal: Deal, *, db_session: Session, to_stage: DealStage, **_details) -> None:

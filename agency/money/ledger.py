@@ -19,9 +19,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from agency.core.errors import Conflict, InvalidInput, NotFound
+from agency.currencies.service import MAX_MINOR_UNIT, format_money, round_money
 from agency.money.chain_models import AccountKind, JournalEntry, JournalLine, LedgerAccount
 
 ZERO = Decimal("0.00")
+# Decimals the money columns hold: the largest minor unit (BHD, KWD, TND).
+MAX_SCALE = MAX_MINOR_UNIT
 
 # The chart of accounts: code -> (name, kind). The migration seeds these rows.
 RECEIVABLES = "1200"
@@ -46,15 +49,20 @@ ACCOUNTS = {
 }
 
 
-def cents(value) -> Decimal:
-    """A sum read from SQL as an exact amount in cents (SQLite sums NUMERIC columns as floats)."""
-    return Decimal(str(value or 0)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+def exact(value, currency: str | None = None) -> Decimal:
+    """A sum read from SQL as an exact amount (SQLite sums NUMERIC columns as floats): in the
+    currency's minor unit, or without one at the columns' scale (the sum of stored amounts is
+    exact at that scale)."""
+    amount = Decimal(str(value or 0))
+    if currency is None:
+        return amount.quantize(Decimal(1).scaleb(-MAX_SCALE), rounding=ROUND_HALF_UP)
+    return round_money(amount, currency)
 
 
 def quantize_money(amount: Decimal, currency: str) -> Decimal:
-    """The one rounding of the money chain: half-up to the cent (every amount goes through here,
-    so the currency's own minor unit can be applied in one place)."""
-    return amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    """The one rounding of the money chain: half-up to the currency's minor unit (EUR cents, whole
+    yen, thousandths of a dinar), from the CLDR data `currencies.round_money` reads."""
+    return round_money(amount, currency)
 
 
 @dataclass
@@ -96,7 +104,8 @@ class Posting:
 
 def post(db_session: Session, posting: Posting) -> JournalEntry:
     """Write one journal entry. Refuses (422) an entry whose debits and credits differ, a line with
-    more than cents, an unknown account, or no lines; refuses (409) an event already posted."""
+    more decimals than the base currency's minor unit, an unknown account, or no lines; refuses
+    (409) an event already posted."""
     lines = [line for line in posting.lines if line.debit or line.credit]
     if not lines:
         raise InvalidInput("A journal entry needs at least one non-zero line.", {"lines": ["empty"]})
@@ -105,7 +114,10 @@ def post(db_session: Session, posting: Posting) -> JournalEntry:
             raise InvalidInput(f"Unknown account {line.account}.", {"lines": [f"unknown account {line.account}"]})
         for amount in (line.debit, line.credit):
             if amount < 0 or amount != quantize_money(amount, posting.base_currency):
-                raise InvalidInput("Ledger amounts are positive and in cents.", {"lines": [str(amount)]})
+                raise InvalidInput(
+                    f"Ledger amounts are positive and in the minor unit of {posting.base_currency}.",
+                    {"lines": [str(amount)]},
+                )
     debits = sum((line.debit for line in lines), ZERO)
     credits = sum((line.credit for line in lines), ZERO)
     if debits != credits:
@@ -210,7 +222,7 @@ def signed_balance():
     return func.coalesce(func.sum(JournalLine.debit - JournalLine.credit), 0)
 
 
-def trial_balance(db_session: Session, *, on: date | None = None) -> list[dict]:
+def trial_balance(db_session: Session, *, on: date | None = None, base_currency: str | None = None) -> list[dict]:
     """Per account: total debits, credits and the balance (debit - credit) up to `on`."""
     stmt = (
         select(
@@ -233,15 +245,17 @@ def trial_balance(db_session: Session, *, on: date | None = None) -> list[dict]:
             "code": code,
             "name": name,
             "kind": kind.value,
-            "debit": cents(debit),
-            "credit": cents(credit),
-            "balance": cents(debit) - cents(credit),
+            "debit": exact(debit, base_currency),
+            "credit": exact(credit, base_currency),
+            "balance": exact(debit, base_currency) - exact(credit, base_currency),
         }
         for code, name, kind, debit, credit in db_session.execute(stmt)
     ]
 
 
-def creator_payable_balances(db_session: Session, *, creator_ids: list[int] | None = None) -> dict[int, Decimal]:
+def creator_payable_balances(
+    db_session: Session, *, base_currency: str | None = None, creator_ids: list[int] | None = None
+) -> dict[int, Decimal]:
     """What the agency owes each creator (credit balance of creator payables), from the ledger."""
     stmt = (
         select(JournalLine.creator_id, func.sum(JournalLine.credit - JournalLine.debit))
@@ -250,7 +264,7 @@ def creator_payable_balances(db_session: Session, *, creator_ids: list[int] | No
     )
     if creator_ids is not None:
         stmt = stmt.where(JournalLine.creator_id.in_(creator_ids))
-    return {creator_id: cents(balance) for creator_id, balance in db_session.execute(stmt)}
+    return {creator_id: exact(balance, base_currency) for creator_id, balance in db_session.execute(stmt)}
 
 
 def journal_query(*, date_from: date | None = None, date_to: date | None = None) -> Select:
@@ -305,10 +319,10 @@ def export_journal_csv(db_session: Session, *, date_from: date, date_to: date, b
                 line.account_code,
                 spreadsheet_safe(account_name),
                 spreadsheet_safe(description),
-                f"{line.debit:.2f}",
-                f"{line.credit:.2f}",
+                format_money(line.debit, base_currency),
+                format_money(line.credit, base_currency),
                 base_currency,
-                f"{line.amount_currency:.2f} {line.currency}",
+                f"{format_money(line.amount_currency, line.currency)} {line.currency}",
                 spreadsheet_safe(entry.reference),
             ]
         )
@@ -320,13 +334,13 @@ def unbalanced_entries(db_session: Session) -> list[int]:
     stmt = (
         select(JournalLine.entry_id)
         .group_by(JournalLine.entry_id)
-        .having(func.round(func.sum(JournalLine.debit - JournalLine.credit), 2) != 0)
+        .having(func.round(func.sum(JournalLine.debit - JournalLine.credit), MAX_SCALE) != 0)
     )
     return list(db_session.scalars(stmt))
 
 
-def account_balance(db_session: Session, code: str, **where) -> Decimal:
+def account_balance(db_session: Session, code: str, *, base_currency: str | None = None, **where) -> Decimal:
     stmt = select(signed_balance()).where(JournalLine.account_code == code)
     for key, value in where.items():
         stmt = stmt.where(getattr(JournalLine, key) == value)
-    return cents(db_session.scalar(stmt))
+    return exact(db_session.scalar(stmt), base_currency)

@@ -22,7 +22,7 @@ from agency.core.audit.service import Actor, record_audit, snapshot
 from agency.core.database import add_unique
 from agency.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from agency.core.users.models import Role
-from agency.currencies.service import is_currency
+from agency.currencies.service import fits_minor_unit, format_money, is_currency, minor_unit, money_quantum
 from agency.deals.models import Brand, DealStage
 from agency.deals.service import transition_deal
 from agency.money.chain_models import (
@@ -33,16 +33,16 @@ from agency.money.chain_models import (
     Payment,
     PaymentAllocation,
 )
-from agency.money.invoices import OPEN_STATUSES, MoneySettings, rate_to_base, settled_base
+from agency.money.invoices import OPEN_STATUSES, MoneySettings, clearing_base, rate_to_base
 from agency.money.ledger import (
     BRAND_CREDITS,
     CASH,
     FX_GAINS_LOSSES,
     RECEIVABLES,
     Posting,
-    cents,
     cr,
     dr,
+    exact,
     post,
     quantize_money,
 )
@@ -82,10 +82,11 @@ def record_payment(*, db_session: Session, actor: Actor, data: dict, settings: M
     _require_staff_writer(actor)
     errors = {}
     amount = data["amount"]
-    if amount <= 0 or amount > MAX_AMOUNT or amount != quantize_money(amount, data.get("currency", "")):
-        errors["amount"] = ["must be more than 0, with at most 2 decimals"]
     if not is_currency(data.get("currency")):
         errors["currency"] = ["unknown ISO 4217 currency code"]
+    elif amount <= 0 or amount > MAX_AMOUNT or not fits_minor_unit(amount, data["currency"]):
+        places = minor_unit(data["currency"])
+        errors["amount"] = [f"must be more than 0, with at most {places} decimals ({data['currency'].upper()})"]
     if data["received_on"] > today:
         errors["received_on"] = ["is in the future"]
     brand = db_session.get(Brand, data["brand_id"])
@@ -187,9 +188,10 @@ def allocate_payment(
 
 def _allocate_one(db_session, actor, payment, invoice, amount: Decimal, settings, today, where) -> PaymentAllocation:
     if amount <= 0 or amount != quantize_money(amount, invoice.currency) or amount > invoice.outstanding:
+        owed = format_money(invoice.outstanding, invoice.currency)
         raise InvalidInput(
-            f"Allocate more than 0 and at most {invoice.outstanding} {invoice.currency} to {invoice.number}.",
-            {f"{where}.amount": [f"at most {invoice.outstanding}"]},
+            f"Allocate more than 0 and at most {owed} {invoice.currency} to {invoice.number}.",
+            {f"{where}.amount": [f"at most {owed}"]},
         )
     if invoice.currency == payment.currency:
         payment_amount = amount
@@ -197,9 +199,9 @@ def _allocate_one(db_session, actor, payment, invoice, amount: Decimal, settings
         invoice_rate = rate_to_base(db_session, invoice.currency, payment.received_on, settings.base_currency)
         payment_amount = quantize_money(amount * invoice_rate / payment.rate_to_base, payment.currency)
     if payment_amount > payment.unallocated:
+        left = f"{format_money(payment.unallocated, payment.currency)} {payment.currency}"
         raise InvalidInput(
-            f"The payment has {payment.unallocated} {payment.currency} left to allocate.",
-            {f"{where}.amount": [f"the payment has {payment.unallocated} {payment.currency} left"]},
+            f"The payment has {left} left to allocate.", {f"{where}.amount": [f"the payment has {left} left"]}
         )
     # Values telescope: allocating a payment in parts takes exactly its value; settling an
     # invoice in parts clears exactly the receivable posted when it was issued.
@@ -207,7 +209,7 @@ def _allocate_one(db_session, actor, payment, invoice, amount: Decimal, settings
     credit_used = quantize_money((used + payment_amount) * payment.rate_to_base, settings.base_currency)
     credit_used -= quantize_money(used * payment.rate_to_base, settings.base_currency)
     settled = invoice.amount_paid + invoice.amount_credited
-    cleared = settled_base(invoice, settled + amount) - settled_base(invoice, settled)
+    cleared = clearing_base(invoice, settled, amount, settings.base_currency)
     allocation = PaymentAllocation(
         payment_id=payment.id, invoice_id=invoice.id, allocated_on=today, amount=amount, payment_amount=payment_amount
     )
@@ -383,13 +385,13 @@ def amount_payment_covers(db_session: Session, payment: Payment, invoice: Invoic
     while amount > 0 and quantize_money(amount * invoice_rate / payment.rate_to_base, payment.currency) > (
         payment.unallocated
     ):
-        amount -= Decimal("0.01")
+        amount -= money_quantum(invoice.currency)
     return amount
 
 
 def brand_credit(db_session: Session, brand_id: int) -> Decimal:
-    """A brand's unallocated payments (base currency), from the ledger."""
+    """A brand's unallocated payments (base currency), from the ledger, at the columns' scale."""
     stmt = select(func.coalesce(func.sum(JournalLine.credit - JournalLine.debit), 0)).where(
         JournalLine.account_code == BRAND_CREDITS, JournalLine.brand_id == brand_id
     )
-    return cents(db_session.scalar(stmt))
+    return exact(db_session.scalar(stmt))

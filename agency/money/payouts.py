@@ -24,7 +24,7 @@ from agency.money.chain_models import (
     PayoutStatus,
 )
 from agency.money.invoices import MoneySettings
-from agency.money.ledger import CASH, CREATOR_PAYABLES, Posting, cents, cr, dr, post
+from agency.money.ledger import CASH, CREATOR_PAYABLES, Posting, cr, dr, exact, post
 from agency.roster.models import Creator
 
 ZERO = Decimal("0.00")
@@ -55,13 +55,13 @@ def payable_balances(db_session: Session, *, creator_ids: list[int] | None = Non
     names = dict(db_session.execute(select(Creator.id, Creator.display_name)).all())
     rows = []
     for creator_id, total, got in db_session.execute(stmt):
-        waiting = cents(pending.get(creator_id))
+        waiting = exact(pending.get(creator_id))
         rows.append(
             {
                 "creator_id": creator_id,
                 "creator_name": names.get(creator_id, ""),
-                "balance": cents(total),
-                "available": max(cents(got) - waiting, ZERO),
+                "balance": exact(total),
+                "available": max(exact(got) - waiting, ZERO),
                 "in_batches": waiting,
             }
         )

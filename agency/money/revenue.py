@@ -35,6 +35,18 @@ from agency.core.users.models import Role
 from agency.currencies.service import MAX_MINOR_UNIT, fits_minor_unit, is_currency, minor_unit
 from agency.deals.models import Deal, DealStage
 from agency.deals.service import money_locked
+from agency.money.chain_models import JournalEntry
+from agency.money.invoices import current_money_settings
+from agency.money.ledger_events import (
+    PLATFORM_SOURCES,
+    PayoutPostings,
+    platform_payout_entry,
+    post_platform_payout,
+    post_recorded_platform_payouts,
+    represented_on_its_day,
+    reverse_platform_payout,
+    unposted_platform_payout,
+)
 from agency.money.models import Adjustment, RevenueRecord, RevenueSource
 from agency.roster.models import Creator, Platform
 from agency.roster.service import require_creator_write
@@ -210,7 +222,8 @@ def create_record(*, db_session: Session, actor: Actor, data: dict, today: date)
     creator = db_session.get(Creator, data["creator_id"])
     if creator is None:
         raise InvalidInput("Unknown creator.", {"creator_id": [f"no creator with id {data['creator_id']}"]})
-    require_creator_write(actor.user, creator)
+    if actor.user is not None:  # a system process (the command line) acts for the agency
+        require_creator_write(actor.user, creator)
     if creator.archived_at is not None:
         raise InvalidInput("This creator is archived; restore them to record revenue.", {"creator_id": ["is archived"]})
     _check_record(db_session, data, today)
@@ -244,7 +257,32 @@ def create_record(*, db_session: Session, actor: Actor, data: dict, today: date)
         entity_id=record.id,
         after=snapshot(record),
     )
+    # A platform's payout of a represented creator is money the agency received: posted now.
+    post_recorded_platform_payouts(
+        db_session=db_session, actor=actor, records=[record], settings=current_money_settings()
+    )
     return record
+
+
+def record_platform_payout(*, db_session: Session, actor: Actor, data: dict, today: date) -> JournalEntry:
+    """The explicit way to post a platform payout: post a recorded revenue record whose posting
+    waited (409 if it is posted already), or record the platform revenue, which posts it. Either
+    way the entry is the record's one `platform-payout:<id>` entry, so nothing posts twice; an
+    entry that cannot be posted (no agreement 409, no exchange rate 422) records nothing."""
+    settings = current_money_settings()
+    if "revenue_record_id" in data:
+        record = get_record(db_session=db_session, record_id=data["revenue_record_id"])
+        return post_platform_payout(db_session=db_session, actor=actor, record=record, settings=settings)
+    revenue = dict(data["revenue"])
+    if revenue["source"] not in PLATFORM_SOURCES:
+        raise InvalidInput(
+            f"{revenue['source'].value} is not a platform payout.",
+            {"revenue.source": [f"one of {', '.join(s.value for s in PLATFORM_SOURCES)}"]},
+        )
+    record = create_record(db_session=db_session, actor=actor, data=revenue, today=today)
+    entry = platform_payout_entry(db_session, record.id)
+    # Not posted: post it here, so the reason is the answer (and the record is not kept).
+    return entry or post_platform_payout(db_session=db_session, actor=actor, record=record, settings=settings)
 
 
 def get_record(*, db_session: Session, record_id: int) -> RevenueRecord:
@@ -281,6 +319,7 @@ def update_record(
         record,
     )
     _refuse_locked_payment_edit(db_session, record, data)
+    _refuse_posted_payout_edit(db_session, record, data)
     before = snapshot(record)
     for key, value in data.items():
         setattr(record, key, value)
@@ -294,7 +333,26 @@ def update_record(
         before=before,
         after=snapshot(record),
     )
+    # Now a platform payout of a represented creator (another source or day): posted once.
+    post_recorded_platform_payouts(
+        db_session=db_session, actor=actor, records=[record], settings=current_money_settings()
+    )
     return record
+
+
+POSTED_FIELDS = ("creator_id", "earned_on", "source", "amount", "currency", "is_refund")
+
+
+def _refuse_posted_payout_edit(db_session: Session, record: RevenueRecord, data: dict) -> None:
+    """A platform payout posted to the ledger keeps its money: correct it with a refund record
+    (or delete it, which reverses the posting)."""
+    changed = [k for k in POSTED_FIELDS if k in data and data[k] != getattr(record, k)]
+    if changed and record.source in PLATFORM_SOURCES and platform_payout_entry(db_session, record.id) is not None:
+        raise Conflict(
+            f"Record {record.id} is posted to the ledger as a platform payout: record a refund, or delete it "
+            "(which reverses the posting).",
+            {k: ["posted to the ledger"] for k in changed},
+        )
 
 
 def archive_record(*, db_session: Session, actor: Actor, record: RevenueRecord) -> None:
@@ -303,6 +361,9 @@ def archive_record(*, db_session: Session, actor: Actor, record: RevenueRecord) 
         before = snapshot(record)
         record.archived_at = utcnow()
         db_session.flush()
+        reverse_platform_payout(
+            db_session=db_session, actor=actor, record=record, settings=current_money_settings(), today=utcnow().date()
+        )
         record_audit(
             db_session=db_session,
             actor=actor,
@@ -449,6 +510,50 @@ def _check_references(
     return good
 
 
+@dataclass
+class RevenueImportReport(ImportReport):
+    # What the import posted to the ledger as platform payouts (PayoutPostings.as_dict).
+    ledger: dict | None = None
+
+    def as_dict(self) -> dict:
+        return super().as_dict() | {"ledger": self.ledger}
+
+
+POSTING_CHUNK = 500
+
+
+def _post_imported_platform_payouts(db_session: Session, staging, user) -> PayoutPostings:
+    """The platform-payout records of the file not posted yet (new ones, and earlier ones whose
+    posting waited) post their entries, a chunk at a time; the records are chosen in SQL (platform
+    source, creator represented that day, no posting yet), so a file of other income costs two
+    queries."""
+    actor = Actor(user) if user is not None else Actor.system("revenue-import")
+    total = PayoutPostings()
+    in_file = (
+        select(RevenueRecord.id)
+        .join(
+            staging,
+            and_(RevenueRecord.source == staging.c.source, RevenueRecord.external_ref == staging.c.external_ref),
+        )
+        .where(unposted_platform_payout())
+    )
+    total.not_represented = db_session.scalar(
+        select(func.count()).select_from(in_file.where(~represented_on_its_day()).subquery())
+    )
+    matched = in_file.where(represented_on_its_day()).order_by(RevenueRecord.id).limit(POSTING_CHUNK)
+    last = 0
+    while ids := list(db_session.scalars(matched.where(RevenueRecord.id > last))):
+        last = ids[-1]
+        records = db_session.scalars(select(RevenueRecord).where(RevenueRecord.id.in_(ids)).order_by(RevenueRecord.id))
+        done = post_recorded_platform_payouts(
+            db_session=db_session, actor=actor, records=list(records), settings=current_money_settings()
+        )
+        total.posted += done.posted
+        total.not_represented += done.not_represented
+        total.waiting += done.waiting[: 100 - len(total.waiting)]
+    return total
+
+
 def import_revenue(
     *, db_session: Session, stream, fmt: str, mode: str = "all", today: date, user=None, progress=None
 ) -> ImportReport:
@@ -457,7 +562,7 @@ def import_revenue(
         raise InvalidInput("mode must be 'all' or 'partial'.", {"mode": ["must be 'all' or 'partial'"]})
     if user is not None and user.role is Role.analyst:
         raise Forbidden("Analysts have read-only access.")
-    report = ImportReport(mode=mode)
+    report = RevenueImportReport(mode=mode)
     paid: dict[int, tuple[int | None, str | None]] = {}
     staging = staging_table(
         "revenue_import",
@@ -535,6 +640,7 @@ def import_revenue(
         report.unchanged += to_insert - report.inserted
         report.affected_creator_ids = sorted(db_session.scalars(select(staging.c.creator_id).distinct()))
         refresh_statistics(db_session.connection(), [RevenueRecord.__table__], report.inserted)
+        report.ledger = _post_imported_platform_payouts(db_session, staging, user).as_dict()
         report.committed = True
         return report
     finally:

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 
 revision = "0022_conflicts"
-down_revision = "0020_user_sessions"
+down_revision = "0021_money_minor_units"
 branch_labels = None
 depends_on = None
 

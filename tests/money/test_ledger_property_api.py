@@ -24,7 +24,7 @@ from agency.money.agreements import save_agreement
 from agency.money.chain_models import InvoiceStatus, JournalEntry, JournalLine
 from agency.money.creator_statements import month_statements
 from agency.money.invoices import MoneySettings, create_invoice, issue_credit_note
-from agency.money.ledger import CREATOR_PAYABLES, RECEIVABLES, cents, reverse_entry, trial_balance, unbalanced_entries
+from agency.money.ledger import CREATOR_PAYABLES, RECEIVABLES, exact, reverse_entry, trial_balance, unbalanced_entries
 from agency.money.ledger_events import (
     commission_payable_balances,
     pay_commission,
@@ -197,7 +197,7 @@ def _note(what: str) -> None:
 
 
 def _ledger_payable(session, creator_id: int, last: date) -> Decimal:
-    return cents(
+    return exact(
         session.scalar(
             select(func.coalesce(func.sum(JournalLine.credit - JournalLine.debit), 0)).where(
                 JournalLine.account_code == CREATOR_PAYABLES,
@@ -239,9 +239,9 @@ def test_money_events_keep_the_books_balanced_and_statements_reconciled(session,
                     )
                 )
                 expected = (invoice.outstanding * invoice.rate_to_base).quantize(Decimal("0.01"))
-                assert abs(cents(owed) - expected) <= Decimal("0.01")
+                assert abs(exact(owed) - expected) <= Decimal("0.01")
                 if invoice.status in (InvoiceStatus.paid, InvoiceStatus.void):
-                    assert cents(owed) == 0
+                    assert exact(owed) == 0
         # Commission is never paid out beyond what a payee was owed (unless a reversal or a platform's
         # refund took back what it was owed for).
         if not reversed_ids and not session.scalar(select(func.count()).where(RevenueRecord.is_refund)):

@@ -4,6 +4,7 @@ and the creator's balance; CSRF on every form, analysts read only."""
 
 import re
 from datetime import date
+from decimal import Decimal
 
 from sqlalchemy import select
 
@@ -55,7 +56,7 @@ def test_invoice_payment_payout_and_balance_pages(
     )
     assert credited.status_code == 302
     session.refresh(invoice)
-    assert str(invoice.amount_credited) == "200.00"
+    assert invoice.amount_credited == Decimal("200.00")
     # A payment of the 1,800 still owed, allocated from the form: the deal is paid.
     form = {"csrf_token": csrf, "brand_id": str(brand.id), "received_on": TODAY, "amount": "1800.00",
             "currency": "EUR", "bank_reference": "UI-1", "invoice_id": str(invoice.id),
@@ -70,7 +71,7 @@ def test_invoice_payment_payout_and_balance_pages(
     # Payout: drafted by the manager, approved and paid by an admin.
     assert client.post("/money/payouts", data={"csrf_token": csrf, "action": "create"}).status_code == 302
     batch = session.scalars(select(PayoutBatch)).one()
-    assert str(batch.total) == "1440.00"  # 80 % of the 1,800 invoiced net of the credit note
+    assert batch.total == Decimal("1440.00")  # 80 % of the 1,800 invoiced net of the credit note
     approve = {"csrf_token": csrf, "action": "approve", "batch_id": str(batch.id), "version": str(batch.version)}
     assert client.post("/money/payouts", data=approve).status_code == 403
     client.post("/logout", data={"csrf_token": csrf})

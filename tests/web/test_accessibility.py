@@ -69,6 +69,8 @@ def staff_pages(i: dict) -> list[str]:
         "/money/payments",
         "/money/aging",
         "/money/payouts",
+        "/money/platform-payouts",
+        "/money/commissions",
         f"/money/creators/{i['creator']}/balance",
         "/account/sessions",
         "/account/password",
@@ -99,7 +101,9 @@ def test_admin_and_analyst_pages_have_no_serious_accessibility_violation(page, o
     base_url, _ = live_server
     login(page, base_url, "admin@agency.example")
     # A brand used by several managers' deals is edited by admins only.
-    assert _sweep(page, base_url, [*ADMIN_PAGES, f"/brands/{ids['brand']}/edit"]) == {}
+    # The write-off and commission-payment forms are admins' only.
+    admin_only = [f"/brands/{ids['brand']}/edit", f"/money/invoices/{ids['invoice']}", "/money/commissions"]
+    assert _sweep(page, base_url, [*ADMIN_PAGES, *admin_only]) == {}
     # An analyst sees the same pages without edit controls: their markup differs, so check it too.
     analyst = open_page()
     login(analyst, base_url, "analyst@agency.example")
