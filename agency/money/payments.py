@@ -211,7 +211,7 @@ def _allocate_one(db_session, actor, payment, invoice, amount: Decimal, settings
     settled = invoice.amount_paid + invoice.amount_credited
     cleared = clearing_base(invoice, settled, amount, settings.base_currency)
     allocation = PaymentAllocation(
-        payment_id=payment.id, invoice_id=invoice.id, allocated_on=today, amount=amount, payment_amount=payment_amount
+        payment=payment, invoice_id=invoice.id, allocated_on=today, amount=amount, payment_amount=payment_amount
     )
     db_session.add(allocation)
     payment.amount_allocated += payment_amount
