@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import resource
 import subprocess
 import sys
@@ -48,7 +47,7 @@ from agency.core.jobs.service import execute_job, redis_connection  # noqa: E402
 from agency.programmes.catalogue import seed_catalogue  # noqa: E402
 from agency.programmes.eligibility import recompute_eligibility  # noqa: E402
 from agency.programmes.features import EngineSettings  # noqa: E402
-from bench.common import drop_database  # noqa: E402
+from bench.common import drop_database, peak_kb, run_child  # noqa: E402
 from bench.loader import analyse, load, never_analysed, release_autovacuum  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -232,20 +231,11 @@ def floor_read_only(select_sql: str) -> str:
 # --- measuring --------------------------------------------------------------------------------
 
 
-def _peak_kb(stderr: str) -> int:
-    match = re.search(r"Maximum resident set size \(kbytes\): (\d+)", stderr)
-    return int(match.group(1)) if match else -1
-
-
 def run_cli(url: str, as_of: date) -> tuple[float, int, str]:
     """The product's recompute in a child process under `/usr/bin/time -v`, exactly as `agency
     recompute eligibility` runs it (chunk by chunk, a commit after each): (seconds measured
     inside the child, without its start-up; peak RSS kB; the result)."""
-    env = os.environ | {"DATABASE_URL": url, "REDIS_URL": ""}
-    command = ["/usr/bin/time", "-v", sys.executable, __file__, "--child", url, as_of.isoformat()]
-    done = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
-    seconds, result = done.stdout.strip().splitlines()[-1].split(" ", 1)
-    return float(seconds), _peak_kb(done.stderr), result
+    return run_child(__file__, url, as_of.isoformat(), env={"DATABASE_URL": url, "REDIS_URL": ""})
 
 
 def child(url: str, as_of: date) -> None:
@@ -300,7 +290,7 @@ def run_workers(url: str, redis_url: str, as_of: date, workers: int) -> dict:
         subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         for _ in range(workers)
     ]
-    peaks = [_peak_kb(p.communicate()[1]) for p in processes]
+    peaks = [peak_kb(p.communicate()[1]) for p in processes]
     elapsed = time.perf_counter() - started
     with database.session_scope() as session:
         record = session.get(JobRecord, parent_id)
