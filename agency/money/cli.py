@@ -8,7 +8,7 @@ from flask.cli import with_appcontext
 
 from agency.core.cli import as_of_option, echo_result, import_day, import_options, recompute, run_import
 from agency.core.extensions import get_db
-from agency.core.jobs.cli import run_as_chunk_jobs
+from agency.core.jobs.cli import follow_chunk_jobs, run_as_chunk_jobs, start_chunk_jobs
 from agency.money.diversification import MixSettings, recompute_diversification
 from agency.money.revenue import import_revenue
 from agency.programmes.cli import recompute_eligibility_command
@@ -74,11 +74,25 @@ def recompute_diversification_command(creator_ids: tuple[int, ...], as_of, wait:
     "--wait/--no-wait", default=True, help="With Redis: follow the chunk jobs until the last one is done (default)."
 )
 @click.pass_context
+@with_appcontext
 def recompute_all_command(ctx, wait: bool) -> None:
-    """Eligibility, then diversification, for everyone (with REDIS_URL set, each as chunk jobs
-    that the workers share)."""
+    """Eligibility and diversification for everyone. With REDIS_URL set, both are split into
+    chunk jobs queued at once, so the workers share them (neither waits for the other); without
+    it, eligibility then diversification, chunk by chunk, here."""
+    if current_app.config["AGENCY"].redis_url:
+        arguments = {"creator_ids": None, "as_of": None}
+        started = [(name, *start_chunk_jobs(name, arguments)) for name in RECOMPUTE_ALL]
+        for name, job_id, queue in started:
+            if wait:
+                echo_result(follow_chunk_jobs(name, job_id, queue))
+            else:
+                click.echo(f"  {name}: chunks queued on {queue!r}; follow with `agency jobs status`")
+        return
     ctx.invoke(recompute_eligibility_command, creator_ids=(), as_of=None, wait=wait)
     ctx.invoke(recompute_diversification_command, creator_ids=(), as_of=None, wait=wait)
+
+
+RECOMPUTE_ALL = ("recompute_eligibility", "recompute_diversification")
 
 
 commands = [import_revenue_command]

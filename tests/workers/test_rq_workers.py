@@ -264,8 +264,13 @@ def test_recompute_all_with_redis_fans_out_to_the_workers_and_shows_progress(rq_
     lines = done.stdout.splitlines()
     parents = {line.split(":")[0]: line.split()[-1] for line in lines if ": job " in line}
     assert set(parents) == {"recompute_eligibility", "recompute_diversification"}
-    assert "  finished: chunks 4/4" in lines  # progress: chunks done / total, until the last
+    for name in parents:  # progress: chunks done / total, until the last
+        assert f"  {name} finished: chunks 4/4" in lines
     with database.session_scope() as session:
+        # Both were queued before either finished: the workers share the two recomputes' chunks.
+        eligibility = session.get(JobRecord, parents["recompute_eligibility"])
+        diversification = session.get(JobRecord, parents["recompute_diversification"])
+        assert diversification.enqueued_at < eligibility.ended_at
         for name, parent_id in parents.items():
             record = session.get(JobRecord, parent_id)
             assert record.status is JobStatus.finished, record.error

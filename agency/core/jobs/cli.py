@@ -82,15 +82,28 @@ def run_as_chunk_jobs(name: str, arguments: dict, *, wait: bool = True, poll_sec
     chunk jobs on its queue (shared by any number of workers), then, with `wait`, follow its
     progress (chunks done / total) until the last chunk is done. Returns the job's result;
     a job that failed (a chunk failed for good) exits with its error."""
-    config = current_app.config["AGENCY"]
-    database = get_db()
-    with database.session_scope() as session:
-        record = run_here(session, config, name, arguments)
-        job_id, queue = record.id, record.queue
-    click.echo(f"{name}: job {job_id}")
+    job_id, queue = start_chunk_jobs(name, arguments)
     if not wait:
         click.echo(f"  chunks queued on {queue!r}; follow with `agency jobs status`")
         return {}
+    return follow_chunk_jobs(name, job_id, queue, poll_seconds=poll_seconds)
+
+
+def start_chunk_jobs(name: str, arguments: dict) -> tuple[str, str]:
+    """Run the job `name` here: it records itself and queues its chunk jobs. Returns the job's id
+    and the queue its chunks wait on."""
+    config = current_app.config["AGENCY"]
+    with get_db().session_scope() as session:
+        record = run_here(session, config, name, arguments)
+        job_id, queue = record.id, record.queue
+    click.echo(f"{name}: job {job_id}")
+    return job_id, queue
+
+
+def follow_chunk_jobs(name: str, job_id: str, queue: str, *, poll_seconds: float = 1.0) -> dict:
+    """Show a chunked job's progress until its last chunk is done; its result, or its error."""
+    config = current_app.config["AGENCY"]
+    database = get_db()
     try:
         listening = Worker.all(queue=Queue(queue, connection=redis_connection(config.redis_url)))
     except RedisError:
@@ -105,7 +118,7 @@ def run_as_chunk_jobs(name: str, arguments: dict, *, wait: bool = True, poll_sec
             status, done, total = record.status, record.progress_done, record.progress_total
             result, error = record.result, record.error
         if (status, done, total) != shown:
-            click.echo(f"  {status.value}: chunks {done or 0}/{total or 0}")
+            click.echo(f"  {name} {status.value}: chunks {done or 0}/{total or 0}")
             shown = (status, done, total)
         if status in (JobStatus.finished, JobStatus.failed):
             break
