@@ -8,13 +8,14 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from agency.core.audit.service import record_audit, snapshot
+from agency.core.auth import current_login_session
 from agency.core.errors import ServiceError
 from agency.core.extensions import get_session
 from agency.core.jobs.models import JobRecord, ScheduledRun
 from agency.core.jobs.service import retry_job
 from agency.core.ui import actor, admins_only
 from agency.core.users.models import STAFF_ROLES, User
-from agency.core.users.service import create_user
+from agency.core.users.service import active_session_counts, create_user, revoke_sessions
 from agency.web.views import bp
 
 # The shell's admin pages share the web blueprint; its hook refuses them to everyone but admins.
@@ -48,10 +49,40 @@ def admin_users():
             return redirect(url_for("web.admin_users"))
         except (ServiceError, ValueError) as exc:
             errors = getattr(exc, "errors", None) or {"role": [str(exc)]}
-    users = session.scalars(select(User).order_by(User.role, User.email)).all()
+    return users_page(session, errors=errors, form=request.form), 422 if errors else 200
+
+
+def users_page(session, *, errors: dict | None = None, form=None, reset_error: tuple[int, str] | None = None) -> str:
+    """The staff list (with each user's signed-in devices), the add form and the per-user actions."""
     return render_template(
-        "web/admin_users.html", users=users, errors=errors, roles=STAFF_ROLES, form=request.form
-    ), 422 if errors else 200
+        "web/admin_users.html",
+        users=session.scalars(select(User).order_by(User.role, User.email)).all(),
+        devices=active_session_counts(db_session=session),
+        errors=errors or {},
+        roles=STAFF_ROLES,
+        form=form or {},
+        reset_error=reset_error,
+    )
+
+
+@bp.post("/admin/users/<int:user_id>/sessions/revoke")
+def admin_user_sessions_revoke(user_id: int):
+    """Sign a user out of every device (their password and API tokens stay); an admin doing it to
+    themselves keeps the device they are on."""
+    session = get_session()
+    user = session.get(User, user_id) or abort(404)
+    current = current_login_session()
+    ended = revoke_sessions(db_session=session, user=user, keep=current.id if current else None)
+    record_audit(
+        db_session=session,
+        actor=actor(),
+        action="session.revoke",
+        entity_type="user",
+        entity_id=user.id,
+        after={"sessions_ended": ended},
+    )
+    flash(f"{user.email} is signed out of {ended} {'device' if ended == 1 else 'devices'}.", "success")
+    return redirect(url_for("web.admin_users"))
 
 
 @bp.post("/admin/users/<int:user_id>/active")

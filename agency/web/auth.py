@@ -7,7 +7,6 @@ from urllib.parse import urlparse
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from agency.core.audit.service import Actor, record_audit
 from agency.core.auth import current_login_session, sign_in, sign_out
@@ -16,7 +15,7 @@ from agency.core.extensions import get_session, limiter
 from agency.core.ui import actor
 from agency.core.users.invitations import accept_invitation as open_portal_account
 from agency.core.users.invitations import find_invitation
-from agency.core.users.models import STAFF_ROLES, User
+from agency.core.users.models import User
 from agency.core.users.service import (
     active_sessions,
     authenticate,
@@ -24,6 +23,7 @@ from agency.core.users.service import (
     reset_password,
     revoke_sessions,
 )
+from agency.web.admin import users_page
 from agency.web.views import bp
 
 
@@ -213,14 +213,8 @@ def admin_user_password(user_id: int):
     except ServiceError as exc:
         # The users page again, the refusal beside that user's reset form.
         problems = exc.errors.get("new_password") or [exc.message]
-        users = session.scalars(select(User).order_by(User.role, User.email)).all()
-        return render_template(
-            "web/admin_users.html",
-            users=users,
-            errors={},
-            roles=STAFF_ROLES,
-            form={},
-            reset_error=(user.id, f"The password of {user.email} is unchanged: it {'; it '.join(problems)}."),
+        return users_page(
+            session, reset_error=(user.id, f"The password of {user.email} is unchanged: it {'; it '.join(problems)}.")
         ), 422
     record_audit(
         db_session=session,

@@ -199,6 +199,8 @@ def _requests(w: dict) -> list[tuple]:
             {"email": f"new{w['tag']}@test.example", "role": "analyst", "password": "a-long-password-1"},
             "admin",
         ),
+        ("GET", f"/api/v1/users/{w['other_user']}/sessions", None, "admin"),
+        ("DELETE", f"/api/v1/users/{w['other_user']}/sessions", None, "admin"),
         ("PUT", f"/api/v1/users/{w['other_user']}/password", {"new_password": "a-long-password-2"}, "admin"),
         ("PATCH", f"/api/v1/programs/{p}", {"description": "x"}, "admin"),
         (

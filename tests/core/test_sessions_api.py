@@ -313,6 +313,52 @@ def test_api_lists_my_sessions_marks_the_current_one_and_revokes_one(app, client
     assert again.status_code == 404
 
 
+def test_an_admin_sees_a_users_devices_and_signs_them_out_everywhere(app, session, admin, manager, auth_for):
+    laptop, phone = app.test_client(), app.test_client()
+    _sign_in(laptop, manager, agent="Laptop")
+    _sign_in(phone, manager, agent="Phone", remember=True)
+    manager_token = auth_for(manager)
+    headers = auth_for(admin)
+    listed = app.test_client().get(f"/api/v1/users/{manager.id}/sessions", headers=headers)
+    assert listed.status_code == 200
+    assert sorted(s["user_agent"] for s in listed.json) == ["Laptop", "Phone"]
+    assert not any("token" in key or "hash" in key for row in listed.json for key in row)
+    # Managers cannot look at someone else's devices, nor end them.
+    assert app.test_client().get(f"/api/v1/users/{admin.id}/sessions", headers=manager_token).status_code == 403
+    assert app.test_client().delete(f"/api/v1/users/{admin.id}/sessions", headers=manager_token).status_code == 403
+    ended = app.test_client().delete(f"/api/v1/users/{manager.id}/sessions", headers=headers)
+    assert ended.status_code == 200 and ended.json == {"sessions_ended": 2}
+    assert not _signed_in(laptop) and not _signed_in(phone)
+    # Their password and API tokens are unchanged: only a reset ends those.
+    assert app.test_client().get("/api/v1/users/me", headers=manager_token).status_code == 200
+    assert _sign_in(app.test_client(), manager).status_code == 302
+    assert app.test_client().get(f"/api/v1/users/{manager.id}/sessions", headers=headers).json != []
+    audit = session.scalars(select(AuditEntry).where(AuditEntry.action == "session.revoke")).one()
+    assert audit.actor_id == admin.id and audit.entity_id == manager.id and audit.after == {"sessions_ended": 2}
+    assert app.test_client().get("/api/v1/users/999999/sessions", headers=headers).status_code == 404
+
+
+def test_the_users_page_counts_devices_and_signs_a_user_out_everywhere(app, session, admin, manager):
+    browser, other = app.test_client(), app.test_client()
+    _sign_in(browser, manager)
+    _sign_in(other, manager)
+    desk = app.test_client()
+    _sign_in(desk, admin)
+    page = desk.get("/admin/users").get_data(as_text=True)
+    row = next(line for line in page.split("<tr>") if manager.email in line)
+    assert "<td>2<form" in row and "Sign out everywhere" in row
+    response = desk.post(f"/admin/users/{manager.id}/sessions/revoke", data={"csrf_token": _csrf(desk, "/admin/users")})
+    assert response.status_code == 302
+    assert f"{manager.email} is signed out of 2 devices" in desk.get("/admin/users").get_data(as_text=True)
+    assert not _signed_in(browser) and not _signed_in(other) and _signed_in(desk)
+    assert verify_password(session.get(User, manager.id).password_hash, PASSWORD)
+    # An admin signing themselves out everywhere keeps the device they are on.
+    elsewhere = app.test_client()
+    _sign_in(elsewhere, admin)
+    desk.post(f"/admin/users/{admin.id}/sessions/revoke", data={"csrf_token": _csrf(desk, "/admin/users")})
+    assert _signed_in(desk) and not _signed_in(elsewhere)
+
+
 def test_api_signs_out_everywhere_else(app, client, session, manager, auth_for):
     _sign_in(client, manager, agent="Here")
     there = app.test_client()

@@ -47,6 +47,14 @@ POST_ROUTES = [
     "/account/sessions/revoke-others",
     "/account/password",
     "/admin/users/1/password",
+    "/admin/users/1/sessions/revoke",
+    "/login",
+    "/deals/1/adjustments",
+    "/money/invoices/1",
+    "/money/payments",
+    "/money/payouts",
+    "/money/platform-payouts",
+    "/money/commissions",
 ]
 
 
@@ -169,3 +177,18 @@ def test_the_roster_page_reads_its_filters_with_the_api_schema_and_shows_its_err
     refused = client.get("/creators?country=XX&sort=bogus").get_data(as_text=True)
     assert "Filters ignored" in refused and "country" in refused and "sort" in refused
     assert "Alpha Gaming" in refused and "Beta Beauty" in refused  # the roster, unfiltered
+
+
+def test_the_csrf_list_names_every_form_of_the_ui(app):
+    """A new UI form joins POST_ROUTES (and so the CSRF check above)."""
+
+    def shape(path: str) -> str:
+        return re.sub(r"/(\{cid\}|\d+|<[^>]+>)(?=/|$)", "/*", path)
+
+    listed = {shape(route) for route in POST_ROUTES}
+    forms = {
+        shape(rule.rule)
+        for rule in app.url_map.iter_rules()
+        if "POST" in rule.methods and not rule.rule.startswith("/api/")
+    }
+    assert forms - listed == set()

@@ -155,16 +155,21 @@ def _current_session_id() -> int | None:
     return record.id if record is not None else None
 
 
+def _listed_sessions(user: User) -> list[dict]:
+    """The user's signed-in devices, the one of this request (if theirs) marked `current`."""
+    current_id = _current_session_id()
+    sessions = active_sessions(db_session=get_session(), user=user)
+    shown = [name for name in UserSessionSchema().fields if name != "current"]
+    return [{**{name: getattr(s, name) for name in shown}, "current": s.id == current_id} for s in sessions]
+
+
 @users_blp.route("/me/sessions")
 class MySessions(MethodView):
     @for_creators
     @users_blp.response(200, UserSessionSchema(many=True))
     def get(self):
         """My signed-in devices (UI sessions), the one of this request marked `current`"""
-        current_id = _current_session_id()
-        sessions = active_sessions(db_session=get_session(), user=current_user())
-        shown = [name for name in UserSessionSchema().fields if name != "current"]
-        return [{**{name: getattr(s, name) for name in shown}, "current": s.id == current_id} for s in sessions]
+        return _listed_sessions(current_user())
 
     @for_creators
     @users_blp.response(200, SessionsEndedSchema)
@@ -230,6 +235,34 @@ class MyPassword(MethodView):
             after={"sessions_ended": ended},
         )
         return {"sessions_ended": ended, "tokens_revoked": 0}
+
+
+@users_blp.route("/<int:user_id>/sessions")
+class UserSessions(MethodView):
+    @roles_required(Role.admin)
+    @users_blp.response(200, UserSessionSchema(many=True))
+    def get(self, user_id):
+        """A user's signed-in devices (admins): where and since when the account is in use"""
+        user = get_session().get(User, user_id) or abort(404, description="No such user.")
+        return _listed_sessions(user)
+
+    @roles_required(Role.admin)
+    @users_blp.response(200, SessionsEndedSchema)
+    def delete(self, user_id):
+        """Sign a user out of every device (admins), e.g. after a lost laptop: their password and
+        API tokens are unchanged (a password reset ends both)"""
+        session = get_session()
+        user = session.get(User, user_id) or abort(404, description="No such user.")
+        ended = revoke_sessions(db_session=session, user=user, keep=_current_session_id())
+        record_audit(
+            db_session=session,
+            actor=current_actor(),
+            action="session.revoke",
+            entity_type="user",
+            entity_id=user.id,
+            after={"sessions_ended": ended},
+        )
+        return {"sessions_ended": ended}
 
 
 @users_blp.route("/<int:user_id>/password")

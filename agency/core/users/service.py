@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from agency.core.database import utcnow
@@ -213,6 +213,17 @@ def active_sessions(*, db_session: Session, user: User, now: datetime | None = N
             .order_by(UserSession.last_seen_at.desc(), UserSession.id.desc())
         )
     )
+
+
+def active_session_counts(*, db_session: Session, now: datetime | None = None) -> dict[int, int]:
+    """How many signed-in devices each user has (users with none are absent)."""
+    now = now or utcnow()
+    rows = db_session.execute(
+        select(UserSession.user_id, func.count())
+        .where(UserSession.revoked_at.is_(None), UserSession.expires_at > now)
+        .group_by(UserSession.user_id)
+    )
+    return {user_id: count for user_id, count in rows}
 
 
 def revoke_sessions(*, db_session: Session, user: User, keep: int | None = None, only: int | None = None) -> int:
