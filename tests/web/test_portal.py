@@ -33,7 +33,7 @@ def test_a_manager_invites_a_creator_who_sees_only_their_own_page(open_page, pag
     page.goto(f"{base_url}/creators/{creator_id}")
     page.get_by_role("link", name="Portal access").click()
     page.get_by_label("Their email address (required)").fill("invited.creator@example.com")
-    page.get_by_role("button", name="Create an invitation link").click()
+    page.get_by_role("button", name="Email an invitation").click()
     link = page.locator("#invitation-link").inner_text().strip()
     assert "/invitations/accept?token=inv_" in link
     expect(page.get_by_role("table")).to_contain_text("waiting")
