@@ -238,10 +238,42 @@ def test_keyboard_alone_finds_a_creator_and_opens_a_deal_form(page, live_server,
     assert focused == ["f-title", "solid"]  # where the focus is can be seen
 
 
-def _tab_to(page, tag: str, text: str, limit: int = 80) -> None:
-    """Press Tab until the focused element is a `tag` whose text (or type) is `text`."""
+def test_keyboard_alone_acknowledges_an_alert_and_a_creator_reads_their_balance(
+    page, open_page, live_server, portal_user
+):
+    base_url, _ = live_server
+    login(page, base_url)
+    page.goto(f"{base_url}/alerts")
+    _tab_to(page, "input", "checkbox", limit=200)  # the first alert's box
+    row_id = page.evaluate("() => document.activeElement.closest('tr').id")
+    page.keyboard.press("Space")
+    _tab_to(page, "button", "Acknowledge selected", key="Shift+Tab")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("status").first).to_contain_text("1 alert(s) acknowledged")
+    expect(page.locator(f"#{row_id}")).to_contain_text("acknowledged")
+
+    creator = open_page()
+    creator.goto(f"{base_url}/login")
+    creator.locator("#email").focus()
+    creator.keyboard.type(portal_user["email"])
+    creator.keyboard.press("Tab")
+    creator.keyboard.type(portal_user["password"])
+    creator.keyboard.press("Enter")
+    creator.wait_for_url(f"{base_url}/portal")
+    _tab_to(creator, "a", "My balance: what the agency owes me")
+    creator.keyboard.press("Enter")
+    creator.wait_for_url(f"{base_url}/portal/balance")
+    _tab_to(creator, "a", "Upload metrics")
+    creator.keyboard.press("Enter")
+    creator.wait_for_url(f"{base_url}/portal/metrics")
+    _tab_to(creator, "input", "file")
+    assert creator.evaluate("() => document.activeElement.id") == "file"
+
+
+def _tab_to(page, tag: str, text: str, limit: int = 80, key: str = "Tab") -> None:
+    """Press Tab (or `key`) until the focused element is a `tag` whose text (or type) is `text`."""
     for _ in range(limit):
-        page.keyboard.press("Tab")
+        page.keyboard.press(key)
         found = page.evaluate(
             "([tag, text]) => { const e = document.activeElement; return e.tagName.toLowerCase() === tag &&"
             " ((e.innerText || '').trim() === text || e.type === text); }",
