@@ -153,3 +153,29 @@ def test_staff_accounts_cannot_be_given_the_creator_role(client, admin, auth_for
         headers=auth_for(admin),
     )
     assert created.status_code == 422 and "invitation" in str(created.json["errors"])
+
+
+# What a creator's account may open: the portal, their own sessions and password, signing in and out.
+CREATOR_PAGES = {"web.dashboard", "web.login", "web.accept_invitation", "web.account_sessions", "web.account_password"}
+NOT_PAGES = {"health.healthz", "health.readyz", "metrics", "static"}
+
+
+def test_every_staff_page_answers_403_to_a_creator(app, client, manager, make_creator, make_portal_user):
+    """Walks the app's routes rather than a list, so a new staff page cannot forget the creator
+    role: each page outside the portal is refused, for another creator's ids and their own."""
+    mine, other = make_creator(manager=manager), make_creator(manager=manager)
+    _login(client, make_portal_user(mine).email)
+    refused = {}
+    for rule in app.url_map.iter_rules():
+        if rule.rule.startswith("/api/") or "GET" not in rule.methods or rule.endpoint in NOT_PAGES:
+            continue
+        if rule.endpoint.startswith("portal.") or rule.endpoint in CREATOR_PAGES:
+            continue
+        for creator in (mine, other):
+            values = {
+                arg: (creator.id if arg == "creator_id" else "2026-01" if arg == "month" else 1)
+                for arg in rule.arguments
+            }
+            path = rule.build(values)[1]
+            refused[path] = client.get(path).status_code
+    assert refused and set(refused.values()) == {403}, {p: s for p, s in refused.items() if s != 403}

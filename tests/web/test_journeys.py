@@ -55,14 +55,14 @@ def test_move_a_deal_only_along_legal_transitions(page, live_server):
             select(Deal)
             .join(Creator)
             .join(User, User.id == Creator.manager_id)
-            .where(Deal.stage == DealStage.lead, User.email == "manager1@agency.example")
+            .where(Deal.stage == DealStage.lead, User.email == "manager1@agency.example", Deal.archived_at.is_(None))
         ).first()
         if deal is None:  # make sure there is one lead to move
             deal = session.scalars(
                 select(Deal)
                 .join(Creator)
                 .join(User, User.id == Creator.manager_id)
-                .where(User.email == "manager1@agency.example")
+                .where(User.email == "manager1@agency.example", Deal.archived_at.is_(None))
             ).first()
             deal.stage = DealStage.lead
         deal_id, title = deal.id, deal.title
