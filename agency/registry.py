@@ -12,13 +12,20 @@ from agency.alerts import models as alerts_models
 from agency.alerts import tasks as alerts_tasks
 from agency.alerts.api import blp as alerts_api
 from agency.alerts.cli import commands as alerts_commands
+from agency.alerts.notifications import queue_invitation_email
 from agency.alerts.service import alert_refreshed_creators
 from agency.alerts.views import bp as alerts_ui
 from agency.core import cli as core_cli
 from agency.core.audit import models as audit_models
 from agency.core.audit.api import blp as audit_api
 from agency.core.audit.cli import commands as audit_commands
-from agency.core.events import deal_saved, deal_stage_changed, evaluation_inputs_changed, evaluations_refreshed
+from agency.core.events import (
+    creator_invited,
+    deal_saved,
+    deal_stage_changed,
+    evaluation_inputs_changed,
+    evaluations_refreshed,
+)
 from agency.core.jobs import models as jobs_models
 from agency.core.jobs import tasks as jobs_tasks
 from agency.core.jobs.api import blp as jobs_api
@@ -143,3 +150,5 @@ deal_stage_changed.connect(invoice_deal_on_transition)
 # once refreshed, their alerts are evaluated and immediate emails queued (alerts).
 evaluation_inputs_changed.connect(request_refresh)
 evaluations_refreshed.connect(alert_refreshed_creators)
+# An invited creator gets their link by email (alerts' outbox, same transaction).
+creator_invited.connect(queue_invitation_email)

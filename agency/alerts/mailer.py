@@ -130,6 +130,7 @@ def send_pending(bind, config, send=smtp_send) -> dict:
             with Session(bind) as session, session.begin():
                 message = session.get(OutboxMessage, message_id)
                 message.status, message.sent_at, message.last_error = OutboxStatus.sent, utcnow(), None
+                message.forget_secret()
             counts["sent"] += 1
             EMAILS.labels(outcome="sent").inc()
         if counts["sent"] == sent_before:
@@ -145,6 +146,7 @@ def _record_failure(bind, message_id: int, exc: Exception, counts: dict) -> None
         message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
         if message.attempts >= MAX_ATTEMPTS:
             message.status = OutboxStatus.dead
+            message.forget_secret()
             counts["dead"] += 1
         else:
             message.status = OutboxStatus.pending

@@ -94,14 +94,22 @@ class OutboxStatus(str, enum.Enum):
     dead = "dead"
 
 
+# Emails whose body carries a secret (a creator's single-use invitation link): once the message
+# was sent, or gave up, its body is replaced by this note, so the plain token is kept only until
+# the email has left.
+SECRET_KINDS = frozenset({"invitation"})
+SECRET_BODY_REMOVED = "(This email held a single-use link; its text is not kept once sent or abandoned.)"
+
+
 class OutboxMessage(Base):
     """An email to send, written in the same transaction as what it reports."""
 
     __tablename__ = "email_outbox"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Whom the email is for; an invitation's, who invited (the invited creator has no account yet).
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(16))  # digest | immediate
+    kind: Mapped[str] = mapped_column(String(16))  # digest | immediate | invitation
     # Stable across retries, and unique: the same digest is never queued twice.
     message_id: Mapped[str] = mapped_column(String(200), unique=True)
     recipient: Mapped[str] = mapped_column(String(254))
@@ -121,3 +129,8 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     sent_at: Mapped[datetime | None]
+
+    def forget_secret(self) -> None:
+        """Drop the body of an email that carried a secret, once it no longer needs sending."""
+        if self.kind in SECRET_KINDS:
+            self.body_text = self.body_html = SECRET_BODY_REMOVED

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from agency.alerts.models import Alert, AlertKind, AlertStatus, NotificationPreference, OutboxMessage, Severity
 from agency.core.database import utcnow
-from agency.core.users.models import Role, User
+from agency.core.users.models import CreatorInvitation, Role, User
 from agency.roster.chunks import failure_text, savepoint
 from agency.roster.models import Creator
 
@@ -226,6 +226,49 @@ def _queue_digest(db_session: Session, user: User, now: datetime, public_url: st
     )
     db_session.execute(update(Alert).where(Alert.id.in_([a.id for a in alerts])).values(notified_at=utcnow()))
     return 1
+
+
+def queue_invitation_email(
+    invitation: CreatorInvitation, *, db_session: Session, creator: Creator, invited_by: User, link: str
+) -> None:
+    """The email inviting a creator to their portal, to the invited address (connected to
+    `creator_invited`, same transaction). The row is filed under the user who invited; its body
+    holds the single-use link only until it is sent (see `OutboxMessage.forget_secret`)."""
+    inviter = invited_by.full_name or invited_by.email
+    expires = f"{invitation.expires_at:%d %B %Y, %H:%M} UTC"
+    what = "your programmes and your progress, your deals and deliverables due, your statements and balance"
+    text = "\n".join(
+        [
+            f"Hello {creator.display_name},",
+            "",
+            f"{inviter} invited you to your creator portal: {what}.",
+            "",
+            "Open your account and choose a password:",
+            link,
+            "",
+            f"The link works once and expires on {expires}. If you did not expect this email, ignore it.",
+        ]
+    )
+    html = (
+        f"<html><body><p>Hello {escape(creator.display_name)},</p>"
+        f"<p>{escape(inviter)} invited you to your creator portal: {escape(what)}.</p>"
+        f'<p><a href="{escape(link)}">Open your account and choose a password</a></p>'
+        f"<p>The link works once and expires on {escape(expires)}. "
+        "If you did not expect this email, ignore it.</p></body></html>"
+    )
+    db_session.add(
+        OutboxMessage(
+            user_id=invited_by.id,
+            kind="invitation",
+            message_id=f"<invitation-{invitation.id}@agency>",
+            recipient=invitation.email,
+            subject=f"{creator.display_name}, your creator portal invitation"[:300],
+            body_text=text,
+            body_html=html,
+            alert_ids=[],
+            attachments=[],
+        )
+    )
 
 
 def retry_delay(attempts: int) -> timedelta:

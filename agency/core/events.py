@@ -27,3 +27,9 @@ evaluation_inputs_changed = _signals.signal("evaluation-inputs-changed")
 # such a write (in the same transaction). Sender: "eligibility". Keyword arguments: db_session,
 # creator_ids, config (the app's Config).
 evaluations_refreshed = _signals.signal("evaluations-refreshed")
+
+# Sent by roster.service after a creator was invited to their portal (flushed). Sender: the
+# invitation. Keyword arguments: db_session, creator, invited_by (the User), link (the single-use
+# link, built from the public address: it carries the plain token, so it is never logged). The
+# alerts domain queues the email to the creator in the outbox, in the same transaction.
+creator_invited = _signals.signal("creator-invited")

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session, joinedload, undefer
 from agency.core.audit.service import Actor, record_audit, snapshot
 from agency.core.database import add_unique, utcnow
 from agency.core.errors import Conflict, Forbidden, InvalidInput, NotFound
-from agency.core.events import evaluation_inputs_changed
-from agency.core.users.invitations import create_invitation
+from agency.core.events import creator_invited, evaluation_inputs_changed
+from agency.core.users.invitations import create_invitation, invitation_link
 from agency.core.users.models import CreatorInvitation, Role, User
 from agency.core.users.service import require_role
 from agency.roster.models import (
@@ -310,10 +310,11 @@ def restore_creator(
 
 
 def invite_creator(
-    *, db_session: Session, actor: Actor, creator: Creator, email: str, ttl=None
+    *, db_session: Session, actor: Actor, creator: Creator, email: str, public_url: str, ttl=None
 ) -> tuple[str, CreatorInvitation]:
-    """Invite a creator to their portal (their manager, or an admin). Returns the link's token,
-    shown once; the invitation stores only its digest."""
+    """Invite a creator to their portal (their manager, or an admin): the link, on `public_url`,
+    is emailed to them (see `creator_invited`). Returns the link's token, shown once; the
+    invitation stores only its digest."""
     require_creator_write(actor.user, creator)
     if creator.archived_at is not None:
         raise Conflict("Archived creators cannot be invited; restore them first.")
@@ -328,6 +329,13 @@ def invite_creator(
         entity_type="creator",
         entity_id=creator.id,
         after={"email": invitation.email, "expires_at": invitation.expires_at.isoformat(), "invitation": invitation.id},
+    )
+    creator_invited.send(
+        invitation,
+        db_session=db_session,
+        creator=creator,
+        invited_by=actor.user,
+        link=invitation_link(public_url, token),
     )
     return token, invitation
 

@@ -5,7 +5,7 @@ check ownership and audit."""
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from marshmallow import ValidationError
 from sqlalchemy import select
@@ -13,7 +13,7 @@ from sqlalchemy import select
 from agency.core.errors import ServiceError
 from agency.core.extensions import get_session
 from agency.core.ui import actor, require_writer, ui_blueprint
-from agency.core.users.invitations import invitations_of, portal_users_of
+from agency.core.users.invitations import invitation_link, invitations_of, portal_users_of
 from agency.core.users.models import Role, User
 from agency.roster import service as roster
 from agency.roster.models import AccountType, CreatorStatus, Niche, Platform
@@ -221,15 +221,18 @@ def strike_add(creator_id: int):
 
 @bp.route("/creators/<int:creator_id>/portal", methods=["GET", "POST"])
 def creator_portal_access(creator_id: int):
-    """Invite the creator to their portal: the link is shown once, to pass on."""
+    """Invite the creator to their portal: the link is emailed to them, and shown once here too."""
     creator = _editable_creator(creator_id)
     session = get_session()
     errors, link, email = {}, None, ""
     if request.method == "POST":
         email = request.form.get("email", "").strip()
         try:
-            token, invitation = roster.invite_creator(db_session=session, actor=actor(), creator=creator, email=email)
-            link = url_for("web.accept_invitation", token=token, _external=True)
+            public_url = current_app.config["AGENCY"].public_url
+            token, invitation = roster.invite_creator(
+                db_session=session, actor=actor(), creator=creator, email=email, public_url=public_url
+            )
+            link = invitation_link(public_url, token)
         except ServiceError as exc:
             errors = _errors(exc)
     return render_template(

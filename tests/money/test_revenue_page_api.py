@@ -3,12 +3,13 @@ the creators the file touched (in-process here, as without Redis)."""
 
 import re
 from datetime import date, timedelta
+from decimal import Decimal
 from io import BytesIO
 
 from sqlalchemy import select
 
 from agency.core.audit.models import AuditEntry
-from agency.money.models import DiversificationSnapshot
+from agency.money.models import DiversificationSnapshot, RevenueRecord
 from tests.factories import PASSWORD
 
 
@@ -39,3 +40,24 @@ def test_importing_revenue_in_the_browser_refreshes_the_income_mix_of_the_creato
     assert untouched.id not in {s.creator_id for s in snapshots}
     audit = session.scalars(select(AuditEntry).where(AuditEntry.action == "revenue.import")).all()
     assert len(audit) == 1 and audit[0].actor_id == manager.id
+
+
+def test_the_record_form_needs_the_version_it_was_read_at_and_is_audited(client, session, manager, make_creator):
+    creator = make_creator(manager=manager)
+    client.post("/login", data={"email": manager.email, "password": PASSWORD, "csrf_token": _csrf(client, "/login")})
+    day = (date.today() - timedelta(days=3)).isoformat()
+    form = {"creator_id": creator.id, "date": day, "source": "merch", "amount": "40.00", "currency": "EUR"}
+    assert client.post("/revenue/new", data=form | {"csrf_token": _csrf(client, "/revenue/new")}).status_code == 302
+    record = session.scalars(select(RevenueRecord).where(RevenueRecord.creator_id == creator.id)).one()
+    path = f"/revenue/{record.id}/edit"
+    edit = {"date": day, "source": "merch", "amount": "45.00", "currency": "EUR", "csrf_token": _csrf(client, path)}
+
+    missing = client.post(path, data=edit)
+    assert missing.status_code == 422 and "no version" in missing.get_data(as_text=True)
+    assert client.post(path, data=edit | {"version": str(record.version)}).status_code == 302
+    stale = client.post(path, data=edit | {"amount": "50.00", "version": str(record.version)})
+    assert stale.status_code == 422 and "changed by someone else" in stale.get_data(as_text=True)
+    session.expire_all()
+    assert session.get(RevenueRecord, record.id).amount == Decimal("45.00")
+    audit = session.scalars(select(AuditEntry).where(AuditEntry.action == "revenue.update")).one()
+    assert audit.entity_id == record.id

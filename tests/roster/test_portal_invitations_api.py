@@ -18,6 +18,7 @@ from agency.roster.service import invite_creator
 from tests.factories import PASSWORD
 
 NEW_PASSWORD = "creator-password-77"
+PUBLIC = "https://agency.example.com"
 
 
 def _csrf(client, path="/login"):
@@ -33,7 +34,7 @@ def _login(client, email, password=PASSWORD):
 def test_an_invitation_is_single_use_expires_and_is_stored_hashed(session, manager, make_creator):
     creator = make_creator(manager=manager)
     token, invitation = invite_creator(
-        db_session=session, actor=Actor(user=manager), creator=creator, email="Lina@Example.com"
+        db_session=session, actor=Actor(user=manager), creator=creator, email="Lina@Example.com", public_url=PUBLIC
     )
     assert invitation.email == "lina@example.com" and token.startswith("inv_")
     assert invitation.token_hash == hashlib.sha256(token.encode()).hexdigest()
@@ -48,26 +49,36 @@ def test_an_invitation_is_single_use_expires_and_is_stored_hashed(session, manag
     with pytest.raises(NotFound):
         accept_invitation(db_session=session, token=token, password=NEW_PASSWORD)  # used
 
-    late, _ = invite_creator(db_session=session, actor=Actor(user=manager), creator=creator, email="other@example.com")
+    late, _ = invite_creator(
+        db_session=session, actor=Actor(user=manager), creator=creator, email="other@example.com", public_url=PUBLIC
+    )
     with pytest.raises(NotFound):
         find_invitation(db_session=session, token=late, now=utcnow() + timedelta(days=8))  # expired
-    first, _ = invite_creator(db_session=session, actor=Actor(user=manager), creator=creator, email="third@example.com")
+    first, _ = invite_creator(
+        db_session=session, actor=Actor(user=manager), creator=creator, email="third@example.com", public_url=PUBLIC
+    )
     second, _ = invite_creator(
-        db_session=session, actor=Actor(user=manager), creator=creator, email="third@example.com"
+        db_session=session, actor=Actor(user=manager), creator=creator, email="third@example.com", public_url=PUBLIC
     )
     with pytest.raises(NotFound):
         find_invitation(db_session=session, token=first)  # replaced by the newer link
     assert find_invitation(db_session=session, token=second).email == "third@example.com"
     with pytest.raises(InvalidInput):  # an address that already has an account
-        invite_creator(db_session=session, actor=Actor(user=manager), creator=creator, email="lina@example.com")
+        invite_creator(
+            db_session=session, actor=Actor(user=manager), creator=creator, email="lina@example.com", public_url=PUBLIC
+        )
 
 
 def test_only_the_creators_manager_or_an_admin_invites(session, manager, analyst, admin, make_user, make_creator):
     creator = make_creator(manager=manager)
     for user in (analyst, make_user(Role.manager)):
         with pytest.raises(Forbidden):
-            invite_creator(db_session=session, actor=Actor(user=user), creator=creator, email="x@example.com")
-    token, _ = invite_creator(db_session=session, actor=Actor(user=admin), creator=creator, email="y@example.com")
+            invite_creator(
+                db_session=session, actor=Actor(user=user), creator=creator, email="x@example.com", public_url=PUBLIC
+            )
+    token, _ = invite_creator(
+        db_session=session, actor=Actor(user=admin), creator=creator, email="y@example.com", public_url=PUBLIC
+    )
     assert token
 
 
@@ -78,7 +89,7 @@ def test_the_invitation_page_opens_the_account_and_signs_in(client, session, man
         f"/creators/{creator.id}/portal", data={"csrf_token": _csrf(client, "/"), "email": "new@example.com"}
     )
     link = re.search(r'id="invitation-link">([^<]+)<', page.get_data(as_text=True)).group(1)
-    path = link.split("localhost", 1)[1].replace("&amp;", "&")
+    path = link.removeprefix(client.application.config["AGENCY"].public_url).replace("&amp;", "&")
     client.post("/logout", data={"csrf_token": _csrf(client, "/")})
 
     form = client.get(path)
@@ -142,3 +153,29 @@ def test_staff_accounts_cannot_be_given_the_creator_role(client, admin, auth_for
         headers=auth_for(admin),
     )
     assert created.status_code == 422 and "invitation" in str(created.json["errors"])
+
+
+# What a creator's account may open: the portal, their own sessions and password, signing in and out.
+CREATOR_PAGES = {"web.dashboard", "web.login", "web.accept_invitation", "web.account_sessions", "web.account_password"}
+NOT_PAGES = {"health.healthz", "health.readyz", "metrics", "static"}
+
+
+def test_every_staff_page_answers_403_to_a_creator(app, client, manager, make_creator, make_portal_user):
+    """Walks the app's routes rather than a list, so a new staff page cannot forget the creator
+    role: each page outside the portal is refused, for another creator's ids and their own."""
+    mine, other = make_creator(manager=manager), make_creator(manager=manager)
+    _login(client, make_portal_user(mine).email)
+    refused = {}
+    for rule in app.url_map.iter_rules():
+        if rule.rule.startswith("/api/") or "GET" not in rule.methods or rule.endpoint in NOT_PAGES:
+            continue
+        if rule.endpoint.startswith("portal.") or rule.endpoint in CREATOR_PAGES:
+            continue
+        for creator in (mine, other):
+            values = {
+                arg: (creator.id if arg == "creator_id" else "2026-01" if arg == "month" else 1)
+                for arg in rule.arguments
+            }
+            path = rule.build(values)[1]
+            refused[path] = client.get(path).status_code
+    assert refused and set(refused.values()) == {403}, {p: s for p, s in refused.items() if s != 403}

@@ -48,6 +48,8 @@ def live_server(base_database_url):
     assert runner.invoke(args=["recompute", "all"]).exit_code == 0
     assert runner.invoke(args=["alerts", "evaluate"]).exit_code == 0
     server = make_server("127.0.0.1", 0, app, threaded=True)
+    # Links the app builds for outside (invitation emails) point at this server.
+    config.public_url = f"http://127.0.0.1:{server.server_port}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}", database

@@ -8,13 +8,19 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from agency import create_app
+from agency.alerts.models import Alert
+from agency.core.audit.service import Actor
+from agency.core.config import Config
 from agency.core.jobs.models import JobRecord
 from agency.core.users.models import User
 from agency.deals.models import Brand, Deal
+from agency.demo.loader import DEMO_PASSWORD
 from agency.money.chain_models import Invoice
 from agency.money.models import RevenueRecord
 from agency.programmes.models import Program
 from agency.roster.models import Creator
+from agency.roster.service import invite_creator
 from tests.web.conftest import login, serious_violations
 
 
@@ -36,6 +42,7 @@ def ids(live_server):
             "program": session.scalar(select(Program.id).order_by(Program.id)),
             "job": session.scalar(select(JobRecord.id)),
             "invoice": session.scalar(select(Invoice.id).order_by(Invoice.id)),
+            "alert": session.scalar(select(Alert.id).where(Alert.creator_id.in_(mine)).order_by(Alert.id)),
         }
 
 
@@ -63,6 +70,9 @@ def staff_pages(i: dict) -> list[str]:
         f"/revenue/{i['record']}/edit",
         f"/revenue/new?refund_of={i['record']}",
         "/alerts",
+        f"/alerts/{i['alert']}",
+        "/settings/notifications",
+        f"/deals/new?brand_id={i['brand']}",
         f"/deals/{i['deal']}/adjustments",
         "/money/invoices",
         f"/money/invoices/{i['invoice']}",
@@ -78,6 +88,34 @@ def staff_pages(i: dict) -> list[str]:
 
 
 ADMIN_PAGES = ["/admin/users", "/admin/programs", "/admin/fx-rates", "/admin/jobs"]
+
+
+def admin_only_pages(i: dict) -> list[str]:
+    # A brand used by several managers' deals is edited by admins only.
+    # The write-off and commission-payment forms are admins' only.
+    return [f"/brands/{i['brand']}/edit", f"/money/invoices/{i['invoice']}", "/money/commissions"]
+
+
+PORTAL_PAGES = ["/portal", "/portal/metrics", "/portal/statements/2026-01", "/portal/balance", "/account/sessions"]
+SIGNED_OUT_PAGES = ["/login", "/invitations/accept?token=inv_not-a-real-one"]
+# Routes that answer GET without being a page to check: files, probes, the metrics scrape.
+NOT_PAGES = {"money_chain_ui.invoice_pdf", "health.healthz", "health.readyz", "metrics", "static"}
+
+
+def test_the_sweeps_visit_every_page_the_app_serves():
+    """Each GET route of the UI (not the API) is in one of the sweeps below, so a new page cannot
+    be left out of the accessibility check."""
+    app = create_app(Config.from_env({}, database_url="sqlite://", secret_key="routes"))
+    adapter = app.url_map.bind("localhost")
+    i = dict.fromkeys(["creator", "deal", "brand", "account", "record", "program", "job", "invoice", "alert"], 1)
+    swept = [*staff_pages(i), *ADMIN_PAGES, *admin_only_pages(i), *PORTAL_PAGES, *SIGNED_OUT_PAGES]
+    covered = {adapter.match(path.split("?")[0], method="GET")[0] for path in swept}
+    pages = {
+        rule.endpoint
+        for rule in app.url_map.iter_rules()
+        if "GET" in rule.methods and not rule.rule.startswith("/api/") and rule.endpoint not in NOT_PAGES
+    }
+    assert pages - covered == set()
 
 
 def _sweep(page, base_url, paths) -> dict:
@@ -100,25 +138,32 @@ def test_staff_pages_have_no_serious_accessibility_violation(page, live_server, 
 def test_admin_and_analyst_pages_have_no_serious_accessibility_violation(page, open_page, live_server, ids):
     base_url, _ = live_server
     login(page, base_url, "admin@agency.example")
-    # A brand used by several managers' deals is edited by admins only.
-    # The write-off and commission-payment forms are admins' only.
-    admin_only = [f"/brands/{ids['brand']}/edit", f"/money/invoices/{ids['invoice']}", "/money/commissions"]
-    assert _sweep(page, base_url, [*ADMIN_PAGES, *admin_only]) == {}
+    assert _sweep(page, base_url, [*ADMIN_PAGES, *admin_only_pages(ids)]) == {}
     # An analyst sees the same pages without edit controls: their markup differs, so check it too.
     analyst = open_page()
     login(analyst, base_url, "analyst@agency.example")
     assert _sweep(analyst, base_url, ["/", "/creators", f"/creators/{ids['creator']}", "/deals", "/revenue"]) == {}
 
 
-def test_sign_in_portal_and_error_pages_have_no_serious_accessibility_violation(page, live_server, portal_user):
-    base_url, _ = live_server
-    page.goto(f"{base_url}/login")
-    assert serious_violations(page, base_url) == []
-    page.goto(f"{base_url}/invitations/accept?token=inv_not-a-real-one")
-    assert serious_violations(page, base_url) == []
+def test_sign_in_portal_and_error_pages_have_no_serious_accessibility_violation(page, live_server, portal_user, ids):
+    base_url, database = live_server
+    for path in SIGNED_OUT_PAGES:
+        page.goto(f"{base_url}{path}")
+        assert serious_violations(page, base_url) == [], path
+    # The form a valid invitation link opens (the page above is the one for a dead link).
+    with database.session_scope() as session:
+        creator = session.get(Creator, ids["creator"])
+        manager = session.get(User, creator.manager_id)
+        token, _ = invite_creator(
+            db_session=session,
+            actor=Actor(user=manager),
+            creator=creator,
+            email="a11y@example.com",
+            public_url=base_url,
+        )
+    assert _sweep(page, base_url, [f"/invitations/accept?token={token}"]) == {}
     login(page, base_url, portal_user["email"], portal_user["password"])
-    portal_pages = ["/portal", "/portal/metrics", "/portal/statements/2026-01", "/portal/balance", "/account/sessions"]
-    assert _sweep(page, base_url, portal_pages) == {}
+    assert _sweep(page, base_url, PORTAL_PAGES) == {}
     page.goto(f"{base_url}/creators")  # a 403 page
     assert serious_violations(page, base_url) == []
 
@@ -138,6 +183,26 @@ def test_board_roster_and_creator_page_fit_the_window(open_page, live_server, id
     for column in page.locator(".board .column").all():
         box = column.bounding_box()
         assert box["x"] >= 0 and box["x"] + box["width"] <= width + 1, (width, column.get_attribute("aria-label"))
+
+
+def test_every_page_fits_a_phone(open_page, live_server, ids, portal_user):
+    """At 390 pixels nothing sticks out sideways on any page, for any role: wide tables scroll
+    inside their own box."""
+    base_url, _ = live_server
+    wide = {}
+    for email, password, paths in (
+        ("manager1@agency.example", DEMO_PASSWORD, staff_pages(ids)),
+        ("admin@agency.example", DEMO_PASSWORD, [*ADMIN_PAGES, *admin_only_pages(ids)]),
+        (portal_user["email"], portal_user["password"], PORTAL_PAGES),
+    ):
+        page = open_page(390, 844)
+        login(page, base_url, email, password)
+        for path in paths:
+            assert page.goto(f"{base_url}{path}").status == 200, path
+            width = page.evaluate("() => document.documentElement.scrollWidth")
+            if width > 390:
+                wide[f"{email} {path}"] = width
+    assert wide == {}
 
 
 def test_keyboard_alone_finds_a_creator_and_opens_a_deal_form(page, live_server, ids):
@@ -173,10 +238,45 @@ def test_keyboard_alone_finds_a_creator_and_opens_a_deal_form(page, live_server,
     assert focused == ["f-title", "solid"]  # where the focus is can be seen
 
 
-def _tab_to(page, tag: str, text: str, limit: int = 80) -> None:
-    """Press Tab until the focused element is a `tag` whose text (or type) is `text`."""
-    for _ in range(limit):
+def test_keyboard_alone_acknowledges_an_alert_and_a_creator_reads_their_balance(
+    page, open_page, live_server, portal_user
+):
+    base_url, _ = live_server
+    login(page, base_url)
+    page.goto(f"{base_url}/alerts")
+    for _ in range(200):  # to the first alert's box
         page.keyboard.press("Tab")
+        if page.evaluate("() => document.activeElement.name === 'ids'"):
+            break
+    row_id = page.evaluate("() => document.activeElement.closest('tr').id")
+    page.keyboard.press("Space")
+    _tab_to(page, "button", "Acknowledge selected", key="Shift+Tab")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("status").first).to_contain_text("1 alert(s) acknowledged")
+    expect(page.locator(f"#{row_id}")).to_contain_text("acknowledged")
+
+    creator = open_page()
+    creator.goto(f"{base_url}/login")
+    creator.locator("#email").focus()
+    creator.keyboard.type(portal_user["email"])
+    creator.keyboard.press("Tab")
+    creator.keyboard.type(portal_user["password"])
+    creator.keyboard.press("Enter")
+    creator.wait_for_url(f"{base_url}/portal")
+    _tab_to(creator, "a", "My balance: what the agency owes me")
+    creator.keyboard.press("Enter")
+    creator.wait_for_url(f"{base_url}/portal/balance")
+    _tab_to(creator, "a", "Upload metrics")
+    creator.keyboard.press("Enter")
+    creator.wait_for_url(f"{base_url}/portal/metrics")
+    _tab_to(creator, "input", "file")
+    assert creator.evaluate("() => document.activeElement.id") == "file"
+
+
+def _tab_to(page, tag: str, text: str, limit: int = 80, key: str = "Tab") -> None:
+    """Press Tab (or `key`) until the focused element is a `tag` whose text (or type) is `text`."""
+    for _ in range(limit):
+        page.keyboard.press(key)
         found = page.evaluate(
             "([tag, text]) => { const e = document.activeElement; return e.tagName.toLowerCase() === tag &&"
             " ((e.innerText || '').trim() === text || e.type === text); }",

@@ -4,6 +4,7 @@ runs, with the server's own validation shown beside the fields."""
 import re
 from datetime import date, timedelta
 from decimal import Decimal
+from uuid import uuid4
 
 from playwright.sync_api import expect
 from sqlalchemy import func, select
@@ -12,7 +13,7 @@ from agency.core.audit.models import AuditEntry
 from agency.core.jobs.models import JobRecord, JobStatus
 from agency.core.users.models import User
 from agency.currencies.models import FxRate
-from agency.deals.models import Deal, DeliverableStatus
+from agency.deals.models import Brand, Deal, DeliverableStatus
 from agency.metrics.models import MetricSnapshot
 from agency.money.models import RevenueRecord
 from agency.programmes.models import Program, RuleVersion
@@ -235,3 +236,83 @@ def test_admin_sets_a_rate_ends_a_rule_version_closes_a_programme_and_retries_a_
     page.get_by_role("link", name="Jobs").click()
     page.get_by_role("button", name="Retry cleanup (00000000)").click()
     expect(page.get_by_role("status").first).to_contain_text("cleanup queued again")
+
+
+def test_edit_and_archive_a_brand_a_deal_an_account_and_a_revenue_record(page, live_server, tmp_path):
+    """The corrections of a week: a brand's contacts, archiving it and a deal, renaming and
+    removing an account, correcting and archiving a revenue record, a JSON-lines metrics file."""
+    base_url, database = live_server
+    creator_id, _ = _manager1_creator(database, offset=2)
+    tag = uuid4().hex[:6]
+    login(page, base_url)
+    page.goto(f"{base_url}/brands/new")
+    page.get_by_label(re.compile("^Name")).fill(f"Kelp Studio {tag}")
+    page.get_by_role("button", name="Save the brand").click()
+    brand_url = page.url
+    page.get_by_role("link", name="Edit the brand").click()
+    page.get_by_label("Contacts").fill("Noa Lind, noa@kelp.example, , press")
+    page.get_by_role("button", name="Save the brand").click()
+    expect(page.get_by_text("Noa Lind (press)")).to_be_visible()
+    page.get_by_role("link", name=f"Open a deal with Kelp Studio {tag}").click()
+    page.get_by_label("Creator").select_option(str(creator_id))
+    page.get_by_label(re.compile("^Title")).fill(f"Kelp reel {tag}")
+    page.get_by_label(re.compile("^Fee")).fill("300.00")
+    page.get_by_role("button", name="Open the deal").click()
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Archive the deal").click()
+    expect(page.get_by_role("status").first).to_contain_text("archived")
+    page.goto(brand_url)
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Archive the brand").click()
+    expect(page.get_by_role("status").first).to_contain_text(f"Brand 'Kelp Studio {tag}' archived")
+
+    page.goto(f"{base_url}/creators/{creator_id}/accounts")
+    page.locator("#f-platform").select_option("twitch")
+    page.get_by_label("Handle (required)").fill(f"kelp_{tag}")
+    page.get_by_role("button", name="Add the account").click()
+    page.get_by_label("Handle of the twitch account").fill(f"kelp_live_{tag}")
+    page.get_by_role("button", name=f"Save @kelp_{tag}").click()
+    expect(page.get_by_role("status").first).to_contain_text(f"kelp_live_{tag}")
+    jsonl = tmp_path / "metrics.jsonl"
+    jsonl.write_text(f'{{"platform": "twitch", "handle": "kelp_live_{tag}", "day": "{YESTERDAY}", "followers": 77}}\n')
+    page.goto(f"{base_url}/metrics/import")
+    page.set_input_files("#file", str(jsonl))
+    page.get_by_role("button", name="Upload").click()
+    expect(page.locator("#import-report")).to_contain_text("Imported 1 row")
+    assert page.locator("#upload-progress").get_attribute("value") == "100"
+    page.goto(f"{base_url}/creators/{creator_id}/accounts")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name=f"Remove @kelp_live_{tag}").click()
+    expect(page.get_by_role("status").first).to_contain_text("removed")
+
+    page.goto(f"{base_url}/creators/{creator_id}")
+    page.get_by_role("link", name="Record revenue").click()
+    page.get_by_label("Source").select_option("merch")
+    page.get_by_label(re.compile("^Amount")).fill("55.00")
+    page.get_by_label(re.compile("^External reference")).fill(f"kelp-{tag}")
+    page.get_by_role("button", name="Record the revenue").click()
+    expect(page.get_by_role("status").first).to_contain_text("Revenue of 55.00 EUR recorded")
+    with database.session_scope() as session:
+        record_id = session.scalar(select(RevenueRecord.id).where(RevenueRecord.external_ref == f"kelp-{tag}"))
+    page.goto(f"{base_url}/revenue/{record_id}/edit")
+    page.get_by_label(re.compile("^Amount")).fill("abc")
+    page.get_by_role("button", name="Save the record").click()
+    expect(page.locator("#f-amount-error")).to_be_visible()
+    page.get_by_label(re.compile("^Amount")).fill("65.00")
+    page.get_by_role("button", name="Save the record").click()
+    expect(page.get_by_role("status").first).to_be_visible()
+    page.goto(f"{base_url}/revenue/{record_id}/edit")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Archive this record").click()
+    expect(page.get_by_role("status").first).to_contain_text("archived")
+    with database.session_scope() as session:
+        brand = session.scalars(select(Brand).where(Brand.name == f"Kelp Studio {tag}")).one()
+        deal = session.scalars(select(Deal).where(Deal.title == f"Kelp reel {tag}")).one()
+        record = session.get(RevenueRecord, record_id)
+        assert brand.archived_at is not None and deal.archived_at is not None
+        assert record.amount == Decimal("65.00") and record.archived_at is not None
+        assert not session.scalars(select(PlatformAccount).where(PlatformAccount.handle == f"kelp_live_{tag}")).all()
+        actions = set(
+            session.scalars(select(AuditEntry.action).where(AuditEntry.entity_id.in_([brand.id, deal.id, record_id])))
+        )
+        assert {"brand.archive", "deal.archive", "revenue.archive"} <= actions

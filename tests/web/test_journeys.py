@@ -55,14 +55,14 @@ def test_move_a_deal_only_along_legal_transitions(page, live_server):
             select(Deal)
             .join(Creator)
             .join(User, User.id == Creator.manager_id)
-            .where(Deal.stage == DealStage.lead, User.email == "manager1@agency.example")
+            .where(Deal.stage == DealStage.lead, User.email == "manager1@agency.example", Deal.archived_at.is_(None))
         ).first()
         if deal is None:  # make sure there is one lead to move
             deal = session.scalars(
                 select(Deal)
                 .join(Creator)
                 .join(User, User.id == Creator.manager_id)
-                .where(User.email == "manager1@agency.example")
+                .where(User.email == "manager1@agency.example", Deal.archived_at.is_(None))
             ).first()
             deal.stage = DealStage.lead
         deal_id, title = deal.id, deal.title
@@ -132,3 +132,33 @@ def test_phone_width_roster_is_usable(open_page, live_server):
     expect(page.get_by_role("heading", name=re.compile("Creators"))).to_be_visible()
     width = page.evaluate("() => document.documentElement.scrollWidth")
     assert width <= 400  # the table scrolls inside its box, not the whole page
+
+
+def test_the_dashboard_draws_its_trends_beside_their_tables(page, live_server):
+    """Revenue by month stacked by source, the pipeline by stage, gains and losses per week: each
+    chart is drawn from the numbers of its table, and the creators nearest to a threshold show
+    their progress and ETA."""
+    base_url, _ = live_server
+    login(page, base_url, "admin@agency.example")
+    charts = page.evaluate(
+        "() => Object.fromEntries(['revenue-chart', 'pipeline-chart', 'eligibility-chart'].map(id => {"
+        " const c = Chart.getChart(document.getElementById(id));"
+        " return [id, {stacked: !!c.options.scales.x.stacked, labels: c.data.labels,"
+        " sums: c.data.labels.map((_, i) => c.data.datasets.reduce((t, d) => t + Number(d.data[i] || 0), 0)),"
+        " datasets: c.data.datasets.length, totals: Object.fromEntries(c.data.datasets.map(d =>"
+        " [d.label, d.data.reduce((t, v) => t + Number(v || 0), 0)]))}]; }))"
+    )
+    revenue = charts["revenue-chart"]
+    assert revenue["stacked"] and len(revenue["labels"]) == 12 and revenue["datasets"] > 1
+    page.get_by_text("Revenue by month and source as a table").click()
+    totals = page.locator("article:has(#revenue-trend) details table tbody tr td:last-child").all_inner_texts()
+    assert [round(float(re.sub(r"[^0-9.\-]", "", t)), 2) for t in totals] == [round(s, 2) for s in revenue["sums"]]
+    pipeline_rows = page.locator("#pipeline-table tbody tr").count()
+    assert len(charts["pipeline-chart"]["labels"]) >= pipeline_rows > 0
+    weeks = charts["eligibility-chart"]
+    assert len(weeks["labels"]) == 12 and weeks["datasets"] == 2
+    gained, lost = weeks["totals"]["gained"], weeks["totals"]["lost"]
+    expect(page.locator("#eligibility-summary")).to_contain_text(f"{gained} gained and {lost} lost in 12 weeks")
+    near = page.locator("ol.near li")
+    expect(near.first.locator("progress")).to_be_visible()
+    expect(near.first).to_contain_text(re.compile(r"ETA|no ETA"))

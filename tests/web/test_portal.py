@@ -8,6 +8,7 @@ from datetime import date
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from agency.alerts.models import OutboxMessage
 from agency.core.users.models import User
 from agency.metrics.models import MetricSnapshot
 from agency.roster.models import Creator
@@ -33,9 +34,17 @@ def test_a_manager_invites_a_creator_who_sees_only_their_own_page(open_page, pag
     page.goto(f"{base_url}/creators/{creator_id}")
     page.get_by_role("link", name="Portal access").click()
     page.get_by_label("Their email address (required)").fill("invited.creator@example.com")
-    page.get_by_role("button", name="Create an invitation link").click()
+    page.get_by_role("button", name="Email an invitation").click()
     link = page.locator("#invitation-link").inner_text().strip()
-    assert "/invitations/accept?token=inv_" in link
+    assert link.startswith(f"{base_url}/invitations/accept?token=inv_")
+    expect(page.locator("section[aria-labelledby=link-heading]")).to_contain_text(
+        "emailed to invited.creator@example.com"
+    )
+    with database.session_scope() as session:  # the same link waits in the outbox for the creator
+        email = session.scalars(
+            select(OutboxMessage).where(OutboxMessage.recipient == "invited.creator@example.com")
+        ).one()
+    assert email.kind == "invitation" and link in email.body_text
     expect(page.get_by_role("table")).to_contain_text("waiting")
 
     portal = open_page(390, 844)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime, timedelta
+from urllib.parse import urlencode
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -18,6 +19,11 @@ from agency.core.users.service import check_password_policy, create_user
 
 INVITATION_PREFIX = "inv_"
 DEFAULT_INVITATION_TTL = timedelta(days=7)
+
+
+def invitation_link(public_url: str, token: str) -> str:
+    """The link a creator opens, on the product's public address (`PUBLIC_URL`)."""
+    return f"{public_url.rstrip('/')}/invitations/accept?{urlencode({'token': token})}"
 
 
 def _digest(token: str) -> str:
