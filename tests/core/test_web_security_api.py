@@ -190,4 +190,3 @@ def test_the_roster_page_reads_its_filters_with_the_api_schema_and_shows_its_err
     refused = client.get("/creators?country=XX&sort=bogus").get_data(as_text=True)
     assert "Filters ignored" in refused and "country" in refused and "sort" in refused
     assert "Alpha Gaming" in refused and "Beta Beauty" in refused  # the roster, unfiltered
-
