@@ -58,6 +58,21 @@ CHANGE = EligibilityChange.__table__
 RULE = RuleVersion.__table__
 CREATOR = Creator.__table__
 SUMMARY = ("rule_version_id", "account_id", "eligible", "near_threshold", "eta")
+# What the planner needs statistics of after a bulk write: the columns queries filter, join and
+# sort on.
+STATISTICS_COLUMNS = {
+    EVALUATION.name: ["creator_id", "program_id", *SUMMARY, "as_of"],
+    CHANGE.name: [
+        "creator_id",
+        "program_id",
+        "rule_version_id",
+        "change",
+        "eligible",
+        "as_of",
+        "effective_on",
+        "recorded_at",
+    ],
+}
 
 
 # --- rules in force ---------------------------------------------------------------------------
@@ -506,8 +521,11 @@ def _write_isolated(workspace: Workspace, chunk: Chunk) -> RecomputeResult:
 
 def _refresh_statistics(db_session: Session, result: RecomputeResult) -> None:
     """A first recompute fills the evaluations table in bulk: its statistics follow (only when
-    the table grew by a noticeable share, see `refresh_statistics`)."""
-    refresh_statistics(db_session.connection(), [EVALUATION, CHANGE], result.inserted + result.transitions)
+    the table grew by a noticeable share, see `refresh_statistics`), for the columns queries
+    filter, join and sort on (not the result documents nor the digests)."""
+    refresh_statistics(
+        db_session.connection(), [EVALUATION, CHANGE], result.inserted + result.transitions, STATISTICS_COLUMNS
+    )
 
 
 def recompute_eligibility(
