@@ -223,7 +223,6 @@ def windows_table(plan: FeaturePlan, base: Table) -> Table:
             f"{base.name}_windows",
             MetaData(),
             Column("account_id", Integer, primary_key=True),
-            Column("platform", String(24), nullable=False),
             *[Column(name, base.c[name].type) for name in sorted(names)],
             prefixes=["TEMPORARY"],
         ),
@@ -234,8 +233,7 @@ def fill_base(
     connection, plan: FeaturePlan, base: Table, windows: Table, chunk: Chunk, as_of: date, settings: EngineSettings
 ) -> None:
     """Fill the (empty) base and windows tables for the chunk: the windowed aggregates of each
-    platform's accounts, then the base rows with their crossings (computed from the windows in
-    the same statement, so no base row is written twice)."""
+    platform's accounts, then the base rows, then the crossings."""
     dialect = connection.dialect.name
     for platform, needs in sorted(plan.by_platform.items()):
         if not needs:
@@ -258,11 +256,15 @@ def fill_base(
         connection.execute(
             insert(base).from_select(
                 [c.name for c in base.c if c.name != "row_id"],
-                _platform_rows(platform, needs, base, windows, chunk, as_of, settings, dialect),
+                _platform_rows(platform, needs, base, windows, chunk, as_of, dialect),
             )
         )
     if dialect == "postgresql":
         connection.exec_driver_sql(f'ANALYZE "{base.name}" (creator_id, platform, account_id)')
+    for platform, needs in sorted(plan.by_platform.items()):
+        for need in needs.values():
+            if need.aggregate != "latest":
+                connection.execute(_crossing_update(base, platform, need, as_of, settings, dialect))
 
 
 def _account_range(connection, platform: str, chunk: Chunk) -> tuple[int, int] | None:
@@ -278,14 +280,7 @@ def _account_range(connection, platform: str, chunk: Chunk) -> tuple[int, int] |
 
 
 def _platform_rows(
-    platform: str,
-    needs: dict[str, FeatureNeed],
-    base: Table,
-    windows: Table,
-    chunk: Chunk,
-    as_of: date,
-    settings: EngineSettings,
-    dialect: str,
+    platform: str, needs: dict[str, FeatureNeed], base: Table, windows: Table, chunk: Chunk, as_of: date, dialect: str
 ):
     creators = CREATOR
     if platform == NO_PLATFORM:
@@ -320,12 +315,6 @@ def _platform_rows(
                 column.name.startswith(f"{n.metric}_") or column.name.startswith(n.name) for n in needs.values()
             ):
                 values[column.name] = column
-        for need in needs.values():
-            if need.aggregate != "latest":
-                crossing = _crossing(windows, platform, need, as_of, settings)
-                source = source.outerjoin(crossing, crossing.c.account_id == accounts.c.id)
-                for threshold in need.thresholds:
-                    values[eta_column(need.name, threshold)] = crossing.c[eta_column(need.name, threshold)]
     columns = [values.get(c.name, cast(null(), c.type)).label(c.name) for c in base.c if c.name != "row_id"]
     return select(*columns).select_from(source).where(chunk.condition(creators.c.id), creators.c.archived_at.is_(None))
 
@@ -402,12 +391,12 @@ def _window_values(
         # Sparse account ids: account by account through the (account, day) key.
         per_account = select(*columns).where(in_range, SNAPSHOT.c.account_id == owners.c.id).lateral("windows")
         return (
-            select(owners.c.id.label("account_id"), literal(platform).label("platform"), *per_account.c)
+            select(owners.c.id.label("account_id"), *per_account.c)
             .select_from(owners.join(per_account, true()))
             .where(chunk_accounts)
         )
     scan = (
-        select(SNAPSHOT.c.account_id, literal(platform).label("platform"), *columns)
+        select(SNAPSHOT.c.account_id, *columns)
         .select_from(SNAPSHOT.join(owners, owners.c.id == SNAPSHOT.c.account_id))
         .where(in_range, chunk_accounts)
     )
@@ -417,10 +406,10 @@ def _window_values(
     return scan.group_by(SNAPSHOT.c.account_id)
 
 
-def _crossing(windows: Table, platform: str, need: FeatureNeed, as_of: date, settings: EngineSettings):
-    """The crossing-day columns of one windowed feature of the platform's accounts, for every
-    threshold at once: a subquery by account id, joined into the statement that writes the base
-    rows.
+def _crossing_update(
+    base: Table, platform: str, need: FeatureNeed, as_of: date, settings: EngineSettings, dialect: str
+):
+    """Fill the crossing-day columns of one windowed feature, for every threshold at once.
 
     Days from `as_of` until the trailing sum over the window reaches a threshold if the fitted
     daily level holds: each future day adds the level while the oldest day of the window leaves
@@ -432,8 +421,9 @@ def _crossing(windows: Table, platform: str, need: FeatureNeed, as_of: date, set
     window = need.window
     start = as_of - timedelta(days=window - 1)
     today = day_number(literal(as_of))
+    level = base.c[f"{need.metric}_level"]
     targets = {t: (t if need.aggregate == "sum" else t * window) for t in sorted(need.thresholds)}
-    candidates = windows.alias("candidate")
+    candidates = base.alias("candidate")
     # Only accounts below a threshold whose level could reach it within the window.
     total, level = candidates.c[need.name], candidates.c[f"{need.metric}_level"]
     wanted = and_(
@@ -456,7 +446,7 @@ def _crossing(windows: Table, platform: str, need: FeatureNeed, as_of: date, set
         )
         .select_from(candidates.join(SNAPSHOT, SNAPSHOT.c.account_id == candidates.c.account_id))
         .where(wanted, SNAPSHOT.c.day >= start, SNAPSHOT.c.day <= as_of)
-        .subquery(f"crossing_rows_{need.name}")
+        .subquery("crossing_rows")
     )
     days = []
     for threshold, target in targets.items():
@@ -470,4 +460,9 @@ def _crossing(windows: Table, platform: str, need: FeatureNeed, as_of: date, set
             else_=by_segment,
         )
         days.append(case((first <= settings.horizon_days, first)).label(eta_column(need.name, threshold)))
-    return select(rows.c.account_id, *days).group_by(rows.c.account_id).subquery(f"crossing_{need.name}")
+    crossing = select(rows.c.account_id, *days).group_by(rows.c.account_id).subquery("crossing")
+    return (
+        base.update()
+        .where(base.c.account_id == crossing.c.account_id, base.c.platform == platform)
+        .values({eta_column(need.name, t): crossing.c[eta_column(need.name, t)] for t in targets})
+    )
