@@ -289,20 +289,22 @@ def write_chunk(workspace: Workspace, chunk: Chunk, evaluated: int) -> Recompute
     document = workspace.document()
     changed = and_(changes.c.creator_id == fresh.c.creator_id, changes.c.program_id == fresh.c.program_id)
 
-    # Gains and losses: the only rows Python reads.
-    transitions = connection.execute(
-        select(
-            fresh.c.creator_id,
-            fresh.c.program_id,
-            fresh.c.rule_version_id,
-            fresh.c.eligible,
-            document.label("details"),
-            stored.c.rule_version_id.label("old_rule_version_id"),
-            stored.c.details.label("old_details"),
-        )
-        .select_from(changes.join(fresh, changed).join(stored, same))
-        .where(changes.c.state == TRANSITION)
-    ).all()
+    # Gains and losses: the only rows Python reads (none when nothing differs).
+    transitions = []
+    if found:
+        transitions = connection.execute(
+            select(
+                fresh.c.creator_id,
+                fresh.c.program_id,
+                fresh.c.rule_version_id,
+                fresh.c.eligible,
+                document.label("details"),
+                stored.c.rule_version_id.label("old_rule_version_id"),
+                stored.c.details.label("old_details"),
+            )
+            .select_from(changes.join(fresh, changed).join(stored, same))
+            .where(changes.c.state == TRANSITION)
+        ).all()
     history = [_history_row(row, workspace) for row in transitions]
     for row in transitions:
         (result.gained if row.eligible else result.lost).append((row.creator_id, row.program_id))
