@@ -58,6 +58,21 @@ CHANGE = EligibilityChange.__table__
 RULE = RuleVersion.__table__
 CREATOR = Creator.__table__
 SUMMARY = ("rule_version_id", "account_id", "eligible", "near_threshold", "eta")
+# What the planner needs statistics of after a bulk write: the columns queries filter, join and
+# sort on.
+STATISTICS_COLUMNS = {
+    EVALUATION.name: ["creator_id", "program_id", *SUMMARY, "as_of"],
+    CHANGE.name: [
+        "creator_id",
+        "program_id",
+        "rule_version_id",
+        "change",
+        "eligible",
+        "as_of",
+        "effective_on",
+        "recorded_at",
+    ],
+}
 
 
 # --- rules in force ---------------------------------------------------------------------------
@@ -274,20 +289,22 @@ def write_chunk(workspace: Workspace, chunk: Chunk, evaluated: int) -> Recompute
     document = workspace.document()
     changed = and_(changes.c.creator_id == fresh.c.creator_id, changes.c.program_id == fresh.c.program_id)
 
-    # Gains and losses: the only rows Python reads.
-    transitions = connection.execute(
-        select(
-            fresh.c.creator_id,
-            fresh.c.program_id,
-            fresh.c.rule_version_id,
-            fresh.c.eligible,
-            document.label("details"),
-            stored.c.rule_version_id.label("old_rule_version_id"),
-            stored.c.details.label("old_details"),
-        )
-        .select_from(changes.join(fresh, changed).join(stored, same))
-        .where(changes.c.state == TRANSITION)
-    ).all()
+    # Gains and losses: the only rows Python reads (none when nothing differs).
+    transitions = []
+    if found:
+        transitions = connection.execute(
+            select(
+                fresh.c.creator_id,
+                fresh.c.program_id,
+                fresh.c.rule_version_id,
+                fresh.c.eligible,
+                document.label("details"),
+                stored.c.rule_version_id.label("old_rule_version_id"),
+                stored.c.details.label("old_details"),
+            )
+            .select_from(changes.join(fresh, changed).join(stored, same))
+            .where(changes.c.state == TRANSITION)
+        ).all()
     history = [_history_row(row, workspace) for row in transitions]
     for row in transitions:
         (result.gained if row.eligible else result.lost).append((row.creator_id, row.program_id))
@@ -506,8 +523,11 @@ def _write_isolated(workspace: Workspace, chunk: Chunk) -> RecomputeResult:
 
 def _refresh_statistics(db_session: Session, result: RecomputeResult) -> None:
     """A first recompute fills the evaluations table in bulk: its statistics follow (only when
-    the table grew by a noticeable share, see `refresh_statistics`)."""
-    refresh_statistics(db_session.connection(), [EVALUATION, CHANGE], result.inserted + result.transitions)
+    the table grew by a noticeable share, see `refresh_statistics`), for the columns queries
+    filter, join and sort on (not the result documents nor the digests)."""
+    refresh_statistics(
+        db_session.connection(), [EVALUATION, CHANGE], result.inserted + result.transitions, STATISTICS_COLUMNS
+    )
 
 
 def recompute_eligibility(
