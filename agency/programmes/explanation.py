@@ -39,8 +39,8 @@ def forecast(criterion: dict, history_days: int | None) -> dict:
         return {
             "method": "least_squares_trend",
             "history_days": history_days,
-            "description": f"a straight line fitted to the last {history_days} days with data, "
-            "extended until it reaches the threshold",
+            "description": f"the latest value, growing each day by the slope of a straight line fitted to the "
+            f"last {history_days} days with data, until it reaches the threshold",
         }
     what = "sum" if criterion["aggregate"] == "sum" else "average"
     return {
