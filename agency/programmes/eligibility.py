@@ -387,7 +387,7 @@ def _history_row(row, workspace: Workspace) -> dict:
     old_rule = workspace.rules.get(row.old_rule_version_id) or _rule_version(workspace, row.old_rule_version_id)
     rule = workspace.rules[row.rule_version_id]
     old_criteria = old_rule.criteria if old_rule is not None else None
-    changed = changed_criteria(old_criteria, row.old_details or [], rule.criteria, row.details or [])
+    changed = changed_criteria(old_criteria, row.old_details or [], rule.criteria, row.details or [], workspace.as_of)
     # A verdict that now reads another account (one account, one verdict) took effect with that
     # account's figures, though only the account-type criterion may have changed its pass flag.
     switched = [
@@ -425,9 +425,11 @@ def _flat(criteria: list[dict], results: list) -> Iterator[tuple[dict, list]]:
 
 
 def changed_criteria(
-    old_criteria: list[dict] | None, old_results: list, criteria: list[dict], results: list
+    old_criteria: list[dict] | None, old_results: list, criteria: list[dict], results: list, as_of: date | None = None
 ) -> list[dict]:
-    """Criteria whose pass flag differs, matched by what they measure (their key), not their label."""
+    """Criteria whose pass flag differs, matched by what they measure (their key), not their label.
+    An age criterion passed on a birthday carries it; a birthday still to come (the birth date was
+    corrected) did not make anything pass and is left out."""
     before = {criterion_key(c): r for c, r in _flat(old_criteria or [], old_results)} if old_criteria else {}
     out = []
     for criterion, result in _flat(criteria, results):
@@ -438,7 +440,7 @@ def changed_criteria(
             item = {"key": key, "label": describe(criterion), "passed": result[0], "was": was}
             if criterion["kind"] == "metric":
                 item |= {"actual": result[1], "value_day": result[2], "stale": result[6], "threshold": criterion["min"]}
-            elif criterion["kind"] == "age" and previous is not None:
+            elif criterion["kind"] == "age" and previous is not None and _birthday_passed(previous[2], as_of):
                 item["birthday"] = previous[2]
             out.append(item)
     return out
@@ -460,6 +462,10 @@ def switched_account_days(
         if previous[5] != result[5] and result[2] and not result[6]:
             days.append(result[2])
     return days
+
+
+def _birthday_passed(birthday, as_of: date | None) -> bool:
+    return birthday is not None and (as_of is None or date.fromisoformat(str(birthday)) <= as_of)
 
 
 def effective_on(

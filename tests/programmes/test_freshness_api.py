@@ -183,6 +183,29 @@ def test_creator_fields_and_strikes_refresh_the_verdict(client, session, manager
     assert [c["key"] for c in verdict["criteria"] if not c["passed"]] == ["standing"]
 
 
+def test_a_corrected_birth_date_dates_the_gain_on_the_correction_without_a_birthday_to_come(
+    client, session, manager, auth_for, partner, creator_with
+):
+    creator, _account = creator_with(5000)
+    headers = auth_for(manager)
+    version = client.get(f"/api/v1/creators/{creator.id}", headers=headers).json["version"]
+    minor = TODAY - timedelta(days=16 * 365)
+    response = client.patch(
+        f"/api/v1/creators/{creator.id}", json={"date_of_birth": minor.isoformat(), "version": version}, headers=headers
+    )
+    assert _verdict(client, headers, creator.id, partner.id)["eligible"] is False
+    client.patch(
+        f"/api/v1/creators/{creator.id}",
+        json={"date_of_birth": "2000-01-01", "version": response.json["version"]},
+        headers=headers,
+    )
+    history = client.get(f"/api/v1/creators/{creator.id}/eligibility/history", headers=headers).json
+    (gained,) = [row for row in history if row["change"] == "gained"]
+    # She did not turn 18 on the minor's birthday two years from now: the correction made her one.
+    assert gained["effective_on"] == TODAY.isoformat()
+    assert gained["changed_criteria"] == [{"key": "age", "label": "age >= 18", "passed": True, "was": False}]
+
+
 def test_a_new_rule_version_refreshes_everyone_with_its_effective_day(
     client, session, admin, manager, auth_for, partner, creator_with
 ):
