@@ -191,13 +191,37 @@ def _near_wording(facts: dict, document: list[dict]) -> Wording:
         for d in document
         if not d["passed"] and isinstance(d.get("gap"), (int, float))
     )
-    eta = f" Estimated crossing: {_day(facts['eta'])}." if facts.get("eta") else ""
+    eta = (
+        f" Estimated crossing: {_day(facts['eta'])}{_how_estimated(document, facts['eta'])}."
+        if facts.get("eta")
+        else ""
+    )
     name, program = facts["name"], facts["program"]
     return Wording(
         f"{name} is close to {program}",
         f"{name} is close to {program}: {gaps}.{eta}",
         {"program_id": facts["program_id"], "eta": facts.get("eta")},
     )
+
+
+def _how_estimated(document: list[dict], eta: str) -> str:
+    """How the date was reached, from the failing criterion that sets it (the latest of their dates):
+    the forecast's method and how many days of data it rests on, or a birthday."""
+    failing = [d for d in document if not d["passed"]]
+    for d in [*failing, *(child for f in failing for child in f.get("criteria", ()))]:
+        if d["passed"] or d.get("eta") != eta:
+            continue
+        forecast = d.get("forecast")
+        if forecast and forecast["method"] == "least_squares_trend":
+            return f" (least-squares trend over {forecast['history_days']} days of data)"
+        if forecast:
+            return (
+                f" (the trailing {d['window_days']}-day window, least-squares trend over "
+                f"{forecast['history_days']} days of data)"
+            )
+        if d["kind"] == "age":
+            return " (a birthday)"
+    return ""
 
 
 def _not_activated(s: AlertSettings, in_chunk):

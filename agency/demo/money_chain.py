@@ -75,6 +75,7 @@ def load_demo_money_chain(*, db_session: Session, admin: User, manager: User, to
         save_agreement(
             db_session=db_session,
             actor=staff,
+            default_commission=SETTINGS.default_commission,
             data={
                 "creator_id": creator_id,
                 "starts_on": today - timedelta(days=400),

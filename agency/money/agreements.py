@@ -115,9 +115,20 @@ def _check_agreement(db_session: Session, data: dict, creator_id: int, agreement
 
 
 def save_agreement(
-    *, db_session: Session, actor: Actor, data: dict, agreement: Agreement | None = None, expected_version=None
+    *,
+    db_session: Session,
+    actor: Actor,
+    data: dict,
+    default_commission: Decimal,
+    agreement: Agreement | None = None,
+    expected_version=None,
 ) -> Agreement:
+    """Add an agreement, or change one (`expected_version` is the version the caller read). A new
+    agreement given no default rate takes `default_commission`, the configured one: configuration
+    is the only place a default percentage is written."""
     data = dict(data)
+    if agreement is None and data.get("default_commission_percent") is None:
+        data["default_commission_percent"] = default_commission
     creator_id = agreement.creator_id if agreement else data["creator_id"]
     creator = db_session.get(Creator, creator_id)
     if creator is None or creator.archived_at is not None:

@@ -120,7 +120,12 @@ class Agreements(MethodView):
     @blp.response(201, s.AgreementOutSchema)
     def post(self, data):
         """Add a creator's agreement (dates must not overlap another; split shares sum to 100 %)"""
-        return save_agreement(db_session=get_session(), actor=current_actor(), data=data)
+        return save_agreement(
+            db_session=get_session(),
+            actor=current_actor(),
+            data=data,
+            default_commission=_settings().default_commission,
+        )
 
 
 @blp.route("/agreements/<int:agreement_id>")
@@ -139,7 +144,12 @@ class AgreementById(MethodView):
         version = data.pop("version")
         agreement = get_agreement(db_session=session, agreement_id=agreement_id)
         return save_agreement(
-            db_session=session, actor=current_actor(), data=data, agreement=agreement, expected_version=version
+            db_session=session,
+            actor=current_actor(),
+            data=data,
+            default_commission=_settings().default_commission,
+            agreement=agreement,
+            expected_version=version,
         )
 
     @blp.response(204)

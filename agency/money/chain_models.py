@@ -133,7 +133,8 @@ class Agreement(Base):
     territories: Mapped[list[str]] = mapped_column(JSONDocument, default=list)
     # {"brand_deal": "20.00", "creator_rewards": "0.00", ...}: percent by income source.
     commission_rates: Mapped[dict] = mapped_column(JSONDocument, default=dict)
-    default_commission_percent: Mapped[Decimal] = mapped_column(PERCENT, default=Decimal("20.00"))
+    # Given, or DEFAULT_COMMISSION_PERCENT from configuration when the agreement was made.
+    default_commission_percent: Mapped[Decimal] = mapped_column(PERCENT)
     # The currency the creator is paid in (statements show it beside the base currency).
     payout_currency: Mapped[str] = mapped_column(String(3))
     renewal_notice_days: Mapped[int] = mapped_column(default=60)

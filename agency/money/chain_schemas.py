@@ -66,7 +66,9 @@ class AgreementSchema(Schema):
         values=decimal_field(0, 100),
         load_default=dict,
     )
-    default_commission_percent = decimal_field(0, 100, load_default="20.00")
+    default_commission_percent = decimal_field(
+        0, 100, metadata={"description": "Percent for sources without a rate of their own (default: configuration)."}
+    )
     payout_currency = fields.String(required=True, validate=validate.Length(equal=3))
     renewal_notice_days = fields.Integer(load_default=60, validate=validate.Range(0, 730))
     notes = fields.String(load_default="", validate=validate.Length(max=2000))

@@ -24,6 +24,7 @@ from agency.deals.models import Brand
 from agency.money.aging import BUCKETS, aging_report
 from agency.money.chain_models import InvoiceStatus, JournalEntry
 from agency.money.chain_schemas import (
+    AgingQuerySchema,
     CommissionPayoutSchema,
     CreditNoteSchema,
     PaymentSchema,
@@ -208,21 +209,23 @@ def _decimal(text: str) -> Decimal:
 
 @bp.route("/money/aging")
 def aging():
-    as_of = _parse_day(request.args.get("as_of")) or _today()
+    """Receivables aging as of a day: a day that has not begun yet is refused as the API refuses it
+    (422, the reason beside the field), never answered with money that is not owed yet."""
+    errors = {}
+    try:
+        asked = {"as_of": request.args["as_of"]} if request.args.get("as_of") else {}
+        as_of = AgingQuerySchema().load(asked).get("as_of")
+    except ValidationError as exc:
+        errors, as_of = exc.messages, None
     report = aging_report(
         get_session(),
-        as_of=as_of,
+        as_of=as_of or _today(),
         base_currency=_settings().base_currency,
         manager_id=current_user.id if request.args.get("mine") == "1" else None,
     )
-    return render_template("money_chain/aging.html", report=report, buckets=BUCKETS)
-
-
-def _parse_day(value):
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
+    return render_template(
+        "money_chain/aging.html", report=report, buckets=BUCKETS, errors=errors, asked=request.args.get("as_of")
+    ), 422 if errors else 200
 
 
 @bp.route("/money/payouts", methods=["GET", "POST"])

@@ -14,6 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from agency.core.audit.service import Actor, record_audit, snapshot
+from agency.core.config import Config
 from agency.core.errors import Conflict, InvalidInput, NotFound
 from agency.currencies.service import RateBook, format_money
 from agency.deals.models import Deal, DealStage
@@ -438,8 +439,9 @@ def _settle_status(invoice: Invoice) -> None:
 
 
 # The settings the deal-stage receiver uses: set by the app factory from its configuration (as the
-# password-hashing profile is), since a signal's receiver is handed no configuration.
-_settings = MoneySettings("EUR", Decimal("20.00"))
+# password-hashing profile is), since a signal's receiver is handed no configuration. Until then,
+# the configuration's defaults (the one place a default commission is written).
+_settings = MoneySettings.from_config(Config())
 
 
 def use_money_settings(config) -> None:

@@ -356,7 +356,18 @@ def _refuse_posted_payout_edit(db_session: Session, record: RevenueRecord, data:
 
 
 def archive_record(*, db_session: Session, actor: Actor, record: RevenueRecord) -> None:
+    """Archive a record (statements and the income mix leave it out). The payment of an invoiced
+    deal and its corrections stay: archiving them would change past statements and let the deal
+    be paid again (409 naming the stage; a correction is a new adjustment)."""
     require_creator_write(actor.user, db_session.get(Creator, record.creator_id))
+    if record.archived_at is None and record.source is RevenueSource.brand_deal and record.deal_id is not None:
+        deal = db_session.get(Deal, record.deal_id)
+        if deal is not None and money_locked(deal):
+            raise Conflict(
+                f"Record {record.id} is part of the money of deal {deal.id}, which is {deal.stage.value}: it cannot "
+                "be archived. Record a credit or a refund as an adjustment instead.",
+                {"stage": [deal.stage.value], "record_id": [f"locked: the deal is {deal.stage.value}"]},
+            )
     if record.archived_at is None:
         before = snapshot(record)
         record.archived_at = utcnow()

@@ -17,6 +17,7 @@ from agency.core.jobs.http import after_import
 from agency.core.pagination import UI_PAGE_SIZE
 from agency.core.ui import actor, require_writer, ui_blueprint
 from agency.currencies.service import format_money
+from agency.deals.models import Deal
 from agency.deals.service import get_deal, money_locked
 from agency.money.models import Adjustment, RevenueRecord, RevenueSource
 from agency.money.revenue import (
@@ -147,7 +148,16 @@ def _record_form(*, record=None, values, errors, refund_of=None):
         errors=errors,
         sources=list(RevenueSource),
         platforms=list(Platform),
+        locked_deal=_locked_deal(record),
     ), 422 if errors else 200
+
+
+def _locked_deal(record):
+    """The invoiced deal whose money this record is part of (its payment or a correction), if any."""
+    if record is None or record.deal_id is None or record.source is not RevenueSource.brand_deal:
+        return None
+    deal = get_session().get(Deal, record.deal_id)
+    return deal if deal is not None and money_locked(deal) else None
 
 
 @bp.route("/revenue/new", methods=["GET", "POST"])

@@ -18,10 +18,10 @@ from agency.core.jobs.service import enqueue
 from agency.core.pagination import all_in_one_page, page_of, paginated
 from agency.core.users.models import Role
 from agency.programmes.eligibility import explain_creator, recompute_eligibility
-from agency.programmes.explanation import explain_many, failing_labels
+from agency.programmes.explanation import explain_many, failing_criteria
 from agency.programmes.features import EngineSettings
 from agency.programmes.freshness import SESSION_FLAG, ensure_fresh, pending_among, refresh_requested
-from agency.programmes.models import EligibilityChange, Program, ProgramActivation, RuleVersion
+from agency.programmes.models import EligibilityChange, Program, ProgramActivation
 from agency.programmes.schemas import (
     ActivationSchema,
     AsOfSchema,
@@ -271,12 +271,14 @@ class RosterEligibility(MethodView):
 
 
 def _csv(rows) -> Response:
-    criteria = {}
+    """Every matching row: the account the verdict reads, and each failing criterion with why when
+    its figure says more than its label (stale, no data in the window, no account)."""
+    documents = explain_many(
+        get_session(), [(evaluation.rule_version_id, evaluation.details) for evaluation, *_ in rows]
+    )
     lines = []
-    for evaluation, creator, program, activation in rows:
-        if evaluation.rule_version_id not in criteria:
-            criteria[evaluation.rule_version_id] = get_session().get(RuleVersion, evaluation.rule_version_id).criteria
-        failing = "; ".join(failing_labels(criteria[evaluation.rule_version_id], evaluation.details))
+    for (evaluation, creator, program, activation), document in zip(rows, documents):
+        account = _verdict_account(document, evaluation.account_id)
         lines.append(
             [
                 creator.id,
@@ -285,9 +287,10 @@ def _csv(rows) -> Response:
                 evaluation.eligible,
                 evaluation.near_threshold,
                 evaluation.eta or "",
-                failing,
+                "; ".join(failing_criteria(document)),
                 activation.status.value if activation else "not_applied",
                 evaluation.as_of,
+                f"{account['platform']} @{account['handle']}" if account else "",
             ]
         )
     return csv_response(
@@ -302,9 +305,18 @@ def _csv(rows) -> Response:
             "failing_criteria",
             "activation_status",
             "as_of",
+            "account",
         ],
         lines,
     )
+
+
+def _verdict_account(document: list[dict], account_id: int | None) -> dict | None:
+    for criterion in document:
+        for item in (criterion, *criterion.get("criteria", ())):
+            if account_id is not None and (item.get("account") or {}).get("id") == account_id:
+                return item["account"]
+    return None
 
 
 @eligibility_blp.route("/eligibility/recompute")

@@ -403,9 +403,14 @@ def _record_ended(workspace: Workspace, removed: list) -> None:
 def _history_row(row, workspace: Workspace) -> dict:
     old_rule = workspace.rules.get(row.old_rule_version_id) or _rule_version(workspace, row.old_rule_version_id)
     rule = workspace.rules[row.rule_version_id]
-    changed = changed_criteria(
-        old_rule.criteria if old_rule is not None else None, row.old_details or [], rule.criteria, row.details or []
-    )
+    old_criteria = old_rule.criteria if old_rule is not None else None
+    changed = changed_criteria(old_criteria, row.old_details or [], rule.criteria, row.details or [], workspace.as_of)
+    # A verdict that now reads another account (one account, one verdict) took effect with that
+    # account's figures, though only the account-type criterion may have changed its pass flag.
+    switched = [
+        {"value_day": day}
+        for day in switched_account_days(old_criteria, row.old_details or [], rule.criteria, row.details or [])
+    ]
     return {
         "creator_id": row.creator_id,
         "program_id": row.program_id,
@@ -414,7 +419,12 @@ def _history_row(row, workspace: Workspace) -> dict:
         "eligible": row.eligible,
         "as_of": workspace.as_of,
         "effective_on": effective_on(
-            changed, row.old_rule_version_id, row.rule_version_id, workspace.rules, workspace.as_of, workspace.settings
+            [*changed, *switched],
+            row.old_rule_version_id,
+            row.rule_version_id,
+            workspace.rules,
+            workspace.as_of,
+            workspace.settings,
         ),
         "changed_criteria": changed,
     }
@@ -432,9 +442,11 @@ def _flat(criteria: list[dict], results: list) -> Iterator[tuple[dict, list]]:
 
 
 def changed_criteria(
-    old_criteria: list[dict] | None, old_results: list, criteria: list[dict], results: list
+    old_criteria: list[dict] | None, old_results: list, criteria: list[dict], results: list, as_of: date | None = None
 ) -> list[dict]:
-    """Criteria whose pass flag differs, matched by what they measure (their key), not their label."""
+    """Criteria whose pass flag differs, matched by what they measure (their key), not their label.
+    An age criterion passed on a birthday carries it; a birthday still to come (the birth date was
+    corrected) did not make anything pass and is left out."""
     before = {criterion_key(c): r for c, r in _flat(old_criteria or [], old_results)} if old_criteria else {}
     out = []
     for criterion, result in _flat(criteria, results):
@@ -445,10 +457,32 @@ def changed_criteria(
             item = {"key": key, "label": describe(criterion), "passed": result[0], "was": was}
             if criterion["kind"] == "metric":
                 item |= {"actual": result[1], "value_day": result[2], "stale": result[6], "threshold": criterion["min"]}
-            elif criterion["kind"] == "age" and previous is not None:
+            elif criterion["kind"] == "age" and previous is not None and _birthday_passed(previous[2], as_of):
                 item["birthday"] = previous[2]
             out.append(item)
     return out
+
+
+def switched_account_days(
+    old_criteria: list[dict] | None, old_results: list, criteria: list[dict], results: list
+) -> list[str]:
+    """The days of the current figures of the metric criteria that now read another account than
+    the previous evaluation did (stale figures left out: their day is not when anything began)."""
+    if not old_criteria:
+        return []
+    before = {criterion_key(c): r for c, r in _flat(old_criteria, old_results)}
+    days = []
+    for criterion, result in _flat(criteria, results):
+        previous = before.get(criterion_key(criterion))
+        if criterion["kind"] != "metric" or previous is None or len(previous) < 7 or len(result) < 7:
+            continue
+        if previous[5] != result[5] and result[2] and not result[6]:
+            days.append(result[2])
+    return days
+
+
+def _birthday_passed(birthday, as_of: date | None) -> bool:
+    return birthday is not None and (as_of is None or date.fromisoformat(str(birthday)) <= as_of)
 
 
 def effective_on(

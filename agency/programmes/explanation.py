@@ -39,8 +39,8 @@ def forecast(criterion: dict, history_days: int | None) -> dict:
         return {
             "method": "least_squares_trend",
             "history_days": history_days,
-            "description": f"a straight line fitted to the last {history_days} days with data, "
-            "extended until it reaches the threshold",
+            "description": f"the latest value, growing each day by the slope of a straight line fitted to the "
+            f"last {history_days} days with data, until it reaches the threshold",
         }
     what = "sum" if criterion["aggregate"] == "sum" else "average"
     return {
@@ -166,6 +166,7 @@ def explain_many(db_session: Session, evaluations: Iterable[tuple[int, list]]) -
     ]
 
 
-def failing_labels(criteria: list[dict], results: list) -> list[str]:
-    """The labels of the criteria an evaluation fails (exports and messages)."""
-    return [describe(criterion) for criterion, result in zip(criteria, results or []) if not result[0]]
+def failing_criteria(document: list[dict]) -> list[str]:
+    """The criteria an explanation fails, each with why when the figure says more than the label
+    (stale, no data in its window, no account): what an export shows."""
+    return [f"{c['label']} ({c['reason']})" if c.get("reason") else c["label"] for c in document if not c["passed"]]

@@ -379,6 +379,7 @@ def _money_world(session, owner, creator, brand, make_creator) -> dict:
     agreement = save_agreement(
         db_session=session,
         actor=actor,
+        default_commission=settings.default_commission,
         data={"creator_id": creator.id, "starts_on": date(2020, 1, 1), "ends_on": date(2020, 12, 31),
               "payout_currency": "EUR"},
     )  # fmt: skip
@@ -386,6 +387,7 @@ def _money_world(session, owner, creator, brand, make_creator) -> dict:
     save_agreement(
         db_session=session,
         actor=actor,
+        default_commission=settings.default_commission,
         data={"creator_id": other.id, "starts_on": date(2020, 1, 1), "payout_currency": "EUR",
               "splits": [{"role": "agency", "share_percent": "90"},
                          {"role": "referrer", "referrer_name": "RBAC Referrer", "share_percent": "10"}]},

@@ -139,3 +139,25 @@ def test_the_deal_page_says_which_commission_applies(client, manager, make_creat
     assert "25.00 %" in follows_page and "agreement" in follows_page.split('id="commission-source"')[1][:120]
     own_page = client.get(f"/deals/{own['id']}").get_data(as_text=True)
     assert "15.00 %" in own_page and "set on this deal" in own_page
+
+
+def test_an_agreement_without_a_default_rate_takes_the_configured_commission(
+    app, client, manager, make_creator, auth_for, monkeypatch
+):
+    monkeypatch.setattr(app.config["AGENCY"], "default_commission_percent", "17.50")
+    headers = auth_for(manager)
+    creator = make_creator(manager=manager)
+    body = {"creator_id": creator.id, "starts_on": TODAY.isoformat(), "payout_currency": "EUR",
+            "splits": [{"role": "agency", "share_percent": "100"}]}  # fmt: skip
+    response = client.post("/api/v1/agreements", json=body, headers=headers)
+    assert response.status_code == 201, response.json
+    # Configuration is the only place a default percentage is written.
+    assert response.json["default_commission_percent"] == "17.50"
+    brand = client.post("/api/v1/brands", json={"name": "Configured"}, headers=headers).json
+    deal = _deal(client, headers, creator, brand)
+    assert Decimal(_terms(client, headers, deal["id"])["commission_percent"]) == Decimal("17.50")
+    # Given, the agreement's own rate is kept.
+    other = make_creator(manager=manager)
+    body |= {"creator_id": other.id, "default_commission_percent": "12.00"}
+    given = client.post("/api/v1/agreements", json=body, headers=headers)
+    assert given.status_code == 201 and given.json["default_commission_percent"] == "12.00"

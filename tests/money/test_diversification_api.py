@@ -1,6 +1,8 @@
 """The income mix: off-platform income counts as a source, never as a platform; the effective
 number of sources beside the HHI; alerts that say so; re-runs that write nothing."""
 
+import csv
+import io
 from datetime import date, timedelta
 
 from sqlalchemy import func, insert, select
@@ -67,6 +69,26 @@ def test_income_with_no_platform_at_all_has_no_platform_and_no_dependency(
     assert {a.kind for a in alerts} == {AlertKind.concentration_risk}  # no platform dependency
     assert all("none" not in (a.subject + a.message).lower() for a in alerts)
     assert "worth 2.00 equal sources" in alerts[0].message
+
+
+def test_the_roster_export_shows_the_effective_number_of_sources_beside_the_hhi(
+    client, session, manager, make_creator, auth_for
+):
+    creator = make_creator(manager=manager, niche="cooking")
+    _income(
+        session, creator, ("merch", None, "500.00"), ("courses", None, "300.00"), ("live_gifts", "tiktok", "200.00")
+    )
+    recompute_diversification(db_session=session, settings=MixSettings(base_currency="EUR"), creator_ids=[creator.id])
+    session.commit()
+    export = client.get("/api/v1/diversification?format=csv", headers=auth_for(manager))
+    header, *rows = list(csv.reader(io.StringIO(export.get_data(as_text=True))))
+    # A finance person reads the HHI with the number of equal sources it is worth, and the platform
+    # shares with the platform income they are shares of; amounts carry the currency's decimals.
+    assert header[header.index("hhi") + 1] == "effective_sources"
+    row = dict(zip(header, rows[0], strict=True))
+    assert row["hhi"] == "0.3800" and row["effective_sources"] == "2.63"
+    assert row["total"] == "1000.00" and row["platform_total"] == "200.00"
+    assert row["top_platform"] == "tiktok" and row["top_platform_share"] == "1.0000"
 
 
 def test_platform_dependency_speaks_of_platform_income(session, manager, make_creator):

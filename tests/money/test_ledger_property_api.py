@@ -79,6 +79,7 @@ def _setup(session):
     save_agreement(
         db_session=session,
         actor=actor,
+        default_commission=Decimal("20.00"),
         data={
             "creator_id": creators[0].id,
             "starts_on": date(2025, 1, 1),

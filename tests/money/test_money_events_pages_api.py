@@ -24,6 +24,7 @@ def _represented(session, creator, manager):
         Agreement(
             creator_id=creator.id, starts_on=TODAY - timedelta(days=60), payout_currency="EUR",
             commission_rates={"brand_deal": "20.00", "creator_rewards": "10.00"},
+            default_commission_percent=Decimal("20.00"),
             splits=[CommissionSplit(role="agency", share_percent=Decimal("50")),
                     CommissionSplit(role="primary_manager", user_id=manager.id, share_percent=Decimal("50"))],
         )

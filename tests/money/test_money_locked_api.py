@@ -150,6 +150,41 @@ def test_corrections_are_dated_adjustments_and_a_past_statement_never_changes(
     assert [r["adjustment"] for r in listed] == [None, "refund", "credit"]
 
 
+def test_the_payment_and_corrections_of_a_paid_deal_cannot_be_archived(
+    client, session, manager, make_creator, auth_for, brand
+):
+    headers = auth_for(manager)
+    creator = make_creator(manager=manager)
+    deal = _open(client, headers, creator, brand)
+    with time_machine.travel(datetime(2026, 1, 15, 12), tick=False):
+        _move(client, headers, deal["id"], "paid")
+        january = _statement(client, headers, creator, "2026-01")
+    with time_machine.travel(datetime(2026, 2, 10, 12), tick=False):
+        refund = client.post(
+            f"/api/v1/deals/{deal['id']}/adjustments",
+            json={"kind": "refund", "amount": "100.00", "reason": "late"},
+            headers=headers,
+        ).json
+        payment = session.scalars(
+            select(RevenueRecord).where(RevenueRecord.deal_id == deal["id"], RevenueRecord.adjustment.is_(None))
+        ).one()
+        for record_id in (payment.id, refund["id"]):
+            refused = client.delete(f"/api/v1/revenue/{record_id}", headers=headers)
+            assert refused.status_code == 409, record_id
+            assert refused.json["errors"]["stage"] == ["paid"] and "adjustment" in refused.json["message"]
+        february = _statement(client, headers, creator, "2026-02")
+        # Archiving it would have let the deal be paid a second time.
+        again = client.post(
+            "/api/v1/revenue",
+            json={"creator_id": creator.id, "date": "2026-02-10", "source": "brand_deal", "amount": "1000.00",
+                  "currency": "EUR", "deal_id": deal["id"], "external_ref": "second-payment"},
+            headers=headers,
+        )  # fmt: skip
+        assert again.status_code == 409
+        assert _statement(client, headers, creator, "2026-01") == january
+    assert [line["adjustment"] for line in february["lines"]] == ["refund"]
+
+
 def test_a_second_payment_record_of_a_deal_is_refused_by_the_api_and_the_imports(
     client, session, manager, make_creator, auth_for, brand
 ):
@@ -251,6 +286,14 @@ def test_the_pages_keep_the_lock_and_record_corrections(client, session, manager
     assert (
         session.scalar(select(RevenueRecord.adjustment).where(RevenueRecord.notes == "late delivery")).value == "refund"
     )
+    # The payment's own page offers an adjustment, not its archiving (which the service refuses).
+    payment = session.scalars(
+        select(RevenueRecord).where(RevenueRecord.deal_id == deal["id"], RevenueRecord.adjustment.is_(None))
+    ).one()
+    record_page = client.get(f"/revenue/{payment.id}/edit").get_data(as_text=True)
+    assert "Archive this record" not in record_page and f"/deals/{deal['id']}/adjustments" in record_page
+    archived = client.post(f"/revenue/{payment.id}/archive", data={"csrf_token": csrf})
+    assert archived.status_code == 409 and "cannot be archived" in archived.get_data(as_text=True)
 
 
 def test_the_default_commission_comes_from_configuration(

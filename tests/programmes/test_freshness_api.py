@@ -14,6 +14,7 @@ from agency.alerts.models import Alert, AlertKind, AlertStatus, OutboxMessage
 from agency.core.jobs.models import JobRecord
 from agency.metrics.models import MetricSnapshot
 from agency.programmes.models import EligibilityChange, EligibilityRefresh, Program, RuleVersion
+from agency.roster.models import PlatformAccount
 
 TODAY = date.today()
 YESTERDAY = TODAY - timedelta(days=1)
@@ -94,6 +95,44 @@ def test_a_metric_day_makes_the_creator_eligible_at_once_with_history_and_alert(
     assert session.scalar(select(EligibilityRefresh).where(EligibilityRefresh.creator_id == creator.id)) is None
 
 
+def test_a_metric_day_that_makes_another_account_qualify_dates_the_gain_on_that_day(
+    client, session, manager, admin, auth_for, partner, make_creator
+):
+    """One account, one verdict: a big business account and a small personal one. The day the
+    personal account crosses the threshold is the day the gain took effect, though the only
+    criterion whose pass flag changed (the account type) carries no day of its own."""
+    creator = make_creator(manager=manager, date_of_birth=date(2000, 1, 1), country="FR")
+    business = creator.accounts[0]
+    business.account_type = "business"
+    personal = PlatformAccount(creator_id=creator.id, platform="tiktok", handle="small_personal")
+    session.add(personal)
+    session.flush()
+    two_days_ago = TODAY - timedelta(days=2)
+    session.execute(
+        insert(MetricSnapshot),
+        [
+            {"account_id": business.id, "day": two_days_ago, "followers": 50_000},
+            {"account_id": personal.id, "day": two_days_ago, "followers": 300},
+        ],
+    )
+    session.commit()
+    assert client.post("/api/v1/eligibility/recompute", json={}, headers=auth_for(admin)).status_code == 200
+    headers = auth_for(manager)
+    before = _verdict(client, headers, creator.id, partner.id)
+    assert before["eligible"] is False and before["account_id"] == business.id  # the closest account
+
+    response = client.put(
+        f"/api/v1/accounts/{personal.id}/metrics/{YESTERDAY}", json={"followers": 1500}, headers=headers
+    )
+    assert response.status_code == 200
+    after = _verdict(client, headers, creator.id, partner.id)
+    assert after["eligible"] is True and after["account_id"] == personal.id
+    (gained,) = [row for row in client.get(f"/api/v1/creators/{creator.id}/eligibility/history", headers=headers).json
+                 if row["change"] == "gained"]  # fmt: skip
+    assert gained["effective_on"] == YESTERDAY.isoformat()
+    assert [c["key"] for c in gained["changed_criteria"]] == ["account_type:tiktok"]
+
+
 def test_losing_by_an_account_change_opens_a_high_alert_and_an_immediate_email(
     client, session, manager, auth_for, partner, creator_with
 ):
@@ -142,6 +181,29 @@ def test_creator_fields_and_strikes_refresh_the_verdict(client, session, manager
     verdict = _verdict(client, headers, creator.id, partner.id)
     assert verdict["eligible"] is False
     assert [c["key"] for c in verdict["criteria"] if not c["passed"]] == ["standing"]
+
+
+def test_a_corrected_birth_date_dates_the_gain_on_the_correction_without_a_birthday_to_come(
+    client, session, manager, auth_for, partner, creator_with
+):
+    creator, _account = creator_with(5000)
+    headers = auth_for(manager)
+    version = client.get(f"/api/v1/creators/{creator.id}", headers=headers).json["version"]
+    minor = TODAY - timedelta(days=16 * 365)
+    response = client.patch(
+        f"/api/v1/creators/{creator.id}", json={"date_of_birth": minor.isoformat(), "version": version}, headers=headers
+    )
+    assert _verdict(client, headers, creator.id, partner.id)["eligible"] is False
+    client.patch(
+        f"/api/v1/creators/{creator.id}",
+        json={"date_of_birth": "2000-01-01", "version": response.json["version"]},
+        headers=headers,
+    )
+    history = client.get(f"/api/v1/creators/{creator.id}/eligibility/history", headers=headers).json
+    (gained,) = [row for row in history if row["change"] == "gained"]
+    # She did not turn 18 on the minor's birthday two years from now: the correction made her one.
+    assert gained["effective_on"] == TODAY.isoformat()
+    assert gained["changed_criteria"] == [{"key": "age", "label": "age >= 18", "passed": True, "was": False}]
 
 
 def test_a_new_rule_version_refreshes_everyone_with_its_effective_day(

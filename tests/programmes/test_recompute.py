@@ -129,3 +129,30 @@ def test_archived_creators_drop_out(session, fund, make_creator, add_days):
     result = recompute_eligibility(db_session=session, as_of=TODAY)
     assert result.removed == 1
     assert session.scalar(select(func.count(EligibilityEvaluation.id))) == 0
+
+
+def test_the_near_threshold_alert_says_how_its_date_was_estimated(
+    client, manager, fund, make_creator, add_days, auth_for
+):
+    creator = _adult(make_creator, manager=manager)
+    account = creator.accounts[0]  # (this test runs on the real today: writes refresh as of today)
+    add_days(account, start_followers=500, per_day=15, days=29, end=date.today() - timedelta(days=1))
+    headers = auth_for(manager)
+    # Today's figure is a write: it refreshes her verdict, then her alerts.
+    response = client.put(
+        f"/api/v1/accounts/{account.id}/metrics/{date.today()}", json={"followers": 935}, headers=headers
+    )
+    assert response.status_code == 200
+    verdict = next(
+        r for r in client.get(f"/api/v1/creators/{creator.id}/eligibility", headers=headers).json
+        if r["program"]["id"] == fund.id
+    )  # fmt: skip
+    followers = next(c for c in verdict["criteria"] if c.get("metric") == "followers")
+    history_days = followers["forecast"]["history_days"]
+    alerts = client.get(f"/api/v1/alerts?creator_id={creator.id}&kind=near_threshold", headers=headers).json
+    (alert,) = [a for a in (alerts["items"] if isinstance(alerts, dict) else alerts) if a["kind"] == "near_threshold"]
+    eta = date.fromisoformat(followers["eta"])
+    assert (
+        f"Estimated crossing: {eta:%d %b %Y} (least-squares trend over {history_days} days of data)."
+        in alert["message"]
+    )

@@ -179,6 +179,8 @@ ENDPOINTS = [
     ("GET", "/api/v1/creators/{cid}/diversification?as_of={day}", None, "query"),
     ("POST", "/api/v1/eligibility/recompute", {"as_of": "{day}"}, "json"),
     ("POST", "/api/v1/diversification/recompute", {"as_of": "{day}"}, "json"),
+    ("GET", "/api/v1/ledger/accounts?as_of={day}", None, "query"),
+    ("GET", "/api/v1/aging?as_of={day}", None, "query"),
 ]
 
 
@@ -205,6 +207,19 @@ def _page_login(client, user):
     token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").get_data(as_text=True)).group(1)
     client.post("/login", data={"email": user.email, "password": PASSWORD, "csrf_token": token})
     return re.search(r'name="csrf-token" content="([^"]+)"', client.get("/").get_data(as_text=True)).group(1)
+
+
+def test_the_aging_page_refuses_a_future_as_of_like_the_api(client, manager):
+    _page_login(client, manager)
+    future = (latest_today() + timedelta(days=1)).isoformat()
+    refused = client.get(f"/money/aging?as_of={future}")
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    assert 'id="f-as_of-error"' in page and FUTURE_AS_OF in page and 'aria-invalid="true"' in page
+    assert client.get("/money/aging?as_of=not-a-day").status_code == 422
+    today = latest_today().isoformat()
+    for query in (f"?as_of={today}", "?as_of=", ""):
+        assert client.get(f"/money/aging{query}").status_code == 200, query
 
 
 def test_the_programme_page_ends_versions_and_closes_programmes(client, session, gifts, admin, manager):

@@ -2,6 +2,8 @@
 reported stale with its date and passes nothing; a windowed sum with no snapshot in its window is
 "no data", not 0; every metric figure of an eligibility read says how fresh it is."""
 
+import csv
+import io
 from datetime import date, timedelta
 
 from sqlalchemy import insert
@@ -55,3 +57,22 @@ def test_an_old_value_is_stale_with_its_date_and_an_empty_window_is_no_data(
     monkeypatch.setattr(app.config["AGENCY"], "stale_metric_days", 14)  # the threshold is configuration
     _answer, metrics = _read(client, headers, old, fund)
     assert metrics["followers"]["stale"] is False and metrics["followers"]["passed"] is True
+
+
+def test_the_roster_export_names_the_account_and_says_what_is_stale(
+    client, session, admin, analyst, auth_for, make_creator, fund
+):
+    creator = make_creator(date_of_birth=date(1990, 1, 1))
+    last = date.today() - timedelta(days=10)
+    _snapshots(session, creator.accounts[0], last)
+    assert client.post("/api/v1/eligibility/recompute", json={}, headers=auth_for(admin)).status_code == 200
+    export = client.get(f"/api/v1/eligibility?format=csv&program={fund.code}", headers=auth_for(analyst))
+    (row,) = [
+        r for r in csv.DictReader(io.StringIO(export.get_data(as_text=True))) if r["creator_id"] == str(creator.id)
+    ]
+    assert row["eligible"] == "False" and row["account"] == f"tiktok @{creator.accounts[0].handle}"
+    failing = row["failing_criteria"].split("; ")
+    assert failing == [
+        f"tiktok followers >= 1,000 (stale: the last value is from {last.isoformat()})",
+        "tiktok views (sum over 7 days) >= 500 (no tiktok snapshot in the last 7 days)",
+    ]
