@@ -27,3 +27,13 @@ class Forbidden(ServiceError):
 
 class InvalidInput(ServiceError):
     status = 422
+
+
+def stale_version(label: str, current: int, sent: int | None) -> Conflict:
+    """The 409 for an edit made on another version than the stored one (someone saved in
+    between): what to do is to reload and apply the change again."""
+    return Conflict(
+        f"{label} was changed by someone else (version {current}, you sent {sent}). "
+        "Reload it and apply your change again.",
+        {"version": [f"current version is {current}"]},
+    )

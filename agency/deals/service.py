@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from agency.core.audit.service import Actor, record_audit, snapshot
 from agency.core.database import utcnow
-from agency.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from agency.core.errors import Conflict, Forbidden, InvalidInput, NotFound, stale_version
 from agency.core.events import deal_saved, deal_stage_changed
 from agency.core.users.models import Role
 from agency.core.users.service import require_role
@@ -106,10 +106,7 @@ def save_brand(
         db_session.add(brand)
     else:
         if expected_version is not None and expected_version != brand.version:
-            raise Conflict(
-                f"Brand {brand.id} was changed by someone else (version {brand.version}).",
-                {"version": [f"current version is {brand.version}"]},
-            )
+            raise stale_version(f"Brand {brand.id}", brand.version, expected_version)
         for key, value in data.items():
             setattr(brand, key, value)
     db_session.flush()
@@ -232,10 +229,7 @@ def create_deal(*, db_session: Session, actor: Actor, data: dict, default_commis
 def update_deal(*, db_session: Session, actor: Actor, deal: Deal, data: dict, expected_version: int) -> Deal:
     require_creator_write(actor.user, deal.creator)
     if expected_version != deal.version:
-        raise Conflict(
-            f"Deal {deal.id} was changed by someone else (version {deal.version}).",
-            {"version": [f"current version is {deal.version}"]},
-        )
+        raise stale_version(f"Deal {deal.id}", deal.version, expected_version)
     if "stage" in data:
         raise InvalidInput(
             "Change the stage with POST /api/v1/deals/{deal_id}/transitions.",

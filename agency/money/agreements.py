@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from agency.core.audit.service import Actor, record_audit, snapshot
 from agency.core.database import utcnow
-from agency.core.errors import Conflict, InvalidInput, NotFound
+from agency.core.errors import Conflict, InvalidInput, NotFound, stale_version
 from agency.core.users.models import Role, User
 from agency.currencies.service import check_currency
 from agency.deals.models import Deal, DealStage, DealTransition
@@ -135,10 +135,7 @@ def save_agreement(
         raise InvalidInput("Unknown creator.", {"creator_id": [f"no active creator with id {creator_id}"]})
     require_creator_write(actor.user, creator)
     if agreement is not None and expected_version != agreement.version:
-        raise Conflict(
-            f"Agreement {agreement.id} was changed by someone else (version {agreement.version}).",
-            {"version": [f"current version is {agreement.version}"]},
-        )
+        raise stale_version(f"Agreement {agreement.id}", agreement.version, expected_version)
     merged = ({} if agreement is None else snapshot(agreement)) | data
     merged["starts_on"] = date.fromisoformat(str(merged["starts_on"]))
     if merged.get("ends_on"):

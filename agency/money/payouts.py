@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from agency.core.audit.service import Actor, record_audit, snapshot
 from agency.core.database import utcnow
-from agency.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from agency.core.errors import Conflict, Forbidden, InvalidInput, NotFound, stale_version
 from agency.core.users.models import Role
 from agency.core.users.service import require_role
 from agency.money.chain_models import (
@@ -118,10 +118,7 @@ def create_batch(
 
 def _check_version(batch: PayoutBatch, expected_version: int | None) -> None:
     if expected_version is not None and expected_version != batch.version:
-        raise Conflict(
-            f"Payout batch {batch.id} was changed by someone else (version {batch.version}).",
-            {"version": [f"current version is {batch.version}"]},
-        )
+        raise stale_version(f"Payout batch {batch.id}", batch.version, expected_version)
 
 
 def approve_batch(*, db_session: Session, actor: Actor, batch: PayoutBatch, expected_version=None) -> PayoutBatch:

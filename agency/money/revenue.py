@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from agency.core.audit.service import Actor, record_audit, snapshot
 from agency.core.database import add_unique, refresh_statistics, utcnow
-from agency.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from agency.core.errors import Conflict, Forbidden, InvalidInput, NotFound, stale_version
 from agency.core.imports import ImportReport, chunks, parse_id, read_rows, stage_rows, staging_table
 from agency.core.users.models import Role
 from agency.currencies.service import MAX_MINOR_UNIT, fits_minor_unit, is_currency, minor_unit
@@ -297,10 +297,7 @@ def update_record(
 ) -> RevenueRecord:
     require_creator_write(actor.user, db_session.get(Creator, record.creator_id))
     if expected_version != record.version:
-        raise Conflict(
-            f"Record {record.id} was changed by someone else (version {record.version}).",
-            {"version": [f"current version is {record.version}"]},
-        )
+        raise stale_version(f"Record {record.id}", record.version, expected_version)
     data.setdefault("is_refund", record.is_refund)
     if "amount" not in data and "is_refund" in data:
         data["amount"] = record.amount

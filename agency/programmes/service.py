@@ -8,7 +8,7 @@ from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import Session
 
 from agency.core.audit.service import Actor, record_audit, snapshot
-from agency.core.errors import Conflict, InvalidInput, NotFound
+from agency.core.errors import Conflict, InvalidInput, NotFound, stale_version
 from agency.core.users.models import Role
 from agency.core.users.service import require_role
 from agency.programmes.explanation import explain_many
@@ -166,10 +166,7 @@ def set_activation(
         before = None
     else:
         if expected is not None and expected != activation.version:
-            raise Conflict(
-                f"The activation was changed by someone else (version {activation.version}).",
-                {"version": [f"current version is {activation.version}"]},
-            )
+            raise stale_version("The activation", activation.version, expected)
         before = snapshot(activation)
     status = ActivationStatus(data.get("status", activation.status or ActivationStatus.not_applied))
     activation.status = status

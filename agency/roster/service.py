@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, joinedload, undefer
 
 from agency.core.audit.service import Actor, record_audit, snapshot
 from agency.core.database import add_unique, utcnow
-from agency.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from agency.core.errors import Conflict, Forbidden, InvalidInput, NotFound, stale_version
 from agency.core.events import creator_invited, evaluation_inputs_changed
 from agency.core.users.invitations import create_invitation, invitation_link
 from agency.core.users.models import CreatorInvitation, Role, User
@@ -224,11 +224,7 @@ def update_creator(
 ) -> Creator:
     require_creator_write(actor.user, creator)
     if expected_version is not None and expected_version != creator.version:
-        raise Conflict(
-            f"Creator {creator.id} was changed by someone else (version {creator.version}, "
-            f"you sent {expected_version}). Reload and apply your change again.",
-            {"version": [f"current version is {creator.version}"]},
-        )
+        raise stale_version(f"Creator {creator.id}", creator.version, expected_version)
     if "manager_id" in data and data["manager_id"] != creator.manager_id:
         if actor.user.role is not Role.admin:
             raise InvalidInput(
@@ -286,10 +282,7 @@ def restore_creator(
     """Bring an archived creator back to the roster (as paused: someone decides when they are active)."""
     require_creator_write(actor.user, creator)
     if expected_version is not None and expected_version != creator.version:
-        raise Conflict(
-            f"Creator {creator.id} was changed by someone else (version {creator.version}). Reload and try again.",
-            {"version": [f"current version is {creator.version}"]},
-        )
+        raise stale_version(f"Creator {creator.id}", creator.version, expected_version)
     if creator.archived_at is None:
         return creator
     before = snapshot(creator)
@@ -402,11 +395,7 @@ def update_account(
 ) -> PlatformAccount:
     require_creator_write(actor.user, account.creator)
     if expected_version is not None and expected_version != account.version:
-        raise Conflict(
-            f"Account {account.id} was changed by someone else (version {account.version}, "
-            f"you sent {expected_version}). Reload and apply your change again.",
-            {"version": [f"current version is {account.version}"]},
-        )
+        raise stale_version(f"Account {account.id}", account.version, expected_version)
     before = snapshot(account)
     if "handle" in data:
         handle = normalise_handle(data["handle"])
