@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from agency.core.database import Base
 from agency.core.database import str_enum as _enum
+from agency.core.portable_sql import json_list, json_object
 from agency.core.users.models import User
 
 
@@ -198,3 +199,21 @@ Creator.strikes_count = column_property(
     .scalar_subquery(),
     deferred=True,
 )
+
+
+def _account_refs():
+    accounts = (
+        select(PlatformAccount.id, PlatformAccount.platform, PlatformAccount.handle)
+        .where(PlatformAccount.creator_id == Creator.id)
+        .order_by(PlatformAccount.id)
+        .correlate(Creator)
+        .subquery("refs")
+    )
+    ref = json_object("id", accounts.c.id, "platform", accounts.c.platform, "handle", accounts.c.handle)
+    return select(json_list(ref, accounts.c.id)).correlate(Creator).scalar_subquery()
+
+
+# A creator's accounts as a roster row shows them: a JSON list of {id, platform, handle} in id
+# order, built by the database in the row's own statement (no account objects to load for a list
+# of creators). Deferred like the strike count; read-only (a new account shows on the next read).
+Creator.account_refs = column_property(_account_refs(), deferred=True)
