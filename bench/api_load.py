@@ -30,125 +30,24 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from alembic import command
-from sqlalchemy import create_engine, insert, select, text
-from sqlalchemy.engine import make_url
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from agency.core.cli import alembic_config
-from agency.core.database import Database, bulk_insert
-from agency.core.users.models import Role, User
-from agency.core.users.service import hash_password, issue_token
-from agency.roster.models import AccountType, Creator, CreatorStatus, GuidelineStrike, Niche, Platform, PlatformAccount
+from alembic import command  # noqa: E402
+from sqlalchemy import create_engine, insert, select, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+from agency.core.cli import alembic_config  # noqa: E402
+from agency.core.database import Database, bulk_insert  # noqa: E402
+from agency.core.users.models import Role, User  # noqa: E402
+from agency.core.users.service import hash_password, issue_token  # noqa: E402
+from agency.roster.models import AccountType, Creator, CreatorStatus, GuidelineStrike, Niche, Platform, PlatformAccount  # noqa: E402
+from bench.read_mix import FIRST, LAST, read_paths  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 BASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 DB_NAME = os.environ.get("BENCH_DB_NAME", "agency_bench")
 TARGET_P99_MS = 100.0
 
-FIRST = [
-    "Lina",
-    "Hugo",
-    "Chloe",
-    "Yanis",
-    "Ines",
-    "Lucas",
-    "Maya",
-    "Noah",
-    "Jade",
-    "Sacha",
-    "Zoe",
-    "Adam",
-    "Emma",
-    "Leo",
-    "Sofia",
-    "Mateo",
-    "Aiko",
-    "Kenji",
-    "Jiwoo",
-    "Minjun",
-    "Ana",
-    "Joao",
-    "Greta",
-    "Felix",
-    "Olivia",
-    "Liam",
-    "Amara",
-    "Tariq",
-    "Nora",
-    "Elias",
-    "Mila",
-    "Omar",
-    "Clara",
-    "Iris",
-    "Theo",
-    "Lea",
-    "Nils",
-    "Ruth",
-    "Kai",
-    "Ada",
-]
-LAST = [
-    "Martin",
-    "Bernard",
-    "Dubois",
-    "Thomas",
-    "Robert",
-    "Richard",
-    "Petit",
-    "Durand",
-    "Leroy",
-    "Moreau",
-    "Simon",
-    "Laurent",
-    "Lefebvre",
-    "Michel",
-    "Garcia",
-    "David",
-    "Bertrand",
-    "Roux",
-    "Vincent",
-    "Fournier",
-    "Morel",
-    "Girard",
-    "Andre",
-    "Mercier",
-    "Dupont",
-    "Lambert",
-    "Bonnet",
-    "Francois",
-    "Martinez",
-    "Legrand",
-    "Garnier",
-    "Faure",
-    "Rousseau",
-    "Blanc",
-    "Guerin",
-    "Muller",
-    "Henry",
-    "Roussel",
-    "Nicolas",
-    "Perrin",
-    "Morin",
-    "Mathieu",
-    "Clement",
-    "Gauthier",
-    "Dumont",
-    "Lopez",
-    "Fontaine",
-    "Chevalier",
-    "Robin",
-    "Masson",
-    "Sanchez",
-    "Gerard",
-    "Nguyen",
-    "Boyer",
-    "Denis",
-    "Lemaire",
-    "Duval",
-    "Joly",
-    "Gautier",
-    "Roger",
-]
 # Roughly how an agency's roster spreads over countries (the first ones weigh most).
 COUNTRIES = ["FR", "US", "GB", "DE", "ES", "IT", "BR", "JP", "KR", "CA", "BE", "CH", "NL", "PT", "MX", "AU", "SE", "PL"]
 MANAGERS = 20
@@ -430,30 +329,9 @@ def main() -> None:
         "GUNICORN_ACCESS_LOG": "",
     }
     auth = {"Authorization": f"Bearer {token}"}
-    # "A filter and a sort", on the first pages, as people page through a roster.
-    roster_queries = [
-        "country=FR&sort=display_name",
-        "niche=cooking&sort=-created_at",
-        "status=active&country=US&sort=-updated_at",
-        "manager_id={manager}&sort=display_name",
-    ]
-    # What people type to find someone: a full name, or the start of a handle.
-    searches = [f"{first} {last}".lower().replace(" ", "%20") for first in FIRST for last in LAST[::7]]
-    searches += [f"{first}.{last}{digit}".lower() for first in FIRST[::3] for last in LAST[::5] for digit in "123"]
     endpoints = {
         "hello": ("bench.hello_app:app", lambda rng: "/hello", {}),
-        "who am I": ("wsgi:app", lambda rng: "/api/v1/users/me", auth),
-        "roster list": (
-            "wsgi:app",
-            lambda rng: (
-                "/api/v1/creators?"
-                + rng.choice(roster_queries).format(manager=rng.choice(managers))
-                + f"&page={rng.randint(1, 3)}"
-            ),
-            auth,
-        ),
-        "search q": ("wsgi:app", lambda rng: f"/api/v1/creators?q={rng.choice(searches)}", auth),
-        "creator detail": ("wsgi:app", lambda rng: f"/api/v1/creators/{rng.choice(ids)}", auth),
+        **{name: ("wsgi:app", paths, auth) for name, paths in read_paths(ids, managers).items()},
     }
     if args.endpoints:
         wanted = {"hello", *args.endpoints.split(",")}

@@ -377,3 +377,25 @@ def _decimal_text_default(element, compiler, **kw):
 def _decimal_text_pg(element, compiler, **kw):
     value, places = list(element.clauses)
     return f"CAST(round(CAST({compiler.process(value, **kw)} AS NUMERIC), {compiler.process(places, **kw)}) AS TEXT)"
+
+
+class json_list(FunctionElement):  # noqa: N801
+    """json_list(value, key): the JSON array of `value` over an aggregate's rows, in `key`
+    order, `[]` when there are none. PostgreSQL orders inside the aggregate (json_agg(... ORDER
+    BY key)); SQLite (json_group_array, which takes no ORDER BY before 3.44) keeps the order of
+    its input, so select from a subquery sorted by `key`."""
+
+    type = JSON()
+    inherit_cache = True
+
+
+@compiles(json_list)
+def _json_list_default(element, compiler, **kw):
+    value, _key = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"json_group_array({value})"
+
+
+@compiles(json_list, "postgresql")
+def _json_list_pg(element, compiler, **kw):
+    value, key = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"coalesce(json_agg({value} ORDER BY {key}), '[]'::json)"

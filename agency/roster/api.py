@@ -15,6 +15,7 @@ from agency.roster.schemas import (
     AccountUpdateSchema,
     CreatorQuerySchema,
     CreatorSchema,
+    CreatorSummarySchema,
     CreatorUpdateSchema,
     StrikeSchema,
     creator_filters,
@@ -36,9 +37,12 @@ def _creator(creator_id: int):
 @blp.route("")
 class Creators(MethodView):
     @blp.arguments(CreatorQuerySchema, location="query")
-    @paginated(blp, CreatorSchema(many=True))
+    @paginated(blp, CreatorSummarySchema(many=True))
     def get(self, args, pagination_parameters):
-        """List creators (filter, search, sort, paginate)"""
+        """List creators (filter, search, sort, paginate)
+
+        Each creator as a roster row shows them (names, country, niche, status, standing,
+        strike count, manager and accounts); `GET /api/v1/creators/{creator_id}` has everything."""
         total, rows = roster.roster_page(
             db_session=get_session(),
             filters=creator_filters(args, current_user().id),

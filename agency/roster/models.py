@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from agency.core.database import Base
 from agency.core.database import str_enum as _enum
+from agency.core.portable_sql import json_list, json_object
 from agency.core.users.models import User
 
 
@@ -58,15 +59,25 @@ class AccountType(str, enum.Enum):
 
 # Roster reads list creators that are not archived, filtered and sorted: one partial index per
 # sortable column (with id, the tie-break), so a page is read in index order and a filter's count
-# is an index-only scan; search matches names with trigram indexes (PostgreSQL), whose
-# expressions keep a finer histogram for the planner's estimates. Migrations 0007 and 0019.
+# is an index-only scan; on PostgreSQL the sort indexes also carry the filter columns (INCLUDE),
+# so a filtered page is found in the index alone, without visiting the rows the filter skips.
+# Search matches names with trigram indexes (PostgreSQL), whose expressions keep a finer
+# histogram for the planner's estimates. Migrations 0007, 0019 and 0023.
 ACTIVE_ROSTER = text("archived_at IS NULL")
 ROSTER_SORT_COLUMNS = ("display_name", "country", "niche", "status", "created_at", "updated_at", "date_of_birth")
+ROSTER_FILTER_COLUMNS = ("country", "status", "niche", "manager_id")
 
 
 def _roster_indexes() -> tuple[Index, ...]:
     sorts = tuple(
-        Index(f"ix_creators_roster_{name}", name, "id", postgresql_where=ACTIVE_ROSTER, sqlite_where=ACTIVE_ROSTER)
+        Index(
+            f"ix_creators_roster_{name}",
+            name,
+            "id",
+            postgresql_where=ACTIVE_ROSTER,
+            sqlite_where=ACTIVE_ROSTER,
+            postgresql_include=[column for column in ROSTER_FILTER_COLUMNS if column != name],
+        )
         for name in ROSTER_SORT_COLUMNS
     )
     mine = Index(
@@ -198,3 +209,21 @@ Creator.strikes_count = column_property(
     .scalar_subquery(),
     deferred=True,
 )
+
+
+def _account_refs():
+    accounts = (
+        select(PlatformAccount.id, PlatformAccount.platform, PlatformAccount.handle)
+        .where(PlatformAccount.creator_id == Creator.id)
+        .order_by(PlatformAccount.id)
+        .correlate(Creator)
+        .subquery("refs")
+    )
+    ref = json_object("id", accounts.c.id, "platform", accounts.c.platform, "handle", accounts.c.handle)
+    return select(json_list(ref, accounts.c.id)).correlate(Creator).scalar_subquery()
+
+
+# A creator's accounts as a roster row shows them: a JSON list of {id, platform, handle} in id
+# order, built by the database in the row's own statement (no account objects to load for a list
+# of creators). Deferred like the strike count; read-only (a new account shows on the next read).
+Creator.account_refs = column_property(_account_refs(), deferred=True)

@@ -77,6 +77,33 @@ class CreatorSchema(Schema):
             raise ValidationError("Date of birth must be in the past and after 1900.")
 
 
+class AccountRefSchema(Schema):
+    """A platform account as a roster row shows it (from `Creator.account_refs`, whose platform
+    is the stored value)."""
+
+    id = fields.Integer(dump_only=True)
+    platform = fields.String(dump_only=True, metadata={"enum": _values(Platform)})
+    handle = fields.String(dump_only=True)
+
+
+class CreatorSummarySchema(Schema):
+    """A creator as the roster's list and search answers show them: a table row (who, where,
+    what, their standing, manager and handles). The creator's own answer (`CreatorSchema`) has
+    everything; `roster.SUMMARY_COLUMNS` are the columns this reads."""
+
+    id = fields.Integer(dump_only=True)
+    display_name = fields.String(dump_only=True)
+    legal_name = fields.String(dump_only=True)
+    country = fields.String(dump_only=True)
+    niche = fields.Enum(Niche, by_value=True, dump_only=True)
+    status = fields.Enum(CreatorStatus, by_value=True, dump_only=True)
+    guideline_standing = fields.Enum(Standing, by_value=True, dump_only=True)
+    strikes_count = fields.Integer(dump_only=True)
+    manager = fields.Nested(ManagerRefSchema, dump_only=True, allow_none=True)
+    accounts = fields.Nested(AccountRefSchema, many=True, dump_only=True, attribute="account_refs")
+    archived_at = fields.DateTime(dump_only=True, allow_none=True)
+
+
 class CreatorUpdateSchema(CreatorSchema):
     """Any subset of the creator fields, plus the `version` you last read."""
 

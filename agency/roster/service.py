@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import Select, func, select, union
-from sqlalchemy.orm import Session, joinedload, undefer
+from sqlalchemy.orm import Session, joinedload, load_only, undefer
 
 from agency.core.audit.service import Actor, record_audit, snapshot
 from agency.core.database import add_unique, utcnow
@@ -69,17 +69,34 @@ def creators_query(filters: CreatorFilters) -> Select:
     return _filtered(stmt, filters)
 
 
+# What a roster row shows (the API's `CreatorSummarySchema`, the UI's roster table): a page loads
+# these columns only, not the notes, languages, dates or the manager's other columns, and the
+# accounts as one JSON list per creator (`Creator.account_refs`) rather than account objects.
+SUMMARY_COLUMNS = (
+    load_only(
+        Creator.display_name,
+        Creator.legal_name,
+        Creator.country,
+        Creator.niche,
+        Creator.status,
+        Creator.guideline_standing,
+        Creator.manager_id,
+        Creator.archived_at,
+    ),
+    joinedload(Creator.manager).load_only(User.email, User.full_name),
+    undefer(Creator.account_refs),
+    undefer(Creator.strikes_count),
+)
+
+
 def page_query(filters: CreatorFilters, *, limit: int, offset: int) -> Select:
     """One page of the roster in one statement: the page's creator ids, filtered, sorted and
     sliced by the sort's index (narrow rows, however deep the page), then those creators with
-    their manager, accounts and strike count. Only the page's rows are decorated: a strike count
-    in the sliced part would be computed for every row the OFFSET skips too."""
+    what a roster row shows (`SUMMARY_COLUMNS`): their manager, account list and strike count.
+    Only the page's rows are decorated: a strike count in the sliced part would be computed for
+    every row the OFFSET skips too."""
     page = _filtered(select(Creator.id), filters).limit(limit).offset(offset).subquery("page")
-    stmt = (
-        select(Creator)
-        .join(page, Creator.id == page.c.id)
-        .options(joinedload(Creator.accounts), undefer(Creator.strikes_count))
-    )
+    stmt = select(Creator).join(page, Creator.id == page.c.id).options(*SUMMARY_COLUMNS)
     return stmt.order_by(*_ordering(filters))
 
 
@@ -93,9 +110,10 @@ def roster_page(
     *, db_session: Session, filters: CreatorFilters, page: int, page_size: int
 ) -> tuple[int, list[Creator]]:
     """One page of the roster and how many creators match. The page is one statement (its
-    creators, managers, accounts and strike counts); the count is a second one, run only when the
-    page cannot tell the total: a page shorter than `page_size` is the last one, so the total is
-    the creators before it plus its own (a search that finds a few creators costs one statement).
+    creators as a roster row shows them, with managers, accounts and strike counts); the count
+    is a second one, run only when the page cannot tell the total: a page shorter than
+    `page_size` is the last one, so the total is the creators before it plus its own (a search
+    that finds a few creators costs one statement).
     A page past the end is empty."""
     offset = (page - 1) * page_size
     rows = []

@@ -183,10 +183,13 @@ def test_sign_out_forgets_remember_me(client, manager):
 
 def test_the_roster_page_reads_its_filters_with_the_api_schema_and_shows_its_errors(client, manager, make_creator):
     make_creator(display_name="Alpha Gaming", niche="gaming", country="US")
-    make_creator(display_name="Beta Beauty", niche="beauty", country="FR")
+    beta = make_creator(display_name="Beta Beauty", niche="beauty", country="FR", accounts=("youtube", "tiktok"))
     assert _login(client, manager).status_code == 302
     page = client.get("/creators?country=fr&niche=beauty&status=").get_data(as_text=True)
     assert "Beta Beauty" in page and "Alpha Gaming" not in page and "Filters ignored" not in page
+    # Each row lists the creator's handles, in the order they were added.
+    handles = [f"{a.platform.value} @{a.handle}" for a in beta.accounts]
+    assert handles[0].startswith("youtube") and " ".join(handles) in page
     refused = client.get("/creators?country=XX&sort=bogus").get_data(as_text=True)
     assert "Filters ignored" in refused and "country" in refused and "sort" in refused
     assert "Alpha Gaming" in refused and "Beta Beauty" in refused  # the roster, unfiltered

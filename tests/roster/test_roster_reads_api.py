@@ -126,3 +126,45 @@ def test_a_creator_reads_with_accounts_and_strikes(client, analyst, auth_for, ma
     body = client.get(f"/api/v1/creators/{creator.id}", headers=auth_for(analyst)).json
     assert [a["platform"] for a in body["accounts"]] == ["tiktok", "youtube"]
     assert body["strikes_count"] == 1
+
+
+def test_lists_show_each_creator_as_a_row_and_the_creator_answer_has_everything(
+    client, analyst, auth_for, make_creator, manager
+):
+    creator = make_creator(
+        display_name="Nora Petit",
+        legal_name="Nora Petit Roux",
+        country="FR",
+        niche="music",
+        status="active",
+        manager=manager,
+        accounts=("youtube", "tiktok"),
+        notes="Prefers email; agent is her sister.",
+    )
+    headers = auth_for(analyst)
+    for query in ("", "q=nora", "q=creator_1_tik", f"manager_id={manager.id}&sort=-created_at"):
+        rows = client.get(f"/api/v1/creators?{query}", headers=headers).json
+        assert rows == [
+            {
+                "id": creator.id,
+                "display_name": "Nora Petit",
+                "legal_name": "Nora Petit Roux",
+                "country": "FR",
+                "niche": "music",
+                "status": "active",
+                "guideline_standing": "good",
+                "strikes_count": 0,
+                "manager": {"id": manager.id, "email": manager.email, "full_name": manager.full_name},
+                # In the order they were added, whatever the platform's name.
+                "accounts": [
+                    {"id": account.id, "platform": platform, "handle": account.handle}
+                    for account, platform in zip(creator.accounts, ["youtube", "tiktok"], strict=True)
+                ],
+                "archived_at": None,
+            }
+        ], query
+        assert [a["platform"] for a in rows[0]["accounts"]] == ["youtube", "tiktok"]
+    full = client.get(f"/api/v1/creators/{creator.id}", headers=headers).json
+    assert full["notes"] == "Prefers email; agent is her sister."
+    assert {"languages", "date_of_birth", "age", "version", "created_at", "parental_agreement_on_file"} <= set(full)
+    assert [a["handle"] for a in full["accounts"]] == [a["handle"] for a in rows[0]["accounts"]]
