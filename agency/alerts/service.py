@@ -38,6 +38,8 @@ __all__ = [
 ]
 
 ALERT = Alert.__table__
+# The alert columns queries filter, join and sort on: the statistics a bulk write refreshes.
+PLANNED_COLUMNS = ("creator_id", "kind", "severity", "status", "dedup_key", "opened_at", "notified_at")
 
 
 @dataclass
@@ -194,7 +196,7 @@ def _evaluate_chunk(
         rows += [_alert_row(condition, words, now) for condition, words in zip(conditions_of_kind, wordings)]
         ALERTS_OPENED.labels(kind=kind).inc(len(conditions_of_kind))
     bulk_insert(connection, ALERT, rows)
-    refresh_statistics(connection, [ALERT], len(rows))
+    refresh_statistics(connection, [ALERT], len(rows), PLANNED_COLUMNS)
     result.opened += len(rows)
     # What this chunk opened: the open alerts of its new conditions (matched in SQL, not by a
     # list of thousands of keys sent back).
