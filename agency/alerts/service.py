@@ -173,31 +173,31 @@ def _evaluate_chunk(
         )
         .values(status=AlertStatus.resolved.value, resolved_at=now)
     ).rowcount
-    # New conditions: only these are read back, worded and inserted.
-    new = connection.execute(
-        select(conditions).where(
-            ~exists().where(ALERT.c.dedup_key == conditions.c.dedup_key, ALERT.c.status != AlertStatus.resolved.value)
-        )
-    ).all()
-    if not new:
+    # New conditions: only these are read back, worded and inserted, kind by kind (a kind whose
+    # wording reads the database reads it once per chunk, and only one kind's conditions are held
+    # at a time).
+    is_new = ~exists().where(ALERT.c.dedup_key == conditions.c.dedup_key, ALERT.c.status != AlertStatus.resolved.value)
+    new_kinds = connection.execute(select(conditions.c.kind).where(is_new).distinct()).scalars().all()
+    if not new_kinds:
         return None
-    # Worded kind by kind, so a kind whose wording reads the database reads it once per chunk.
     by_kind = {evaluator_kind.value: evaluator for evaluator in evaluators for evaluator_kind in evaluator.kinds}
-    grouped: dict[str, list] = {}
-    for condition in new:
-        grouped.setdefault(condition.kind, []).append(condition)
-    rows = []
-    for kind, conditions_of_kind in grouped.items():
+    opened = 0
+    for kind in sorted(new_kinds):
+        conditions_of_kind = connection.execute(select(conditions).where(conditions.c.kind == kind, is_new)).all()
         facts = []
         for condition in conditions_of_kind:
             condition.facts["kind"] = kind  # the decoded facts are this run's own
             facts.append(condition.facts)
         wordings = by_kind[kind].word_all(facts, db_session)
-        rows += [_alert_row(condition, words, now) for condition, words in zip(conditions_of_kind, wordings)]
+        bulk_insert(
+            connection,
+            ALERT,
+            [_alert_row(condition, words, now) for condition, words in zip(conditions_of_kind, wordings)],
+        )
         ALERTS_OPENED.labels(kind=kind).inc(len(conditions_of_kind))
-    bulk_insert(connection, ALERT, rows)
-    refresh_statistics(connection, [ALERT], len(rows), PLANNED_COLUMNS)
-    result.opened += len(rows)
+        opened += len(conditions_of_kind)
+    refresh_statistics(connection, [ALERT], opened, PLANNED_COLUMNS)
+    result.opened += opened
     # What this chunk opened: the open alerts of its new conditions (matched in SQL, not by a
     # list of thousands of keys sent back).
     return (
