@@ -562,37 +562,32 @@ def _word_strike(facts: dict, _session) -> Wording:
 
 
 def _stale_metrics(s: AlertSettings, in_chunk):
-    # Each account's last snapshot day, through its (account, day) key.
+    # Stale: no snapshot in the last `stale_days` days, one probe of the (account, day) key in the
+    # newest partitions per account; the last day (the message's fact) is read for stale accounts only.
+    recent = exists().where(
+        MetricSnapshot.account_id == PlatformAccount.id,
+        MetricSnapshot.day >= s.today - timedelta(days=s.stale_days),
+    )
     last_day = (
         select(func.max(MetricSnapshot.day)).where(MetricSnapshot.account_id == PlatformAccount.id).scalar_subquery()
     )
-    accounts = (
+    return (
         select(
-            PlatformAccount.id,
-            PlatformAccount.creator_id,
-            PlatformAccount.platform,
-            PlatformAccount.handle,
-            last_day.label("last_day"),
-            Creator.display_name,
+            *_row(
+                literal(AlertKind.metrics_stale.value),
+                literal(Severity.low.value),
+                PlatformAccount.creator_id,
+                literal("account:") + cast(PlatformAccount.id, String),
+                name=Creator.display_name,
+                platform=cast(PlatformAccount.platform, String),
+                handle=PlatformAccount.handle,
+                last_day=cast(last_day, String),
+                account_id=PlatformAccount.id,
+            )
         )
         .join(Creator, Creator.id == PlatformAccount.creator_id)
-        .where(in_chunk(PlatformAccount.creator_id), _active(), Creator.status == CreatorStatus.active)
-        .subquery("accounts")
+        .where(in_chunk(PlatformAccount.creator_id), _active(), Creator.status == CreatorStatus.active, ~recent)
     )
-    a = accounts.c
-    return select(
-        *_row(
-            literal(AlertKind.metrics_stale.value),
-            literal(Severity.low.value),
-            a.creator_id,
-            literal("account:") + cast(a.id, String),
-            name=a.display_name,
-            platform=cast(a.platform, String),
-            handle=a.handle,
-            last_day=cast(a.last_day, String),
-            account_id=a.id,
-        )
-    ).where(or_(a.last_day.is_(None), a.last_day < s.today - timedelta(days=s.stale_days)))
 
 
 def _word_stale(facts: dict, _session) -> Wording:

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from html import escape
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Select, insert, select, update
 from sqlalchemy.orm import Session
 
 from agency.alerts.models import Alert, AlertKind, AlertStatus, NotificationPreference, OutboxMessage, Severity
@@ -99,17 +99,40 @@ def _names(db_session: Session, creator_ids) -> dict[int, str]:
     return dict(db_session.execute(select(Creator.id, Creator.display_name).where(Creator.id.in_(creator_ids))).all())
 
 
-def queue_immediate(*, db_session: Session, alert_ids: list[int], public_url: str) -> int:
+def queue_immediate(*, db_session: Session, alert_ids: list[int] | Select, public_url: str) -> int:
     """Immediate emails for new alerts whose severity the manager wants at once (same transaction).
-    A run may open thousands of alerts: they are read as rows (not ORM objects), the emails written
+    `alert_ids` is a list of ids or a select of them (a run passes the alerts a chunk opened).
+    A run may open thousands of alerts: only those of a severity some manager wants at once are
+    read, as rows (not ORM objects) with their creator's name and manager, the emails written
     with one bulk insert and the alerts stamped with one update."""
-    if not alert_ids:
+    if isinstance(alert_ids, list) and not alert_ids:
         return 0
-    alerts = db_session.execute(select(*ALERT_FIELDS).where(Alert.id.in_(alert_ids), Alert.notified_at.is_(None))).all()
-    recipients = _recipients(db_session, {a.creator_id for a in alerts})
-    names = _names(db_session, {a.creator_id for a in alerts})
+    # Severities anyone receives at once (a manager without preferences gets "high"): a superset,
+    # each alert is still checked against its own manager's preferences below.
+    wanted = {Severity.high.value}
+    for severities in db_session.scalars(select(NotificationPreference.immediate_severities)):
+        wanted.update(severities or [])
+    alerts = db_session.execute(
+        select(*ALERT_FIELDS, Creator.display_name, Creator.manager_id)
+        .join(Creator, Creator.id == Alert.creator_id)
+        .where(
+            Alert.id.in_(alert_ids),
+            Alert.notified_at.is_(None),
+            Alert.severity.in_(sorted(wanted)),
+            Creator.manager_id.is_not(None),
+        )
+    ).all()
+    if not alerts:
+        return 0
+    managers = {
+        user.id: user
+        for user in db_session.scalars(
+            select(User).where(User.id.in_({a.manager_id for a in alerts}), User.is_active.is_(True))
+        )
+    }
+    recipients = {a.creator_id: managers[a.manager_id] for a in alerts if a.manager_id in managers}
+    names = {a.creator_id: a.display_name for a in alerts}
     # Each manager's preferences read once, not once per alert (a recompute opens thousands).
-    managers = {user.id: user for user in recipients.values()}
     preferences = {user_id: preferences_for(db_session, user) for user_id, user in managers.items()}
     messages, notified = [], []
     for alert in alerts:

@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import Column, Integer, MetaData, String, Table, cast, exists, func, insert, select
+from sqlalchemy import Column, Integer, MetaData, Select, String, Table, cast, exists, func, insert, select, union_all
 from sqlalchemy.orm import Session
 
 from agency.alerts.evaluators import EVALUATORS, AlertSettings, Evaluator
@@ -38,6 +38,8 @@ __all__ = [
 ]
 
 ALERT = Alert.__table__
+# The alert columns queries filter, join and sort on: the statistics a bulk write refreshes.
+PLANNED_COLUMNS = ("creator_id", "kind", "severity", "status", "dedup_key", "opened_at", "notified_at")
 
 
 @dataclass
@@ -79,11 +81,12 @@ def evaluate_alerts(
     creator_ids: list[int] | None = None,
     chunk_size: int = CHUNK_SIZE,
     evaluators: tuple[Evaluator, ...] = EVALUATORS,
-    on_opened: Callable[[list[int]], None] | None = None,
+    on_opened: Callable[[Select], None] | None = None,
 ) -> AlertRunResult:
     """Open alerts for new conditions, resolve those whose condition cleared, chunk by chunk of
     creators (the roster, or `creator_ids`); idempotent. `on_opened(alert_ids)` is called with
-    each chunk's new alerts (the job queues their immediate emails in the same transaction)."""
+    each chunk's new alerts, as a select of their ids (the job queues their immediate emails in
+    the same transaction); without it, `opened_ids` lists them."""
     result = AlertRunResult()
     kinds = [kind.value for evaluator in evaluators for kind in evaluator.kinds]
     connection = db_session.connection().execution_options(preserve_rowcount=True)
@@ -95,9 +98,11 @@ def evaluate_alerts(
             def work(part: Chunk) -> AlertRunResult:
                 counts = AlertRunResult()
                 opened = _evaluate_chunk(db_session, connection, conditions, settings, evaluators, kinds, part, counts)
-                if opened and on_opened is not None:
-                    on_opened(opened)
-                counts.opened_ids = opened if on_opened is None else []
+                if opened is not None:
+                    if on_opened is not None:
+                        on_opened(opened)
+                    else:
+                        counts.opened_ids = list(db_session.scalars(opened))
                 return counts
 
             # A creator whose conditions, wording or emails fail is reported; the others go on.
@@ -130,21 +135,32 @@ def alert_refreshed_creators(sender, *, db_session: Session, creator_ids: list[i
     )
 
 
+def _conditions_select(settings: AlertSettings, evaluators, in_chunk):
+    """Every evaluator's conditions over the chunk, in one statement, with their dedup keys."""
+    branches = []
+    for evaluator in evaluators:
+        found = evaluator.conditions(settings, in_chunk).subquery()
+        dedup_key = found.c.kind + ":" + cast(found.c.creator_id, String) + ":" + found.c.subject_key
+        branches.append(select(dedup_key, found.c.kind, found.c.severity, found.c.creator_id, found.c.facts))
+    return union_all(*branches)
+
+
 def _evaluate_chunk(
     db_session, connection, conditions, settings, evaluators, kinds, chunk: Chunk, result: AlertRunResult
-) -> list[int]:
+) -> Select | None:
     in_chunk = chunk.condition
 
     connection.execute(conditions.delete())
-    for evaluator in evaluators:
-        found = evaluator.conditions(settings, in_chunk).subquery("found")
-        dedup_key = found.c.kind + ":" + cast(found.c.creator_id, String) + ":" + found.c.subject_key
-        connection.execute(
-            insert(conditions).from_select(
-                ["dedup_key", "kind", "severity", "creator_id", "facts"],
-                select(dedup_key, found.c.kind, found.c.severity, found.c.creator_id, found.c.facts),
-            )
+    # Every condition of the chunk, found by one statement.
+    connection.execute(
+        insert(conditions).from_select(
+            ["dedup_key", "kind", "severity", "creator_id", "facts"], _conditions_select(settings, evaluators, in_chunk)
         )
+    )
+    # The conditions are joined to the alerts below: planned with their real size (the columns
+    # the joins read; sampling the facts documents would cost more than the joins).
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(f'ANALYZE "{conditions.name}" (dedup_key, creator_id)')
     # Cleared conditions resolve their alerts, in SQL.
     now = utcnow()
     result.resolved += connection.execute(
@@ -157,41 +173,42 @@ def _evaluate_chunk(
         )
         .values(status=AlertStatus.resolved.value, resolved_at=now)
     ).rowcount
-    # New conditions: only these are read back, worded and inserted.
-    new = connection.execute(
-        select(conditions).where(
-            ~exists().where(ALERT.c.dedup_key == conditions.c.dedup_key, ALERT.c.status != AlertStatus.resolved.value)
-        )
-    ).all()
-    if not new:
-        return []
-    # Worded kind by kind, so a kind whose wording reads the database reads it once per chunk.
+    # New conditions: only these are read back, worded and inserted, kind by kind (a kind whose
+    # wording reads the database reads it once per chunk, and only one kind's conditions are held
+    # at a time).
+    is_new = ~exists().where(ALERT.c.dedup_key == conditions.c.dedup_key, ALERT.c.status != AlertStatus.resolved.value)
+    new_kinds = connection.execute(select(conditions.c.kind).where(is_new).distinct()).scalars().all()
+    if not new_kinds:
+        return None
     by_kind = {evaluator_kind.value: evaluator for evaluator in evaluators for evaluator_kind in evaluator.kinds}
-    grouped: dict[str, list] = {}
-    for condition in new:
-        grouped.setdefault(condition.kind, []).append(condition)
-    rows = []
-    for kind, conditions_of_kind in grouped.items():
-        wordings = by_kind[kind].word_all(
-            [dict(condition.facts) | {"kind": condition.kind} for condition in conditions_of_kind], db_session
+    opened = 0
+    for kind in sorted(new_kinds):
+        conditions_of_kind = connection.execute(select(conditions).where(conditions.c.kind == kind, is_new)).all()
+        facts = []
+        for condition in conditions_of_kind:
+            condition.facts["kind"] = kind  # the decoded facts are this run's own
+            facts.append(condition.facts)
+        wordings = by_kind[kind].word_all(facts, db_session)
+        bulk_insert(
+            connection,
+            ALERT,
+            [_alert_row(condition, words, now) for condition, words in zip(conditions_of_kind, wordings)],
         )
-        rows += [_alert_row(condition, words, now) for condition, words in zip(conditions_of_kind, wordings)]
-    bulk_insert(connection, ALERT, rows)
-    refresh_statistics(connection, [ALERT], len(rows))
-    result.opened += len(rows)
+        ALERTS_OPENED.labels(kind=kind).inc(len(conditions_of_kind))
+        opened += len(conditions_of_kind)
+    refresh_statistics(connection, [ALERT], opened, {ALERT.name: PLANNED_COLUMNS})
+    result.opened += opened
     # What this chunk opened: the open alerts of its new conditions (matched in SQL, not by a
     # list of thousands of keys sent back).
-    return list(
-        db_session.scalars(
-            select(Alert.id)
-            .join(conditions, conditions.c.dedup_key == Alert.dedup_key)
-            .where(Alert.status == AlertStatus.open, Alert.opened_at == now)
-        )
+    return (
+        select(Alert.id)
+        .join(conditions, conditions.c.dedup_key == Alert.dedup_key)
+        .where(Alert.status == AlertStatus.open, Alert.opened_at == now)
+        .correlate(None)  # used inside queries of alerts: it reads its own alerts table
     )
 
 
 def _alert_row(condition, words, now) -> dict:
-    ALERTS_OPENED.labels(kind=condition.kind).inc()
     return {
         "kind": condition.kind,
         "severity": condition.severity,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -199,7 +199,7 @@ ANALYZE_MIN_SHARE = 0.1
 
 
 def refresh_statistics(
-    connection, tables, rows_written: int | None = None, columns: dict[str, list[str]] | None = None
+    connection, tables, rows_written: int | None = None, columns: dict[str, Sequence[str]] | None = None
 ) -> list[str]:
     """ANALYZE tables a bulk write just filled (PostgreSQL), so the next queries are planned with
     their real size. Without `rows_written` every table is analysed; with it, only tables never
