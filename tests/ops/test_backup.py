@@ -7,12 +7,13 @@ from alembic import command
 from sqlalchemy import create_engine, select
 
 from agency import create_app
-from agency.core.backup import backed_up_tables, export_database
+from agency.core.backup import backed_up_tables, export_database, import_database
 from agency.core.cli import alembic_config
 from agency.core.config import Config
 from agency.core.database import Base
 from agency.demo.loader import load_demo
 from tests.conftest import _create_database, _drop_database, _worker_id
+from tests.statistics import assert_freshly_analysed, forget_statistics, row_count, row_estimate
 
 
 @pytest.fixture()
@@ -109,3 +110,24 @@ def test_a_tampered_manifest_is_a_one_line_error(app, tmp_path, manifest, reason
     assert result.exit_code != 0
     assert reason in result.output and "Traceback" not in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+def test_a_restore_analyses_every_table_it_filled(session, make_creator, manager, empty_database, tmp_path):
+    for _ in range(3):
+        make_creator(manager=manager, accounts=("tiktok", "youtube"))
+    export_database(connection=session.connection(), directory=tmp_path / "dump")
+    engine = create_engine(empty_database)
+    try:
+        with engine.connect() as connection, connection.begin():
+            assert connection.dialect.name == "postgresql"  # this file runs on PostgreSQL
+            tables = backed_up_tables()
+            forget_statistics(connection, *tables)
+            counts = import_database(connection=connection, directory=tmp_path / "dump")
+            assert counts["creators"] == 3 and counts["platform_accounts"] == 6
+            filled = [table for table in tables if row_count(connection, table)]
+            for table in filled:
+                assert_freshly_analysed(connection, table)
+            # Empty tables were analysed too: the planner knows they are empty rather than guessing.
+            assert all(row_estimate(connection, table) == 0 for table in tables if table not in filled)
+    finally:
+        engine.dispose()
