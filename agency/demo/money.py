@@ -187,7 +187,7 @@ def load_demo_money(*, db_session: Session, seed: int, today: date, days: int) -
             if profile_name == "brand_heavy" and n < 3:
                 stage = DealStage.paid
             fee = _money(rng.choice([500, 800, 1200, 2500, 4000, 7500]) * rng.uniform(0.8, 1.3))
-            start = today - timedelta(days=rng.randint(5, days - 10))
+            start = today - timedelta(days=rng.randint(5, max(5, days - 10)))
             deal = Deal(
                 creator_id=creator.id,
                 brand_id=rng.choice(brand_ids),
