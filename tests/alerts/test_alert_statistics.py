@@ -6,9 +6,9 @@ from datetime import date, timedelta
 import pytest
 
 from agency.alerts.models import Alert
-from agency.alerts.service import AlertSettings, evaluate_alerts
+from agency.alerts.service import PLANNED_COLUMNS, AlertSettings, evaluate_alerts
 from agency.deals.models import Brand, Deal, Deliverable
-from tests.statistics import assert_freshly_analysed, forget_statistics
+from tests.statistics import analysed_columns, assert_freshly_analysed, forget_statistics
 
 pytestmark = pytest.mark.usefixtures("db")
 ALERTS = Alert.__table__
@@ -42,4 +42,5 @@ def test_the_first_alerts_opened_are_analysed(session, manager, make_creator):
     forget_statistics(connection, ALERTS)
     result = evaluate_alerts(db_session=session, settings=AlertSettings(today=TODAY))
     assert result.opened == 3
-    assert_freshly_analysed(connection, ALERTS)
+    assert_freshly_analysed(connection, ALERTS, PLANNED_COLUMNS)
+    assert {"subject", "message", "payload"}.isdisjoint(analysed_columns(connection, ALERTS))
