@@ -10,8 +10,9 @@ import os
 import secrets
 import time
 from dataclasses import dataclass, field, fields
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 _SOURCE_ROOT = Path(__file__).resolve().parent.parent
 # Where migrations/ and instance/ (the embedded database, a generated secret key) live: the
@@ -79,6 +80,9 @@ class Config:
     redis_url: str = ""
     secret_key: str = ""
     base_currency: str = "EUR"
+    # The agency's time zone (IANA name): its books are kept by its calendar, so invoices,
+    # credit notes, payments and adjustments made without a date are dated its "today".
+    agency_timezone: str = "UTC"
     # Public address of the UI, used in email links.
     public_url: str = "http://127.0.0.1:5000"
     smtp_host: str = ""
@@ -145,7 +149,17 @@ class Config:
         if not config.secret_key:
             config.secret_key = _local_secret_key()
         config.base_currency = config.base_currency.upper()
+        try:
+            ZoneInfo(config.agency_timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"AGENCY_TIMEZONE={config.agency_timezone!r} is not a time zone name (e.g. Europe/Paris, UTC)"
+            ) from None
         return config
+
+    def today(self, now: datetime | None = None) -> date:
+        """The agency's current day, in its time zone."""
+        return (now or datetime.now(UTC)).astimezone(ZoneInfo(self.agency_timezone)).date()
 
     @property
     def is_sqlite(self) -> bool:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date
 from decimal import Decimal
 
 from flask import Response, current_app, jsonify, render_template, request
@@ -13,7 +13,6 @@ from sqlalchemy import select
 
 from agency.core.audit.service import record_audit
 from agency.core.auth import authenticate_request, current_actor, current_user, for_creators, roles_required
-from agency.core.database import utcnow
 from agency.core.extensions import get_session
 from agency.core.fields import ImportReportSchema
 from agency.core.http import also_answers, csv_response, import_rejected
@@ -57,8 +56,9 @@ revenue_blp = Blueprint("revenue", __name__, url_prefix="/api/v1", description="
 revenue_blp.before_request(authenticate_request)
 
 
-def _today():
-    return utcnow().date() + timedelta(days=1)  # "today" somewhere ahead of UTC
+def _today() -> date:
+    """The agency's day (AGENCY_TIMEZONE): what its books date a write made without a date."""
+    return current_app.config["AGENCY"].today()
 
 
 def _upload():
@@ -145,7 +145,7 @@ class DealAdjustments(MethodView):
             kind=data["kind"],
             amount=data["amount"],
             reason=data["reason"],
-            today=utcnow().date(),
+            today=_today(),
         )
 
 
@@ -200,7 +200,7 @@ class CreatorDiversification(MethodView):
         creator = get_creator(db_session=session, creator_id=creator_id)
         mix = compute_mix(
             session,
-            as_of=args.get("as_of") or utcnow().date(),
+            as_of=args.get("as_of") or _today(),
             settings=_settings(args.get("window_days")),
             creator_ids=[creator.id],
         )

@@ -3,7 +3,7 @@ creator payouts, the ledger (trial balance, journal, reversals, export) and rece
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 from flask import Response, current_app, request
@@ -11,7 +11,6 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from agency.core.auth import authenticate_request, current_actor, current_user, for_creators, roles_required
-from agency.core.database import utcnow
 from agency.core.errors import InvalidInput, NotFound
 from agency.core.extensions import get_session
 from agency.core.pagination import paginated
@@ -86,7 +85,8 @@ def _settings() -> MoneySettings:
 
 
 def _today() -> date:
-    return utcnow().date() + timedelta(days=1)  # "today" somewhere ahead of UTC
+    """The agency's day (AGENCY_TIMEZONE): what its books date a write made without a date."""
+    return current_app.config["AGENCY"].today()
 
 
 def _plain(value):

@@ -5,7 +5,7 @@ Forms are validated by the API's schemas and the services check roles, ownership
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
@@ -13,7 +13,6 @@ from flask_login import current_user
 from marshmallow import ValidationError
 from sqlalchemy import select
 
-from agency.core.database import utcnow
 from agency.core.errors import Conflict, ServiceError
 from agency.core.extensions import get_session
 from agency.core.pagination import UI_PAGE_SIZE
@@ -69,7 +68,8 @@ def _settings() -> MoneySettings:
 
 
 def _today() -> date:
-    return utcnow().date() + timedelta(days=1)  # "today" somewhere ahead of UTC, as the API
+    """The agency's day (AGENCY_TIMEZONE): what its books date a write made without a date."""
+    return current_app.config["AGENCY"].today()
 
 
 def _errors(exc: Exception) -> dict:
@@ -161,7 +161,7 @@ def invoice_pdf(invoice_id: int):
 def payments():
     """Record a payment (optionally allocated to one invoice at once), or import a bank export."""
     session = get_session()
-    errors, values, report = {}, {"received_on": utcnow().date().isoformat(), "currency": "EUR"}, None
+    errors, values, report = {}, {"received_on": _today().isoformat(), "currency": "EUR"}, None
     if request.method == "POST":
         require_writer()
         upload = request.files.get("file")
@@ -266,7 +266,7 @@ def payouts():
         payables=payable_balances(session),
         batches=session.scalars(batches_query().limit(UI_PAGE_SIZE)).all(),
         errors=errors,
-        today=utcnow().date().isoformat(),
+        today=_today().isoformat(),
         base_currency=_settings().base_currency,
     ), 422 if errors else 200
 
@@ -275,7 +275,7 @@ def payouts():
 def creator_balance(creator_id: int):
     session = get_session()
     creator = get_creator(db_session=session, creator_id=creator_id)
-    month = request.args.get("month") or utcnow().date().strftime("%Y-%m")
+    month = request.args.get("month") or _today().strftime("%Y-%m")
     try:
         date.fromisoformat(f"{month}-01")
     except ValueError:
@@ -292,7 +292,7 @@ def platform_payouts():
     """Record a platform's payout of a creator's revenue (the posting follows from the record), or
     post a recorded one whose posting waited for an exchange rate."""
     session = get_session()
-    errors, values = {}, {"date": utcnow().date().isoformat(), "currency": "EUR"}
+    errors, values = {}, {"date": _today().isoformat(), "currency": "EUR"}
     if request.method == "POST":
         require_writer()
         fields = ("creator_id", "date", "source", "platform", "amount", "currency", "external_ref", "notes")
@@ -329,7 +329,7 @@ def platform_payouts():
 def commissions():
     """What each manager and outside referrer is owed in commission; an admin records a payment."""
     session = get_session()
-    errors, values = {}, {"paid_on": utcnow().date().isoformat()}
+    errors, values = {}, {"paid_on": _today().isoformat()}
     if request.method == "POST":
         if not current_user.is_admin:
             abort(403, description="Only an admin records commission paid.")

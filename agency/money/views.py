@@ -3,14 +3,13 @@ schema validates them, the revenue service checks ownership and audits)."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from marshmallow import ValidationError
 
 from agency.core.audit.service import record_audit
-from agency.core.database import utcnow
 from agency.core.errors import ServiceError
 from agency.core.extensions import get_session
 from agency.core.jobs.http import after_import
@@ -54,7 +53,7 @@ def revenue():
                     stream=upload.stream,
                     fmt="csv",
                     mode="partial" if request.form.get("partial") else "all",
-                    today=utcnow().date() + timedelta(days=1),
+                    today=_today(),
                     user=current_user,
                 )
             except ServiceError as exc:
@@ -98,7 +97,7 @@ def revenue():
         sources=list(RevenueSource),
         platforms=list(Platform),
         report=report,
-        month=utcnow().date().strftime("%Y-%m"),
+        month=_today().strftime("%Y-%m"),
         can_import=current_user.role.value != "analyst",
     )
 
@@ -114,7 +113,8 @@ RECORD_FIELDS = ("creator_id", "date", "source", "platform", "amount", "currency
 
 
 def _today() -> date:
-    return utcnow().date() + timedelta(days=1)  # "today" somewhere ahead of UTC, as the API
+    """The agency's day (AGENCY_TIMEZONE): what its books date a write made without a date."""
+    return current_app.config["AGENCY"].today()
 
 
 def _require_version() -> None:
@@ -173,7 +173,7 @@ def record_new():
     if request.method == "GET":
         values = {
             "creator_id": request.args.get("creator_id", ""),
-            "date": utcnow().date().isoformat(),
+            "date": _today().isoformat(),
             "currency": "EUR",
         }
         if refund_of is not None:
@@ -265,7 +265,7 @@ def deal_adjustments(deal_id: int):
         values = {k: request.form.get(k, "").strip() for k in ("kind", "amount", "reason")}
         try:
             data = AdjustmentSchema().load({k: v for k, v in values.items() if v})
-            record = record_adjustment(db_session=session, actor=actor(), deal=deal, today=utcnow().date(), **data)
+            record = record_adjustment(db_session=session, actor=actor(), deal=deal, today=_today(), **data)
         except (ValidationError, ServiceError) as exc:
             if getattr(exc, "status", 422) == 403:
                 abort(403, description=exc.message)
