@@ -5,6 +5,7 @@ their creators, an admin's the whole roster."""
 import json
 import re
 from datetime import timedelta
+from decimal import Decimal
 
 from agency.core.database import utcnow
 from agency.programmes.models import EligibilityChange
@@ -83,7 +84,7 @@ def test_trends_count_a_managers_own_creators_and_an_admins_whole_roster(
     assert len(revenue["months"]) == 12 and revenue["months"][-1] == today.strftime("%Y-%m")
     assert revenue["sources"]["merch"][-2:] == ["50.00", "100.00"]  # stacked by source, month by month
     assert revenue["sources"]["affiliate"][-1] == "30.00"
-    assert sum(float(v) for v in trends["pipeline"].values()) == 1250.0
+    assert sum(Decimal(v) for v in trends["pipeline"].values()) == Decimal("1250.00")
     eligibility = trends["eligibility"]
     assert len(eligibility["weeks"]) == 12
     assert eligibility["gained"][-1] == 1 and eligibility["lost"][-4] == 1 and sum(eligibility["gained"]) == 1
@@ -97,5 +98,5 @@ def test_trends_count_a_managers_own_creators_and_an_admins_whole_roster(
     _login(client, admin)
     trends, _ = _trends(client)
     assert trends["revenue"]["sources"]["merch"][-1] == "1099.00"
-    assert sum(float(v) for v in trends["pipeline"].values()) == 8250.0
+    assert sum(Decimal(v) for v in trends["pipeline"].values()) == Decimal("8250.00")
     assert trends["eligibility"]["gained"][-1] == 2
