@@ -15,7 +15,7 @@ from agency.core.jobs.models import JobRecord, ScheduledRun
 from agency.core.jobs.service import retry_job
 from agency.core.ui import actor, admins_only
 from agency.core.users.models import STAFF_ROLES, User
-from agency.core.users.service import active_session_counts, create_user, revoke_sessions
+from agency.core.users.service import active_session_counts, create_user, end_sessions
 from agency.web.views import bp
 
 # The shell's admin pages share the web blueprint; its hook refuses them to everyone but admins.
@@ -71,16 +71,8 @@ def admin_user_sessions_revoke(user_id: int):
     themselves keeps the device they are on."""
     session = get_session()
     user = session.get(User, user_id) or abort(404)
-    current = current_login_session()
-    ended = revoke_sessions(db_session=session, user=user, keep=current.id if current else None)
-    record_audit(
-        db_session=session,
-        actor=actor(),
-        action="session.revoke",
-        entity_type="user",
-        entity_id=user.id,
-        after={"sessions_ended": ended},
-    )
+    current = current_login_session() if user.id == current_user.id else None
+    ended = end_sessions(db_session=session, actor=actor(), user=user, keep=current.id if current else None)
     flash(f"{user.email} is signed out of {ended} {'device' if ended == 1 else 'devices'}.", "success")
     return redirect(url_for("web.admin_users"))
 

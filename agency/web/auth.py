@@ -20,8 +20,8 @@ from agency.core.users.service import (
     active_sessions,
     authenticate,
     change_password,
+    end_sessions,
     reset_password,
-    revoke_sessions,
 )
 from agency.web.admin import users_page
 from agency.web.views import bp
@@ -128,24 +128,12 @@ def account_sessions():
     return render_template("account_sessions.html", sessions=sessions, current_id=current.id if current else None)
 
 
-def _audit_revoked(count: int, **after) -> None:
-    record_audit(
-        db_session=get_session(),
-        actor=actor(),
-        action="session.revoke",
-        entity_type="user",
-        entity_id=current_user.id,
-        after={"sessions_ended": count, **after},
-    )
-
-
 @bp.post("/account/sessions/<int:session_id>/revoke")
 def account_session_revoke(session_id: int):
     """Sign one of the user's own devices out (another user's session id is simply not found)."""
-    count = revoke_sessions(db_session=get_session(), user=current_user, only=session_id)
-    if count == 0:
+    user = current_user._get_current_object()
+    if end_sessions(db_session=get_session(), actor=actor(), user=user, only=session_id) == 0:
         abort(404, description="No such signed-in device.")
-    _audit_revoked(count, session_id=session_id)
     current = current_login_session()
     if current is not None and current.id == session_id:
         sign_out()
@@ -158,8 +146,12 @@ def account_session_revoke(session_id: int):
 @bp.post("/account/sessions/revoke-others")
 def account_sessions_revoke_others():
     current = current_login_session()
-    count = revoke_sessions(db_session=get_session(), user=current_user, keep=current.id if current else None)
-    _audit_revoked(count, kept_session_id=current.id if current else None)
+    count = end_sessions(
+        db_session=get_session(),
+        actor=actor(),
+        user=current_user._get_current_object(),
+        keep=current.id if current else None,
+    )
     flash(f"Signed out everywhere else ({count} other {'device' if count == 1 else 'devices'}).", "success")
     return redirect(url_for("web.account_sessions"))
 

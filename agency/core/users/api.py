@@ -37,9 +37,9 @@ from agency.core.users.service import (
     authenticate,
     change_password,
     create_user,
+    end_sessions,
     issue_token,
     reset_password,
-    revoke_sessions,
     revoke_token,
 )
 
@@ -175,16 +175,8 @@ class MySessions(MethodView):
     @users_blp.response(200, SessionsEndedSchema)
     def delete(self):
         """Sign out everywhere else: every UI session but this request's own"""
-        session = get_session()
-        current_id = _current_session_id()
-        ended = revoke_sessions(db_session=session, user=current_user(), keep=current_id)
-        record_audit(
-            db_session=session,
-            actor=current_actor(),
-            action="session.revoke",
-            entity_type="user",
-            entity_id=current_user().id,
-            after={"sessions_ended": ended, "kept_session_id": current_id},
+        ended = end_sessions(
+            db_session=get_session(), actor=current_actor(), user=current_user(), keep=_current_session_id()
         )
         return {"sessions_ended": ended}
 
@@ -195,17 +187,8 @@ class MySession(MethodView):
     @users_blp.response(204)
     def delete(self, session_id):
         """Sign one of my devices out (its cookies, remember-me included, stop working)"""
-        session = get_session()
-        if revoke_sessions(db_session=session, user=current_user(), only=session_id) == 0:
+        if end_sessions(db_session=get_session(), actor=current_actor(), user=current_user(), only=session_id) == 0:
             abort(404, description="No such signed-in device.")
-        record_audit(
-            db_session=session,
-            actor=current_actor(),
-            action="session.revoke",
-            entity_type="user",
-            entity_id=current_user().id,
-            after={"sessions_ended": 1, "session_id": session_id},
-        )
 
 
 @users_blp.route("/me/password")
@@ -253,15 +236,8 @@ class UserSessions(MethodView):
         API tokens are unchanged (a password reset ends both)"""
         session = get_session()
         user = session.get(User, user_id) or abort(404, description="No such user.")
-        ended = revoke_sessions(db_session=session, user=user, keep=_current_session_id())
-        record_audit(
-            db_session=session,
-            actor=current_actor(),
-            action="session.revoke",
-            entity_type="user",
-            entity_id=user.id,
-            after={"sessions_ended": ended},
-        )
+        keep = _current_session_id() if user.id == current_user().id else None
+        ended = end_sessions(db_session=session, actor=current_actor(), user=user, keep=keep)
         return {"sessions_ended": ended}
 
 

@@ -13,6 +13,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, joinedload
 
+from agency.core.audit.service import Actor, record_audit
 from agency.core.database import utcnow
 from agency.core.errors import Forbidden, InvalidInput
 from agency.core.users.models import ApiToken, Role, User, UserSession
@@ -234,6 +235,26 @@ def revoke_sessions(*, db_session: Session, user: User, keep: int | None = None,
     if only is not None:
         query = query.where(UserSession.id == only)
     return db_session.execute(query.values(revoked_at=utcnow()).execution_options(synchronize_session=False)).rowcount
+
+
+def end_sessions(
+    *, db_session: Session, actor: Actor, user: User, keep: int | None = None, only: int | None = None
+) -> int:
+    """Sign the user out of their devices (all, all but `keep`, or the one `only`), audited as
+    `session.revoke` with the count (one device that was not open is not); how many were open."""
+    ended = revoke_sessions(db_session=db_session, user=user, keep=keep, only=only)
+    if ended or only is None:
+        details = {"kept_session_id": keep} if keep is not None else {}
+        details |= {"session_id": only} if only is not None else {}
+        record_audit(
+            db_session=db_session,
+            actor=actor,
+            action="session.revoke",
+            entity_type="user",
+            entity_id=user.id,
+            after={"sessions_ended": ended, **details},
+        )
+    return ended
 
 
 def revoke_api_tokens(*, db_session: Session, user: User) -> int:
