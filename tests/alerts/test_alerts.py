@@ -10,7 +10,7 @@ from agency.deals.models import Brand, Deal, Deliverable, DeliverableStatus
 TODAY = date.today()
 
 
-def _overdue_deliverable(session, creator, days_late=2):
+def _overdue_deliverable(session, creator, days_late=2, today=TODAY):
     brand = Brand(name=f"Brand {creator.id}")
     session.add(brand)
     session.flush()
@@ -27,7 +27,7 @@ def _overdue_deliverable(session, creator, days_late=2):
     session.add(deal)
     session.flush()
     deliverable = Deliverable(
-        deal_id=deal.id, kind="video", platform="tiktok", due_date=TODAY - timedelta(days=days_late)
+        deal_id=deal.id, kind="video", platform="tiktok", due_date=today - timedelta(days=days_late)
     )
     session.add(deliverable)
     session.commit()
