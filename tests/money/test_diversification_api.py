@@ -15,13 +15,13 @@ from agency.money.models import DiversificationSnapshot, RevenueRecord
 TODAY = date.today()
 
 
-def _income(session, creator, *entries):
+def _income(session, creator, *entries, today=TODAY):
     session.execute(
         insert(RevenueRecord),
         [
             {
                 "creator_id": creator.id,
-                "earned_on": TODAY - timedelta(days=2),
+                "earned_on": today - timedelta(days=2),
                 "source": source,
                 "platform": platform,
                 "amount": amount,

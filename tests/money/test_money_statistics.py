@@ -2,14 +2,14 @@
 wrote (PostgreSQL): the first bulk write into a new database is followed by an ANALYZE."""
 
 import io
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
-from sqlalchemy import insert
 
 from agency.money.diversification import PLANNED_COLUMNS, MixSettings, recompute_diversification
 from agency.money.models import DiversificationSnapshot, RevenueRecord
 from agency.money.revenue import import_revenue
+from tests.money.test_diversification_api import _income
 from tests.statistics import analysed_columns, assert_freshly_analysed, forget_statistics
 
 pytestmark = pytest.mark.usefixtures("db")
@@ -32,24 +32,8 @@ def test_the_first_revenue_import_analyses_the_records_it_wrote(session, manager
 
 def test_the_first_diversification_recompute_analyses_the_snapshots_it_wrote(session, manager, make_creator):
     creators = [make_creator(manager=manager) for _ in range(3)]
-    session.execute(
-        insert(RevenueRecord),
-        [
-            {
-                "creator_id": creator.id,
-                "earned_on": TODAY - timedelta(days=2),
-                "source": source,
-                "platform": platform,
-                "amount": "100.00",
-                "currency": "EUR",
-                "external_ref": f"{creator.id}-{source}",
-                "notes": "",
-                "version": 1,
-            }
-            for creator in creators
-            for source, platform in (("merch", None), ("creator_rewards", "tiktok"))
-        ],
-    )
+    for creator in creators:
+        _income(session, creator, ("merch", None, "100.00"), ("creator_rewards", "tiktok", "100.00"), today=TODAY)
     connection = session.connection()
     forget_statistics(connection, SNAPSHOTS)
     result = recompute_diversification(
