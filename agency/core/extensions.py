@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Flask, current_app, g
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -33,6 +35,11 @@ limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 def get_db() -> Database:
     return current_app.extensions["agency_db"]
+
+
+def agency_today() -> date:
+    """The agency's day (AGENCY_TIMEZONE): what its books date a write made without a date."""
+    return current_app.config["AGENCY"].today()
 
 
 def get_session() -> Session:

@@ -11,7 +11,7 @@ from flask_smorest import Blueprint
 from sqlalchemy import func, select
 
 from agency.core.auth import authenticate_request, current_actor, current_user
-from agency.core.extensions import get_session
+from agency.core.extensions import agency_today, get_session
 from agency.core.pagination import paginated
 from agency.deals import service as pipeline
 from agency.deals.models import Brand
@@ -129,7 +129,7 @@ class Pipeline(MethodView):
         return pipeline.pipeline_summary(
             db_session=get_session(),
             base_currency=current_app.config["AGENCY"].base_currency,
-            today=current_app.config["AGENCY"].today(),
+            today=agency_today(),
             manager_id=current_user().id if args.get("mine") else args.get("manager_id"),
         )
 
@@ -172,7 +172,7 @@ class DealTransitions(MethodView):
             actor=current_actor(),
             deal=_deal(deal_id),
             to_stage=data["to_stage"],
-            today=current_app.config["AGENCY"].today(),
+            today=agency_today(),
             note=data["note"],
         )
 

@@ -14,7 +14,7 @@ from marshmallow import ValidationError
 from sqlalchemy import func, select
 
 from agency.core.errors import ServiceError
-from agency.core.extensions import get_session
+from agency.core.extensions import agency_today, get_session
 from agency.core.ui import actor, require_writer, ui_blueprint
 from agency.currencies.service import format_money
 from agency.deals.models import Brand, Deal, DealSource, DealStage, Deliverable, DeliverableKind, DeliverableStatus
@@ -68,7 +68,7 @@ def deals_board():
     deals = session.scalars(deals_query(DealFilters(manager_id=current_user.id if mine else None))).unique().all()
     columns = {stage: [d for d in deals if d.stage is stage] for stage in BOARD_STAGES}
     closed = [d for d in deals if d.stage in (DealStage.cancelled, DealStage.lost)]
-    today = current_app.config["AGENCY"].today()
+    today = agency_today()
     due = session.execute(
         select(Deliverable, Deal, Creator.display_name)
         .join(Deal, Deal.id == Deliverable.deal_id)
@@ -104,9 +104,7 @@ def deal_move(deal_id: int):
     except ValueError:
         abort(400, description="Unknown stage.")
     try:
-        transition_deal(
-            db_session=session, actor=actor(), deal=deal, to_stage=target, today=current_app.config["AGENCY"].today()
-        )
+        transition_deal(db_session=session, actor=actor(), deal=deal, to_stage=target, today=agency_today())
     except ServiceError as exc:
         abort(exc.status, description=exc.message)
     flash(f"'{deal.title}' moved to {target.value.replace('_', ' ')}.", "success")
@@ -389,7 +387,7 @@ def _deal_page(deal, *, errors=None, values=None, deliverable_errors=None):
         kinds=list(DeliverableKind),
         statuses=list(DeliverableStatus),
         platforms=list(Platform),
-        today=current_app.config["AGENCY"].today(),
+        today=agency_today(),
     ), 422 if failed else 200
 
 

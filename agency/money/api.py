@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from datetime import date
 from decimal import Decimal
 
 from flask import Response, current_app, jsonify, render_template, request
@@ -13,7 +12,7 @@ from sqlalchemy import select
 
 from agency.core.audit.service import record_audit
 from agency.core.auth import authenticate_request, current_actor, current_user, for_creators, roles_required
-from agency.core.extensions import get_session
+from agency.core.extensions import agency_today, get_session
 from agency.core.fields import ImportReportSchema
 from agency.core.http import also_answers, csv_response, import_rejected
 from agency.core.imports import format_from_content_type
@@ -56,11 +55,6 @@ revenue_blp = Blueprint("revenue", __name__, url_prefix="/api/v1", description="
 revenue_blp.before_request(authenticate_request)
 
 
-def _today() -> date:
-    """The agency's day (AGENCY_TIMEZONE): what its books date a write made without a date."""
-    return current_app.config["AGENCY"].today()
-
-
 def _upload():
     upload = request.files.get("file")
     stream = upload.stream if upload else request.stream
@@ -90,7 +84,7 @@ class Revenue(MethodView):
     @revenue_blp.response(201, RevenueSchema)
     def post(self, data):
         """Record revenue (amounts are decimal strings; negative only with refund=true)"""
-        return create_record(db_session=get_session(), actor=current_actor(), data=data, today=_today())
+        return create_record(db_session=get_session(), actor=current_actor(), data=data, today=agency_today())
 
 
 @revenue_blp.route("/revenue/<int:record_id>")
@@ -112,7 +106,7 @@ class RevenueById(MethodView):
             record=get_record(db_session=session, record_id=record_id),
             data=data,
             expected_version=version,
-            today=_today(),
+            today=agency_today(),
         )
 
     @revenue_blp.response(204)
@@ -145,7 +139,7 @@ class DealAdjustments(MethodView):
             kind=data["kind"],
             amount=data["amount"],
             reason=data["reason"],
-            today=_today(),
+            today=agency_today(),
         )
 
 
@@ -160,7 +154,7 @@ class RevenueImport(MethodView):
         stream, fmt = _upload()
         session = get_session()
         report = import_revenue(
-            db_session=session, stream=stream, fmt=fmt, mode=args["mode"], today=_today(), user=current_user()
+            db_session=session, stream=stream, fmt=fmt, mode=args["mode"], today=agency_today(), user=current_user()
         )
         if report.error_count and not report.committed:
             return import_rejected(report)
@@ -200,7 +194,7 @@ class CreatorDiversification(MethodView):
         creator = get_creator(db_session=session, creator_id=creator_id)
         mix = compute_mix(
             session,
-            as_of=args.get("as_of") or _today(),
+            as_of=args.get("as_of") or agency_today(),
             settings=_settings(args.get("window_days")),
             creator_ids=[creator.id],
         )

@@ -12,7 +12,7 @@ from flask_smorest import Blueprint
 
 from agency.core.auth import authenticate_request, current_actor, current_user, for_creators, roles_required
 from agency.core.errors import InvalidInput, NotFound
-from agency.core.extensions import get_session
+from agency.core.extensions import agency_today, get_session
 from agency.core.pagination import paginated
 from agency.core.users.models import Role
 from agency.deals.service import get_deal
@@ -82,11 +82,6 @@ STAFF = (Role.admin, Role.manager, Role.analyst)
 
 def _settings() -> MoneySettings:
     return MoneySettings.from_config(current_app.config["AGENCY"])
-
-
-def _today() -> date:
-    """The agency's day (AGENCY_TIMEZONE): what its books date a write made without a date."""
-    return current_app.config["AGENCY"].today()
 
 
 def _plain(value):
@@ -236,7 +231,7 @@ class Invoices(MethodView):
         session = get_session()
         deal = get_deal(db_session=session, deal_id=data.pop("deal_id"))
         return create_invoice(
-            db_session=session, actor=current_actor(), deal=deal, data=data, settings=_settings(), today=_today()
+            db_session=session, actor=current_actor(), deal=deal, data=data, settings=_settings(), today=agency_today()
         )
 
 
@@ -279,8 +274,8 @@ class InvoiceIssue(MethodView):
         """Issue a draft: number, dates, exchange rate, ledger entry"""
         session = get_session()
         invoice = get_invoice(db_session=session, invoice_id=invoice_id)
-        issued_on = data.get("issued_on") or _today()
-        if issued_on > _today():
+        issued_on = data.get("issued_on") or agency_today()
+        if issued_on > agency_today():
             raise InvalidInput("An invoice cannot be issued on a future day.", {"issued_on": ["is in the future"]})
         return issue_invoice(
             db_session=session, actor=current_actor(), invoice=invoice, issued_on=issued_on,
@@ -297,7 +292,7 @@ class InvoiceCreditNotes(MethodView):
         session = get_session()
         return issue_credit_note(
             db_session=session, actor=current_actor(), invoice=get_invoice(db_session=session, invoice_id=invoice_id),
-            amount=data["amount"], reason=data["reason"], settings=_settings(), today=_today(),
+            amount=data["amount"], reason=data["reason"], settings=_settings(), today=agency_today(),
         )  # fmt: skip
 
 
@@ -309,7 +304,7 @@ class InvoiceVoid(MethodView):
         session = get_session()
         return void_invoice(
             db_session=session, actor=current_actor(), invoice=get_invoice(db_session=session, invoice_id=invoice_id),
-            settings=_settings(), today=_today(),
+            settings=_settings(), today=agency_today(),
         )  # fmt: skip
 
 
@@ -323,7 +318,7 @@ class InvoiceWriteOff(MethodView):
         session = get_session()
         return write_off_invoice(
             db_session=session, actor=current_actor(), invoice=get_invoice(db_session=session, invoice_id=invoice_id),
-            reason=data["reason"], settings=_settings(), today=_today(),
+            reason=data["reason"], settings=_settings(), today=agency_today(),
         )  # fmt: skip
 
 
@@ -346,11 +341,11 @@ class Payments(MethodView):
         session = get_session()
         allocations = data.pop("allocations")
         settings, actor = _settings(), current_actor()
-        payment = record_payment(db_session=session, actor=actor, data=data, settings=settings, today=_today())
+        payment = record_payment(db_session=session, actor=actor, data=data, settings=settings, today=agency_today())
         if allocations:
             allocate_payment(
                 db_session=session, actor=actor, payment=payment, allocations=allocations, settings=settings,
-                today=_today(),
+                today=agency_today(),
             )  # fmt: skip
         return payment
 
@@ -374,7 +369,7 @@ class PaymentAllocations(MethodView):
         payment = get_payment(db_session=session, payment_id=payment_id)
         allocate_payment(
             db_session=session, actor=current_actor(), payment=payment, allocations=data["allocations"],
-            settings=_settings(), today=_today(),
+            settings=_settings(), today=agency_today(),
         )  # fmt: skip
         return payment
 
@@ -389,7 +384,7 @@ class PaymentImport(MethodView):
         stream = upload.stream if upload else request.stream
         # A rejected file is a 422: the request's transaction is rolled back, nothing is imported.
         return import_bank_export(
-            db_session=get_session(), actor=current_actor(), stream=stream, settings=_settings(), today=_today()
+            db_session=get_session(), actor=current_actor(), stream=stream, settings=_settings(), today=agency_today()
         )
 
 
@@ -453,7 +448,7 @@ class PayoutPaid(MethodView):
         session = get_session()
         return mark_batch_paid(
             db_session=session, actor=current_actor(), batch=get_batch(db_session=session, batch_id=batch_id),
-            paid_on=data["paid_on"], reference=data["reference"], settings=_settings(), today=_today(),
+            paid_on=data["paid_on"], reference=data["reference"], settings=_settings(), today=agency_today(),
             expected_version=data["version"],
         )  # fmt: skip
 
@@ -521,7 +516,7 @@ class LedgerReversal(MethodView):
         session = get_session()
         entry = get_entry(db_session=session, entry_id=entry_id)
         return reverse_entry(
-            session, entry, posted_on=data.get("posted_on") or _today(), reason=data["reason"],
+            session, entry, posted_on=data.get("posted_on") or agency_today(), reason=data["reason"],
             base_currency=_settings().base_currency, actor_label=current_actor().label,
         )  # fmt: skip
 
@@ -557,7 +552,7 @@ class PlatformPayouts(MethodView):
         """Post a platform's payout: record the platform revenue (`revenue`), which posts it, or
         post a recorded record whose posting waited (`revenue_record_id`). Recording platform
         revenue through /revenue or an import posts it too: once per record, a refund reversed"""
-        return record_platform_payout(db_session=get_session(), actor=current_actor(), data=data, today=_today())
+        return record_platform_payout(db_session=get_session(), actor=current_actor(), data=data, today=agency_today())
 
 
 @blp.route("/ledger/export")
@@ -585,7 +580,7 @@ class Aging(MethodView):
         """Receivables aging by bucket, per brand (with DSO) and per manager, as of a day"""
         report = aging_report(
             get_session(),
-            as_of=args.get("as_of") or _today(),
+            as_of=args.get("as_of") or agency_today(),
             base_currency=_settings().base_currency,
             manager_id=current_user().id if args["mine"] else None,
         )

@@ -14,7 +14,7 @@ from marshmallow import ValidationError
 from sqlalchemy import select
 
 from agency.core.errors import Conflict, ServiceError
-from agency.core.extensions import get_session
+from agency.core.extensions import agency_today, get_session
 from agency.core.pagination import UI_PAGE_SIZE
 from agency.core.ui import actor, require_writer, ui_blueprint
 from agency.core.users.models import User
@@ -67,11 +67,6 @@ def _settings() -> MoneySettings:
     return MoneySettings.from_config(current_app.config["AGENCY"])
 
 
-def _today() -> date:
-    """The agency's day (AGENCY_TIMEZONE): what its books date a write made without a date."""
-    return current_app.config["AGENCY"].today()
-
-
 def _errors(exc: Exception) -> dict:
     if isinstance(exc, ValidationError):
         return exc.messages if isinstance(exc.messages, dict) else {"_": exc.messages}
@@ -111,7 +106,9 @@ def invoice_page(invoice_id: int):
         require_writer()
         try:
             if request.form.get("action") == "void":
-                void_invoice(db_session=session, actor=actor(), invoice=invoice, settings=_settings(), today=_today())
+                void_invoice(
+                    db_session=session, actor=actor(), invoice=invoice, settings=_settings(), today=agency_today()
+                )
                 flash(f"Invoice {invoice.number or invoice.id} voided.", "success")
             elif request.form.get("action") == "write_off":
                 if not current_user.is_admin:
@@ -120,14 +117,14 @@ def invoice_page(invoice_id: int):
                 data = WriteOffSchema().load({"reason": request.form.get("reason", "")})
                 write_off_invoice(
                     db_session=session, actor=actor(), invoice=invoice, reason=data["reason"], settings=_settings(),
-                    today=_today(),
+                    today=agency_today(),
                 )  # fmt: skip
                 flash(f"Invoice {invoice.number} written off.", "success")
             else:
                 data = CreditNoteSchema().load({k: request.form.get(k, "") for k in ("amount", "reason")})
                 note = issue_credit_note(
                     db_session=session, actor=actor(), invoice=invoice, amount=data["amount"], reason=data["reason"],
-                    settings=_settings(), today=_today(),
+                    settings=_settings(), today=agency_today(),
                 )  # fmt: skip
                 flash(f"Credit note {note.number} issued.", "success")
             return redirect(url_for("money_chain_ui.invoice_page", invoice_id=invoice.id))
@@ -161,14 +158,14 @@ def invoice_pdf(invoice_id: int):
 def payments():
     """Record a payment (optionally allocated to one invoice at once), or import a bank export."""
     session = get_session()
-    errors, values, report = {}, {"received_on": _today().isoformat(), "currency": "EUR"}, None
+    errors, values, report = {}, {"received_on": agency_today().isoformat(), "currency": "EUR"}, None
     if request.method == "POST":
         require_writer()
         upload = request.files.get("file")
         try:
             if upload is not None and upload.filename:
                 report = import_bank_export(
-                    db_session=session, actor=actor(), stream=upload.stream, settings=_settings(), today=_today()
+                    db_session=session, actor=actor(), stream=upload.stream, settings=_settings(), today=agency_today()
                 )
                 flash(f"{report.inserted} payment(s) imported, {report.unchanged} already known.", "success")
                 return redirect(url_for("money_chain_ui.payments"))
@@ -177,10 +174,12 @@ def payments():
             values |= {k: request.form.get(k, "").strip() for k in ("invoice_id", "allocate")}
             data = PaymentSchema().load({k: v for k, v in values.items() if k in fields and v})
             data.pop("allocations")
-            payment = record_payment(db_session=session, actor=actor(), data=data, settings=_settings(), today=_today())
+            payment = record_payment(
+                db_session=session, actor=actor(), data=data, settings=_settings(), today=agency_today()
+            )
             if values["invoice_id"] and values["allocate"]:
                 allocate_payment(
-                    db_session=session, actor=actor(), payment=payment, settings=_settings(), today=_today(),
+                    db_session=session, actor=actor(), payment=payment, settings=_settings(), today=agency_today(),
                     allocations=[{"invoice_id": int(values["invoice_id"]), "amount": _decimal(values["allocate"])}],
                 )  # fmt: skip
             flash(f"Payment {payment.bank_reference} recorded.", "success")
@@ -219,7 +218,7 @@ def aging():
         errors, as_of = exc.messages, None
     report = aging_report(
         get_session(),
-        as_of=as_of or _today(),
+        as_of=as_of or agency_today(),
         base_currency=_settings().base_currency,
         manager_id=current_user.id if request.args.get("mine") == "1" else None,
     )
@@ -254,7 +253,8 @@ def payouts():
                     )  # fmt: skip
                     mark_batch_paid(
                         db_session=session, actor=actor(), batch=batch, paid_on=data["paid_on"],
-                        reference=data["reference"], settings=_settings(), today=_today(), expected_version=version,
+                        reference=data["reference"], settings=_settings(), today=agency_today(),
+                        expected_version=version,
                     )  # fmt: skip
                     flash(f"Payout batch {batch.id} marked paid.", "success")
             return redirect(url_for("money_chain_ui.payouts"))
@@ -266,7 +266,7 @@ def payouts():
         payables=payable_balances(session),
         batches=session.scalars(batches_query().limit(UI_PAGE_SIZE)).all(),
         errors=errors,
-        today=_today().isoformat(),
+        today=agency_today().isoformat(),
         base_currency=_settings().base_currency,
     ), 422 if errors else 200
 
@@ -275,7 +275,7 @@ def payouts():
 def creator_balance(creator_id: int):
     session = get_session()
     creator = get_creator(db_session=session, creator_id=creator_id)
-    month = request.args.get("month") or _today().strftime("%Y-%m")
+    month = request.args.get("month") or agency_today().strftime("%Y-%m")
     try:
         date.fromisoformat(f"{month}-01")
     except ValueError:
@@ -292,7 +292,7 @@ def platform_payouts():
     """Record a platform's payout of a creator's revenue (the posting follows from the record), or
     post a recorded one whose posting waited for an exchange rate."""
     session = get_session()
-    errors, values = {}, {"date": _today().isoformat(), "currency": "EUR"}
+    errors, values = {}, {"date": agency_today().isoformat(), "currency": "EUR"}
     if request.method == "POST":
         require_writer()
         fields = ("creator_id", "date", "source", "platform", "amount", "currency", "external_ref", "notes")
@@ -302,7 +302,7 @@ def platform_payouts():
             else:
                 values = {k: request.form.get(k, "").strip() for k in fields}
                 data = PlatformPayoutSchema().load({"revenue": {k: v for k, v in values.items() if v}})
-            entry = record_platform_payout(db_session=session, actor=actor(), data=data, today=_today())
+            entry = record_platform_payout(db_session=session, actor=actor(), data=data, today=agency_today())
             flash(f"Platform payout posted (journal entry {entry.id}).", "success")
             return redirect(url_for("money_chain_ui.platform_payouts"))
         except (ValidationError, ServiceError) as exc:
@@ -329,7 +329,7 @@ def platform_payouts():
 def commissions():
     """What each manager and outside referrer is owed in commission; an admin records a payment."""
     session = get_session()
-    errors, values = {}, {"paid_on": _today().isoformat()}
+    errors, values = {}, {"paid_on": agency_today().isoformat()}
     if request.method == "POST":
         if not current_user.is_admin:
             abort(403, description="Only an admin records commission paid.")

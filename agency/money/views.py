@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from marshmallow import ValidationError
 
 from agency.core.audit.service import record_audit
 from agency.core.errors import ServiceError
-from agency.core.extensions import get_session
+from agency.core.extensions import agency_today, get_session
 from agency.core.jobs.http import after_import
 from agency.core.pagination import UI_PAGE_SIZE
 from agency.core.ui import actor, require_writer, ui_blueprint
@@ -53,7 +53,7 @@ def revenue():
                     stream=upload.stream,
                     fmt="csv",
                     mode="partial" if request.form.get("partial") else "all",
-                    today=_today(),
+                    today=agency_today(),
                     user=current_user,
                 )
             except ServiceError as exc:
@@ -97,7 +97,7 @@ def revenue():
         sources=list(RevenueSource),
         platforms=list(Platform),
         report=report,
-        month=_today().strftime("%Y-%m"),
+        month=agency_today().strftime("%Y-%m"),
         can_import=current_user.role.value != "analyst",
     )
 
@@ -110,11 +110,6 @@ def _date(value):
 
 
 RECORD_FIELDS = ("creator_id", "date", "source", "platform", "amount", "currency", "external_ref", "deal_id", "notes")
-
-
-def _today() -> date:
-    """The agency's day (AGENCY_TIMEZONE): what its books date a write made without a date."""
-    return current_app.config["AGENCY"].today()
 
 
 def _require_version() -> None:
@@ -173,7 +168,7 @@ def record_new():
     if request.method == "GET":
         values = {
             "creator_id": request.args.get("creator_id", ""),
-            "date": _today().isoformat(),
+            "date": agency_today().isoformat(),
             "currency": "EUR",
         }
         if refund_of is not None:
@@ -193,7 +188,7 @@ def record_new():
         data = RevenueSchema().load(
             {k: v for k, v in values.items() if v and k != "refund"} | {"refund": bool(values["refund"])}
         )
-        record = create_record(db_session=session, actor=actor(), data=data, today=_today())
+        record = create_record(db_session=session, actor=actor(), data=data, today=agency_today())
     except (ValidationError, ServiceError) as exc:
         if getattr(exc, "status", 422) == 403:
             abort(403, description=exc.message)
@@ -234,7 +229,7 @@ def record_edit(record_id: int):
         )
         version = data.pop("version")
         update_record(
-            db_session=session, actor=actor(), record=record, data=data, expected_version=version, today=_today()
+            db_session=session, actor=actor(), record=record, data=data, expected_version=version, today=agency_today()
         )
     except (ValidationError, ServiceError) as exc:
         session.expire(record)
@@ -265,7 +260,7 @@ def deal_adjustments(deal_id: int):
         values = {k: request.form.get(k, "").strip() for k in ("kind", "amount", "reason")}
         try:
             data = AdjustmentSchema().load({k: v for k, v in values.items() if v})
-            record = record_adjustment(db_session=session, actor=actor(), deal=deal, today=_today(), **data)
+            record = record_adjustment(db_session=session, actor=actor(), deal=deal, today=agency_today(), **data)
         except (ValidationError, ServiceError) as exc:
             if getattr(exc, "status", 422) == 403:
                 abort(403, description=exc.message)
