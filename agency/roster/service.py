@@ -6,13 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Select, func, select, union
-from sqlalchemy.orm import Session, joinedload, load_only, undefer
+from sqlalchemy import RowMapping, Select, case, func, select, union
+from sqlalchemy.orm import Session, joinedload, undefer
 
 from agency.core.audit.service import Actor, record_audit, snapshot
 from agency.core.database import add_unique, utcnow
 from agency.core.errors import Conflict, Forbidden, InvalidInput, NotFound, stale_version
 from agency.core.events import creator_invited, evaluation_inputs_changed
+from agency.core.portable_sql import json_object
 from agency.core.users.invitations import create_invitation, invitation_link
 from agency.core.users.models import CreatorInvitation, Role, User
 from agency.core.users.service import require_role
@@ -69,59 +70,79 @@ def creators_query(filters: CreatorFilters) -> Select:
     return _filtered(stmt, filters)
 
 
-# What a roster row shows (the API's `CreatorSummarySchema`, the UI's roster table): a page loads
-# these columns only, not the notes, languages, dates or the manager's other columns, and the
-# accounts as one JSON list per creator (`Creator.account_refs`) rather than account objects.
+def _manager_ref():
+    """The creator's manager as a roster row shows them, {id, email, full_name} (null when
+    unassigned), built in the page's statement like the account list."""
+    return case(
+        (User.id.is_not(None), json_object("id", User.id, "email", User.email, "full_name", User.full_name)),
+    )
+
+
+# What a roster row shows (the API's `CreatorSummarySchema`, the UI's roster table), as columns of
+# one row per creator: not the notes, languages or dates; the manager as one JSON object and the
+# accounts as one JSON list (`Creator.account_refs`). A page is read as rows of these columns, not
+# as `Creator` objects: nothing of a list is edited, and 50 rows need no identity map.
 SUMMARY_COLUMNS = (
-    load_only(
-        Creator.display_name,
-        Creator.legal_name,
-        Creator.country,
-        Creator.niche,
-        Creator.status,
-        Creator.guideline_standing,
-        Creator.manager_id,
-        Creator.archived_at,
-    ),
-    joinedload(Creator.manager).load_only(User.email, User.full_name),
-    undefer(Creator.account_refs),
-    undefer(Creator.strikes_count),
+    Creator.id,
+    Creator.display_name,
+    Creator.legal_name,
+    Creator.country,
+    Creator.niche,
+    Creator.status,
+    Creator.guideline_standing,
+    Creator.archived_at,
+    Creator.strikes_count.label("strikes_count"),
+    Creator.account_refs.label("account_refs"),
+    _manager_ref().label("manager"),
 )
 
 
 def page_query(filters: CreatorFilters, *, limit: int, offset: int) -> Select:
-    """One page of the roster in one statement: the page's creator ids, filtered, sorted and
-    sliced by the sort's index (narrow rows, however deep the page), then those creators with
-    what a roster row shows (`SUMMARY_COLUMNS`): their manager, account list and strike count.
+    """One page of the roster and the total, in one statement: the page's creator ids, filtered,
+    sorted and sliced by the sort's index (narrow rows, however deep the page), then what a roster
+    row shows of those creators (`SUMMARY_COLUMNS`), their manager joined, and a `total` column.
     Only the page's rows are decorated: a strike count in the sliced part would be computed for
-    every row the OFFSET skips too."""
-    page = _filtered(select(Creator.id), filters).limit(limit).offset(offset).subquery("page")
-    stmt = select(Creator).join(page, Creator.id == page.c.id).options(*SUMMARY_COLUMNS)
+    every row the OFFSET skips too.
+    The total of a search is a window count over its matches, which the page sorts whole anyway
+    (a search has no index order), so the matches are found once. The total of a filter is a
+    count over the creators table alone (no manager join, no strike count), which the roster's
+    partial indexes answer with an index-only scan while the page stops after its rows."""
+    ids = _filtered(select(Creator.id), filters)
+    if filters.q:
+        ids = ids.add_columns(func.count().over().label("total"))
+    page = ids.limit(limit).offset(offset).subquery("page")
+    total = page.c.total if filters.q else _count(filters).scalar_subquery()
+    stmt = (
+        select(*SUMMARY_COLUMNS, total.label("total"))
+        .join(page, Creator.id == page.c.id)
+        .outerjoin(User, User.id == Creator.manager_id)
+    )
     return stmt.order_by(*_ordering(filters))
+
+
+def _count(filters: CreatorFilters) -> Select:
+    return _filtered(select(func.count()).select_from(Creator), filters).order_by(None)
 
 
 def count_creators(*, db_session: Session, filters: CreatorFilters) -> int:
     """How many creators match `filters`: a count over the creators table alone (no manager join,
     no strike count), which the roster's partial indexes answer with an index-only scan."""
-    return db_session.scalar(_filtered(select(func.count()).select_from(Creator), filters).order_by(None))
+    return db_session.scalar(_count(filters))
 
 
 def roster_page(
     *, db_session: Session, filters: CreatorFilters, page: int, page_size: int
-) -> tuple[int, list[Creator]]:
-    """One page of the roster and how many creators match. The page is one statement (its
-    creators as a roster row shows them, with managers, accounts and strike counts); the count
-    is a second one, run only when the page cannot tell the total: a page shorter than
-    `page_size` is the last one, so the total is the creators before it plus its own (a search
-    that finds a few creators costs one statement).
-    A page past the end is empty."""
+) -> tuple[int, list[RowMapping]]:
+    """One page of the roster, as rows of `SUMMARY_COLUMNS` (mappings), and how many creators
+    match, in one statement (see `page_query`). A page past the end is empty, and its total is
+    a count of its own."""
     offset = (page - 1) * page_size
     rows = []
     if offset <= MAX_OFFSET:  # a huge page number must not overflow SQL's 64-bit offset
-        rows = list(db_session.scalars(page_query(filters, limit=page_size, offset=offset)).unique())
-    if len(rows) < page_size and (rows or offset == 0):
-        return offset + len(rows), rows
-    return count_creators(db_session=db_session, filters=filters), rows
+        rows = db_session.execute(page_query(filters, limit=page_size, offset=offset)).mappings().all()
+    if rows:
+        return rows[0]["total"], rows
+    return (0 if offset == 0 else count_creators(db_session=db_session, filters=filters)), rows
 
 
 def _filtered(stmt: Select, filters: CreatorFilters) -> Select:

@@ -123,7 +123,7 @@ def creators():
         return _roster_csv(session.scalars(roster.creators_query(filters)).unique().all())
     page = max(1, request.args.get("page", 1, type=int))
     total, rows = roster.roster_page(db_session=session, filters=filters, page=page, page_size=UI_PAGE_SIZE)
-    ids = [c.id for c in rows]
+    ids = [c["id"] for c in rows]
     eligible = _eligible_counts(session, ids) if ids else {}
     risks = {s.creator_id: s.risk_level.value for s in session.scalars(latest_snapshots_query(ids))}
     managers = session.scalars(
