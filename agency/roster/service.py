@@ -97,6 +97,11 @@ SUMMARY_COLUMNS = (
 )
 
 
+# The page's statement starts from these columns and the manager's join, built once (what a
+# request builds is only its filters, sort and slice).
+_SUMMARY_ROWS = select(*SUMMARY_COLUMNS).outerjoin(User, User.id == Creator.manager_id)
+
+
 def page_query(filters: CreatorFilters, *, limit: int, offset: int) -> Select:
     """One page of the roster and the total, in one statement: the page's creator ids, filtered,
     sorted and sliced by the sort's index (narrow rows, however deep the page), then what a roster
@@ -107,27 +112,24 @@ def page_query(filters: CreatorFilters, *, limit: int, offset: int) -> Select:
     (a search has no index order), so the matches are found once. The total of a filter is a
     count over the creators table alone (no manager join, no strike count), which the roster's
     partial indexes answer with an index-only scan while the page stops after its rows."""
-    ids = _filtered(select(Creator.id), filters)
+    criteria = _criteria(filters)
+    ordering = _ordering(filters)
+    ids = select(Creator.id).where(*criteria).order_by(*ordering)
     if filters.q:
         ids = ids.add_columns(func.count().over().label("total"))
     page = ids.limit(limit).offset(offset).subquery("page")
-    total = page.c.total if filters.q else _count(filters).scalar_subquery()
-    stmt = (
-        select(*SUMMARY_COLUMNS, total.label("total"))
-        .join(page, Creator.id == page.c.id)
-        .outerjoin(User, User.id == Creator.manager_id)
-    )
-    return stmt.order_by(*_ordering(filters))
+    total = page.c.total if filters.q else _count(criteria).scalar_subquery()
+    return _SUMMARY_ROWS.add_columns(total.label("total")).join(page, Creator.id == page.c.id).order_by(*ordering)
 
 
-def _count(filters: CreatorFilters) -> Select:
-    return _filtered(select(func.count()).select_from(Creator), filters).order_by(None)
+def _count(criteria: list) -> Select:
+    return select(func.count()).select_from(Creator).where(*criteria)
 
 
 def count_creators(*, db_session: Session, filters: CreatorFilters) -> int:
     """How many creators match `filters`: a count over the creators table alone (no manager join,
     no strike count), which the roster's partial indexes answer with an index-only scan."""
-    return db_session.scalar(_count(filters))
+    return db_session.scalar(_count(_criteria(filters)))
 
 
 def roster_page(
@@ -147,18 +149,28 @@ def roster_page(
 
 def _filtered(stmt: Select, filters: CreatorFilters) -> Select:
     """Apply the roster filters and sort order to any `select` over `Creator`."""
+    return stmt.where(*_criteria(filters)).order_by(*_ordering(filters))
+
+
+_NOT_ARCHIVED = Creator.archived_at.is_(None)
+_UNASSIGNED = Creator.manager_id.is_(None)
+
+
+def _criteria(filters: CreatorFilters) -> list:
+    """The roster filters as conditions on `Creator`."""
+    criteria = []
     if not filters.include_archived:
-        stmt = stmt.where(Creator.archived_at.is_(None))
+        criteria.append(_NOT_ARCHIVED)
     if filters.status:
-        stmt = stmt.where(Creator.status.in_([CreatorStatus(s) for s in filters.status]))
+        criteria.append(Creator.status.in_([CreatorStatus(s) for s in filters.status]))
     if filters.niche:
-        stmt = stmt.where(Creator.niche.in_(filters.niche))
+        criteria.append(Creator.niche.in_(filters.niche))
     if filters.country:
-        stmt = stmt.where(Creator.country.in_([c.upper() for c in filters.country]))
+        criteria.append(Creator.country.in_([c.upper() for c in filters.country]))
     if filters.manager_id is not None:
-        stmt = stmt.where(Creator.manager_id == filters.manager_id)
+        criteria.append(Creator.manager_id == filters.manager_id)
     if filters.unassigned:
-        stmt = stmt.where(Creator.manager_id.is_(None))
+        criteria.append(_UNASSIGNED)
     if filters.q:
         # Escape LIKE wildcards so a user's "%" or "_" means itself.
         needle = filters.q.strip().lower().lstrip("@")
@@ -171,15 +183,19 @@ def _filtered(stmt: Select, filters: CreatorFilters) -> Select:
             select(Creator.id).where(func.lower(Creator.legal_name).like(pattern, escape="\\")).correlate(None),
             select(PlatformAccount.creator_id).where(func.lower(PlatformAccount.handle).like(pattern, escape="\\")),
         )
-        stmt = stmt.where(Creator.id.in_(matching))
-    return stmt.order_by(*_ordering(filters))
+        criteria.append(Creator.id.in_(matching))
+    return criteria
+
+
+# Each sort both ways, then the id: creators that tie come in ascending id order both ways.
+_ORDERINGS = {
+    **{name: (column.asc(), Creator.id.asc()) for name, column in SORTABLE.items()},
+    **{f"-{name}": (column.desc(), Creator.id.asc()) for name, column in SORTABLE.items()},
+}
 
 
 def _ordering(filters: CreatorFilters) -> tuple:
-    """The sort's column, then the id: creators that tie come in ascending id order both ways."""
-    descending = filters.sort.startswith("-")
-    column = SORTABLE[filters.sort.lstrip("-")]
-    return column.desc() if descending else column.asc(), Creator.id.asc()
+    return _ORDERINGS[filters.sort]
 
 
 def get_creator(*, db_session: Session, creator_id: int, include_archived: bool = True) -> Creator:
