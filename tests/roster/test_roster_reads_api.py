@@ -168,3 +168,26 @@ def test_lists_show_each_creator_as_a_row_and_the_creator_answer_has_everything(
     assert full["notes"] == "Prefers email; agent is her sister."
     assert {"languages", "date_of_birth", "age", "version", "created_at", "parental_agreement_on_file"} <= set(full)
     assert [a["handle"] for a in full["accounts"]] == [a["handle"] for a in rows[0]["accounts"]]
+
+
+def test_search_pages_carry_the_total_of_every_match(read, make_creator, manager):
+    # Names and handles both match: each creator counts once, on whichever page it falls.
+    for n in range(6):
+        make_creator(display_name=f"Paged Match {n}", manager=manager if n % 2 else None)
+    handle_only = make_creator(display_name="Someone Else")
+    make_creator(display_name="Unrelated")
+
+    rows, meta = read("q=paged match&page_size=4")
+    assert meta["total"] == 6 and len(rows) == 4
+    assert [row["manager"] for row in rows[:2]] == [
+        None,
+        {"id": manager.id, "email": manager.email, "full_name": manager.full_name},
+    ]
+    last, meta = read("q=paged match&page=2&page_size=4")
+    assert len(last) == 2 and meta["total"] == 6
+    past_the_end, meta = read("q=paged match&page=3&page_size=4")
+    assert past_the_end == [] and meta["total"] == 6
+    nothing, meta = read("q=nobody-like-this&page=2")
+    assert nothing == [] and meta["total"] == 0
+    rows, meta = read(f"q={handle_only.accounts[0].handle}&page_size=1")
+    assert [row["id"] for row in rows] == [handle_only.id] and meta["total"] == 1
