@@ -307,6 +307,11 @@ def main() -> None:
     parser.add_argument("--clients", default="8,16,32", help="Comma-separated numbers of concurrent clients.")
     parser.add_argument("--workers", default=os.environ.get("GUNICORN_WORKERS", "2"))
     parser.add_argument("--threads", default=os.environ.get("GUNICORN_THREADS", "4"))
+    parser.add_argument(
+        "--worker-class",
+        default=os.environ.get("GUNICORN_WORKER_CLASS", "gthread"),
+        help="gunicorn's worker class: gthread (threads per worker) or sync (one request at a time).",
+    )
     parser.add_argument("--endpoints", help="Comma-separated subset of the endpoints below (default: all).")
     parser.add_argument("--database-url", help="Reuse this database (already loaded) instead of a scratch one.")
     parser.add_argument("--keep", action="store_true", help="Keep the scratch database (reuse it with --database-url).")
@@ -326,6 +331,7 @@ def main() -> None:
         "LOG_JSON": "true",
         "GUNICORN_WORKERS": args.workers,
         "GUNICORN_THREADS": args.threads,
+        "GUNICORN_WORKER_CLASS": args.worker_class,
         "GUNICORN_ACCESS_LOG": "",
     }
     auth = {"Authorization": f"Bearer {token}"}
@@ -358,8 +364,8 @@ def main() -> None:
                 proc.terminate()
                 proc.wait(timeout=30)
     print(
-        f"\n{args.creators:,} creators, {args.seconds:.0f} s per row, gunicorn {args.workers}x{args.threads} gthread, "
-        f"load generator on the same machine"
+        f"\n{args.creators:,} creators, {args.seconds:.0f} s per row, "
+        f"gunicorn {args.workers}x{args.threads} {args.worker_class}, load generator on the same machine"
     )
     print("| endpoint | clients | req/s | p50 ms | p99 ms | errors | vs hello | web CPU ms/req | db CPU ms/req |")
     print("|---|---|---|---|---|---|---|---|---|")

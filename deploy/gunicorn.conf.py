@@ -10,7 +10,7 @@ import os
 # under the managed database's connection limit.
 workers = int(os.environ.get("GUNICORN_WORKERS", min(4, multiprocessing.cpu_count())))
 threads = int(os.environ.get("GUNICORN_THREADS", 4))
-worker_class = "gthread"
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:5000")
 # Imports can take a while on big files; anything longer runs as a background job.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", 60))

@@ -56,6 +56,7 @@ def test_env_example_documents_every_setting():
     }
     assert names >= SETTINGS
     assert names - SETTINGS <= {
+        "GUNICORN_WORKER_CLASS",
         "GUNICORN_WORKERS",
         "GUNICORN_THREADS",
         "GUNICORN_BIND",
