@@ -293,7 +293,7 @@ def write_chunk(workspace: Workspace, chunk: Chunk) -> RecomputeResult:
     as_of = workspace.as_of
     workspace.prepare(chunk)
     # (On PostgreSQL: SQLite's casts would not give the values the fresh table's column types do.)
-    if connection.dialect.name == "postgresql" and not _stored_count(connection, chunk):
+    if connection.dialect.name == "postgresql" and not _any_stored(connection, chunk):
         inserted = workspace.store()
         return RecomputeResult(as_of=as_of, chunks=1, evaluated=inserted, inserted=inserted)
     evaluated = workspace.fill()
@@ -393,6 +393,19 @@ def write_chunk(workspace: Workspace, chunk: Chunk) -> RecomputeResult:
     if removed:
         _record_ended(workspace, removed)
     return result
+
+
+def _any_stored(connection, chunk: Chunk) -> bool:
+    """Whether any evaluation is stored for the chunk's creators: the first by creator, one
+    entry of the (creator, programme) index (a bare EXISTS may scan the table for the first
+    row in range)."""
+    first = (
+        select(EVALUATION.c.creator_id)
+        .where(chunk.condition(EVALUATION.c.creator_id))
+        .order_by(EVALUATION.c.creator_id)
+        .limit(1)
+    )
+    return connection.scalar(first) is not None
 
 
 def _stored_count(connection, chunk: Chunk) -> int:
