@@ -4,7 +4,8 @@ A recompute works chunk by chunk (creators by id range). For each chunk it fills
 of features once (eligibility_features.py) and evaluates every rule version in force into its own
 temporary table (eligibility_rules.py). It then writes in SQL only what differs from the stored
 evaluations, comparing digests of the per-criterion results, builds the JSON document of the
-results only for the rows it writes, and appends a history row per gain, loss or end (a creator's
+results only for the rows it writes (a chunk with nothing stored yet is inserted as computed,
+documents included, without the temporary table), and appends a history row per gain, loss or end (a creator's
 history starts with their first gain or loss). Python reads only the gains and losses (to say which
 criteria changed and when the change took effect), so memory does not grow with the roster.
 """
