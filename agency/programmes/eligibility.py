@@ -5,9 +5,10 @@ of features once (eligibility_features.py) and evaluates every rule version in f
 temporary table (eligibility_rules.py). It then writes in SQL only what differs from the stored
 evaluations, comparing digests of the per-criterion results, builds the JSON document of the
 results only for the rows it writes (a chunk with nothing stored yet is inserted as computed,
-documents included, without the temporary table), and appends a history row per gain, loss or end (a creator's
-history starts with their first gain or loss). Python reads only the gains and losses (to say which
-criteria changed and when the change took effect), so memory does not grow with the roster.
+documents included, without the temporary table), and appends a history row per gain, loss or
+end (a creator's history starts with their first gain or loss). Python reads only the gains and
+losses (to say which criteria changed and when the change took effect), so memory does not grow
+with the roster.
 """
 
 from __future__ import annotations
