@@ -296,6 +296,27 @@ class CompiledRule:
     def fill_select(self, fresh: Table):
         """The rows the rule writes into `fresh` (every column, in order): one per creator of the
         chunk in the rule's scope (the best assignment)."""
+        r, values, by_slot = self._best()
+        values = values | by_slot
+        # Every column of the shared table, in its order: the slots this rule does not use are
+        # NULL, so that all the rules' selects line up in one INSERT .. SELECT .. UNION ALL.
+        columns = [(values[c.name] if c.name in values else cast(null(), c.type)).label(c.name) for c in fresh.c]
+        return select(*columns).where(r.rank == 1)
+
+    def evaluation_select(self, fresh: Table):
+        """The same rows as `fill_select` as they are stored (the summary, the digest and the
+        document), computed without the fresh table: for creators with no stored evaluation,
+        nothing to compare with. Each result passes through its slot's type, as it does when it
+        is read back from `fresh`, so that the document is the one `results_document` builds."""
+        r, values, _by_slot = self._best()
+        document = self._document(lambda name: cast(r[name], fresh.c[self._slot_of[name]].type))
+        return select(*[expr.label(name) for name, expr in values.items()], document.label("details")).where(
+            r.rank == 1
+        )
+
+    def _best(self):
+        """The ranked assignments of the chunk (`rank` 1 is the one kept), the summary columns
+        of a row (digest included) and its results by slot."""
         ctx = self._ctx
         facts = ctx.facts
         if self.platforms:
@@ -354,11 +375,7 @@ class CompiledRule:
             "eta": case((and_(not_(r.eligible), every_failing_has_eta), latest_eta)),
             "digest": digest(list(by_slot.values()), self._document(lambda name: r[name])),
         }
-        values |= by_slot
-        # Every column of the shared table, in its order: the slots this rule does not use are
-        # NULL, so that all the rules' selects line up in one INSERT .. SELECT .. UNION ALL.
-        columns = [(values[c.name] if c.name in values else cast(null(), c.type)).label(c.name) for c in fresh.c]
-        return select(*columns).where(r.rank == 1)
+        return r, values, by_slot
 
     def results_document(self, fresh: Table) -> ColumnElement:
         """The JSON array of every criterion's result, read from the rule's slots of `fresh`

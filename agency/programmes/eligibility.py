@@ -4,9 +4,11 @@ A recompute works chunk by chunk (creators by id range). For each chunk it fills
 of features once (eligibility_features.py) and evaluates every rule version in force into its own
 temporary table (eligibility_rules.py). It then writes in SQL only what differs from the stored
 evaluations, comparing digests of the per-criterion results, builds the JSON document of the
-results only for the rows it writes, and appends a history row per gain, loss or end (a creator's
-history starts with their first gain or loss). Python reads only the gains and losses (to say which
-criteria changed and when the change took effect), so memory does not grow with the roster.
+results only for the rows it writes (a chunk with nothing stored yet is inserted as computed,
+documents included, without the temporary table), and appends a history row per gain, loss or
+end (a creator's history starts with their first gain or loss). Python reads only the gains and
+losses (to say which criteria changed and when the change took effect), so memory does not grow
+with the roster.
 """
 
 from __future__ import annotations
@@ -182,12 +184,25 @@ class Workspace:
 
     def evaluate(self, chunk: Chunk) -> int:
         """Fill the base table and the fresh evaluations for the chunk; returns how many."""
+        self.prepare(chunk)
+        return self.fill()
+
+    def prepare(self, chunk: Chunk) -> None:
+        """Empty the tables and fill the base table (the chunk's features)."""
         connection = self.connection
         postgres = connection.dialect.name == "postgresql"
         for table in self._tables:
             connection.execute(text(f'TRUNCATE "{table.name}"') if postgres else table.delete())
         fill_base(connection, self.plan, self.base, self.windows, chunk, self.as_of, self.settings)
-        return connection.execute(self.fill_statement).rowcount if self.compiled else 0
+
+    def fill(self) -> int:
+        """Fill the fresh evaluations from the prepared base table; returns how many."""
+        return self.connection.execute(self.fill_statement).rowcount if self.compiled else 0
+
+    def store(self) -> int:
+        """Insert the evaluations of the prepared chunk straight into the stored table (a chunk
+        with none stored: nothing to compare with); returns how many."""
+        return self.connection.execute(self.store_statement).rowcount if self.compiled else 0
 
     @cached_property
     def fill_statement(self):
@@ -196,6 +211,15 @@ class Workspace:
         selects = [rule.fill_select(self.fresh) for rule in self.compiled]
         rows = selects[0] if len(selects) == 1 else union_all(*selects)
         return insert(self.fresh).from_select([c.name for c in self.fresh.c], rows)
+
+    @cached_property
+    def store_statement(self):
+        """Every rule version's rows as they are stored, in one statement (see `store`)."""
+        selects = [
+            rule.evaluation_select(self.fresh).add_columns(literal(self.as_of).label("as_of")) for rule in self.compiled
+        ]
+        rows = selects[0] if len(selects) == 1 else union_all(*selects)
+        return insert(EVALUATION).from_select(list(rows.selected_columns.keys()), rows)
 
     def document(self) -> ColumnElement:
         """The JSON document of each fresh row, by the rule version that produced it."""
@@ -258,14 +282,23 @@ class RecomputeResult:
 NEW, CHANGED, TRANSITION = 1, 2, 3
 
 
-def write_chunk(workspace: Workspace, chunk: Chunk, evaluated: int) -> RecomputeResult:
-    """Compare the chunk's fresh evaluations with the stored ones and write the differences.
+def write_chunk(workspace: Workspace, chunk: Chunk) -> RecomputeResult:
+    """Evaluate the chunk, compare its fresh evaluations with the stored ones and write the
+    differences.
 
-    One pass sorts out what is new, what changed and what gained or lost; the writes then
+    A chunk with no stored evaluation (a first recompute, new creators) has nothing to compare
+    with and no history to write: its evaluations are inserted as they are computed. Otherwise
+    one pass sorts out what is new, what changed and what gained or lost; the writes then
     touch only those rows. Each join to the stored rows names the chunk: it reads the chunk's
     rows through the index, never the whole table, whatever the statistics say."""
     connection = workspace.connection
     as_of = workspace.as_of
+    workspace.prepare(chunk)
+    # (On PostgreSQL: SQLite's casts would not give the values the fresh table's column types do.)
+    if connection.dialect.name == "postgresql" and not _any_stored(connection, chunk):
+        inserted = workspace.store()
+        return RecomputeResult(as_of=as_of, chunks=1, evaluated=inserted, inserted=inserted)
+    evaluated = workspace.fill()
     fresh, changes = workspace.fresh, workspace.changes
     result = RecomputeResult(as_of=as_of, chunks=1, evaluated=evaluated)
     stored = EVALUATION.alias("stored")
@@ -346,10 +379,7 @@ def write_chunk(workspace: Workspace, chunk: Chunk, evaluated: int) -> Recompute
     # archived creators, and history says so for creators still on the roster, dated the day the
     # version ended. After the writes above every fresh row has its stored row: when the chunk
     # has no more stored rows than fresh ones (counted through the index), nothing is to go.
-    stored_count = connection.scalar(
-        select(func.count()).select_from(EVALUATION).where(chunk.condition(EVALUATION.c.creator_id))
-    )
-    if stored_count == evaluated:
+    if _stored_count(connection, chunk) == evaluated:
         return result
     removed = connection.execute(
         delete(EVALUATION)
@@ -365,6 +395,26 @@ def write_chunk(workspace: Workspace, chunk: Chunk, evaluated: int) -> Recompute
     if removed:
         _record_ended(workspace, removed)
     return result
+
+
+def _any_stored(connection, chunk: Chunk) -> bool:
+    """Whether any evaluation is stored for the chunk's creators: the first by creator, one
+    entry of the (creator, programme) index (a bare EXISTS may scan the table for the first
+    row in range)."""
+    first = (
+        select(EVALUATION.c.creator_id)
+        .where(chunk.condition(EVALUATION.c.creator_id))
+        .order_by(EVALUATION.c.creator_id)
+        .limit(1)
+    )
+    return connection.scalar(first) is not None
+
+
+def _stored_count(connection, chunk: Chunk) -> int:
+    """How many evaluations are stored for the chunk's creators (counted through the index)."""
+    return connection.scalar(
+        select(func.count()).select_from(EVALUATION).where(chunk.condition(EVALUATION.c.creator_id))
+    )
 
 
 def _record_ended(workspace: Workspace, removed: list) -> None:
@@ -545,7 +595,7 @@ def _write_isolated(workspace: Workspace, chunk: Chunk) -> RecomputeResult:
 
     def work(part: Chunk) -> RecomputeResult:
         _lock_chunk(workspace, part)
-        return write_chunk(workspace, part, workspace.evaluate(part))
+        return write_chunk(workspace, part)
 
     parts, failed = run_isolated(workspace.db_session, chunk, work)
     result = RecomputeResult(as_of=workspace.as_of)

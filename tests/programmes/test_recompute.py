@@ -3,7 +3,8 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 
 from agency.core.database import utcnow
-from agency.programmes.eligibility import recompute_eligibility
+from agency.programmes.catalogue import seed_catalogue
+from agency.programmes.eligibility import explain_creator, recompute_eligibility
 from agency.programmes.explanation import explain_many
 from agency.programmes.models import EligibilityChange, EligibilityEvaluation, RuleVersion
 from tests.programmes.conftest import TODAY
@@ -156,3 +157,36 @@ def test_the_near_threshold_alert_says_how_its_date_was_estimated(
         f"Estimated crossing: {eta:%d %b %Y} (least-squares trend over {history_days} days of data)."
         in alert["message"]
     )
+
+
+def test_a_chunk_with_nothing_stored_stores_what_a_compared_chunk_does(session, fund, make_creator, add_days):
+    """A chunk with no stored evaluation is written as computed; a chunk with some is compared
+    first: both store the summary and the document of the creator's "as of" answer."""
+    seed_catalogue(db_session=session)
+    session.commit()
+    creators = []
+
+    def _creator():
+        creator = _adult(make_creator, accounts=("tiktok", "youtube"), country="FR")
+        add_days(creator.accounts[0], start_followers=9_900, per_day=40, views=5_000)
+        add_days(creator.accounts[1], start_followers=900, per_day=7, views=300)
+        creators.append(creator)
+        return creator
+
+    first = _creator()
+    alone = recompute_eligibility(db_session=session, creator_ids=[first.id], as_of=TODAY)
+    assert alone.evaluated == alone.inserted > 1
+    _creator()  # in the same chunk as the first, which now has stored rows: compared
+    both = recompute_eligibility(db_session=session, as_of=TODAY)
+    assert (both.inserted, both.updated, both.unchanged) == (alone.evaluated, 0, alone.evaluated)
+
+    stored = {(ev.creator_id, ev.program_id): ev for ev in session.scalars(select(EligibilityEvaluation))}
+    summary = ("rule_version_id", "account_id", "eligible", "near_threshold", "eta", "details")
+    for creator in creators:
+        answers = explain_creator(db_session=session, creator_id=creator.id, as_of=TODAY)
+        assert len(answers) == alone.evaluated
+        for answer in answers:
+            evaluation = stored[(creator.id, answer["program_id"])]
+            assert [getattr(evaluation, name) for name in summary] == [answer[name] for name in summary]
+    again = recompute_eligibility(db_session=session, as_of=TODAY)
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, 2 * alone.evaluated)
