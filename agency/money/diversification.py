@@ -18,7 +18,6 @@ from the creator's latest one, so re-running on unchanged revenue writes nothing
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -47,7 +46,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from agency.core.database import JSONDocument, refresh_statistics
+from agency.core.database import JSONDocument, refresh_statistics, temporary_table
 from agency.core.portable_sql import as_document, decimal_text, digest, json_object, json_object_agg
 from agency.currencies.models import FxRate
 from agency.currencies.service import minor_unit, round_money_sql
@@ -178,13 +177,16 @@ def daily_rates_table(db_session: Session, base_currency: str, in_scope) -> Tabl
         .limit(1)
         .scalar_subquery()
     )
-    table = Table(
-        f"daily_rates_{uuid.uuid4().hex[:10]}",
-        MetaData(),
-        Column("currency", String(3), primary_key=True),
-        Column("earned_on", Date, primary_key=True),
-        Column("rate", Numeric(30, 12)),
-        prefixes=["TEMPORARY"],
+    table = temporary_table(
+        "mix_daily_rates",
+        lambda: Table(
+            "mix_daily_rates",
+            MetaData(),
+            Column("currency", String(3), primary_key=True),
+            Column("earned_on", Date, primary_key=True),
+            Column("rate", Numeric(30, 12)),
+            prefixes=["TEMPORARY"],
+        ),
     )
     connection = db_session.connection()
     table.create(connection)
@@ -469,20 +471,23 @@ def _per_creator_table(db_session: Session, creators: Chunk, as_of: date, settin
     the chunk's creators to it is then a hash or index join whatever the planner knew of the
     revenue tables (joined as a CTE, a chunk on never-analysed tables was planned as a nested loop
     that scanned the whole aggregate once per creator: 5,000 x 5,000 rows)."""
-    table = Table(
-        f"mix_per_creator_{uuid.uuid4().hex[:10]}",
-        MetaData(),
-        Column("creator_id", Integer, primary_key=True),
-        *[Column(name, Numeric()) for name in ("total", "previous_total", "platform_total")],
-        Column("by_source", JSONDocument),
-        Column("by_platform", JSONDocument),
-        Column("top_source", String(32)),
-        Column("top_source_share", Numeric()),
-        Column("top_platform", String(32)),
-        *[Column(name, Numeric()) for name in ("top_platform_share", "tiktok_share", "hhi", "previous_hhi")],
-        Column("unconverted_records", Integer),
-        *[Column(f"has_{key}", Boolean) for key in (*DIVERSIFYING_SOURCES, *DIVERSIFYING_PLATFORMS)],
-        prefixes=["TEMPORARY"],
+    table = temporary_table(
+        "mix_per_creator",
+        lambda: Table(
+            "mix_per_creator",
+            MetaData(),
+            Column("creator_id", Integer, primary_key=True),
+            *[Column(name, Numeric()) for name in ("total", "previous_total", "platform_total")],
+            Column("by_source", JSONDocument),
+            Column("by_platform", JSONDocument),
+            Column("top_source", String(32)),
+            Column("top_source_share", Numeric()),
+            Column("top_platform", String(32)),
+            *[Column(name, Numeric()) for name in ("top_platform_share", "tiktok_share", "hhi", "previous_hhi")],
+            Column("unconverted_records", Integer),
+            *[Column(f"has_{key}", Boolean) for key in (*DIVERSIFYING_SOURCES, *DIVERSIFYING_PLATFORMS)],
+            prefixes=["TEMPORARY"],
+        ),
     )
     connection = db_session.connection()
     table.create(connection)
@@ -497,12 +502,15 @@ def _per_creator_table(db_session: Session, creators: Chunk, as_of: date, settin
 
 
 def _fresh_table() -> Table:
-    return Table(
-        f"diversification_fresh_{uuid.uuid4().hex[:10]}",
-        MetaData(),
-        Column("creator_id", Integer, primary_key=True),
-        *[Column(c.name, c.type) for c in SNAPSHOT.c if c.name in (*VALUES, "as_of", "digest")],
-        prefixes=["TEMPORARY"],
+    return temporary_table(
+        "mix_fresh",
+        lambda: Table(
+            "mix_fresh",
+            MetaData(),
+            Column("creator_id", Integer, primary_key=True),
+            *[Column(c.name, c.type) for c in SNAPSHOT.c if c.name in (*VALUES, "as_of", "digest")],
+            prefixes=["TEMPORARY"],
+        ),
     )
 
 
