@@ -361,11 +361,6 @@ def mix_from(per_creator, creators: Chunk, as_of: date, settings: MixSettings):
         else_=literal(""),
     )
     tips = func.trim(niche_tip + literal(" ") + platform_tip)
-    suggestion = case(
-        (level.in_([RiskLevel.no_data.value, RiskLevel.low.value]), literal("")),
-        (tips == "", literal(KEEP_GOING)),
-        else_=tips,
-    )
 
     def money(value):
         return cast(round_money_sql(func.coalesce(value, 0), base), TOTAL)
@@ -394,15 +389,26 @@ def mix_from(per_creator, creators: Chunk, as_of: date, settings: MixSettings):
             (hhi > 0, cast(func.round(literal(Decimal(1)) / cast(m.hhi, EXACT), 2), Numeric(8, 2))), else_=null()
         ),
         "risk_level": level,
-        "suggestion": suggestion,
+        "suggestion": tips,  # the tips, until the risk level says whether to give them (below)
         "unconverted_records": cast(func.coalesce(m.unconverted_records, 0), Integer),
     }
-    inner = (
+    # Graded once: the digest below reads these values again, and PostgreSQL would otherwise
+    # inline every expression into it and evaluate the risk level, the tips and the roundings of
+    # each creator twice (a third of the statement's time).
+    graded = (
         select(*[value.label(name) for name, value in values.items()])
         .select_from(CREATOR.outerjoin(per_creator, m.creator_id == CREATOR.c.id))
         .where(creators.condition(CREATOR.c.id), CREATOR.c.archived_at.is_(None))
-        .subquery("mix")
+        .cte("graded")
+        .prefix_with("MATERIALIZED", dialect="postgresql")
     )
+    g = graded.c
+    suggestion = case(
+        (g.risk_level.in_([RiskLevel.no_data.value, RiskLevel.low.value]), literal("")),
+        (g.suggestion == "", literal(KEEP_GOING)),
+        else_=g.suggestion,
+    )
+    inner = select(*[suggestion.label(name) if name == "suggestion" else g[name] for name in values]).subquery("mix")
     return select(inner, digest([inner.c[name] for name in VALUES], _digest_text(inner)).label("digest"))
 
 
