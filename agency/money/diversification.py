@@ -243,7 +243,6 @@ def per_creator_select(creators: Chunk, as_of: date, settings: MixSettings, rate
             RECORD.c.platform,
             amount.label("amount"),
             current.label("current"),
-            RECORD.c.earned_on,
         )
         .select_from(
             RECORD.outerjoin(
@@ -256,33 +255,31 @@ def per_creator_select(creators: Chunk, as_of: date, settings: MixSettings, rate
     )
     r = records.c
 
-    def per_key(kind: str, key, *where):
+    def per_key(is_source: bool, key, *where):
         return (
             select(
                 r.creator_id,
-                literal(kind).label("kind"),
+                literal(is_source).label("is_source"),
                 cast(key, String(32)).label("key"),
-                func.coalesce(func.sum(case((r.current, r.amount))), 0).label("amount"),
-                func.coalesce(func.sum(case((~r.current, r.amount))), 0).label("previous"),
+                func.coalesce(func.sum(r.amount).filter(r.current), 0).label("amount"),
+                func.coalesce(func.sum(r.amount).filter(~r.current), 0).label("previous"),
                 func.count().filter(and_(r.current, r.amount.is_(None))).label("unconverted"),
             )
             .where(*where)
             .group_by(r.creator_id, key)
         )
 
-    # Sources over all income; platforms over platform income only.
-    keys = union_all(per_key("source", r.source), per_key("platform", r.platform, r.platform.is_not(None))).subquery(
-        "keyed"
-    )
+    # Sources over all income; platforms over platform income only. (The kind is a boolean: every
+    # aggregate below tests it for every row, and a text comparison there cost a few percent.)
+    keys = union_all(per_key(True, r.source), per_key(False, r.platform, r.platform.is_not(None))).subquery("keyed")
     k = keys.c
     positive = case((k.amount > 0, k.amount), else_=0)
     previous_positive = case((k.previous > 0, k.previous), else_=0)
-    by_kind = {"partition_by": [k.creator_id, k.kind]}
+    by_kind = {"partition_by": [k.creator_id, k.is_source]}
     shared = select(
         k.creator_id,
-        k.kind,
+        k.is_source,
         k.key,
-        k.amount,
         k.unconverted,
         positive.label("positive"),
         (cast(positive, EXACT) / func.nullif(cast(func.sum(positive).over(**by_kind), EXACT), 0)).label("share"),
@@ -293,10 +290,11 @@ def per_creator_select(creators: Chunk, as_of: date, settings: MixSettings, rate
         func.row_number().over(**by_kind, order_by=[positive.desc(), k.key]).label("rank"),
     ).subquery("shared")
     s = shared.c
-    is_source, is_platform = s.kind == "source", s.kind == "platform"
+    is_source, is_platform = s.is_source, ~s.is_source
 
-    def share_of(name: str, *where):
-        return func.max(case((and_(*where), getattr(s, name))))
+    # Aggregates with a FILTER: a row of the other kind never reaches them.
+    def total(value, kind_filter):
+        return func.coalesce(func.sum(value).filter(kind_filter), 0)
 
     def entries(kind_filter):
         return json_object_agg(
@@ -310,23 +308,23 @@ def per_creator_select(creators: Chunk, as_of: date, settings: MixSettings, rate
         ).filter(and_(kind_filter, s.positive > 0))
 
     def has(kind_filter, key: str):
-        return func.max(case((and_(kind_filter, s.key == key, s.positive > 0), 1), else_=0)) == 1
+        return func.count().filter(and_(kind_filter, s.key == key, s.positive > 0)) > 0
 
     return select(
         s.creator_id,
-        func.coalesce(func.sum(case((is_source, s.positive))), 0).label("total"),
-        func.coalesce(func.sum(case((is_source, s.previous_positive))), 0).label("previous_total"),
-        func.coalesce(func.sum(case((is_platform, s.positive))), 0).label("platform_total"),
+        total(s.positive, is_source).label("total"),
+        total(s.previous_positive, is_source).label("previous_total"),
+        total(s.positive, is_platform).label("platform_total"),
         entries(is_source).label("by_source"),
         entries(is_platform).label("by_platform"),
-        func.max(case((and_(is_source, s.rank == 1, s.positive > 0), s.key))).label("top_source"),
-        share_of("share", is_source, s.rank == 1).label("top_source_share"),
-        func.max(case((and_(is_platform, s.rank == 1, s.positive > 0), s.key))).label("top_platform"),
-        share_of("share", is_platform, s.rank == 1).label("top_platform_share"),
-        share_of("share", is_platform, s.key == "tiktok").label("tiktok_share"),
-        func.sum(case((is_source, s.share * s.share))).label("hhi"),
-        func.sum(case((is_source, s.previous_share * s.previous_share))).label("previous_hhi"),
-        func.coalesce(func.sum(case((is_source, s.unconverted))), 0).label("unconverted_records"),
+        func.max(s.key).filter(and_(is_source, s.rank == 1, s.positive > 0)).label("top_source"),
+        func.max(s.share).filter(and_(is_source, s.rank == 1)).label("top_source_share"),
+        func.max(s.key).filter(and_(is_platform, s.rank == 1, s.positive > 0)).label("top_platform"),
+        func.max(s.share).filter(and_(is_platform, s.rank == 1)).label("top_platform_share"),
+        func.max(s.share).filter(and_(is_platform, s.key == "tiktok")).label("tiktok_share"),
+        func.sum(s.share * s.share).filter(is_source).label("hhi"),
+        func.sum(s.previous_share * s.previous_share).filter(is_source).label("previous_hhi"),
+        total(s.unconverted, is_source).label("unconverted_records"),
         *[has(is_source, source).label(f"has_{source}") for source in DIVERSIFYING_SOURCES],
         *[has(is_platform, platform).label(f"has_{platform}") for platform in DIVERSIFYING_PLATFORMS],
     ).group_by(s.creator_id)
