@@ -255,14 +255,20 @@ def per_creator_select(creators: Chunk, as_of: date, settings: MixSettings, rate
     )
     r = records.c
 
+    def positive(amount):
+        return case((amount > 0, amount), else_=0)
+
     def per_key(is_source: bool, key, *where):
+        # A key's income over the window (and the one before), counted only when positive: a
+        # source whose refunds exceed its income counts as nothing. (PostgreSQL computes the same
+        # aggregate once however many times an expression names it.)
         return (
             select(
                 r.creator_id,
                 literal(is_source).label("is_source"),
                 cast(key, String(32)).label("key"),
-                func.coalesce(func.sum(r.amount).filter(r.current), 0).label("amount"),
-                func.coalesce(func.sum(r.amount).filter(~r.current), 0).label("previous"),
+                positive(func.coalesce(func.sum(r.amount).filter(r.current), 0)).label("positive"),
+                positive(func.coalesce(func.sum(r.amount).filter(~r.current), 0)).label("previous_positive"),
                 func.count().filter(and_(r.current, r.amount.is_(None))).label("unconverted"),
             )
             .where(*where)
@@ -273,21 +279,20 @@ def per_creator_select(creators: Chunk, as_of: date, settings: MixSettings, rate
     # aggregate below tests it for every row, and a text comparison there cost a few percent.)
     keys = union_all(per_key(True, r.source), per_key(False, r.platform, r.platform.is_not(None))).subquery("keyed")
     k = keys.c
-    positive = case((k.amount > 0, k.amount), else_=0)
-    previous_positive = case((k.previous > 0, k.previous), else_=0)
     by_kind = {"partition_by": [k.creator_id, k.is_source]}
     shared = select(
         k.creator_id,
         k.is_source,
         k.key,
         k.unconverted,
-        positive.label("positive"),
-        (cast(positive, EXACT) / func.nullif(cast(func.sum(positive).over(**by_kind), EXACT), 0)).label("share"),
+        k.positive,
+        (cast(k.positive, EXACT) / func.nullif(cast(func.sum(k.positive).over(**by_kind), EXACT), 0)).label("share"),
         (
-            cast(previous_positive, EXACT) / func.nullif(cast(func.sum(previous_positive).over(**by_kind), EXACT), 0)
+            cast(k.previous_positive, EXACT)
+            / func.nullif(cast(func.sum(k.previous_positive).over(**by_kind), EXACT), 0)
         ).label("previous_share"),
-        previous_positive.label("previous_positive"),
-        func.row_number().over(**by_kind, order_by=[positive.desc(), k.key]).label("rank"),
+        k.previous_positive,
+        func.row_number().over(**by_kind, order_by=[k.positive.desc(), k.key]).label("rank"),
     ).subquery("shared")
     s = shared.c
     is_source, is_platform = s.is_source, ~s.is_source
@@ -541,9 +546,9 @@ def _recompute_part(db_session: Session, creators: Chunk, as_of: date, settings:
     mix = mix_from(per_creator, creators, as_of, settings).subquery("computed")
     connection.execute(insert(fresh).from_select(names, select(*[mix.c[n] for n in names])))
     # Counted, not taken from the insert: SQLite reports no row count for an insert with a CTE.
-    result.creators = connection.scalar(select(func.count()).select_from(fresh))
     for level, count in connection.execute(select(fresh.c.risk_level, func.count()).group_by(fresh.c.risk_level)):
         result.risk_counts[level] = count
+    result.creators = sum(result.risk_counts.values())
     # Each creator's latest snapshot, through the (creator, as_of) key.
     latest_day = select(func.max(SNAPSHOT.c.as_of)).where(SNAPSHOT.c.creator_id == fresh.c.creator_id).scalar_subquery()
     latest = SNAPSHOT.alias("latest")
@@ -574,8 +579,8 @@ def _recompute_part(db_session: Session, creators: Chunk, as_of: date, settings:
     ).rowcount
     result.written = updated + inserted
     result.unchanged = result.creators - result.written
-    # A first analysis fills the snapshots in bulk: their statistics follow.
-    refresh_statistics(connection, [SNAPSHOT], inserted, {SNAPSHOT.name: PLANNED_COLUMNS})
+    if inserted:  # a first analysis fills the snapshots in bulk: their statistics follow
+        refresh_statistics(connection, [SNAPSHOT], inserted, {SNAPSHOT.name: PLANNED_COLUMNS})
     fresh.drop(connection)
     per_creator.drop(connection)
     rates.drop(connection)
