@@ -10,10 +10,11 @@ Income with no platform (merch, courses, coaching, consulting, e-books) counts i
 shares and the HHI, never as a platform: platform shares, the TikTok share and the platform risk
 use platform income only.
 
-Everything is computed in SQL, chunk by chunk of creators: exchange rates are resolved first into
-a small indexed table (one lookup per currency and day), then one statement sums, shares and
-grades each creator of the chunk. A snapshot is dated and written only when its digest differs
-from the creator's latest one, so re-running on unchanged revenue writes nothing.
+Everything is computed in SQL, chunk by chunk of creators: the chunk's revenue records are read
+once into a temporary table, exchange rates are resolved into a small indexed table (one lookup
+per currency and day of those records), one statement sums and shares each creator's income, and
+one grades it. A snapshot is dated and written only when its digest differs from the creator's
+latest one, so re-running on unchanged revenue writes nothing.
 """
 
 from __future__ import annotations
