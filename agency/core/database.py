@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import enum
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import JSON, DateTime, Enum, MetaData, create_engine, event
+from sqlalchemy import JSON, DateTime, Enum, MetaData, Table, create_engine, event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
@@ -224,3 +224,21 @@ def refresh_statistics(
         connection.exec_driver_sql(f'ANALYZE "{name}"{chosen}')
         analysed.append(name)
     return analysed
+
+
+_DEFINITIONS: dict[str, Table] = {}
+
+
+def temporary_table(name: str, build: Callable[[], Table]) -> Table:
+    """One Table object per temporary table name for the life of the process. A temporary
+    table's name says its shape (eligibility names its tables after their columns, the income mix
+    has fixed ones), and SQLAlchemy keys its compiled statements on the Table object, so reusing
+    it lets every recompute (a chunk job, a refresh after a write, the next chunk) reuse the
+    statements compiled by the first instead of compiling them again. Temporary tables are private
+    to their connection, so a name never meets another connection's table."""
+    table = _DEFINITIONS.get(name)
+    if table is None:
+        if len(_DEFINITIONS) > 256:  # rule sets change rarely; never let old shapes pile up
+            _DEFINITIONS.clear()
+        table = _DEFINITIONS.setdefault(name, build())
+    return table

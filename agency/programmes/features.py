@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -49,6 +48,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.elements import ColumnElement
 
+from agency.core.database import temporary_table
 from agency.core.portable_sql import ceiling, day_number, greatest, regr_intercept, regr_slope
 from agency.metrics.models import MetricSnapshot
 from agency.programmes.rules import iter_metric_criteria
@@ -157,22 +157,6 @@ def referenced_platforms(criteria: list[dict]) -> list[str]:
         elif c["kind"] == "any_of":
             seen += [p for p in referenced_platforms(c["criteria"]) if p not in seen]
     return seen
-
-
-_DEFINITIONS: dict[str, Table] = {}
-
-
-def temporary_table(name: str, build: Callable[[], Table]) -> Table:
-    """One Table object per temporary table name for the life of the process. A table's name
-    says its shape (see base_table), and SQLAlchemy keys its compiled statements on the Table
-    object, so reusing it lets every recompute with the same rules (a chunk job, a refresh after
-    a write) reuse the statements compiled by the first instead of compiling them again."""
-    table = _DEFINITIONS.get(name)
-    if table is None:
-        if len(_DEFINITIONS) > 256:  # rule sets change rarely; never let old shapes pile up
-            _DEFINITIONS.clear()
-        table = _DEFINITIONS.setdefault(name, build())
-    return table
 
 
 def base_table(plan: FeaturePlan) -> Table:

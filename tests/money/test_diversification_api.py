@@ -9,7 +9,7 @@ from sqlalchemy import func, insert, select
 
 from agency.alerts.models import Alert, AlertKind
 from agency.alerts.service import AlertSettings, evaluate_alerts
-from agency.money.diversification import MixSettings, recompute_diversification
+from agency.money.diversification import MixSettings, compute_mix, recompute_diversification
 from agency.money.models import DiversificationSnapshot, RevenueRecord
 
 TODAY = date.today()
@@ -123,3 +123,25 @@ def test_recompute_in_chunks_equals_one_pass_and_an_unchanged_rerun_writes_nothi
     evaluate_alerts(db_session=session, settings=AlertSettings(today=TODAY), chunk_size=2)
     rerun = evaluate_alerts(db_session=session, settings=AlertSettings(today=TODAY), chunk_size=2)
     assert (rerun.opened, rerun.resolved) == (0, 0)
+
+
+def test_the_live_mix_and_recomputes_one_after_another_in_one_transaction_agree(session, manager, make_creator):
+    """The recompute and the live answer use the same temporary tables (one definition per
+    process): each run leaves none behind, so runs can follow each other on one connection."""
+    creators = [make_creator(manager=manager) for _ in range(3)]
+    for n, creator in enumerate(creators):
+        _income(session, creator, ("creator_rewards", "tiktok", f"{300 + n}.00"), ("courses", None, "100.00"))
+    settings = MixSettings(base_currency="EUR")
+    ids = [c.id for c in creators]
+    live = compute_mix(session, as_of=TODAY, settings=settings, creator_ids=ids)
+    first = recompute_diversification(db_session=session, settings=settings, creator_ids=ids, chunk_size=2)
+    again = recompute_diversification(db_session=session, settings=settings, creator_ids=ids, chunk_size=2)
+    assert (first.chunks, first.written, again.written, again.unchanged) == (2, 3, 0, 3)
+    assert compute_mix(session, as_of=TODAY, settings=settings, creator_ids=ids) == live
+    stored = {s.creator_id: s for s in session.scalars(select(DiversificationSnapshot))}
+    for creator_id, values in live.items():
+        assert (stored[creator_id].hhi, stored[creator_id].risk_level, stored[creator_id].suggestion) == (
+            values["hhi"],
+            values["risk_level"],
+            values["suggestion"],
+        )
