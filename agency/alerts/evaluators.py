@@ -93,8 +93,10 @@ def _row(kind, severity, creator_id, subject_key, **facts):
     )
 
 
-def _active(creator=Creator):
-    return and_(creator.archived_at.is_(None), creator.status != CreatorStatus.offboarded)
+def _active(in_chunk):
+    """The chunk's creators still on the roster: the chunk is stated on the creators too, so each
+    statement reads the chunk's creators by their key, never the whole roster."""
+    return and_(in_chunk(Creator.id), Creator.archived_at.is_(None), Creator.status != CreatorStatus.offboarded)
 
 
 def _day(value) -> str:
@@ -130,7 +132,7 @@ def _transitions(s: AlertSettings, in_chunk):
         .join(Program, Program.id == EligibilityChange.program_id)
         .where(
             EligibilityChange.id.in_(latest),
-            _active(),
+            _active(in_chunk),
             EligibilityChange.as_of > s.today - timedelta(days=s.transition_days),
         )
     )
@@ -168,7 +170,7 @@ def _near(s: AlertSettings, in_chunk):
         .join(Program, Program.id == EligibilityEvaluation.program_id)
         .where(
             in_chunk(EligibilityEvaluation.creator_id),
-            _active(),
+            _active(in_chunk),
             EligibilityEvaluation.near_threshold.is_(True),
             EligibilityEvaluation.eligible.is_(False),
         )
@@ -246,11 +248,12 @@ def _not_activated(s: AlertSettings, in_chunk):
             and_(
                 activation.creator_id == EligibilityEvaluation.creator_id,
                 activation.program_id == EligibilityEvaluation.program_id,
+                in_chunk(activation.creator_id),
             ),
         )
         .where(
             in_chunk(EligibilityEvaluation.creator_id),
-            _active(),
+            _active(in_chunk),
             EligibilityEvaluation.eligible.is_(True),
             or_(
                 activation.id.is_(None),
@@ -274,15 +277,20 @@ def _word_not_activated(facts: dict, _session) -> Wording:
 
 
 def _latest_snapshots(in_chunk):
-    # Each creator's latest day, through the (creator, day) key.
+    # Each creator's latest day, through the (creator, day) key, looked up for the chunk's snapshots
+    # only (correlated with the snapshot's creator, not with the creators the join reads).
     snapshots = DiversificationSnapshot.__table__.alias("snapshots")
-    latest_day = select(func.max(snapshots.c.as_of)).where(snapshots.c.creator_id == Creator.id).scalar_subquery()
+    latest_day = (
+        select(func.max(snapshots.c.as_of))
+        .where(snapshots.c.creator_id == DiversificationSnapshot.creator_id)
+        .scalar_subquery()
+    )
     return (
         select(DiversificationSnapshot.__table__, Creator.display_name)
         .join(Creator, Creator.id == DiversificationSnapshot.creator_id)
         .where(
             in_chunk(DiversificationSnapshot.creator_id),
-            _active(),
+            _active(in_chunk),
             DiversificationSnapshot.as_of == latest_day,
             DiversificationSnapshot.risk_level != RiskLevel.no_data,
         )
@@ -377,7 +385,7 @@ def _deliverables(s: AlertSettings, in_chunk):
         .join(Creator, Creator.id == Deal.creator_id)
         .where(
             in_chunk(Deal.creator_id),
-            _active(),
+            _active(in_chunk),
             Deal.stage.not_in([DealStage.cancelled, DealStage.lost, DealStage.paid]),
             Deal.archived_at.is_(None),
             Deliverable.status.not_in([DeliverableStatus.published, DeliverableStatus.cancelled]),
@@ -417,7 +425,7 @@ def _invoices(s: AlertSettings, in_chunk):
         .join(Brand, Brand.id == Deal.brand_id)
         .where(
             in_chunk(Deal.creator_id),
-            _active(),
+            _active(in_chunk),
             Deal.archived_at.is_(None),
             Deal.stage == DealStage.invoiced,
             Deal.invoiced_on < s.today - timedelta(days=s.invoice_overdue_days),
@@ -508,7 +516,7 @@ def _agreement_renewals(s: AlertSettings, in_chunk):
         .join(Creator, Creator.id == Agreement.creator_id)
         .where(
             in_chunk(Agreement.creator_id),
-            _active(),
+            _active(in_chunk),
             Agreement.archived_at.is_(None),
             Agreement.ends_on >= s.today,
             days_left <= Agreement.renewal_notice_days,
@@ -546,7 +554,7 @@ def _strikes(s: AlertSettings, in_chunk):
         .join(Creator, Creator.id == GuidelineStrike.creator_id)
         .where(
             in_chunk(GuidelineStrike.creator_id),
-            _active(),
+            _active(in_chunk),
             GuidelineStrike.occurred_on > s.today - timedelta(days=s.strike_days),
         )
     )
@@ -586,7 +594,7 @@ def _stale_metrics(s: AlertSettings, in_chunk):
             )
         )
         .join(Creator, Creator.id == PlatformAccount.creator_id)
-        .where(in_chunk(PlatformAccount.creator_id), _active(), Creator.status == CreatorStatus.active, ~recent)
+        .where(in_chunk(PlatformAccount.creator_id), _active(in_chunk), Creator.status == CreatorStatus.active, ~recent)
     )
 
 

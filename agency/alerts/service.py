@@ -13,7 +13,21 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import Column, Integer, MetaData, Select, String, Table, cast, exists, func, insert, select, union_all
+from sqlalchemy import (
+    Column,
+    Integer,
+    MetaData,
+    Select,
+    String,
+    Table,
+    case,
+    cast,
+    exists,
+    func,
+    insert,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from agency.alerts.evaluators import EVALUATORS, AlertSettings, Evaluator
@@ -136,12 +150,16 @@ def alert_refreshed_creators(sender, *, db_session: Session, creator_ids: list[i
 
 
 def _conditions_select(settings: AlertSettings, evaluators, in_chunk):
-    """Every evaluator's conditions over the chunk, in one statement, with their dedup keys."""
+    """Every evaluator's conditions over the chunk, in one statement, with their dedup keys. The
+    facts (the documents an alert is worded from) are built only for conditions without an open
+    alert: only those are worded, and an unchanged roster builds none."""
     branches = []
     for evaluator in evaluators:
         found = evaluator.conditions(settings, in_chunk).subquery()
         dedup_key = found.c.kind + ":" + cast(found.c.creator_id, String) + ":" + found.c.subject_key
-        branches.append(select(dedup_key, found.c.kind, found.c.severity, found.c.creator_id, found.c.facts))
+        already_open = exists().where(ALERT.c.dedup_key == dedup_key, ALERT.c.status != AlertStatus.resolved.value)
+        facts = case((~already_open, found.c.facts))
+        branches.append(select(dedup_key, found.c.kind, found.c.severity, found.c.creator_id, facts))
     return union_all(*branches)
 
 
