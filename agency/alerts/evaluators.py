@@ -277,13 +277,11 @@ def _word_not_activated(facts: dict, _session) -> Wording:
 
 
 def _latest_snapshots(in_chunk):
-    # Each creator's latest day, through the (creator, day) key, looked up for the chunk's snapshots
-    # only (correlated with the snapshot's creator, not with the creators the join reads).
-    snapshots = DiversificationSnapshot.__table__.alias("snapshots")
-    latest_day = (
-        select(func.max(snapshots.c.as_of))
-        .where(snapshots.c.creator_id == DiversificationSnapshot.creator_id)
-        .scalar_subquery()
+    # Each creator's latest snapshot: the chunk's snapshots with no later one for their creator,
+    # an anti-join through the (creator, day) key.
+    later = DiversificationSnapshot.__table__.alias("later")
+    is_latest = ~exists().where(
+        later.c.creator_id == DiversificationSnapshot.creator_id, later.c.as_of > DiversificationSnapshot.as_of
     )
     return (
         select(DiversificationSnapshot.__table__, Creator.display_name)
@@ -291,7 +289,7 @@ def _latest_snapshots(in_chunk):
         .where(
             in_chunk(DiversificationSnapshot.creator_id),
             _active(in_chunk),
-            DiversificationSnapshot.as_of == latest_day,
+            is_latest,
             DiversificationSnapshot.risk_level != RiskLevel.no_data,
         )
         .subquery("latest")

@@ -104,6 +104,10 @@ def evaluate_alerts(
     result = AlertRunResult()
     kinds = [kind.value for evaluator in evaluators for kind in evaluator.kinds]
     connection = db_session.connection().execution_options(preserve_rowcount=True)
+    if connection.dialect.name == "postgresql":
+        # A chunk's statements are short: compiling them to machine code (JIT, which a statement
+        # over a large roster's tables is estimated to deserve) costs more than it saves.
+        connection.exec_driver_sql("SET LOCAL jit = off")
     conditions = _conditions_table()
     conditions.create(connection)
     try:
