@@ -93,10 +93,11 @@ def _row(kind, severity, creator_id, subject_key, **facts):
     )
 
 
-def _active(in_chunk):
-    """The chunk's creators still on the roster: the chunk is stated on the creators too, so each
-    statement reads the chunk's creators by their key, never the whole roster."""
-    return and_(in_chunk(Creator.id), Creator.archived_at.is_(None), Creator.status != CreatorStatus.offboarded)
+def _active():
+    # The chunk is stated on the table each statement starts from, not on the creators: a range
+    # of creator ids that the planner cannot estimate (creators analysed before a bulk import)
+    # would be rescanned for every row joined to it; creators are found by their key instead.
+    return and_(Creator.archived_at.is_(None), Creator.status != CreatorStatus.offboarded)
 
 
 def _day(value) -> str:
@@ -132,7 +133,7 @@ def _transitions(s: AlertSettings, in_chunk):
         .join(Program, Program.id == EligibilityChange.program_id)
         .where(
             EligibilityChange.id.in_(latest),
-            _active(in_chunk),
+            _active(),
             EligibilityChange.as_of > s.today - timedelta(days=s.transition_days),
         )
     )
@@ -170,7 +171,7 @@ def _near(s: AlertSettings, in_chunk):
         .join(Program, Program.id == EligibilityEvaluation.program_id)
         .where(
             in_chunk(EligibilityEvaluation.creator_id),
-            _active(in_chunk),
+            _active(),
             EligibilityEvaluation.near_threshold.is_(True),
             EligibilityEvaluation.eligible.is_(False),
         )
@@ -253,7 +254,7 @@ def _not_activated(s: AlertSettings, in_chunk):
         )
         .where(
             in_chunk(EligibilityEvaluation.creator_id),
-            _active(in_chunk),
+            _active(),
             EligibilityEvaluation.eligible.is_(True),
             or_(
                 activation.id.is_(None),
@@ -288,7 +289,7 @@ def _latest_snapshots(in_chunk):
         .join(Creator, Creator.id == DiversificationSnapshot.creator_id)
         .where(
             in_chunk(DiversificationSnapshot.creator_id),
-            _active(in_chunk),
+            _active(),
             is_latest,
             DiversificationSnapshot.risk_level != RiskLevel.no_data,
         )
@@ -383,7 +384,7 @@ def _deliverables(s: AlertSettings, in_chunk):
         .join(Creator, Creator.id == Deal.creator_id)
         .where(
             in_chunk(Deal.creator_id),
-            _active(in_chunk),
+            _active(),
             Deal.stage.not_in([DealStage.cancelled, DealStage.lost, DealStage.paid]),
             Deal.archived_at.is_(None),
             Deliverable.status.not_in([DeliverableStatus.published, DeliverableStatus.cancelled]),
@@ -423,7 +424,7 @@ def _invoices(s: AlertSettings, in_chunk):
         .join(Brand, Brand.id == Deal.brand_id)
         .where(
             in_chunk(Deal.creator_id),
-            _active(in_chunk),
+            _active(),
             Deal.archived_at.is_(None),
             Deal.stage == DealStage.invoiced,
             Deal.invoiced_on < s.today - timedelta(days=s.invoice_overdue_days),
@@ -514,7 +515,7 @@ def _agreement_renewals(s: AlertSettings, in_chunk):
         .join(Creator, Creator.id == Agreement.creator_id)
         .where(
             in_chunk(Agreement.creator_id),
-            _active(in_chunk),
+            _active(),
             Agreement.archived_at.is_(None),
             Agreement.ends_on >= s.today,
             days_left <= Agreement.renewal_notice_days,
@@ -552,7 +553,7 @@ def _strikes(s: AlertSettings, in_chunk):
         .join(Creator, Creator.id == GuidelineStrike.creator_id)
         .where(
             in_chunk(GuidelineStrike.creator_id),
-            _active(in_chunk),
+            _active(),
             GuidelineStrike.occurred_on > s.today - timedelta(days=s.strike_days),
         )
     )
@@ -592,7 +593,7 @@ def _stale_metrics(s: AlertSettings, in_chunk):
             )
         )
         .join(Creator, Creator.id == PlatformAccount.creator_id)
-        .where(in_chunk(PlatformAccount.creator_id), _active(in_chunk), Creator.status == CreatorStatus.active, ~recent)
+        .where(in_chunk(PlatformAccount.creator_id), _active(), Creator.status == CreatorStatus.active, ~recent)
     )
 
 
