@@ -161,9 +161,7 @@ def _conditions_select(settings: AlertSettings, evaluators, in_chunk):
     for evaluator in evaluators:
         found = evaluator.conditions(settings, in_chunk).subquery()
         dedup_key = found.c.kind + ":" + cast(found.c.creator_id, String) + ":" + found.c.subject_key
-        already_open = exists().where(
-            ALERT.c.dedup_key == dedup_key, ALERT.c.status != AlertStatus.resolved.value, in_chunk(ALERT.c.creator_id)
-        )
+        already_open = exists().where(ALERT.c.dedup_key == dedup_key, ALERT.c.status != AlertStatus.resolved.value)
         facts = case((~already_open, found.c.facts))
         branches.append(select(dedup_key, found.c.kind, found.c.severity, found.c.creator_id, facts))
     return union_all(*branches)
@@ -200,12 +198,7 @@ def _evaluate_chunk(
     # New conditions: only these are read back, worded and inserted, kind by kind (a kind whose
     # wording reads the database reads it once per chunk, and only one kind's conditions are held
     # at a time).
-    # (The alerts of the chunk only: never a pass over every alert of the roster.)
-    is_new = ~exists().where(
-        ALERT.c.dedup_key == conditions.c.dedup_key,
-        ALERT.c.status != AlertStatus.resolved.value,
-        in_chunk(ALERT.c.creator_id),
-    )
+    is_new = ~exists().where(ALERT.c.dedup_key == conditions.c.dedup_key, ALERT.c.status != AlertStatus.resolved.value)
     new_kinds = connection.execute(select(conditions.c.kind).where(is_new).distinct()).scalars().all()
     if not new_kinds:
         return None
