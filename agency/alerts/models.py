@@ -64,8 +64,7 @@ class Alert(Base):
     message: Mapped[str] = mapped_column(Text)
     payload: Mapped[dict] = mapped_column(JSON, default=dict)
     status: Mapped[AlertStatus] = mapped_column(str_enum(AlertStatus, "alert_status"), default=AlertStatus.open)
-    # Not indexed: lists sort by severity first, and a creator's few alerts come by creator_id.
-    opened_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    opened_at: Mapped[datetime] = mapped_column(server_default=func.now(), index=True)
     acknowledged_at: Mapped[datetime | None]
     acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     resolved_at: Mapped[datetime | None]

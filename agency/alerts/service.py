@@ -197,8 +197,10 @@ def _evaluate_chunk(
     ).rowcount
     # New conditions: only these are read back, worded and inserted, kind by kind (a kind whose
     # wording reads the database reads it once per chunk, and only one kind's conditions are held
-    # at a time).
-    is_new = ~exists().where(ALERT.c.dedup_key == conditions.c.dedup_key, ALERT.c.status != AlertStatus.resolved.value)
+    # at a time). They are the conditions with facts: the statement above built facts only where
+    # no alert was open, and the resolving above touched no alert of a condition. (Matching them
+    # against the alerts again let the planner hash every alert of the roster in every chunk.)
+    is_new = conditions.c.facts.is_not(None)
     new_kinds = connection.execute(select(conditions.c.kind).where(is_new).distinct()).scalars().all()
     if not new_kinds:
         return None
@@ -225,7 +227,7 @@ def _evaluate_chunk(
     return (
         select(Alert.id)
         .join(conditions, conditions.c.dedup_key == Alert.dedup_key)
-        .where(Alert.status == AlertStatus.open, Alert.opened_at == now)
+        .where(is_new, Alert.status == AlertStatus.open, Alert.opened_at == now)
         .correlate(None)  # used inside queries of alerts: it reads its own alerts table
     )
 
