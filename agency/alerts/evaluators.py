@@ -93,8 +93,11 @@ def _row(kind, severity, creator_id, subject_key, **facts):
     )
 
 
-def _active(creator=Creator):
-    return and_(creator.archived_at.is_(None), creator.status != CreatorStatus.offboarded)
+def _active():
+    # The chunk is stated on the table each statement starts from, not on the creators: a range
+    # of creator ids that the planner cannot estimate (creators analysed before a bulk import)
+    # would be rescanned for every row joined to it; creators are found by their key instead.
+    return and_(Creator.archived_at.is_(None), Creator.status != CreatorStatus.offboarded)
 
 
 def _day(value) -> str:
@@ -246,6 +249,7 @@ def _not_activated(s: AlertSettings, in_chunk):
             and_(
                 activation.creator_id == EligibilityEvaluation.creator_id,
                 activation.program_id == EligibilityEvaluation.program_id,
+                in_chunk(activation.creator_id),
             ),
         )
         .where(
@@ -274,16 +278,19 @@ def _word_not_activated(facts: dict, _session) -> Wording:
 
 
 def _latest_snapshots(in_chunk):
-    # Each creator's latest day, through the (creator, day) key.
-    snapshots = DiversificationSnapshot.__table__.alias("snapshots")
-    latest_day = select(func.max(snapshots.c.as_of)).where(snapshots.c.creator_id == Creator.id).scalar_subquery()
+    # Each creator's latest snapshot: the chunk's snapshots with no later one for their creator,
+    # an anti-join through the (creator, day) key.
+    later = DiversificationSnapshot.__table__.alias("later")
+    is_latest = ~exists().where(
+        later.c.creator_id == DiversificationSnapshot.creator_id, later.c.as_of > DiversificationSnapshot.as_of
+    )
     return (
         select(DiversificationSnapshot.__table__, Creator.display_name)
         .join(Creator, Creator.id == DiversificationSnapshot.creator_id)
         .where(
             in_chunk(DiversificationSnapshot.creator_id),
             _active(),
-            DiversificationSnapshot.as_of == latest_day,
+            is_latest,
             DiversificationSnapshot.risk_level != RiskLevel.no_data,
         )
         .subquery("latest")

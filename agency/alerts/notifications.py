@@ -13,11 +13,19 @@ from datetime import datetime, timedelta
 from html import escape
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, insert, select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session
 
-from agency.alerts.models import Alert, AlertKind, AlertStatus, NotificationPreference, OutboxMessage, Severity
-from agency.core.database import utcnow
+from agency.alerts.models import (
+    Alert,
+    AlertKind,
+    AlertStatus,
+    NotificationPreference,
+    OutboxMessage,
+    OutboxStatus,
+    Severity,
+)
+from agency.core.database import bulk_insert, utcnow
 from agency.core.users.models import CreatorInvitation, Role, User
 from agency.roster.chunks import failure_text, savepoint
 from agency.roster.models import Creator
@@ -132,8 +140,17 @@ def queue_immediate(*, db_session: Session, alert_ids: list[int] | Select, publi
     }
     recipients = {a.creator_id: managers[a.manager_id] for a in alerts if a.manager_id in managers}
     names = {a.creator_id: a.display_name for a in alerts}
-    # Each manager's preferences read once, not once per alert (a recompute opens thousands).
-    preferences = {user_id: preferences_for(db_session, user) for user_id, user in managers.items()}
+    # Every manager's preferences read at once, not once per alert (a recompute opens thousands);
+    # a manager without any gets the defaults, stored.
+    preferences = {
+        prefs.user_id: prefs
+        for prefs in db_session.scalars(
+            select(NotificationPreference).where(NotificationPreference.user_id.in_(managers))
+        )
+    }
+    for user_id, user in managers.items():
+        if user_id not in preferences:
+            preferences[user_id] = preferences_for(db_session, user)
     messages, notified = [], []
     for alert in alerts:
         user = recipients.get(alert.creator_id)
@@ -161,11 +178,14 @@ def queue_immediate(*, db_session: Session, alert_ids: list[int] | Select, publi
                 "body_html": html,
                 "alert_ids": [alert.id],
                 "attachments": files,
+                "status": OutboxStatus.pending.value,
+                "attempts": 0,
             }
         )
         notified.append(alert.id)
     if messages:
-        db_session.execute(insert(OutboxMessage), messages)
+        # One COPY for every email (the outbox's send time and creation default to now).
+        bulk_insert(db_session.connection(), OutboxMessage.__table__, messages)
         db_session.execute(update(Alert).where(Alert.id.in_(notified)).values(notified_at=utcnow()))
     return len(messages)
 

@@ -13,7 +13,21 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import Column, Integer, MetaData, Select, String, Table, cast, exists, func, insert, select, union_all
+from sqlalchemy import (
+    Column,
+    Integer,
+    MetaData,
+    Select,
+    String,
+    Table,
+    case,
+    cast,
+    exists,
+    func,
+    insert,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from agency.alerts.evaluators import EVALUATORS, AlertSettings, Evaluator
@@ -90,6 +104,10 @@ def evaluate_alerts(
     result = AlertRunResult()
     kinds = [kind.value for evaluator in evaluators for kind in evaluator.kinds]
     connection = db_session.connection().execution_options(preserve_rowcount=True)
+    if connection.dialect.name == "postgresql":
+        # A chunk's statements are short: compiling them to machine code (JIT, which a statement
+        # over a large roster's tables is estimated to deserve) costs more than it saves.
+        connection.exec_driver_sql("SET LOCAL jit = off")
     conditions = _conditions_table()
     conditions.create(connection)
     try:
@@ -136,12 +154,16 @@ def alert_refreshed_creators(sender, *, db_session: Session, creator_ids: list[i
 
 
 def _conditions_select(settings: AlertSettings, evaluators, in_chunk):
-    """Every evaluator's conditions over the chunk, in one statement, with their dedup keys."""
+    """Every evaluator's conditions over the chunk, in one statement, with their dedup keys. The
+    facts (the documents an alert is worded from) are built only for conditions without an open
+    alert: only those are worded, and an unchanged roster builds none."""
     branches = []
     for evaluator in evaluators:
         found = evaluator.conditions(settings, in_chunk).subquery()
         dedup_key = found.c.kind + ":" + cast(found.c.creator_id, String) + ":" + found.c.subject_key
-        branches.append(select(dedup_key, found.c.kind, found.c.severity, found.c.creator_id, found.c.facts))
+        already_open = exists().where(ALERT.c.dedup_key == dedup_key, ALERT.c.status != AlertStatus.resolved.value)
+        facts = case((~already_open, found.c.facts))
+        branches.append(select(dedup_key, found.c.kind, found.c.severity, found.c.creator_id, facts))
     return union_all(*branches)
 
 
@@ -175,8 +197,10 @@ def _evaluate_chunk(
     ).rowcount
     # New conditions: only these are read back, worded and inserted, kind by kind (a kind whose
     # wording reads the database reads it once per chunk, and only one kind's conditions are held
-    # at a time).
-    is_new = ~exists().where(ALERT.c.dedup_key == conditions.c.dedup_key, ALERT.c.status != AlertStatus.resolved.value)
+    # at a time). They are the conditions with facts: the statement above built facts only where
+    # no alert was open, and the resolving above touched no alert of a condition. (Matching them
+    # against the alerts again let the planner hash every alert of the roster in every chunk.)
+    is_new = conditions.c.facts.is_not(None)
     new_kinds = connection.execute(select(conditions.c.kind).where(is_new).distinct()).scalars().all()
     if not new_kinds:
         return None
@@ -203,7 +227,7 @@ def _evaluate_chunk(
     return (
         select(Alert.id)
         .join(conditions, conditions.c.dedup_key == Alert.dedup_key)
-        .where(Alert.status == AlertStatus.open, Alert.opened_at == now)
+        .where(is_new, Alert.status == AlertStatus.open, Alert.opened_at == now)
         .correlate(None)  # used inside queries of alerts: it reads its own alerts table
     )
 

@@ -1,11 +1,14 @@
+import json
 from datetime import date, timedelta
+from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from agency.alerts.models import Alert, AlertStatus, OutboxMessage
 from agency.alerts.notifications import queue_immediate
 from agency.alerts.service import AlertSettings, evaluate_alerts
 from agency.deals.models import Brand, Deal, Deliverable, DeliverableStatus
+from agency.money.models import DiversificationSnapshot
 
 TODAY = date.today()
 
@@ -106,3 +109,70 @@ def test_preferences_and_immediate_emails(client, session, manager, make_creator
     _overdue_deliverable(session, other)
     second = _evaluate(session)
     assert queue_immediate(db_session=session, alert_ids=second.opened_ids, public_url="http://ui") == 0
+
+
+def _snapshot(session, creator, as_of, hhi, share):
+    session.add(
+        DiversificationSnapshot(
+            creator_id=creator.id,
+            as_of=as_of,
+            window_days=90,
+            currency="EUR",
+            total="1000.00",
+            previous_total="0",
+            platform_total="1000.00",
+            by_source={},
+            by_platform={},
+            top_source="brand_deals",
+            top_source_share=share,
+            top_platform="tiktok",
+            top_platform_share=share,
+            tiktok_share=share,
+            hhi=hhi,
+            effective_sources="1.20",
+            risk_level="high" if Decimal(hhi) >= Decimal("0.5") else "low",
+        )
+    )
+
+
+def _alerts(session):
+    return sorted(
+        (a.kind.value, a.creator_id, a.dedup_key, a.subject, a.message, json.dumps(a.payload, sort_keys=True))
+        for a in session.scalars(select(Alert).where(Alert.status != AlertStatus.resolved))
+    )
+
+
+def test_chunked_evaluation_opens_what_one_pass_opens_from_each_creators_latest_snapshot(
+    session, manager, make_creator
+):
+    creators = [make_creator(manager=manager, status="paused") for _ in range(5)]
+    for creator in creators:
+        _overdue_deliverable(session, creator)
+    # Concentrated income once, diversified since: no alert; and the other way round: an alert
+    # worded from the latest snapshot.
+    _snapshot(session, creators[1], TODAY - timedelta(days=10), "0.9000", "0.9500")
+    _snapshot(session, creators[1], TODAY - timedelta(days=1), "0.2000", "0.3000")
+    _snapshot(session, creators[3], TODAY - timedelta(days=10), "0.2000", "0.3000")
+    _snapshot(session, creators[3], TODAY - timedelta(days=1), "0.8100", "0.9000")
+    session.commit()
+    chunked = evaluate_alerts(db_session=session, settings=AlertSettings(today=TODAY), chunk_size=2)
+    session.commit()
+    assert chunked.chunks >= 3 and chunked.opened == 7 and not chunked.failed_items
+    by_chunks = _alerts(session)
+    concentration = [a for a in by_chunks if a[0] in ("concentration_risk", "platform_dependency")]
+    assert [(kind, creator_id) for kind, creator_id, *_ in concentration] == [
+        ("concentration_risk", creators[3].id),
+        ("platform_dependency", creators[3].id),
+    ]
+    assert "90% of" in concentration[0][4] and "(HHI 0.8100" in concentration[0][4]
+    # Unchanged: nothing opened, resolved or rewritten, whatever the chunks.
+    again = evaluate_alerts(db_session=session, settings=AlertSettings(today=TODAY), chunk_size=3)
+    session.commit()
+    assert (again.opened, again.resolved, again.still_open) == (0, 0, 7)
+    assert _alerts(session) == by_chunks
+    # One pass over the same data opens the same alerts, worded the same.
+    session.execute(delete(Alert))
+    session.commit()
+    assert evaluate_alerts(db_session=session, settings=AlertSettings(today=TODAY)).opened == 7
+    session.commit()
+    assert _alerts(session) == by_chunks
