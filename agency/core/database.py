@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+import orjson
 from sqlalchemy import JSON, DateTime, Enum, MetaData, Table, create_engine, event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Engine
@@ -107,6 +108,9 @@ def make_engine(url: str, **kwargs) -> Engine:
     kwargs.setdefault("max_overflow", 10)
     # A connection the server closed (restart, killed backend) is replaced when taken from the pool.
     kwargs.setdefault("pool_pre_ping", True)
+    # JSON columns (documents, a roster page's account lists) parsed by orjson: about five times
+    # faster than the standard library for the same values.
+    kwargs.setdefault("json_deserializer", orjson.loads)
     return create_engine(url, **kwargs)
 
 

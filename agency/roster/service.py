@@ -3,6 +3,7 @@ strikes, and ownership (who may change which creator)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 
@@ -153,6 +154,8 @@ def _filtered(stmt: Select, filters: CreatorFilters) -> Select:
 
 
 _NOT_ARCHIVED = Creator.archived_at.is_(None)
+# What a stored handle is made of (`schemas.HANDLE_FORMAT`, lower-cased by `normalise_handle`).
+HANDLE_CHARACTERS = re.compile(r"[a-z0-9._-]+")
 _UNASSIGNED = Creator.manager_id.is_(None)
 
 
@@ -174,15 +177,23 @@ def _criteria(filters: CreatorFilters) -> list:
     if filters.q:
         # Escape LIKE wildcards so a user's "%" or "_" means itself.
         needle = filters.q.strip().lower().lstrip("@")
+        could_be_handle = HANDLE_CHARACTERS.fullmatch(needle) is not None
         needle = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         pattern = f"%{needle}%"
-        # One set of ids from three searches that each have their own (trigram) index on
-        # PostgreSQL; an OR across the tables would scan every creator.
-        matching = union(
+        # One set of ids from the searches that each have their own (trigram) index on
+        # PostgreSQL; an OR across the tables would scan every creator. Handles hold only
+        # letters, digits, '.', '_' and '-' (every account is written through the account
+        # schema's format), so a needle with anything else, such as the space of a full name,
+        # skips the handles' index instead of scanning it for no match.
+        searches = [
             select(Creator.id).where(func.lower(Creator.display_name).like(pattern, escape="\\")).correlate(None),
             select(Creator.id).where(func.lower(Creator.legal_name).like(pattern, escape="\\")).correlate(None),
-            select(PlatformAccount.creator_id).where(func.lower(PlatformAccount.handle).like(pattern, escape="\\")),
-        )
+        ]
+        if could_be_handle:
+            searches.append(
+                select(PlatformAccount.creator_id).where(func.lower(PlatformAccount.handle).like(pattern, escape="\\"))
+            )
+        matching = union(*searches)
         criteria.append(Creator.id.in_(matching))
     return criteria
 

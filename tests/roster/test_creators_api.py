@@ -120,6 +120,9 @@ def test_filters_search_and_sort(client, analyst, auth_for, make_creator, manage
     assert names("q=100%25") == ["Gamma 100% Real"]  # "%" is a literal, not a wildcard
     assert names("q=%25") == ["Gamma 100% Real"]
     assert "Alpha Gaming" in names("q=creator_1_tiktok")  # handles are searched too
+    assert "Alpha Gaming" in names("q=@CREATOR_1_TIKTOK")  # a handle as typed, "@" and capitals
+    assert names("q=alpha%20gaming") == ["Alpha Gaming"]  # a full name (its space is in no handle)
+    assert names("q=gaming%20creator_1") == []  # nothing has both
 
 
 def test_unknown_filter_values_are_rejected(client, analyst, auth_for):
