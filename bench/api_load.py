@@ -305,11 +305,12 @@ def main() -> None:
     parser.add_argument("--creators", type=int, default=100_000)
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--clients", default="8,16,32", help="Comma-separated numbers of concurrent clients.")
-    parser.add_argument("--workers", default=os.environ.get("GUNICORN_WORKERS", "2"))
-    parser.add_argument("--threads", default=os.environ.get("GUNICORN_THREADS", "4"))
+    # The defaults of deploy/gunicorn.conf.py on this 2-core machine.
+    parser.add_argument("--workers", default=os.environ.get("GUNICORN_WORKERS", "3"))
+    parser.add_argument("--threads", default=os.environ.get("GUNICORN_THREADS", "1"), help="gthread only")
     parser.add_argument(
         "--worker-class",
-        default=os.environ.get("GUNICORN_WORKER_CLASS", "gthread"),
+        default=os.environ.get("GUNICORN_WORKER_CLASS", "sync"),
         help="gunicorn's worker class: gthread (threads per worker) or sync (one request at a time).",
     )
     parser.add_argument("--endpoints", help="Comma-separated subset of the endpoints below (default: all).")
