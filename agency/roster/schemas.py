@@ -12,7 +12,8 @@ from agency.roster import service as roster
 from agency.roster.models import AccountType, CreatorStatus, Niche, Platform, Standing
 
 HANDLE_FORMAT = validate.Regexp(
-    r"^@?[A-Za-z0-9._-]{1,100}$", error="Handles use letters, digits, '.', '_' and '-' (1-100 characters)."
+    rf"^@?{roster.HANDLE_CHARACTER}{{1,100}}$",
+    error="Handles use letters, digits, '.', '_' and '-' (1-100 characters).",
 )
 
 

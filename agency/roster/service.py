@@ -154,8 +154,10 @@ def _filtered(stmt: Select, filters: CreatorFilters) -> Select:
 
 
 _NOT_ARCHIVED = Creator.archived_at.is_(None)
-# What a stored handle is made of (`schemas.HANDLE_FORMAT`, lower-cased by `normalise_handle`).
-HANDLE_CHARACTERS = re.compile(r"[a-z0-9._-]+")
+# What a handle is made of: the account schema's format (`schemas.HANDLE_FORMAT`) is built on it,
+# and a search for anything else cannot match a handle.
+HANDLE_CHARACTER = "[A-Za-z0-9._-]"
+_HANDLE_TEXT = re.compile(f"{HANDLE_CHARACTER}+")
 _UNASSIGNED = Creator.manager_id.is_(None)
 
 
@@ -177,7 +179,7 @@ def _criteria(filters: CreatorFilters) -> list:
     if filters.q:
         # Escape LIKE wildcards so a user's "%" or "_" means itself.
         needle = filters.q.strip().lower().lstrip("@")
-        could_be_handle = HANDLE_CHARACTERS.fullmatch(needle) is not None
+        could_be_handle = _HANDLE_TEXT.fullmatch(needle) is not None
         needle = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         pattern = f"%{needle}%"
         # One set of ids from the searches that each have their own (trigram) index on
