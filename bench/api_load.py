@@ -41,6 +41,7 @@ from agency.core.database import Database, bulk_insert  # noqa: E402
 from agency.core.users.models import Role, User  # noqa: E402
 from agency.core.users.service import hash_password, issue_token  # noqa: E402
 from agency.roster.models import AccountType, Creator, CreatorStatus, GuidelineStrike, Niche, Platform, PlatformAccount  # noqa: E402
+from bench.common import cpu_seconds  # noqa: E402
 from bench.read_mix import FIRST, LAST, read_paths  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -207,16 +208,12 @@ def start_gunicorn(app: str, env: dict, log, root: Path = ROOT) -> tuple[subproc
     raise SystemExit(f"{app} did not start; see {log.name}")
 
 
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
 def _cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process so far (0 when it has gone)."""
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return cpu_seconds(pid)
     except OSError:
         return 0.0
-    return (int(fields[11]) + int(fields[12])) / TICKS
 
 
 def server_pids(master: int, url: str | None) -> dict[str, list[int]]:

@@ -79,6 +79,12 @@ def run_child(script: str, *arguments: str, env: dict | None = None, timeout: fl
     return float(seconds), peak_kb(stderr), result
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a local process so far (from /proc; OSError once it has gone)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _children(pid: int) -> list[int]:
     try:
         return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]

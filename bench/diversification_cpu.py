@@ -17,7 +17,6 @@ the `agency` package from DIR (an export of another commit) to measure that code
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
 import time
@@ -35,14 +34,8 @@ from sqlalchemy.orm import configure_mappers  # noqa: E402
 from agency.core.config import Config  # noqa: E402
 from agency.core.database import Database  # noqa: E402
 from agency.money.diversification import MixSettings, recompute_diversification  # noqa: E402
-from bench.common import read_only  # noqa: E402
+from bench.common import cpu_seconds, read_only  # noqa: E402
 from bench.diversification import COLUMNS, FLOOR_SELECT  # noqa: E402
-
-
-def backend_cpu(pid: int) -> float:
-    """User + system CPU seconds of a local process."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def child(url: str, empty: bool) -> None:
@@ -54,7 +47,7 @@ def child(url: str, empty: bool) -> None:
             session.execute(text("TRUNCATE diversification_snapshots"))
             session.commit()
         pid = session.connection().exec_driver_sql("SELECT pg_backend_pid()").scalar()
-        server, own, started = backend_cpu(pid), time.process_time(), time.perf_counter()
+        server, own, started = cpu_seconds(pid), time.process_time(), time.perf_counter()
         result = recompute_diversification(
             db_session=session,
             settings=MixSettings.from_config(config, 90),
@@ -63,7 +56,7 @@ def child(url: str, empty: bool) -> None:
             commit=session.commit,
         )
         wall = time.perf_counter() - started
-        server, own = backend_cpu(pid) - server, time.process_time() - own
+        server, own = cpu_seconds(pid) - server, time.process_time() - own
     database.dispose()
     print(f"{wall:.3f} {server:.2f} {own:.3f} {result.written}")
 
@@ -74,9 +67,9 @@ def floor_cpu(url: str) -> tuple[float, float]:
         pid = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
         for setting in ("jit = off", "enable_nestloop = off", "work_mem = '256MB'"):  # as floor_statement
             conn.execute(f"SET {setting}")
-        server, started = backend_cpu(pid), time.perf_counter()
+        server, started = cpu_seconds(pid), time.perf_counter()
         conn.execute(sql.replace(":window", "%(window)s"), {"as_of": date.today(), "window": 90}).fetchall()
-        return time.perf_counter() - started, backend_cpu(pid) - server
+        return time.perf_counter() - started, cpu_seconds(pid) - server
 
 
 def main() -> None:
