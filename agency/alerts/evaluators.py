@@ -33,7 +33,7 @@ from agency.programmes.models import (
     Program,
     ProgramActivation,
 )
-from agency.roster.models import Creator, CreatorStatus, GuidelineStrike, PlatformAccount
+from agency.roster.models import CreatorStatus, GuidelineStrike, PlatformAccount
 
 
 @dataclass
@@ -67,8 +67,8 @@ class Evaluator:
 
     name: str
     kinds: tuple[AlertKind, ...]
-    # (settings, condition on a creator id column) -> a select of kind, severity, creator_id,
-    # subject_key, facts
+    # (settings, condition on a creator id column, the chunk's creators) -> a select of kind,
+    # severity, creator_id, subject_key, facts
     conditions: Callable
     # (facts, session) -> the alert's wording, for the alerts a run opens
     word: Callable[[dict, Session], Wording]
@@ -93,11 +93,11 @@ def _row(kind, severity, creator_id, subject_key, **facts):
     )
 
 
-def _active():
-    # The chunk is stated on the table each statement starts from, not on the creators: a range
-    # of creator ids that the planner cannot estimate (creators analysed before a bulk import)
-    # would be rescanned for every row joined to it; creators are found by their key instead.
-    return and_(Creator.archived_at.is_(None), Creator.status != CreatorStatus.offboarded)
+def _active(creators):
+    # The chunk is stated on the table each statement starts from; its creators are joined from
+    # `creators`, the chunk's own (a small table analysed per chunk, service.py), so no kind reads
+    # or hashes the whole roster's creators, and the join is planned with the chunk's real size.
+    return creators.c.active.is_(True)
 
 
 def _day(value) -> str:
@@ -107,7 +107,7 @@ def _day(value) -> str:
 # --- eligibility --------------------------------------------------------------------------------
 
 
-def _transitions(s: AlertSettings, in_chunk):
+def _transitions(s: AlertSettings, in_chunk, creators):
     changes = EligibilityChange.__table__.alias("changes")
     latest = (
         select(func.max(changes.c.id))
@@ -122,18 +122,18 @@ def _transitions(s: AlertSettings, in_chunk):
                 case((gained, Severity.medium.value), else_=Severity.high.value),
                 EligibilityChange.creator_id,
                 literal("program:") + cast(EligibilityChange.program_id, String),
-                name=Creator.display_name,
+                name=creators.c.display_name,
                 program=Program.name,
                 program_id=EligibilityChange.program_id,
                 effective_on=cast(EligibilityChange.effective_on, String),
                 criteria=json_value(EligibilityChange.changed_criteria),
             )
         )
-        .join(Creator, Creator.id == EligibilityChange.creator_id)
+        .join(creators, creators.c.id == EligibilityChange.creator_id)
         .join(Program, Program.id == EligibilityChange.program_id)
         .where(
             EligibilityChange.id.in_(latest),
-            _active(),
+            _active(creators),
             EligibilityChange.as_of > s.today - timedelta(days=s.transition_days),
         )
     )
@@ -151,7 +151,7 @@ def _word_transition(facts: dict, _session) -> Wording:
     )
 
 
-def _near(s: AlertSettings, in_chunk):
+def _near(s: AlertSettings, in_chunk, creators):
     return (
         select(
             *_row(
@@ -159,7 +159,7 @@ def _near(s: AlertSettings, in_chunk):
                 literal(Severity.low.value),
                 EligibilityEvaluation.creator_id,
                 literal("program:") + cast(EligibilityEvaluation.program_id, String),
-                name=Creator.display_name,
+                name=creators.c.display_name,
                 program=Program.name,
                 program_id=EligibilityEvaluation.program_id,
                 eta=cast(EligibilityEvaluation.eta, String),
@@ -167,11 +167,11 @@ def _near(s: AlertSettings, in_chunk):
                 results=json_value(EligibilityEvaluation.details),
             )
         )
-        .join(Creator, Creator.id == EligibilityEvaluation.creator_id)
+        .join(creators, creators.c.id == EligibilityEvaluation.creator_id)
         .join(Program, Program.id == EligibilityEvaluation.program_id)
         .where(
             in_chunk(EligibilityEvaluation.creator_id),
-            _active(),
+            _active(creators),
             EligibilityEvaluation.near_threshold.is_(True),
             EligibilityEvaluation.eligible.is_(False),
         )
@@ -227,7 +227,7 @@ def _how_estimated(document: list[dict], eta: str) -> str:
     return ""
 
 
-def _not_activated(s: AlertSettings, in_chunk):
+def _not_activated(s: AlertSettings, in_chunk, creators):
     activation = ProgramActivation
     return (
         select(
@@ -236,13 +236,13 @@ def _not_activated(s: AlertSettings, in_chunk):
                 literal(Severity.medium.value),
                 EligibilityEvaluation.creator_id,
                 literal("program:") + cast(EligibilityEvaluation.program_id, String),
-                name=Creator.display_name,
+                name=creators.c.display_name,
                 program=Program.name,
                 program_id=EligibilityEvaluation.program_id,
                 path=Program.activation_path,
             )
         )
-        .join(Creator, Creator.id == EligibilityEvaluation.creator_id)
+        .join(creators, creators.c.id == EligibilityEvaluation.creator_id)
         .join(Program, Program.id == EligibilityEvaluation.program_id)
         .outerjoin(
             activation,
@@ -254,7 +254,7 @@ def _not_activated(s: AlertSettings, in_chunk):
         )
         .where(
             in_chunk(EligibilityEvaluation.creator_id),
-            _active(),
+            _active(creators),
             EligibilityEvaluation.eligible.is_(True),
             or_(
                 activation.id.is_(None),
@@ -277,7 +277,7 @@ def _word_not_activated(facts: dict, _session) -> Wording:
 # --- income mix ---------------------------------------------------------------------------------
 
 
-def _latest_snapshots(in_chunk):
+def _latest_snapshots(in_chunk, creators):
     # Each creator's latest snapshot: the chunk's snapshots with no later one for their creator,
     # an anti-join through the (creator, day) key.
     later = DiversificationSnapshot.__table__.alias("later")
@@ -285,11 +285,11 @@ def _latest_snapshots(in_chunk):
         later.c.creator_id == DiversificationSnapshot.creator_id, later.c.as_of > DiversificationSnapshot.as_of
     )
     return (
-        select(DiversificationSnapshot.__table__, Creator.display_name)
-        .join(Creator, Creator.id == DiversificationSnapshot.creator_id)
+        select(DiversificationSnapshot.__table__, creators.c.display_name)
+        .join(creators, creators.c.id == DiversificationSnapshot.creator_id)
         .where(
             in_chunk(DiversificationSnapshot.creator_id),
-            _active(),
+            _active(creators),
             is_latest,
             DiversificationSnapshot.risk_level != RiskLevel.no_data,
         )
@@ -297,8 +297,8 @@ def _latest_snapshots(in_chunk):
     )
 
 
-def _concentration(s: AlertSettings, in_chunk):
-    snap = _latest_snapshots(in_chunk)
+def _concentration(s: AlertSettings, in_chunk, creators):
+    snap = _latest_snapshots(in_chunk, creators)
     return select(
         *_row(
             literal(AlertKind.concentration_risk.value),
@@ -328,8 +328,8 @@ def _word_concentration(facts: dict, _session) -> Wording:
     )
 
 
-def _platform_dependency(s: AlertSettings, in_chunk):
-    snap = _latest_snapshots(in_chunk)
+def _platform_dependency(s: AlertSettings, in_chunk, creators):
+    snap = _latest_snapshots(in_chunk, creators)
     # Platform income only: income with no platform (merch, courses...) never makes a platform.
     return select(
         *_row(
@@ -362,7 +362,7 @@ def _word_platform(facts: dict, _session) -> Wording:
 # --- deals --------------------------------------------------------------------------------------
 
 
-def _deliverables(s: AlertSettings, in_chunk):
+def _deliverables(s: AlertSettings, in_chunk, creators):
     overdue = Deliverable.due_date < s.today
     return (
         select(
@@ -371,7 +371,7 @@ def _deliverables(s: AlertSettings, in_chunk):
                 case((overdue, Severity.high.value), else_=Severity.medium.value),
                 Deal.creator_id,
                 literal("deliverable:") + cast(Deliverable.id, String),
-                name=Creator.display_name,
+                name=creators.c.display_name,
                 title=Deal.title,
                 deliverable=cast(Deliverable.kind, String),
                 platform=cast(Deliverable.platform, String),
@@ -381,10 +381,10 @@ def _deliverables(s: AlertSettings, in_chunk):
             )
         )
         .join(Deal, Deal.id == Deliverable.deal_id)
-        .join(Creator, Creator.id == Deal.creator_id)
+        .join(creators, creators.c.id == Deal.creator_id)
         .where(
             in_chunk(Deal.creator_id),
-            _active(),
+            _active(creators),
             Deal.stage.not_in([DealStage.cancelled, DealStage.lost, DealStage.paid]),
             Deal.archived_at.is_(None),
             Deliverable.status.not_in([DeliverableStatus.published, DeliverableStatus.cancelled]),
@@ -403,7 +403,7 @@ def _word_deliverable(facts: dict, _session) -> Wording:
     )
 
 
-def _invoices(s: AlertSettings, in_chunk):
+def _invoices(s: AlertSettings, in_chunk, creators):
     return (
         select(
             *_row(
@@ -411,7 +411,7 @@ def _invoices(s: AlertSettings, in_chunk):
                 literal(Severity.high.value),
                 Deal.creator_id,
                 literal("deal:") + cast(Deal.id, String),
-                name=Creator.display_name,
+                name=creators.c.display_name,
                 title=Deal.title,
                 brand=Brand.name,
                 invoiced_on=cast(Deal.invoiced_on, String),
@@ -420,11 +420,11 @@ def _invoices(s: AlertSettings, in_chunk):
                 deal_id=Deal.id,
             )
         )
-        .join(Creator, Creator.id == Deal.creator_id)
+        .join(creators, creators.c.id == Deal.creator_id)
         .join(Brand, Brand.id == Deal.brand_id)
         .where(
             in_chunk(Deal.creator_id),
-            _active(),
+            _active(creators),
             Deal.archived_at.is_(None),
             Deal.stage == DealStage.invoiced,
             Deal.invoiced_on < s.today - timedelta(days=s.invoice_overdue_days),
@@ -451,7 +451,7 @@ def _word_invoice(facts: dict, _session) -> Wording:
 REMINDER_DAYS = (30, 14, 7)  # days after the due date; one alert at each, the later replacing the earlier
 
 
-def _invoice_reminders(s: AlertSettings, in_chunk):
+def _invoice_reminders(s: AlertSettings, in_chunk, creators):
     """An issued invoice still owing money 7, 14 and 30 days after its due date: one alert per
     step (its subject key names the step), so each reminder is opened, and emailed, once."""
     step = case(
@@ -465,7 +465,7 @@ def _invoice_reminders(s: AlertSettings, in_chunk):
                 literal(Severity.high.value),
                 Invoice.creator_id,
                 literal("invoice:") + cast(Invoice.id, String) + literal(":") + step,
-                name=Creator.display_name,
+                name=creators.c.display_name,
                 number=Invoice.number,
                 brand=Brand.name,
                 due=cast(Invoice.due_on, String),
@@ -477,7 +477,7 @@ def _invoice_reminders(s: AlertSettings, in_chunk):
                 invoice_id=Invoice.id,
             )
         )
-        .join(Creator, Creator.id == Invoice.creator_id)
+        .join(creators, creators.c.id == Invoice.creator_id)
         .join(Brand, Brand.id == Invoice.brand_id)
         .where(
             in_chunk(Invoice.creator_id),
@@ -498,7 +498,7 @@ def _word_invoice_reminder(facts: dict, _session) -> Wording:
     )
 
 
-def _agreement_renewals(s: AlertSettings, in_chunk):
+def _agreement_renewals(s: AlertSettings, in_chunk, creators):
     days_left = day_number(Agreement.ends_on) - day_number(literal(s.today, Date))
     return (
         select(
@@ -507,15 +507,15 @@ def _agreement_renewals(s: AlertSettings, in_chunk):
                 literal(Severity.medium.value),
                 Agreement.creator_id,
                 literal("agreement:") + cast(Agreement.id, String),
-                name=Creator.display_name,
+                name=creators.c.display_name,
                 ends=cast(Agreement.ends_on, String),
                 agreement_id=Agreement.id,
             )
         )
-        .join(Creator, Creator.id == Agreement.creator_id)
+        .join(creators, creators.c.id == Agreement.creator_id)
         .where(
             in_chunk(Agreement.creator_id),
-            _active(),
+            _active(creators),
             Agreement.archived_at.is_(None),
             Agreement.ends_on >= s.today,
             days_left <= Agreement.renewal_notice_days,
@@ -535,7 +535,7 @@ def _word_renewal(facts: dict, _session) -> Wording:
 # --- roster -------------------------------------------------------------------------------------
 
 
-def _strikes(s: AlertSettings, in_chunk):
+def _strikes(s: AlertSettings, in_chunk, creators):
     return (
         select(
             *_row(
@@ -543,17 +543,17 @@ def _strikes(s: AlertSettings, in_chunk):
                 literal(Severity.high.value),
                 GuidelineStrike.creator_id,
                 literal("strike:") + cast(GuidelineStrike.id, String),
-                name=Creator.display_name,
+                name=creators.c.display_name,
                 occurred_on=cast(GuidelineStrike.occurred_on, String),
                 reason=GuidelineStrike.reason,
-                standing=cast(Creator.guideline_standing, String),
+                standing=creators.c.guideline_standing,
                 strike_id=GuidelineStrike.id,
             )
         )
-        .join(Creator, Creator.id == GuidelineStrike.creator_id)
+        .join(creators, creators.c.id == GuidelineStrike.creator_id)
         .where(
             in_chunk(GuidelineStrike.creator_id),
-            _active(),
+            _active(creators),
             GuidelineStrike.occurred_on > s.today - timedelta(days=s.strike_days),
         )
     )
@@ -568,7 +568,7 @@ def _word_strike(facts: dict, _session) -> Wording:
     )
 
 
-def _stale_metrics(s: AlertSettings, in_chunk):
+def _stale_metrics(s: AlertSettings, in_chunk, creators):
     # Stale: no snapshot in the last `stale_days` days, one probe of the (account, day) key in the
     # newest partitions per account; the last day (the message's fact) is read for stale accounts only.
     recent = exists().where(
@@ -585,15 +585,20 @@ def _stale_metrics(s: AlertSettings, in_chunk):
                 literal(Severity.low.value),
                 PlatformAccount.creator_id,
                 literal("account:") + cast(PlatformAccount.id, String),
-                name=Creator.display_name,
+                name=creators.c.display_name,
                 platform=cast(PlatformAccount.platform, String),
                 handle=PlatformAccount.handle,
                 last_day=cast(last_day, String),
                 account_id=PlatformAccount.id,
             )
         )
-        .join(Creator, Creator.id == PlatformAccount.creator_id)
-        .where(in_chunk(PlatformAccount.creator_id), _active(), Creator.status == CreatorStatus.active, ~recent)
+        .join(creators, creators.c.id == PlatformAccount.creator_id)
+        .where(
+            in_chunk(PlatformAccount.creator_id),
+            _active(creators),
+            creators.c.status == CreatorStatus.active.value,
+            ~recent,
+        )
     )
 
 

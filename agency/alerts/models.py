@@ -53,18 +53,20 @@ class Alert(Base):
             sqlite_where=text("status <> 'resolved'"),
         ),
         Index("ix_alerts_status_kind", "status", "kind"),
+        # A creator's alerts, newest first; also the foreign key's and a chunk's (creator id range).
+        Index("ix_alerts_creator_id_opened_at", "creator_id", "opened_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[AlertKind] = mapped_column(str_enum(AlertKind, "alert_kind"))
     severity: Mapped[Severity] = mapped_column(str_enum(Severity, "severity"))
-    creator_id: Mapped[int] = mapped_column(ForeignKey("creators.id", ondelete="CASCADE"), index=True)
+    creator_id: Mapped[int] = mapped_column(ForeignKey("creators.id", ondelete="CASCADE"))
     dedup_key: Mapped[str] = mapped_column(String(200))
     subject: Mapped[str] = mapped_column(String(300))
     message: Mapped[str] = mapped_column(Text)
     payload: Mapped[dict] = mapped_column(JSON, default=dict)
     status: Mapped[AlertStatus] = mapped_column(str_enum(AlertStatus, "alert_status"), default=AlertStatus.open)
-    opened_at: Mapped[datetime] = mapped_column(server_default=func.now(), index=True)
+    opened_at: Mapped[datetime] = mapped_column(server_default=func.now())
     acknowledged_at: Mapped[datetime | None]
     acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     resolved_at: Mapped[datetime | None]

@@ -14,12 +14,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import (
+    Boolean,
     Column,
     Integer,
     MetaData,
     Select,
     String,
     Table,
+    and_,
     case,
     cast,
     exists,
@@ -39,7 +41,7 @@ from agency.core.errors import Conflict, Forbidden, NotFound
 from agency.core.prometheus import ALERTS_OPENED
 from agency.core.users.models import Role, User
 from agency.roster.chunks import CHUNK_SIZE, Chunk, chunks_of, run_isolated
-from agency.roster.models import Creator
+from agency.roster.models import Creator, CreatorStatus
 
 __all__ = [
     "AlertRunResult",
@@ -88,6 +90,21 @@ def _conditions_table() -> Table:
     )
 
 
+def _creators_table() -> Table:
+    """The chunk's creators, with what the alerts say of them: every kind joins these instead of
+    the roster's creators table."""
+    return Table(
+        f"alert_creators_{uuid.uuid4().hex[:10]}",
+        MetaData(),
+        Column("id", Integer, primary_key=True),
+        Column("display_name", String(120)),
+        Column("status", String(24)),
+        Column("guideline_standing", String(24)),
+        Column("active", Boolean),  # neither archived nor offboarded
+        prefixes=["TEMPORARY"],
+    )
+
+
 def evaluate_alerts(
     *,
     db_session: Session,
@@ -108,14 +125,17 @@ def evaluate_alerts(
         # A chunk's statements are short: compiling them to machine code (JIT, which a statement
         # over a large roster's tables is estimated to deserve) costs more than it saves.
         connection.exec_driver_sql("SET LOCAL jit = off")
-    conditions = _conditions_table()
+    conditions, creators = _conditions_table(), _creators_table()
     conditions.create(connection)
+    creators.create(connection)
     try:
         for chunk in chunks_of(db_session, creator_ids, chunk_size):
 
             def work(part: Chunk) -> AlertRunResult:
                 counts = AlertRunResult()
-                opened = _evaluate_chunk(db_session, connection, conditions, settings, evaluators, kinds, part, counts)
+                opened = _evaluate_chunk(
+                    db_session, connection, conditions, creators, settings, evaluators, kinds, part, counts
+                )
                 if opened is not None:
                     if on_opened is not None:
                         on_opened(opened)
@@ -133,6 +153,7 @@ def evaluate_alerts(
             result.chunks += 1
     finally:
         conditions.drop(connection)
+        creators.drop(connection)
     result.still_open = db_session.scalar(
         select(func.count()).select_from(Alert).where(Alert.status != AlertStatus.resolved, Alert.kind.in_(kinds))
     )
@@ -153,30 +174,53 @@ def alert_refreshed_creators(sender, *, db_session: Session, creator_ids: list[i
     )
 
 
-def _conditions_select(settings: AlertSettings, evaluators, in_chunk):
+def _conditions_select(settings: AlertSettings, evaluators, in_chunk, creators):
     """Every evaluator's conditions over the chunk, in one statement, with their dedup keys. The
     facts (the documents an alert is worded from) are built only for conditions without an open
     alert: only those are worded, and an unchanged roster builds none."""
     branches = []
     for evaluator in evaluators:
-        found = evaluator.conditions(settings, in_chunk).subquery()
+        found = evaluator.conditions(settings, in_chunk, creators).subquery()
         dedup_key = found.c.kind + ":" + cast(found.c.creator_id, String) + ":" + found.c.subject_key
-        already_open = exists().where(ALERT.c.dedup_key == dedup_key, ALERT.c.status != AlertStatus.resolved.value)
+        # The chunk's open alerts only: hashed or probed, the lookup never reads the whole roster's.
+        already_open = exists().where(
+            ALERT.c.dedup_key == dedup_key,
+            ALERT.c.status != AlertStatus.resolved.value,
+            in_chunk(ALERT.c.creator_id),
+        )
         facts = case((~already_open, found.c.facts))
         branches.append(select(dedup_key, found.c.kind, found.c.severity, found.c.creator_id, facts))
     return union_all(*branches)
 
 
 def _evaluate_chunk(
-    db_session, connection, conditions, settings, evaluators, kinds, chunk: Chunk, result: AlertRunResult
+    db_session, connection, conditions, creators, settings, evaluators, kinds, chunk: Chunk, result: AlertRunResult
 ) -> Select | None:
     in_chunk = chunk.condition
 
+    # The chunk's creators first, analysed: the kinds join them with their real size (a range of
+    # the roster's creators is misestimated when they were analysed before a bulk import).
+    connection.execute(creators.delete())
+    connection.execute(
+        insert(creators).from_select(
+            ["id", "display_name", "status", "guideline_standing", "active"],
+            select(
+                Creator.id,
+                Creator.display_name,
+                Creator.status,
+                Creator.guideline_standing,
+                and_(Creator.archived_at.is_(None), Creator.status != CreatorStatus.offboarded),
+            ).where(in_chunk(Creator.id)),
+        )
+    )
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(f'ANALYZE "{creators.name}"')
     connection.execute(conditions.delete())
     # Every condition of the chunk, found by one statement.
     connection.execute(
         insert(conditions).from_select(
-            ["dedup_key", "kind", "severity", "creator_id", "facts"], _conditions_select(settings, evaluators, in_chunk)
+            ["dedup_key", "kind", "severity", "creator_id", "facts"],
+            _conditions_select(settings, evaluators, in_chunk, creators),
         )
     )
     # The conditions are joined to the alerts below: planned with their real size (the columns
@@ -223,11 +267,11 @@ def _evaluate_chunk(
     refresh_statistics(connection, [ALERT], opened, {ALERT.name: PLANNED_COLUMNS})
     result.opened += opened
     # What this chunk opened: the open alerts of its new conditions (matched in SQL, not by a
-    # list of thousands of keys sent back).
+    # list of thousands of keys sent back), among the chunk's alerts opened now.
     return (
         select(Alert.id)
         .join(conditions, conditions.c.dedup_key == Alert.dedup_key)
-        .where(is_new, Alert.status == AlertStatus.open, Alert.opened_at == now)
+        .where(is_new, in_chunk(Alert.creator_id), Alert.status == AlertStatus.open, Alert.opened_at == now)
         .correlate(None)  # used inside queries of alerts: it reads its own alerts table
     )
 
