@@ -1,5 +1,5 @@
 import json
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import delete, select
@@ -176,3 +176,25 @@ def test_chunked_evaluation_opens_what_one_pass_opens_from_each_creators_latest_
     assert evaluate_alerts(db_session=session, settings=AlertSettings(today=TODAY)).opened == 7
     session.commit()
     assert _alerts(session) == by_chunks
+
+
+def test_each_chunk_alerts_its_own_active_creators_only(session, manager, make_creator):
+    """Chunk by chunk (one creator each here), a kind joins the chunk's creators: an archived or
+    offboarded creator opens nothing, a stale active creator's alert names that creator, and an
+    unchanged re-run by other chunks opens and resolves nothing."""
+    kept = make_creator(manager=manager, display_name="Kept Creator", status="active")
+    archived = make_creator(manager=manager, display_name="Archived Creator", archived_at=datetime.now(UTC))
+    gone = make_creator(manager=manager, display_name="Gone Creator", status="offboarded")
+    for creator in (kept, archived, gone):
+        _overdue_deliverable(session, creator)
+    first = evaluate_alerts(db_session=session, settings=AlertSettings(today=TODAY), chunk_size=1)
+    session.commit()
+    assert first.chunks == 3 and not first.failed_items
+    alerts = session.scalars(select(Alert).order_by(Alert.kind)).all()
+    assert {(a.kind.value, a.creator_id) for a in alerts} == {
+        ("deliverable_overdue", kept.id),
+        ("metrics_stale", kept.id),  # an active creator whose account has no metrics yet
+    }
+    assert all("Kept Creator" in a.subject for a in alerts)
+    again = evaluate_alerts(db_session=session, settings=AlertSettings(today=TODAY), chunk_size=2)
+    assert (again.opened, again.resolved, again.still_open) == (0, 0, 2)
