@@ -279,10 +279,13 @@ def _word_not_activated(facts: dict, _session) -> Wording:
 
 def _latest_snapshots(in_chunk, creators):
     # Each creator's latest snapshot: the chunk's snapshots with no later one for their creator,
-    # an anti-join through the (creator, day) key.
+    # an anti-join through the (creator, day) key, within the chunk (hashed, it reads the chunk's
+    # snapshots, not the roster's).
     later = DiversificationSnapshot.__table__.alias("later")
     is_latest = ~exists().where(
-        later.c.creator_id == DiversificationSnapshot.creator_id, later.c.as_of > DiversificationSnapshot.as_of
+        later.c.creator_id == DiversificationSnapshot.creator_id,
+        in_chunk(later.c.creator_id),
+        later.c.as_of > DiversificationSnapshot.as_of,
     )
     return (
         select(DiversificationSnapshot.__table__, creators.c.display_name)
