@@ -107,41 +107,25 @@ def _names(db_session: Session, creator_ids) -> dict[int, str]:
     return dict(db_session.execute(select(Creator.id, Creator.display_name).where(Creator.id.in_(creator_ids))).all())
 
 
-def queue_immediate(*, db_session: Session, alert_ids: list[int] | Select, public_url: str) -> int:
-    """Immediate emails for new alerts whose severity the manager wants at once (same transaction).
-    `alert_ids` is a list of ids or a select of them (a run passes the alerts a chunk opened).
-    A run may open thousands of alerts: only those of a severity some manager wants at once are
-    read, as rows (not ORM objects) with their creator's name and manager, the emails written
-    with one bulk insert and the alerts stamped with one update."""
-    if isinstance(alert_ids, list) and not alert_ids:
-        return 0
-    # Severities anyone receives at once (a manager without preferences gets "high"): a superset,
-    # each alert is still checked against its own manager's preferences below.
+def _wanted_severities(db_session: Session) -> set[str]:
+    """Severities anyone receives at once (a manager without preferences gets "high"): a superset,
+    each alert is still checked against its own manager's preferences."""
     wanted = {Severity.high.value}
     for severities in db_session.scalars(select(NotificationPreference.immediate_severities)):
         wanted.update(severities or [])
-    alerts = db_session.execute(
-        select(*ALERT_FIELDS, Creator.display_name, Creator.manager_id)
-        .join(Creator, Creator.id == Alert.creator_id)
-        .where(
-            Alert.id.in_(alert_ids),
-            Alert.notified_at.is_(None),
-            Alert.severity.in_(sorted(wanted)),
-            Creator.manager_id.is_not(None),
-        )
-    ).all()
-    if not alerts:
-        return 0
+    return wanted
+
+
+def _managers_and_preferences(
+    db_session: Session, manager_ids
+) -> tuple[dict[int, User], dict[int, NotificationPreference]]:
+    """The active managers among `manager_ids`, and their preferences. Every manager's preferences
+    are read at once, not once per alert (a recompute opens thousands); a manager without any gets
+    the defaults, stored."""
     managers = {
         user.id: user
-        for user in db_session.scalars(
-            select(User).where(User.id.in_({a.manager_id for a in alerts}), User.is_active.is_(True))
-        )
+        for user in db_session.scalars(select(User).where(User.id.in_(set(manager_ids)), User.is_active.is_(True)))
     }
-    recipients = {a.creator_id: managers[a.manager_id] for a in alerts if a.manager_id in managers}
-    names = {a.creator_id: a.display_name for a in alerts}
-    # Every manager's preferences read at once, not once per alert (a recompute opens thousands);
-    # a manager without any gets the defaults, stored.
     preferences = {
         prefs.user_id: prefs
         for prefs in db_session.scalars(
@@ -151,43 +135,120 @@ def queue_immediate(*, db_session: Session, alert_ids: list[int] | Select, publi
     for user_id, user in managers.items():
         if user_id not in preferences:
             preferences[user_id] = preferences_for(db_session, user)
+    return managers, preferences
+
+
+def _wants_at_once(prefs: NotificationPreference, kind: str, severity: str) -> bool:
+    return prefs.email_enabled and kind not in prefs.muted_kinds and severity in prefs.immediate_severities
+
+
+def _immediate_message(user: User, alert, names: dict[int, str], public_url: str) -> dict:
+    text, html = _render(user, [alert], names, public_url, "A new alert needs your attention:")
+    files = invoice_attachments([alert])
+    if files:
+        text, html = text + ATTACHED_TEXT, html + ATTACHED_HTML
+    return {
+        "user_id": user.id,
+        "kind": "immediate",
+        "message_id": f"<alert-{alert.id}@agency>",
+        "recipient": user.email,
+        "subject": f"[{alert.severity.value.upper()}] {alert.subject}"[:300],
+        "body_text": text,
+        "body_html": html,
+        "alert_ids": [alert.id],
+        "attachments": files,
+        "status": OutboxStatus.pending.value,
+        "attempts": 0,
+    }
+
+
+def queue_immediate(*, db_session: Session, alert_ids: list[int] | Select, public_url: str) -> int:
+    """Immediate emails for new alerts whose severity the manager wants at once (same transaction).
+    `alert_ids` is a list of ids or a select of them.
+    A run may open thousands of alerts: only those of a severity some manager wants at once are
+    read, as rows (not ORM objects) with their creator's name and manager, the emails written
+    with one bulk insert and the alerts stamped with one update. (An evaluation stamps the alerts
+    it opens as they are written instead: `ImmediateEmails`.)"""
+    if isinstance(alert_ids, list) and not alert_ids:
+        return 0
+    alerts = db_session.execute(
+        select(*ALERT_FIELDS, Creator.display_name, Creator.manager_id)
+        .join(Creator, Creator.id == Alert.creator_id)
+        .where(
+            Alert.id.in_(alert_ids),
+            Alert.notified_at.is_(None),
+            Alert.severity.in_(sorted(_wanted_severities(db_session))),
+            Creator.manager_id.is_not(None),
+        )
+    ).all()
+    if not alerts:
+        return 0
+    managers, preferences = _managers_and_preferences(db_session, {a.manager_id for a in alerts})
+    names = {a.creator_id: a.display_name for a in alerts}
     messages, notified = [], []
     for alert in alerts:
-        user = recipients.get(alert.creator_id)
-        if user is None:
+        user = managers.get(alert.manager_id)
+        if user is None or not _wants_at_once(preferences[user.id], alert.kind.value, alert.severity.value):
             continue
-        prefs = preferences[user.id]
-        if (
-            not prefs.email_enabled
-            or alert.kind.value in prefs.muted_kinds
-            or alert.severity.value not in prefs.immediate_severities
-        ):
-            continue
-        text, html = _render(user, [alert], names, public_url, "A new alert needs your attention:")
-        files = invoice_attachments([alert])
-        if files:
-            text, html = text + ATTACHED_TEXT, html + ATTACHED_HTML
-        messages.append(
-            {
-                "user_id": user.id,
-                "kind": "immediate",
-                "message_id": f"<alert-{alert.id}@agency>",
-                "recipient": user.email,
-                "subject": f"[{alert.severity.value.upper()}] {alert.subject}"[:300],
-                "body_text": text,
-                "body_html": html,
-                "alert_ids": [alert.id],
-                "attachments": files,
-                "status": OutboxStatus.pending.value,
-                "attempts": 0,
-            }
-        )
+        messages.append(_immediate_message(user, alert, names, public_url))
         notified.append(alert.id)
     if messages:
         # One COPY for every email (the outbox's send time and creation default to now).
         bulk_insert(db_session.connection(), OutboxMessage.__table__, messages)
         db_session.execute(update(Alert).where(Alert.id.in_(notified)).values(notified_at=utcnow()))
     return len(messages)
+
+
+class ImmediateEmails:
+    """The immediate emails of the alerts an evaluation opens, in two steps around their write:
+    `stamp` marks the new alert rows a manager wants at once as notified before they are written
+    (each alert is written once, already stamped, instead of written and then updated), and
+    `queue` writes those alerts' emails once they have ids (same transaction). The emails are
+    those `queue_immediate` writes for the same alerts."""
+
+    def __init__(self, db_session: Session, public_url: str) -> None:
+        self.db_session, self.public_url = db_session, public_url
+        self.queued = 0
+        self._managers: dict[int, User] = {}  # the recipients of the alerts stamped
+
+    def stamp(self, rows: list[dict], now: datetime) -> None:
+        """Set `notified_at` to `now` on the alert rows (kind, severity, creator_id) to be mailed
+        at once."""
+        wanted = _wanted_severities(self.db_session)
+        creator_ids = {row["creator_id"] for row in rows if row["severity"] in wanted}
+        if not creator_ids:
+            return
+        manager_of = dict(
+            self.db_session.execute(
+                select(Creator.id, Creator.manager_id).where(
+                    Creator.id.in_(creator_ids), Creator.manager_id.is_not(None)
+                )
+            ).all()
+        )
+        managers, preferences = _managers_and_preferences(self.db_session, set(manager_of.values()))
+        self._managers.update(managers)
+        for row in rows:
+            user = managers.get(manager_of.get(row["creator_id"]))
+            if (
+                row["severity"] in wanted
+                and user is not None
+                and _wants_at_once(preferences[user.id], row["kind"], row["severity"])
+            ):
+                row["notified_at"] = now
+
+    def queue(self, alert_ids: Select, now: datetime) -> int:
+        """Write the emails of the alerts among `alert_ids` stamped at `now`."""
+        alerts = self.db_session.execute(
+            select(*ALERT_FIELDS, Creator.display_name, Creator.manager_id)
+            .join(Creator, Creator.id == Alert.creator_id)
+            .where(Alert.id.in_(alert_ids), Alert.notified_at == now)
+        ).all()
+        names = {a.creator_id: a.display_name for a in alerts}
+        messages = [_immediate_message(self._managers[a.manager_id], a, names, self.public_url) for a in alerts]
+        if messages:
+            bulk_insert(self.db_session.connection(), OutboxMessage.__table__, messages)
+        self.queued += len(messages)
+        return len(messages)
 
 
 def queue_due_digests(

@@ -9,7 +9,6 @@ resolves nothing. Users acknowledge and resolve alerts by hand.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -34,9 +33,9 @@ from sqlalchemy.orm import Session
 
 from agency.alerts.evaluators import EVALUATORS, AlertSettings, Evaluator
 from agency.alerts.models import Alert, AlertKind, AlertStatus
-from agency.alerts.notifications import queue_immediate
+from agency.alerts.notifications import ImmediateEmails
 from agency.core.audit.service import Actor, record_audit
-from agency.core.database import JSONDocument, bulk_insert, refresh_statistics, utcnow
+from agency.core.database import JSONDocument, bulk_insert, refresh_statistics, temporary_table, utcnow
 from agency.core.errors import Conflict, Forbidden, NotFound
 from agency.core.prometheus import ALERTS_OPENED
 from agency.core.users.models import Role, User
@@ -78,30 +77,38 @@ class AlertRunResult:
 
 
 def _conditions_table() -> Table:
-    return Table(
-        f"alert_conditions_{uuid.uuid4().hex[:10]}",
-        MetaData(),
-        Column("dedup_key", String(200), primary_key=True),
-        Column("kind", String(32)),
-        Column("severity", String(16)),
-        Column("creator_id", Integer),
-        Column("facts", JSONDocument),
-        prefixes=["TEMPORARY"],
+    # One definition per process (temporary_table): the statements over it are compiled once, not
+    # at every evaluation (a write's refresh evaluates its creators' alerts at once).
+    return temporary_table(
+        "alert_conditions",
+        lambda: Table(
+            "alert_conditions",
+            MetaData(),
+            Column("dedup_key", String(200), primary_key=True),
+            Column("kind", String(32)),
+            Column("severity", String(16)),
+            Column("creator_id", Integer),
+            Column("facts", JSONDocument),
+            prefixes=["TEMPORARY"],
+        ),
     )
 
 
 def _creators_table() -> Table:
     """The chunk's creators, with what the alerts say of them: every kind joins these instead of
     the roster's creators table."""
-    return Table(
-        f"alert_creators_{uuid.uuid4().hex[:10]}",
-        MetaData(),
-        Column("id", Integer, primary_key=True),
-        Column("display_name", String(120)),
-        Column("status", String(24)),
-        Column("guideline_standing", String(24)),
-        Column("active", Boolean),  # neither archived nor offboarded
-        prefixes=["TEMPORARY"],
+    return temporary_table(
+        "alert_creators",
+        lambda: Table(
+            "alert_creators",
+            MetaData(),
+            Column("id", Integer, primary_key=True, autoincrement=False),
+            Column("display_name", String(120)),
+            Column("status", String(24)),
+            Column("guideline_standing", String(24)),
+            Column("active", Boolean),  # neither archived nor offboarded
+            prefixes=["TEMPORARY"],
+        ),
     )
 
 
@@ -113,11 +120,13 @@ def evaluate_alerts(
     chunk_size: int = CHUNK_SIZE,
     evaluators: tuple[Evaluator, ...] = EVALUATORS,
     on_opened: Callable[[Select], None] | None = None,
+    emails: ImmediateEmails | None = None,
 ) -> AlertRunResult:
     """Open alerts for new conditions, resolve those whose condition cleared, chunk by chunk of
-    creators (the roster, or `creator_ids`); idempotent. `on_opened(alert_ids)` is called with
-    each chunk's new alerts, as a select of their ids (the job queues their immediate emails in
-    the same transaction); without it, `opened_ids` lists them."""
+    creators (the roster, or `creator_ids`); idempotent. With `emails`, the new alerts a manager
+    wants at once are written stamped as notified and their immediate emails queued, in the same
+    transaction. `on_opened(alert_ids)` is called with each chunk's new alerts, as a select of
+    their ids; without either, `opened_ids` lists them."""
     result = AlertRunResult()
     kinds = [kind.value for evaluator in evaluators for kind in evaluator.kinds]
     connection = db_session.connection().execution_options(preserve_rowcount=True)
@@ -134,12 +143,12 @@ def evaluate_alerts(
             def work(part: Chunk) -> AlertRunResult:
                 counts = AlertRunResult()
                 opened = _evaluate_chunk(
-                    db_session, connection, conditions, creators, settings, evaluators, kinds, part, counts
+                    db_session, connection, conditions, creators, settings, evaluators, kinds, part, counts, emails
                 )
                 if opened is not None:
                     if on_opened is not None:
                         on_opened(opened)
-                    else:
+                    elif emails is None:
                         counts.opened_ids = list(db_session.scalars(opened))
                 return counts
 
@@ -168,9 +177,7 @@ def alert_refreshed_creators(sender, *, db_session: Session, creator_ids: list[i
         db_session=db_session,
         settings=AlertSettings.from_config(config, utcnow().date()),
         creator_ids=creator_ids,
-        on_opened=lambda alert_ids: queue_immediate(
-            db_session=db_session, alert_ids=alert_ids, public_url=config.public_url
-        ),
+        emails=ImmediateEmails(db_session, config.public_url),
     )
 
 
@@ -194,7 +201,16 @@ def _conditions_select(settings: AlertSettings, evaluators, in_chunk, creators):
 
 
 def _evaluate_chunk(
-    db_session, connection, conditions, creators, settings, evaluators, kinds, chunk: Chunk, result: AlertRunResult
+    db_session,
+    connection,
+    conditions,
+    creators,
+    settings,
+    evaluators,
+    kinds,
+    chunk: Chunk,
+    result: AlertRunResult,
+    emails: ImmediateEmails | None,
 ) -> Select | None:
     in_chunk = chunk.condition
 
@@ -257,23 +273,25 @@ def _evaluate_chunk(
             condition.facts["kind"] = kind  # the decoded facts are this run's own
             facts.append(condition.facts)
         wordings = by_kind[kind].word_all(facts, db_session)
-        bulk_insert(
-            connection,
-            ALERT,
-            [_alert_row(condition, words, now) for condition, words in zip(conditions_of_kind, wordings)],
-        )
+        rows = [_alert_row(condition, words, now) for condition, words in zip(conditions_of_kind, wordings)]
+        if emails is not None:
+            emails.stamp(rows, now)
+        bulk_insert(connection, ALERT, rows)
         ALERTS_OPENED.labels(kind=kind).inc(len(conditions_of_kind))
         opened += len(conditions_of_kind)
     refresh_statistics(connection, [ALERT], opened, {ALERT.name: PLANNED_COLUMNS})
     result.opened += opened
     # What this chunk opened: the open alerts of its new conditions (matched in SQL, not by a
     # list of thousands of keys sent back), among the chunk's alerts opened now.
-    return (
+    opened_ids = (
         select(Alert.id)
         .join(conditions, conditions.c.dedup_key == Alert.dedup_key)
         .where(is_new, in_chunk(Alert.creator_id), Alert.status == AlertStatus.open, Alert.opened_at == now)
         .correlate(None)  # used inside queries of alerts: it reads its own alerts table
     )
+    if emails is not None:
+        emails.queue(opened_ids, now)
+    return opened_ids
 
 
 def _alert_row(condition, words, now) -> dict:
@@ -287,6 +305,7 @@ def _alert_row(condition, words, now) -> dict:
         "payload": words.payload,
         "status": AlertStatus.open.value,
         "opened_at": now,
+        "notified_at": None,  # stamped when its immediate email is queued with it (ImmediateEmails)
     }
 
 

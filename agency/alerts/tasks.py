@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from agency.alerts.mailer import send_pending
-from agency.alerts.notifications import queue_due_digests, queue_immediate
+from agency.alerts.notifications import ImmediateEmails, queue_due_digests
 from agency.alerts.service import AlertSettings, evaluate_alerts
 from agency.core.database import utcnow
 from agency.core.jobs.service import job
@@ -12,16 +12,11 @@ from agency.core.jobs.service import job
 @job("evaluate_alerts", queue="recompute")
 def evaluate_alerts_job(session, config, arguments, record) -> dict:
     settings = AlertSettings.from_config(config, utcnow().date())
-    emails = 0
-
-    def email_at_once(alert_ids: list[int]) -> None:
-        nonlocal emails
-        emails += queue_immediate(db_session=session, alert_ids=alert_ids, public_url=config.public_url)
-
+    emails = ImmediateEmails(session, config.public_url)
     result = evaluate_alerts(
-        db_session=session, settings=settings, chunk_size=config.recompute_chunk_size, on_opened=email_at_once
+        db_session=session, settings=settings, chunk_size=config.recompute_chunk_size, emails=emails
     )
-    return result.as_dict() | {"immediate_emails": emails, "rows_changed": result.opened + result.resolved}
+    return result.as_dict() | {"immediate_emails": emails.queued, "rows_changed": result.opened + result.resolved}
 
 
 @job("queue_digests", queue="notifications")

@@ -2,10 +2,10 @@ import json
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, event, select
 
 from agency.alerts.models import Alert, AlertStatus, OutboxMessage
-from agency.alerts.notifications import queue_immediate
+from agency.alerts.notifications import ImmediateEmails, queue_immediate
 from agency.alerts.service import AlertSettings, evaluate_alerts
 from agency.deals.models import Brand, Deal, Deliverable, DeliverableStatus
 from agency.money.models import DiversificationSnapshot
@@ -198,3 +198,44 @@ def test_each_chunk_alerts_its_own_active_creators_only(session, manager, make_c
     assert all("Kept Creator" in a.subject for a in alerts)
     again = evaluate_alerts(db_session=session, settings=AlertSettings(today=TODAY), chunk_size=2)
     assert (again.opened, again.resolved, again.still_open) == (0, 0, 2)
+
+
+def test_evaluation_writes_each_alert_once_with_the_emails_a_manager_wants_at_once(
+    session, manager, make_creator, make_user
+):
+    """An evaluation with `ImmediateEmails` writes the alerts a manager wants at once already
+    stamped as notified (no update of the alerts afterwards) and queues exactly their emails, the
+    ones `queue_immediate` writes for the same alerts; a severity the manager does not want at
+    once and a creator whose manager is inactive are stamped and mailed by nobody."""
+    mailed = make_creator(manager=manager, display_name="Mailed Creator", status="paused")
+    gone_manager = make_user("manager", is_active=False)
+    unmanaged = make_creator(manager=gone_manager, display_name="Unmanaged Creator", status="paused")
+    soon = make_creator(manager=manager, display_name="Soon Creator", status="paused")
+    for creator in (mailed, unmanaged):
+        _overdue_deliverable(session, creator)  # high severity
+    _overdue_deliverable(session, soon, days_late=-1)  # due soon: medium, not wanted at once
+    statements = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(session.get_bind(), "before_cursor_execute", listener)
+    try:
+        emails = ImmediateEmails(session, "http://ui")
+        result = evaluate_alerts(db_session=session, settings=AlertSettings(today=TODAY), emails=emails, chunk_size=1)
+        session.commit()
+    finally:
+        event.remove(session.get_bind(), "before_cursor_execute", listener)
+    assert result.opened == 3 and emails.queued == 1
+    assert not [s for s in statements if s.lstrip().startswith("UPDATE alerts SET notified_at")]
+    alerts = {(a.creator_id, a.kind.value): a for a in session.scalars(select(Alert))}
+    stamped = alerts[(mailed.id, "deliverable_overdue")]
+    assert stamped.notified_at == stamped.opened_at
+    assert [a for a in alerts.values() if a.notified_at is not None] == [stamped]
+    message = session.scalars(select(OutboxMessage)).one()
+    assert message.alert_ids == [stamped.id] and message.message_id == f"<alert-{stamped.id}@agency>"
+    assert message.recipient == manager.email and f"http://ui/alerts/{stamped.id}" in message.body_text
+    # The same alert through queue_immediate gives the same email.
+    session.execute(delete(OutboxMessage))
+    stamped.notified_at = None
+    session.commit()
+    assert queue_immediate(db_session=session, alert_ids=[stamped.id], public_url="http://ui") == 1
+    again = session.scalars(select(OutboxMessage)).one()
+    assert (again.subject, again.body_text, again.body_html) == (message.subject, message.body_text, message.body_html)
