@@ -1,6 +1,6 @@
 from datetime import date, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 
 from agency.core.database import utcnow
 from agency.programmes.catalogue import seed_catalogue
@@ -129,7 +129,7 @@ def test_archived_creators_drop_out(session, fund, make_creator, add_days):
     session.commit()
     result = recompute_eligibility(db_session=session, as_of=TODAY)
     assert result.removed == 1
-    assert session.scalar(select(func.count(EligibilityEvaluation.id))) == 0
+    assert session.scalar(select(func.count()).select_from(EligibilityEvaluation)) == 0
 
 
 def test_the_near_threshold_alert_says_how_its_date_was_estimated(
@@ -190,3 +190,18 @@ def test_a_chunk_with_nothing_stored_stores_what_a_compared_chunk_does(session, 
             assert [getattr(evaluation, name) for name in summary] == [answer[name] for name in summary]
     again = recompute_eligibility(db_session=session, as_of=TODAY)
     assert (again.inserted, again.updated, again.unchanged) == (0, 0, 2 * alone.evaluated)
+
+
+def test_evaluations_are_keyed_by_creator_and_programme(session, fund, make_creator, add_days):
+    """One stored answer per creator and programme, found by that key: no surrogate id."""
+    creator = _adult(make_creator)
+    add_days(creator.accounts[0], start_followers=500, per_day=15)
+    recompute_eligibility(db_session=session, as_of=TODAY)
+    keys = inspect(session.connection()).get_pk_constraint(EligibilityEvaluation.__tablename__)
+    assert keys["constrained_columns"] == ["creator_id", "program_id"]
+    assert "id" not in {c["name"] for c in inspect(session.connection()).get_columns("eligibility_evaluations")}
+    ev = session.get(EligibilityEvaluation, (creator.id, fund.id))
+    assert (
+        ev is not None
+        and ev.details == explain_creator(db_session=session, creator_id=creator.id, as_of=TODAY)[0]["details"]
+    )
