@@ -50,8 +50,8 @@ def _as_document_pg(element, compiler, **kw):
 
 
 class json_array(FunctionElement):  # noqa: N801
-    """json_array(value, ...): a JSON array. On PostgreSQL built as JSONB directly
-    (jsonb_build_array), so that storing it in a JSONB column parses no text."""
+    """json_array(value, ...): a JSON array (PostgreSQL `json`, built as text by json_build_array:
+    stored in a `json` column as it is, nothing parsed nor converted to binary JSONB)."""
 
     type = JSON()
     inherit_cache = True
@@ -64,7 +64,7 @@ def _json_array_default(element, compiler, **kw):
 
 @compiles(json_array, "postgresql")
 def _json_array_pg(element, compiler, **kw):
-    return f"jsonb_build_array({compiler.process(element.clauses, **kw)})"
+    return f"json_build_array({compiler.process(element.clauses, **kw)})"
 
 
 class json_value(FunctionElement):  # noqa: N801

@@ -40,7 +40,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from agency.core.database import bulk_insert, refresh_statistics
-from agency.core.portable_sql import as_document
+from agency.core.portable_sql import json_array
 from agency.programmes.compiler import CompiledRule, RuleTarget, fresh_table
 from agency.programmes.features import (
     EngineSettings,
@@ -228,14 +228,12 @@ class Workspace:
     @cached_property
     def _document(self) -> ColumnElement:
         if not self.compiled:
-            return as_document(literal("[]"))
-        return as_document(
-            case(
-                *[
-                    (self.fresh.c.rule_version_id == rule.target.rule_version_id, rule.results_document(self.fresh))
-                    for rule in self.compiled
-                ]
-            )
+            return json_array()
+        return case(
+            *[
+                (self.fresh.c.rule_version_id == rule.target.rule_version_id, rule.results_document(self.fresh))
+                for rule in self.compiled
+            ]
         )
 
 
@@ -308,13 +306,15 @@ def write_chunk(workspace: Workspace, chunk: Chunk) -> RecomputeResult:
         chunk.condition(stored.c.creator_id),
     )
     differs = or_(*[stored.c[name].is_distinct_from(fresh.c[name]) for name in (*SUMMARY, "digest")])
-    state = case((stored.c.id.is_(None), NEW), (stored.c.eligible != fresh.c.eligible, TRANSITION), else_=CHANGED)
+    state = case(
+        (stored.c.creator_id.is_(None), NEW), (stored.c.eligible != fresh.c.eligible, TRANSITION), else_=CHANGED
+    )
     found = connection.execute(
         insert(changes).from_select(
             ["creator_id", "program_id", "state"],
             select(fresh.c.creator_id, fresh.c.program_id, state)
             .select_from(fresh.outerjoin(stored, same))
-            .where(or_(stored.c.id.is_(None), differs)),
+            .where(or_(stored.c.creator_id.is_(None), differs)),
         )
     ).rowcount
     if found and connection.dialect.name == "postgresql" and found > 1000:
@@ -699,7 +699,7 @@ def preview_rule(
                         chunk.condition(stored.c.creator_id),
                     ),
                 )
-                .where(or_(stored.c.id.is_(None), stored.c.eligible != fresh.c.eligible))
+                .where(or_(stored.c.creator_id.is_(None), stored.c.eligible != fresh.c.eligible))
             )
             changes += [
                 {"creator_id": r.creator_id, "name": r.display_name, "before": r.before, "after": r.after} for r in rows

@@ -41,6 +41,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    not_,
     null,
     or_,
     select,
@@ -134,6 +135,7 @@ class FeaturePlan:
                     out.setdefault(f"{need.metric}_{suffix}", Column(f"{need.metric}_{suffix}", Float))
                 out.setdefault(f"{need.metric}_history", Column(f"{need.metric}_history", Integer))
                 if need.aggregate != "latest":
+                    out.setdefault(f"{need.name}_first", Column(f"{need.name}_first", Date))
                     for threshold in need.thresholds:
                         column = eta_column(need.name, threshold)
                         out.setdefault(column, Column(column, Integer))
@@ -200,7 +202,7 @@ def windows_table(plan: FeaturePlan, base: Table) -> Table:
             names.add(f"{need.metric}_level")
             names.add(f"{need.metric}_history")
             if need.aggregate != "latest":
-                names.update((need.name, f"{need.name}_day"))
+                names.update((need.name, f"{need.name}_day", f"{need.name}_first"))
     return temporary_table(
         f"{base.name}_windows",
         lambda: Table(
@@ -248,7 +250,8 @@ def fill_base(
     for platform, needs in sorted(plan.by_platform.items()):
         for need in needs.values():
             if need.aggregate != "latest":
-                connection.execute(_crossing_update(base, platform, need, as_of, settings, dialect))
+                for statement in _crossing_updates(base, platform, need, as_of, settings):
+                    connection.execute(statement)
 
 
 def _account_range(connection, platform: str, chunk: Chunk) -> tuple[int, int] | None:
@@ -362,11 +365,14 @@ def _window_values(
             n.label(f"{metric}_history"),  # days with data the line is fitted to
         ]
     for need in needs:
-        value = case((SNAPSHOT.c.day >= as_of - timedelta(days=need.window - 1), SNAPSHOT.c[need.metric]))
+        in_window = SNAPSHOT.c.day >= as_of - timedelta(days=need.window - 1)
+        value = case((in_window, SNAPSHOT.c[need.metric]))
         aggregate = func.sum(value) if need.aggregate == "sum" else func.avg(cast(value, Numeric))
         columns += [
             aggregate.label(need.name),
             func.max(case((value.is_not(None), SNAPSHOT.c.day))).label(f"{need.name}_day"),
+            # The first day of the window with a snapshot: where the crossings' segments begin.
+            func.min(case((in_window, SNAPSHOT.c.day))).label(f"{need.name}_first"),
         ]
     in_range = and_(SNAPSHOT.c.day <= as_of, SNAPSHOT.c.day >= as_of - timedelta(days=longest - 1))
     owners = ACCOUNT.alias("owner")
@@ -390,9 +396,7 @@ def _window_values(
     return scan.group_by(SNAPSHOT.c.account_id)
 
 
-def _crossing_update(
-    base: Table, platform: str, need: FeatureNeed, as_of: date, settings: EngineSettings, dialect: str
-):
+def _crossing_updates(base: Table, platform: str, need: FeatureNeed, as_of: date, settings: EngineSettings) -> list:
     """Fill the crossing-day columns of one windowed feature, for every threshold at once.
 
     Days from `as_of` until the trailing sum over the window reaches a threshold if the fitted
@@ -401,21 +405,50 @@ def _crossing_update(
     with data the sum left behind is constant, so each row gives the first k of its segment at
     which the projection suffices. The smallest over the segments (the one before the first day
     with data included) is the answer; none within the window means never, since after `window`
-    days the sum is the level times the window."""
+    days the sum is the level times the window.
+
+    The segment before the first day with data needs no snapshot: when the projection suffices
+    there for every threshold the account can reach (the usual case for a window longer than the
+    history, e.g. 365 days of watch hours over 30 days of snapshots), the days are computed from
+    the base row alone. Only the other accounts read their snapshots, day by day."""
     window = need.window
     start = as_of - timedelta(days=window - 1)
     today = day_number(literal(as_of))
-    level = base.c[f"{need.metric}_level"]
     targets = {t: (t if need.aggregate == "sum" else t * window) for t in sorted(need.thresholds)}
+
+    def wanted(table) -> ColumnElement:
+        """Accounts below a threshold whose level could reach it within the window."""
+        total, level = table.c[need.name], table.c[f"{need.metric}_level"]
+        return and_(
+            table.c.platform == platform,
+            level > 0,
+            table.c[f"{need.metric}_slope"].is_not(None),
+            or_(*[and_(total < target, level * window >= target) for target in targets.values()]),
+        )
+
+    def before_first(table, target) -> ColumnElement:
+        """The first day the projection suffices, counting the segment before the first day with
+        data, and whether it lies in that segment."""
+        total, level = table.c[need.name], table.c[f"{need.metric}_level"]
+        days = greatest(literal(1), ceiling((target - total) / level))
+        first_k = day_number(table.c[f"{need.name}_first"]) - today + window
+        return days, and_(total < target, days <= first_k - 1)
+
+    def needs_segments(table) -> ColumnElement:
+        total, level = table.c[need.name], table.c[f"{need.metric}_level"]
+        return or_(
+            *[
+                and_(total < target, level * window >= target, not_(before_first(table, target)[1]))
+                for target in targets.values()
+            ]
+        )
+
+    direct = {}
+    for threshold, target in targets.items():
+        days, in_first_segment = before_first(base, target)
+        direct[eta_column(need.name, threshold)] = case((and_(in_first_segment, days <= settings.horizon_days), days))
+    from_base = base.update().where(wanted(base), not_(needs_segments(base))).values(direct)
     candidates = base.alias("candidate")
-    # Only accounts below a threshold whose level could reach it within the window.
-    total, level = candidates.c[need.name], candidates.c[f"{need.metric}_level"]
-    wanted = and_(
-        candidates.c.platform == platform,
-        level > 0,
-        candidates.c[f"{need.metric}_slope"].is_not(None),
-        or_(*[and_(total < target, level * window >= target) for target in targets.values()]),
-    )
     # One window for the next day and the running sum (lead ignores the frame): PostgreSQL then
     # computes both in one pass over the sorted rows instead of two.
     order = {"partition_by": SNAPSHOT.c.account_id, "order_by": SNAPSHOT.c.day, "rows": (None, 0)}
@@ -431,7 +464,7 @@ def _crossing_update(
             func.sum(SNAPSHOT.c[need.metric]).over(**order).label("cumulative"),
         )
         .select_from(candidates.join(SNAPSHOT, SNAPSHOT.c.account_id == candidates.c.account_id))
-        .where(wanted, SNAPSHOT.c.day >= start, SNAPSHOT.c.day <= as_of)
+        .where(wanted(candidates), needs_segments(candidates), SNAPSHOT.c.day >= start, SNAPSHOT.c.day <= as_of)
         .subquery("crossing_rows")
     )
     days = []
@@ -447,8 +480,9 @@ def _crossing_update(
         )
         days.append(case((first <= settings.horizon_days, first)).label(eta_column(need.name, threshold)))
     crossing = select(rows.c.account_id, *days).group_by(rows.c.account_id).subquery("crossing")
-    return (
+    from_snapshots = (
         base.update()
         .where(base.c.account_id == crossing.c.account_id, base.c.platform == platform)
         .values({eta_column(need.name, t): crossing.c[eta_column(need.name, t)] for t in targets})
     )
+    return [from_base, from_snapshots]

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, ColumnElement, ForeignKey, Index, String, Text, UniqueConstraint, and_, func, or_
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from agency.core.database import Base, JSONDocument, str_enum
+from agency.core.database import Base, str_enum
 from agency.roster.models import Platform
 
 
@@ -73,17 +73,14 @@ class EligibilityEvaluation(Base):
     explanation.py). A derived row, rewritten by the engine only when something changed (the
     digest of the results says so): only the creator is a foreign key, so that writing a roster's
     evaluations checks nothing else per row (programmes and rule versions are never deleted; an
-    account's deletion refreshes its creator)."""
+    account's deletion refreshes its creator). Keyed by (creator, programme): one answer each,
+    no surrogate id to draw from a sequence and index for every row written."""
 
     __tablename__ = "eligibility_evaluations"
-    __table_args__ = (
-        UniqueConstraint("creator_id", "program_id"),
-        Index("ix_eligibility_evaluations_program_eligible", "program_id", "eligible"),
-    )
+    __table_args__ = (Index("ix_eligibility_evaluations_program_eligible", "program_id", "eligible"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    creator_id: Mapped[int] = mapped_column(ForeignKey("creators.id", ondelete="CASCADE"))
-    program_id: Mapped[int]
+    creator_id: Mapped[int] = mapped_column(ForeignKey("creators.id", ondelete="CASCADE"), primary_key=True)
+    program_id: Mapped[int] = mapped_column(primary_key=True)
     rule_version_id: Mapped[int]
     # The account of the programme's platform that qualifies, or the one closest to qualifying.
     account_id: Mapped[int | None]
@@ -91,7 +88,9 @@ class EligibilityEvaluation(Base):
     near_threshold: Mapped[bool] = mapped_column(default=False)
     # Estimated day every failing criterion passes, when each has a forecast (ages: birthdays).
     eta: Mapped[date | None]
-    details: Mapped[list] = mapped_column(JSONDocument)
+    # The JSON the engine builds, stored as it is (PostgreSQL `json`: nothing queries inside it and
+    # changes are found by the digest, so the binary JSONB form would only cost building it).
+    details: Mapped[list] = mapped_column(JSON)
     digest: Mapped[str | None] = mapped_column(Text)
     # The day of the evaluation that produced this answer (it stays while the answer holds).
     as_of: Mapped[date]

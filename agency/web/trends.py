@@ -80,7 +80,10 @@ def nearest_to_threshold(session, manager_id: int | None, limit: int = 10) -> li
     # ETAs come first, and the closest of those are shown.
     stmt = roster_eligibility_query(near_threshold=True, eligible=False, manager_id=manager_id)
     stmt = stmt.order_by(None).order_by(
-        EligibilityEvaluation.eta.is_(None), EligibilityEvaluation.eta, EligibilityEvaluation.id
+        EligibilityEvaluation.eta.is_(None),
+        EligibilityEvaluation.eta,
+        EligibilityEvaluation.creator_id,
+        EligibilityEvaluation.program_id,
     )
     rows = session.execute(stmt.limit(100)).all()
     documents = explain_many(session, [(ev.rule_version_id, ev.details) for ev, _c, _p, _a in rows])

@@ -1,12 +1,13 @@
 from datetime import date, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, inspect, select
 
 from agency.core.database import utcnow
+from agency.metrics.models import MetricSnapshot
 from agency.programmes.catalogue import seed_catalogue
 from agency.programmes.eligibility import explain_creator, recompute_eligibility
 from agency.programmes.explanation import explain_many
-from agency.programmes.models import EligibilityChange, EligibilityEvaluation, RuleVersion
+from agency.programmes.models import EligibilityChange, EligibilityEvaluation, Program, RuleVersion
 from tests.programmes.conftest import TODAY
 
 
@@ -129,7 +130,7 @@ def test_archived_creators_drop_out(session, fund, make_creator, add_days):
     session.commit()
     result = recompute_eligibility(db_session=session, as_of=TODAY)
     assert result.removed == 1
-    assert session.scalar(select(func.count(EligibilityEvaluation.id))) == 0
+    assert session.scalar(select(func.count()).select_from(EligibilityEvaluation)) == 0
 
 
 def test_the_near_threshold_alert_says_how_its_date_was_estimated(
@@ -190,3 +191,68 @@ def test_a_chunk_with_nothing_stored_stores_what_a_compared_chunk_does(session, 
             assert [getattr(evaluation, name) for name in summary] == [answer[name] for name in summary]
     again = recompute_eligibility(db_session=session, as_of=TODAY)
     assert (again.inserted, again.updated, again.unchanged) == (0, 0, 2 * alone.evaluated)
+
+
+def test_evaluations_are_keyed_by_creator_and_programme(session, fund, make_creator, add_days):
+    """One stored answer per creator and programme, found by that key: no surrogate id."""
+    creator = _adult(make_creator)
+    add_days(creator.accounts[0], start_followers=500, per_day=15)
+    recompute_eligibility(db_session=session, as_of=TODAY)
+    keys = inspect(session.connection()).get_pk_constraint(EligibilityEvaluation.__tablename__)
+    assert keys["constrained_columns"] == ["creator_id", "program_id"]
+    assert "id" not in {c["name"] for c in inspect(session.connection()).get_columns("eligibility_evaluations")}
+    ev = session.get(EligibilityEvaluation, (creator.id, fund.id))
+    assert (
+        ev is not None
+        and ev.details == explain_creator(db_session=session, creator_id=creator.id, as_of=TODAY)[0]["details"]
+    )
+
+
+def _days_to_cross(views_by_day: dict, level: float, window: int, target: int) -> int | None:
+    """The definition, day by day: the first future day on which the trailing sum over the window
+    (the snapshots still in it plus the level for each day to come) reaches the target."""
+    for ahead in range(1, window + 1):
+        left = sum(v for day, v in views_by_day.items() if day >= TODAY + timedelta(days=ahead - window + 1))
+        if left + level * ahead >= target:
+            return ahead
+    return None
+
+
+def test_windowed_sum_crossing_day_before_and_after_the_first_day_with_data(session, make_creator):
+    """A window longer than the history crosses in the segment before its first day with data
+    (found from the account's totals alone); a window the history covers crosses where the days
+    leaving it allow (found from the snapshots). Both agree with the day-by-day definition."""
+    program = Program(code="test_views", name="Test Views", platform="tiktok")
+    session.add(program)
+    session.flush()
+    views = {"kind": "metric", "platform": "tiktok", "metric": "views", "aggregate": "sum"}
+    session.add(
+        RuleVersion(
+            program_id=program.id,
+            version=1,
+            effective_from=date(2020, 1, 1),
+            source_note="test",
+            criteria=[views | {"window_days": 60, "min": 1234}, views | {"window_days": 5, "min": 520}],
+        )
+    )
+    creator = _adult(make_creator)
+    by_day = {TODAY - timedelta(days=offset): (50 if offset >= 5 else 100) for offset in range(10)}
+    session.execute(
+        insert(MetricSnapshot),
+        [{"account_id": creator.accounts[0].id, "day": d, "followers": 1, "views": v} for d, v in by_day.items()],
+    )
+    session.commit()
+    # The least-squares line through the ten days, at today (x = 0).
+    xs = [(d - TODAY).days for d in by_day]
+    ys = list(by_day.values())
+    mean_x, mean_y = sum(xs) / len(xs), sum(ys) / len(ys)
+    slope = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys)) / sum((x - mean_x) ** 2 for x in xs)
+    level = mean_y - slope * mean_x
+
+    recompute_eligibility(db_session=session, as_of=TODAY)
+    ev = session.get(EligibilityEvaluation, (creator.id, program.id))
+    long_window, short_window = ev.details
+    assert _days_to_cross(by_day, level, 60, 1234) == 5
+    assert long_window[4] == (TODAY + timedelta(days=5)).isoformat()
+    assert _days_to_cross(by_day, level, 5, 520) == 3
+    assert short_window[4] == (TODAY + timedelta(days=3)).isoformat()

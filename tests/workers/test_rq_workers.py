@@ -139,7 +139,7 @@ def test_a_recompute_fans_out_to_chunk_jobs_that_workers_share(rq_env):
         assert len(chunks) == 4 and {c.status for c in chunks} == {JobStatus.finished}
         assert record.progress_done == record.progress_total == 4  # chunks done / total
         assert record.result["failed_chunks"] == []
-        assert session.scalar(select(func.count(EligibilityEvaluation.id))) == record.result["evaluated"] > 0
+        assert session.scalar(select(func.count()).select_from(EligibilityEvaluation)) == record.result["evaluated"] > 0
     assert _converged(database, config)["inserted"] == _converged(database, config)["updated"] == 0
 
 
@@ -225,7 +225,7 @@ def test_a_worker_killed_mid_chunk_leaves_nothing_half_done_and_the_rerun_conver
         blocker.close()
     with database.session_scope() as session:
         # The chunk's work is one transaction: nothing of it was committed.
-        assert session.scalar(select(func.count(EligibilityEvaluation.id))) == 0
+        assert session.scalar(select(func.count()).select_from(EligibilityEvaluation)) == 0
         assert session.get(JobRecord, running.id).status is JobStatus.started  # visible as started, then killed
         assert session.get(JobRecord, job_id).status is JobStatus.waiting
         assert running.id in recover_abandoned(session, config, stale_after_seconds=0)
@@ -236,7 +236,7 @@ def test_a_worker_killed_mid_chunk_leaves_nothing_half_done_and_the_rerun_conver
         record = session.get(JobRecord, job_id)
         assert record.status is JobStatus.finished, record.error
         assert record.progress_done == record.progress_total == 4
-        assert session.scalar(select(func.count(EligibilityEvaluation.id))) == record.result["evaluated"] > 0
+        assert session.scalar(select(func.count()).select_from(EligibilityEvaluation)) == record.result["evaluated"] > 0
     # The same result as an uninterrupted run: an in-process recompute finds nothing to change.
     again = _converged(database, config)
     assert (again["inserted"], again["updated"], again["removed"]) == (0, 0, 0)
@@ -279,7 +279,7 @@ def test_recompute_all_with_redis_fans_out_to_the_workers_and_shows_progress(rq_
             assert len(chunks) == 4 and {c.status for c in chunks} == {JobStatus.finished}
             assert {c.name for c in chunks} == {f"{name}_chunk"}
         evaluated = session.get(JobRecord, parents["recompute_eligibility"]).result["evaluated"]
-        assert session.scalar(select(func.count(EligibilityEvaluation.id))) == evaluated > 0
+        assert session.scalar(select(func.count()).select_from(EligibilityEvaluation)) == evaluated > 0
     assert f"evaluated={evaluated}" in done.stdout  # the combined result, printed at the end
     again = _converged(database, config)
     assert (again["inserted"], again["updated"], again["removed"]) == (0, 0, 0)
