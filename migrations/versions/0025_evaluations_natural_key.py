@@ -4,7 +4,7 @@ written); the results document is stored as the JSON the engine builds (PostgreS
 binary JSONB to build: nothing queries inside it, and changes are found by the digest)
 
 Revision ID: 0025_evaluations_natural_key
-Revises: 0023_roster_covering_sorts
+Revises: 0024_alerts_creator_opened_index
 Create Date: 2026-11-30 10:30:00
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 
 revision = "0025_evaluations_natural_key"
-down_revision = "0023_roster_covering_sorts"
+down_revision = "0024_alerts_creator_opened_index"
 branch_labels = None
 depends_on = None
 
