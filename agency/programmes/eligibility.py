@@ -164,11 +164,6 @@ class Workspace:
 
     def __enter__(self) -> Workspace:
         connection = self.connection
-        if connection.dialect.name == "postgresql":
-            # Many statements over small temporary tables: compiling them to machine code (JIT)
-            # costs more than it saves; sorts of a chunk's snapshots fit in memory.
-            connection.exec_driver_sql("SET LOCAL jit = off")
-            connection.exec_driver_sql("SET LOCAL work_mem = '64MB'")
         for table in self._tables:
             # One left behind on this connection by a recompute that failed without a rollback has
             # the same columns (its name says so); evaluate() empties it before each chunk.
@@ -191,6 +186,15 @@ class Workspace:
         """Empty the tables and fill the base table (the chunk's features)."""
         connection = self.connection
         postgres = connection.dialect.name == "postgresql"
+        if postgres:
+            # Set for each chunk: SET LOCAL ends with its transaction, and a recompute that
+            # commits after each chunk runs every later chunk in a new one. Many statements over
+            # small temporary tables: compiling them to machine code (JIT, which the planner
+            # deems worth it once the snapshots it estimates to read are many, e.g. a large
+            # never-analysed roster) costs more than it saves; sorts of a chunk's snapshots fit
+            # in memory.
+            connection.exec_driver_sql("SET LOCAL jit = off")
+            connection.exec_driver_sql("SET LOCAL work_mem = '64MB'")
         for table in self._tables:
             connection.execute(text(f'TRUNCATE "{table.name}"') if postgres else table.delete())
         fill_base(connection, self.plan, self.base, self.windows, chunk, self.as_of, self.settings)
