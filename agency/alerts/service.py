@@ -35,7 +35,7 @@ from agency.alerts.evaluators import EVALUATORS, AlertSettings, Evaluator
 from agency.alerts.models import Alert, AlertKind, AlertStatus
 from agency.alerts.notifications import ImmediateEmails
 from agency.core.audit.service import Actor, record_audit
-from agency.core.database import JSONDocument, bulk_insert, refresh_statistics, temporary_table, utcnow
+from agency.core.database import JSONDocument, batch_settings, bulk_insert, refresh_statistics, temporary_table, utcnow
 from agency.core.errors import Conflict, Forbidden, NotFound
 from agency.core.prometheus import ALERTS_OPENED
 from agency.core.users.models import Role, User
@@ -130,10 +130,7 @@ def evaluate_alerts(
     result = AlertRunResult()
     kinds = [kind.value for evaluator in evaluators for kind in evaluator.kinds]
     connection = db_session.connection().execution_options(preserve_rowcount=True)
-    if connection.dialect.name == "postgresql":
-        # A chunk's statements are short: compiling them to machine code (JIT, which a statement
-        # over a large roster's tables is estimated to deserve) costs more than it saves.
-        connection.exec_driver_sql("SET LOCAL jit = off")
+    batch_settings(connection)  # one transaction for every chunk (see batch_settings)
     conditions, creators = _conditions_table(), _creators_table()
     conditions.create(connection)
     creators.create(connection)

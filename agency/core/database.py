@@ -246,3 +246,19 @@ def temporary_table(name: str, build: Callable[[], Table]) -> Table:
             _DEFINITIONS.clear()
         table = _DEFINITIONS.setdefault(name, build())
     return table
+
+
+def batch_settings(connection, work_mem: str | None = None) -> None:
+    """Settings of a batch chunk's transaction (PostgreSQL; nothing on SQLite): no JIT, and more
+    memory for its sorts when `work_mem` is given (e.g. '64MB').
+
+    A chunk runs many short statements over small temporary tables; the planner deems compiling
+    them to machine code (JIT) worth it once the rows it estimates to read are many (a large
+    roster, never analysed), and that compilation then costs seconds per statement. SET LOCAL
+    ends with its transaction (or the savepoint it ran in, when that rolls back): a batch that
+    commits after each chunk calls this at the start of every chunk."""
+    if connection.dialect.name != "postgresql":
+        return
+    connection.exec_driver_sql("SET LOCAL jit = off")
+    if work_mem is not None:
+        connection.exec_driver_sql(f"SET LOCAL work_mem = '{work_mem}'")

@@ -47,7 +47,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from agency.core.database import JSONDocument, refresh_statistics, temporary_table
+from agency.core.database import JSONDocument, batch_settings, refresh_statistics, temporary_table
 from agency.core.portable_sql import as_document, decimal_text, digest, json_object, json_object_agg
 from agency.currencies.models import FxRate
 from agency.currencies.service import minor_unit, round_money_sql
@@ -566,6 +566,7 @@ def recompute_chunk(db_session: Session, creators: Chunk, as_of: date, settings:
 
 def _recompute_part(db_session: Session, creators: Chunk, as_of: date, settings: MixSettings) -> DiversificationResult:
     connection = db_session.connection().execution_options(preserve_rowcount=True)
+    batch_settings(connection)  # for each chunk: the recompute may commit after each one
     result = DiversificationResult(as_of=as_of, chunks=1)
     records = records_table(db_session, as_of, settings.window_days, creators)
     rates = daily_rates_table(db_session, settings.base_currency, records)

@@ -39,7 +39,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from agency.core.database import bulk_insert, refresh_statistics
+from agency.core.database import batch_settings, bulk_insert, refresh_statistics
 from agency.core.portable_sql import json_array
 from agency.programmes.compiler import CompiledRule, RuleTarget, fresh_table
 from agency.programmes.features import (
@@ -186,15 +186,9 @@ class Workspace:
         """Empty the tables and fill the base table (the chunk's features)."""
         connection = self.connection
         postgres = connection.dialect.name == "postgresql"
-        if postgres:
-            # Set for each chunk: SET LOCAL ends with its transaction, and a recompute that
-            # commits after each chunk runs every later chunk in a new one. Many statements over
-            # small temporary tables: compiling them to machine code (JIT, which the planner
-            # deems worth it once the snapshots it estimates to read are many, e.g. a large
-            # never-analysed roster) costs more than it saves; sorts of a chunk's snapshots fit
-            # in memory.
-            connection.exec_driver_sql("SET LOCAL jit = off")
-            connection.exec_driver_sql("SET LOCAL work_mem = '64MB'")
+        # For each chunk: a recompute that commits after each chunk runs every later chunk in a
+        # new transaction. Sorts of a chunk's snapshots fit in 64 MB.
+        batch_settings(connection, work_mem="64MB")
         for table in self._tables:
             connection.execute(text(f'TRUNCATE "{table.name}"') if postgres else table.delete())
         fill_base(connection, self.plan, self.base, self.windows, chunk, self.as_of, self.settings)
