@@ -5,12 +5,10 @@ import csv
 import io
 from datetime import date, timedelta
 
-import pytest
 from sqlalchemy import func, insert, select
 
 from agency.alerts.models import Alert, AlertKind
 from agency.alerts.service import AlertSettings, evaluate_alerts
-from agency.money import diversification
 from agency.money.diversification import MixSettings, compute_mix, recompute_diversification
 from agency.money.models import DiversificationSnapshot, RevenueRecord
 
@@ -147,38 +145,3 @@ def test_the_live_mix_and_recomputes_one_after_another_in_one_transaction_agree(
             values["risk_level"],
             values["suggestion"],
         )
-
-
-def test_every_chunk_of_a_recompute_that_commits_after_each_runs_without_jit(
-    session, manager, make_creator, monkeypatch
-):
-    """A commit ends the transaction a chunk's SET LOCAL belonged to: each chunk sets it again (on
-    a large never-analysed roster the planner would otherwise compile its statements to machine
-    code, seconds per chunk)."""
-    if session.connection().dialect.name != "postgresql":
-        pytest.skip("session settings are PostgreSQL's (SQLite has no JIT)")
-    creators = [make_creator(manager=manager) for _ in range(3)]
-    for creator in creators:
-        _income(session, creator, ("affiliate", "instagram", "100.00"))
-    seen = []
-    records_table = diversification.records_table
-
-    def recording(db_session, *args, **kwargs):
-        seen.append(db_session.connection().exec_driver_sql("SHOW jit").scalar())
-        return records_table(db_session, *args, **kwargs)
-
-    def commit():
-        # What a real commit does to the next chunk (the test's own transaction stays open).
-        session.commit()
-        session.connection().exec_driver_sql("SET LOCAL jit = on")
-
-    monkeypatch.setattr(diversification, "records_table", recording)
-    result = recompute_diversification(
-        db_session=session,
-        settings=MixSettings(base_currency="EUR"),
-        creator_ids=[c.id for c in creators],
-        chunk_size=1,
-        commit=commit,
-    )
-    assert (result.chunks, result.written) == (3, 3)
-    assert seen == ["off"] * 3
