@@ -46,7 +46,9 @@ def test_find_a_creator_and_read_why_they_are_not_eligible(page, live_server):
     expect(page.locator(".programme.not-eligible").first).to_be_visible()
     expect(page.locator(".criteria li.fail").first).to_be_visible()
     expect(page.locator("#audience-chart")).to_be_visible()
-    assert page.evaluate("() => !!window.Chart")
+    # Chart.js is a deferred script: it runs once the page is parsed, which can be after the
+    # chart's canvas is visible. Waits for it (and fails if it never loads).
+    page.wait_for_function("() => !!window.Chart")
 
 
 def test_move_a_deal_only_along_legal_transitions(page, live_server):
