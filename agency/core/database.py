@@ -20,6 +20,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.schema import SchemaItem
 from sqlalchemy.types import TypeDecorator
 
 from agency.core.errors import Conflict
@@ -246,6 +247,12 @@ def temporary_table(name: str, build: Callable[[], Table]) -> Table:
             _DEFINITIONS.clear()
         table = _DEFINITIONS.setdefault(name, build())
     return table
+
+
+def temporary(name: str, columns: Callable[[], Sequence[SchemaItem]]) -> Table:
+    """A TEMPORARY table named `name` with the given columns (and constraints or indexes), one
+    definition per process (see temporary_table); `columns` is called only the first time."""
+    return temporary_table(name, lambda: Table(name, MetaData(), *columns(), prefixes=["TEMPORARY"]))
 
 
 def batch_settings(connection, work_mem: str | None = None) -> None:

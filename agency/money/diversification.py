@@ -28,7 +28,6 @@ from sqlalchemy import (
     Column,
     Date,
     Integer,
-    MetaData,
     Numeric,
     String,
     Table,
@@ -47,7 +46,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from agency.core.database import JSONDocument, batch_settings, refresh_statistics, temporary_table
+from agency.core.database import JSONDocument, batch_settings, refresh_statistics, temporary
 from agency.core.portable_sql import as_document, decimal_text, digest, json_object, json_object_agg
 from agency.currencies.models import FxRate
 from agency.currencies.service import minor_unit, round_money_sql
@@ -159,19 +158,16 @@ def records_table(db_session: Session, as_of: date, window_days: int, creators: 
     `revenue_records` never analysed, the range conditions are estimated at a row or two, and the
     records were joined to their rates with one index probe per record (twice the time of the
     hash join their real number calls for)."""
-    table = temporary_table(
+    table = temporary(
         "mix_records",
-        lambda: Table(
-            "mix_records",
-            MetaData(),
+        lambda: [
             Column("creator_id", Integer, nullable=False),
             Column("source", String(24), nullable=False),
             Column("platform", String(24)),
             Column("currency", String(3), nullable=False),
             Column("earned_on", Date, nullable=False),
             Column("amount", RECORD.c.amount.type, nullable=False),
-            prefixes=["TEMPORARY"],
-        ),
+        ],
     )
     connection = db_session.connection()
     table.create(connection)
@@ -210,16 +206,13 @@ def daily_rates_table(db_session: Session, base_currency: str, records: Table) -
         .limit(1)
         .scalar_subquery()
     )
-    table = temporary_table(
+    table = temporary(
         "mix_daily_rates",
-        lambda: Table(
-            "mix_daily_rates",
-            MetaData(),
+        lambda: [
             Column("currency", String(3), primary_key=True),
             Column("earned_on", Date, primary_key=True),
             Column("rate", Numeric(30, 12)),
-            prefixes=["TEMPORARY"],
-        ),
+        ],
     )
     connection = db_session.connection()
     table.create(connection)
@@ -229,8 +222,7 @@ def daily_rates_table(db_session: Session, base_currency: str, records: Table) -
             select(pairs.c.currency, pairs.c.earned_on, func.coalesce(direct, literal(Decimal(1)) / inverse)),
         )
     )
-    if connection.dialect.name == "postgresql":
-        connection.exec_driver_sql(f'ANALYZE "{table.name}"')
+    refresh_statistics(connection, [table])
     return table
 
 
@@ -510,11 +502,9 @@ def _per_creator_table(db_session: Session, as_of: date, settings: MixSettings, 
     the chunk's creators to it is then a hash or index join whatever the planner knew of the
     revenue tables (joined as a CTE, a chunk on never-analysed tables was planned as a nested loop
     that scanned the whole aggregate once per creator: 5,000 x 5,000 rows)."""
-    table = temporary_table(
+    table = temporary(
         "mix_per_creator",
-        lambda: Table(
-            "mix_per_creator",
-            MetaData(),
+        lambda: [
             Column("creator_id", Integer, primary_key=True),
             *[Column(name, Numeric()) for name in ("total", "previous_total", "platform_total")],
             Column("by_source", JSONDocument),
@@ -525,8 +515,7 @@ def _per_creator_table(db_session: Session, as_of: date, settings: MixSettings, 
             *[Column(name, Numeric()) for name in ("top_platform_share", "tiktok_share", "hhi", "previous_hhi")],
             Column("unconverted_records", Integer),
             *[Column(f"has_{key}", Boolean) for key in (*DIVERSIFYING_SOURCES, *DIVERSIFYING_PLATFORMS)],
-            prefixes=["TEMPORARY"],
-        ),
+        ],
     )
     connection = db_session.connection()
     table.create(connection)
@@ -534,22 +523,18 @@ def _per_creator_table(db_session: Session, as_of: date, settings: MixSettings, 
     connection.execute(
         insert(table).from_select([c.name for c in table.c], select(*[computed.c[c.name] for c in table.c]))
     )
-    if connection.dialect.name == "postgresql":
-        # The column the join reads (sampling the documents would cost more than the join).
-        connection.exec_driver_sql(f'ANALYZE "{table.name}" (creator_id)')
+    # The column the join reads (sampling the documents would cost more than the join).
+    refresh_statistics(connection, [table], columns={table.name: ["creator_id"]})
     return table
 
 
 def _fresh_table() -> Table:
-    return temporary_table(
+    return temporary(
         "mix_fresh",
-        lambda: Table(
-            "mix_fresh",
-            MetaData(),
+        lambda: [
             Column("creator_id", Integer, primary_key=True),
             *[Column(c.name, c.type) for c in SNAPSHOT.c if c.name in (*VALUES, "as_of", "digest")],
-            prefixes=["TEMPORARY"],
-        ),
+        ],
     )
 
 
