@@ -15,7 +15,10 @@ class SnapshotSchema(Schema):
     account_id = fields.Integer(dump_only=True)
     day = fields.Date(dump_only=True)
     # Required for a new day; an existing day keeps every metric a request does not send.
-    followers = fields.Integer(**_COUNT)
+    followers = fields.Integer(
+        **_COUNT,
+        metadata={"description": "Required for a day with no snapshot yet; a recorded day keeps the metrics not sent."},
+    )
     views = fields.Integer(**_METRIC)
     likes = fields.Integer(**_METRIC)
     comments = fields.Integer(**_METRIC)
