@@ -196,9 +196,10 @@ class DealDeliverable(MethodView):
     @deals_blp.arguments(DeliverableUpdateSchema)
     @deals_blp.response(200, DeliverableSchema)
     def patch(self, data, deal_id, deliverable_id):
-        """Update a deliverable (status, due date, published URL)"""
+        """Update a deliverable (status, due date, published URL; send the `version` you read)"""
         session = get_session()
         deliverable = pipeline.get_deliverable(db_session=session, deal=_deal(deal_id), deliverable_id=deliverable_id)
+        version = data.pop("version")
         return pipeline.update_deliverable(
-            db_session=session, actor=current_actor(), deliverable=deliverable, data=data
+            db_session=session, actor=current_actor(), deliverable=deliverable, data=data, expected_version=version
         )

@@ -131,7 +131,10 @@ class Deliverable(Base):
     )
     published_url: Mapped[str] = mapped_column(String(500), default="")
     notes: Mapped[str] = mapped_column(Text, default="")
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
 
     deal: Mapped[Deal] = relationship(back_populates="deliverables")
+
+    __mapper_args__ = {"version_id_col": version}

@@ -73,6 +73,7 @@ class DeliverableSchema(Schema):
     status = fields.Enum(DeliverableStatus, by_value=True, load_default=DeliverableStatus.planned)
     published_url = fields.URL(load_default="", validate=validate.Length(max=500))
     notes = fields.String(validate=validate.Length(max=5000), load_default="")
+    version = fields.Integer(dump_only=True)
 
 
 class DeliverableUpdateSchema(Schema):
@@ -82,6 +83,7 @@ class DeliverableUpdateSchema(Schema):
     status = fields.Enum(DeliverableStatus, by_value=True)
     published_url = fields.URL(validate=validate.Length(max=500))
     notes = fields.String(validate=validate.Length(max=5000))
+    version = fields.Integer(required=True)
 
 
 class DealSchema(Schema):

@@ -368,8 +368,12 @@ def get_deliverable(*, db_session: Session, deal: Deal, deliverable_id: int) -> 
     return deliverable
 
 
-def update_deliverable(*, db_session: Session, actor: Actor, deliverable: Deliverable, data: dict) -> Deliverable:
+def update_deliverable(
+    *, db_session: Session, actor: Actor, deliverable: Deliverable, data: dict, expected_version: int
+) -> Deliverable:
     require_creator_write(actor.user, deliverable.deal.creator)
+    if expected_version != deliverable.version:
+        raise stale_version(f"Deliverable {deliverable.id}", deliverable.version, expected_version)
     before = snapshot(deliverable)
     for key, value in data.items():
         setattr(deliverable, key, value)

@@ -417,10 +417,16 @@ def deliverable_update(deal_id: int, deliverable_id: int):
     deliverable = get_deliverable(db_session=session, deal=deal, deliverable_id=deliverable_id)
     values = {k: request.form.get(k, "").strip() for k in ("due_date", "status", "published_url")}
     try:
+        _require_version()
         data = DeliverableUpdateSchema().load(
-            {k: v for k, v in values.items() if v} | ({"due_date": None} if not values["due_date"] else {})
+            {k: v for k, v in values.items() if v}
+            | ({"due_date": None} if not values["due_date"] else {})
+            | {"version": request.form.get("version", "")}
         )
-        update_deliverable(db_session=session, actor=actor(), deliverable=deliverable, data=data)
+        version = data.pop("version")
+        update_deliverable(
+            db_session=session, actor=actor(), deliverable=deliverable, data=data, expected_version=version
+        )
     except (ValidationError, ServiceError) as exc:
         if getattr(exc, "status", 422) == 403:
             abort(403, description=exc.message)

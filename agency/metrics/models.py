@@ -44,15 +44,17 @@ class MetricSnapshot(Base):
     # Read by its (account, day) key: one account's days, or a chunk's accounts' days.
     day: Mapped[date] = mapped_column()
     followers: Mapped[int] = mapped_column(BigInteger)
-    views: Mapped[int] = mapped_column(BigInteger, default=0)
-    likes: Mapped[int] = mapped_column(BigInteger, default=0)
-    comments: Mapped[int] = mapped_column(BigInteger, default=0)
-    shares: Mapped[int] = mapped_column(BigInteger, default=0)
-    videos: Mapped[int] = mapped_column(default=0)
-    qualified_videos: Mapped[int] = mapped_column(default=0)
-    live_hours: Mapped[Decimal] = mapped_column(Numeric(10, 2), default=0)
-    watch_hours: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=0)
-    shorts_views: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Every other metric is NULL when it was not reported for that day: unknown, not 0 (a made-up
+    # 0 would count in averages and trends). Sums and averages skip NULLs.
+    views: Mapped[int | None] = mapped_column(BigInteger)
+    likes: Mapped[int | None] = mapped_column(BigInteger)
+    comments: Mapped[int | None] = mapped_column(BigInteger)
+    shares: Mapped[int | None] = mapped_column(BigInteger)
+    videos: Mapped[int | None] = mapped_column()
+    qualified_videos: Mapped[int | None] = mapped_column()
+    live_hours: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+    watch_hours: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    shorts_views: Mapped[int | None] = mapped_column(BigInteger)
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
 
     __mapper_args__ = {"primary_key": [account_id, day]}

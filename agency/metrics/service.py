@@ -79,7 +79,8 @@ def _insert_ignoring_conflicts(dialect_name: str, table, columns: list[str], sou
 def put_snapshot(
     *, db_session: Session, account_id: int, day: date, values: dict, today: date
 ) -> tuple[MetricSnapshot, bool]:
-    """Create or replace one account's snapshot for one day. Returns (snapshot, created)."""
+    """Record one account's snapshot for one day: a new day (followers required), or an update of
+    the metrics in `values` on an existing one, the others kept. Returns (snapshot, created)."""
     account = db_session.get(PlatformAccount, account_id)
     if account is None:
         raise NotFound(f"Account {account_id} not found.")
@@ -97,10 +98,17 @@ def put_snapshot(
     )
     created = snapshot is None
     if created:
+        if values.get("followers") is None:
+            raise InvalidInput(
+                "Followers are required for a day with no snapshot yet.",
+                {"followers": ["is required for a day with no snapshot yet"]},
+            )
         snapshot = MetricSnapshot(account_id=account_id, day=day)
         db_session.add(snapshot)
+    # An existing day keeps the metrics not sent; a new day leaves them unknown (NULL), not 0.
     for name in METRIC_FIELDS:
-        setattr(snapshot, name, values.get(name, 0 if name != "followers" else values["followers"]))
+        if name in values:
+            setattr(snapshot, name, values[name])
     db_session.flush()
     evaluation_inputs_changed.send("metrics", db_session=db_session, creator_ids=[account.creator_id])
     return snapshot, created
@@ -257,7 +265,7 @@ def import_metrics(
             new_rows = select(
                 staging.c.account_id,
                 staging.c.day,
-                *[func.coalesce(staging.c[c], 0) if c != "followers" else staging.c[c] for c in METRIC_FIELDS],
+                *[staging.c[c] for c in METRIC_FIELDS],  # a metric not in the file stays unknown (NULL)
             )
             # (SQLite needs some WHERE before ON CONFLICT, hence true() when nothing exists yet.)
             new_rows = new_rows.where(~exists().where(match) if existing[0] else true())

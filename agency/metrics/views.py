@@ -68,7 +68,8 @@ def metrics_import():
 
 @bp.route("/accounts/<int:account_id>/metrics/day", methods=["GET", "POST"])
 def account_day(account_id: int):
-    """Enter (or correct) one day of an account's metrics; the same day again replaces it."""
+    """Enter (or correct) one day of an account's metrics; on a day already recorded, the fields
+    left empty keep their value."""
     session = get_session()
     account = session.get(PlatformAccount, account_id) or abort(404)
     if not can_write_creator(current_user, account.creator):
@@ -89,7 +90,7 @@ def account_day(account_id: int):
                 entity_id=account.id,
                 after={"day": snapshot.day.isoformat(), **{k: str(v) for k, v in data.items()}},
             )
-            flash(f"@{account.handle}, {snapshot.day:%d %b %Y}: {'recorded' if created else 'replaced'}.", "success")
+            flash(f"@{account.handle}, {snapshot.day:%d %b %Y}: {'recorded' if created else 'updated'}.", "success")
             return redirect(url_for("metrics_ui.account_day", account_id=account.id))
         except ValidationError as exc:
             errors = exc.messages

@@ -7,11 +7,12 @@ from decimal import Decimal
 
 from flask import Response, current_app, jsonify, render_template, request
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from agency.core.audit.service import record_audit
 from agency.core.auth import authenticate_request, current_actor, current_user, for_creators, roles_required
+from agency.core.errors import Conflict, NotFound
 from agency.core.extensions import agency_today, get_session
 from agency.core.fields import ImportReportSchema
 from agency.core.http import also_answers, csv_response, import_rejected
@@ -199,7 +200,7 @@ class CreatorDiversification(MethodView):
             creator_ids=[creator.id],
         )
         if creator.id not in mix:  # an archived creator's revenue is out of every mix
-            abort(409, message="This creator is archived: restore them to see their revenue mix.")
+            raise Conflict("This creator is archived: restore them to see their revenue mix.")
         return mix[creator.id] | {"creator_name": creator.display_name}
 
 
@@ -310,7 +311,7 @@ class MonthlyStatement(MethodView):
     def get(self, args, creator_id, month):
         """Monthly statement (YYYY-MM): revenue by source, commission, creator net, base and original currencies"""
         if not re.fullmatch(r"20\d\d-(0[1-9]|1[0-2])", month):
-            abort(404, message="Statements are addressed by month as YYYY-MM.")
+            raise NotFound("Statements are addressed by month as YYYY-MM.")
         session = get_session()
         creator = get_creator(db_session=session, creator_id=creator_id)
         config = current_app.config["AGENCY"]

@@ -126,6 +126,10 @@ def parse_amount(value, refund: bool, currency: str | None = None) -> Decimal:
     return amount
 
 
+# Errors name fields as the API, the forms and the imports do, not as the columns are called.
+PUBLIC_NAMES = {"earned_on": "date", "is_refund": "refund"}
+
+
 def _check_record(db_session: Session, data: dict, today: date) -> None:
     errors = {}
     if "currency" in data:
@@ -139,9 +143,9 @@ def _check_record(db_session: Session, data: dict, today: date) -> None:
         except ValueError as exc:
             errors["amount"] = [str(exc)]
     if data.get("earned_on") and data["earned_on"] > today:
-        errors["earned_on"] = ["is in the future"]
+        errors["date"] = ["is in the future"]
     elif data.get("earned_on") and data["earned_on"].year < EARLIEST_YEAR:
-        errors["earned_on"] = [f"is before {EARLIEST_YEAR}"]
+        errors["date"] = [f"is before {EARLIEST_YEAR}"]
     if data.get("deal_id") is not None:
         deal = db_session.get(Deal, data["deal_id"])
         if deal is None or ("creator_id" in data and deal.creator_id != data["creator_id"]):
@@ -214,7 +218,7 @@ def _refuse_locked_payment_edit(db_session: Session, record: RevenueRecord, data
         raise Conflict(
             f"Record {record.id} is the payment of deal {deal.id}, which is {deal.stage.value}: its money is locked. "
             "Record a credit or a refund as an adjustment instead.",
-            {k: [f"locked: the deal is {deal.stage.value}"] for k in changed},
+            {PUBLIC_NAMES.get(k, k): [f"locked: the deal is {deal.stage.value}"] for k in changed},
         )
 
 

@@ -121,9 +121,7 @@ def _require_version() -> None:
 def _record_errors(exc: Exception) -> dict:
     if isinstance(exc, ValidationError):
         return exc.messages if isinstance(exc.messages, dict) else {"_": exc.messages}
-    errors = exc.errors if exc.errors and exc.status != 409 else {"_": [exc.message]}
-    # The services name the record's day `earned_on`; the form (like the API) calls it `date`.
-    return {("date" if k == "earned_on" else k): v for k, v in errors.items()}
+    return exc.errors if exc.errors and exc.status != 409 else {"_": [exc.message]}
 
 
 def _record_form(*, record=None, values, errors, refund_of=None):

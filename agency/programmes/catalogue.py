@@ -53,7 +53,8 @@ def _metric(
 # creator lives, whichever is older"). From the civil codes as summarised in the "Age of majority"
 # comparison (Wikipedia, checked November 2026). Residence is recorded per country, so places whose
 # provinces or states differ (Canada: 19 in six provinces; United States: 19 in Alabama and
-# Nebraska, 21 in Mississippi) use the country's general age of 18.
+# Nebraska, 21 in Mississippi) use the country's general age of 18. Territories with an ISO 3166-1
+# code of their own are residences of their own (Puerto Rico: PR, 21 under its Civil Code).
 AGE_OF_MAJORITY_ABOVE_18: dict[str, int] = {
     "DZ": 19,  # Algeria
     "KR": 19,  # South Korea
@@ -68,6 +69,7 @@ AGE_OF_MAJORITY_ABOVE_18: dict[str, int] = {
     "LS": 21,  # Lesotho
     "MG": 21,  # Madagascar
     "NE": 21,  # Niger
+    "PR": 21,  # Puerto Rico (Civil Code of Puerto Rico)
     "SG": 21,  # Singapore
     "SZ": 21,  # Eswatini
     "TD": 21,  # Chad

@@ -256,5 +256,6 @@ def _series(session, creator) -> dict:
         s["days"].append(day.isoformat())
         s["followers"].append(followers)
         s["views"].append(views)
-        s["engagement"].append(round(interactions * 100 / views, 2) if views else None)
+        # (no engagement figure for a day whose views or interactions were not reported)
+        s["engagement"].append(round(interactions * 100 / views, 2) if views and interactions is not None else None)
     return series

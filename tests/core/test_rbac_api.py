@@ -142,7 +142,12 @@ def _requests(w: dict) -> list[tuple]:
             "write_owned",
         ),
         ("POST", f"/api/v1/deals/{d}/deliverables", {"kind": "video", "platform": "tiktok"}, "write_owned"),
-        ("PATCH", f"/api/v1/deals/{d}/deliverables/{w['deliverable']}", {"status": "in_progress"}, "write_owned"),
+        (
+            "PATCH",
+            f"/api/v1/deals/{d}/deliverables/{w['deliverable']}",
+            {"status": "in_progress", "version": 1},
+            "write_owned",
+        ),
         (
             "POST",
             "/api/v1/revenue",

@@ -137,7 +137,9 @@ def test_deliverables_filters_and_pipeline_summary(client, session, admin, manag
     )
     assert added.status_code == 201
     published = client.patch(
-        f"/api/v1/deals/{deal['id']}/deliverables/{added.json['id']}", json={"status": "published"}, headers=headers
+        f"/api/v1/deals/{deal['id']}/deliverables/{added.json['id']}",
+        json={"status": "published", "version": added.json["version"]},
+        headers=headers,
     )
     assert published.status_code == 422  # needs the URL
     due = client.get("/api/v1/deals?due_before=2026-02-01", headers=headers).json

@@ -104,11 +104,12 @@ def test_put_one_snapshot_and_read_it_back(client, manager, make_creator, auth_f
     url = f"/api/v1/accounts/{account.id}/metrics/{day}"
     created = client.put(url, json={"followers": 8150, "views": 300, "live_hours": 1.5}, headers=auth_for(manager))
     assert created.status_code == 200, created.json
-    replaced = client.put(url, json={"followers": 8200}, headers=auth_for(manager))
-    assert replaced.json["followers"] == 8200 and replaced.json["views"] == 0
+    updated = client.put(url, json={"followers": 8200}, headers=auth_for(manager))
+    assert updated.json["followers"] == 8200 and updated.json["views"] == 300  # kept, not zeroed
     series = client.get(f"/api/v1/accounts/{account.id}/metrics?days=7", headers=auth_for(analyst)).json
     assert [s["followers"] for s in series] == [8200]
-    assert client.put(url, json={"views": 3}, headers=auth_for(manager)).status_code == 422
+    new_day = f"/api/v1/accounts/{account.id}/metrics/{date.today() - timedelta(days=2)}"
+    assert client.put(new_day, json={"views": 3}, headers=auth_for(manager)).status_code == 422
     assert client.put(url, json={"followers": -1}, headers=auth_for(manager)).status_code == 422
     assert (
         client.put(
@@ -117,3 +118,12 @@ def test_put_one_snapshot_and_read_it_back(client, manager, make_creator, auth_f
         == 422
     )
     assert client.put(url, json={"followers": 1}, headers=auth_for(analyst)).status_code == 403
+
+
+def test_a_new_day_without_a_column_leaves_that_metric_unknown(client, session, manager, make_creator, auth_for):
+    creator = make_creator(manager=manager)
+    handle = creator.accounts[0].handle
+    response = _post(client, auth_for(manager), f"platform,handle,day,followers\ntiktok,{handle},2026-01-05,77\n")
+    assert response.status_code == 200, response.json
+    snap = session.scalar(select(MetricSnapshot).where(MetricSnapshot.day == date(2026, 1, 5)))
+    assert (snap.followers, snap.views, snap.watch_hours) == (77, None, None)

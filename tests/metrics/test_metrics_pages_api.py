@@ -74,3 +74,16 @@ def test_a_day_of_metrics_shows_the_schemas_errors_and_replaces_the_day(client, 
     ]
     future = client.post(path, data={"csrf_token": csrf, "day": "2999-01-01", "followers": "1"})
     assert future.status_code == 422 and "in the future" in future.get_data(as_text=True)
+
+
+def test_the_day_form_corrects_one_number_and_keeps_the_others(client, session, manager, make_creator):
+    account = make_creator(manager=manager).accounts[0]
+    csrf = _login(client, manager)
+    path = f"/accounts/{account.id}/metrics/day"
+    first = {"csrf_token": csrf, "day": DAY, "followers": "100", "views": "4000", "likes": "250"}
+    assert client.post(path, data=first).status_code == 302
+    assert client.post(path, data={"csrf_token": csrf, "day": DAY, "views": "4100"}).status_code == 302
+    session.expire_all()
+    stored = session.scalar(select(MetricSnapshot).where(MetricSnapshot.account_id == account.id))
+    assert (stored.followers, stored.views, stored.likes, stored.shares) == (100, 4100, 250, None)
+    assert "4,100" in client.get(path).get_data(as_text=True)  # the recent days table shows it

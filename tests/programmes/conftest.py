@@ -10,33 +10,48 @@ TODAY = date(2026, 6, 30)
 
 
 @pytest.fixture()
-def fund(session):
-    """A small programme: 18+, 1,000 tiktok followers, 500 views over 7 days."""
-    program = Program(code="test_fund", name="Test Fund", platform="tiktok")
-    session.add(program)
-    session.flush()
-    session.add(
-        RuleVersion(
-            program_id=program.id,
-            version=1,
-            effective_from=date(2020, 1, 1),
-            source_note="test",
-            criteria=[
-                {"kind": "age", "min": 18},
-                {"kind": "metric", "platform": "tiktok", "metric": "followers", "aggregate": "latest", "min": 1000},
-                {
-                    "kind": "metric",
-                    "platform": "tiktok",
-                    "metric": "views",
-                    "aggregate": "sum",
-                    "window_days": 7,
-                    "min": 500,
-                },
-            ],
+def make_program(session):
+    """A programme with one rule version (version 1, in force since 1 January 2020) holding
+    `criteria`, committed."""
+
+    def _make(code: str, name: str, criteria: list[dict], *, platform: str = "tiktok", source_note: str = "test"):
+        program = Program(code=code, name=name, platform=platform)
+        session.add(program)
+        session.flush()
+        session.add(
+            RuleVersion(
+                program_id=program.id,
+                version=1,
+                effective_from=date(2020, 1, 1),
+                source_note=source_note,
+                criteria=criteria,
+            )
         )
+        session.commit()
+        return program
+
+    return _make
+
+
+@pytest.fixture()
+def fund(make_program):
+    """A small programme: 18+, 1,000 tiktok followers, 500 views over 7 days."""
+    return make_program(
+        "test_fund",
+        "Test Fund",
+        [
+            {"kind": "age", "min": 18},
+            {"kind": "metric", "platform": "tiktok", "metric": "followers", "aggregate": "latest", "min": 1000},
+            {
+                "kind": "metric",
+                "platform": "tiktok",
+                "metric": "views",
+                "aggregate": "sum",
+                "window_days": 7,
+                "min": 500,
+            },
+        ],
     )
-    session.commit()
-    return program
 
 
 @pytest.fixture()

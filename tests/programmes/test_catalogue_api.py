@@ -126,6 +126,20 @@ def test_live_gifts_age_is_the_age_of_majority_where_the_creator_lives(
         assert age["threshold"] == AGE_OF_MAJORITY_ABOVE_18.get(country, 18), country
 
 
+def test_live_gifts_in_puerto_rico_needs_21(client, session, analyst, make_creator, auth_for):
+    """Puerto Rico has its own ISO country code (PR) and an age of majority of 21."""
+    _seed(session)
+    headers = auth_for(analyst)
+    today = date.today()
+    for age, eligible in ((19, False), (20, False), (21, True)):
+        creator = make_creator(date_of_birth=date(today.year - age, 1, 1), country="PR")
+        _days(session, creator.accounts[0], [today - timedelta(days=1)], followers=5_000, views=100)
+        answer = _answer(client, headers, creator, "tiktok_live_gifts", today)
+        assert answer["eligible"] is eligible, age
+        criterion = next(c for c in answer["criteria"] if c["kind"] == "age")
+        assert criterion["threshold"] == 21 and criterion["passed"] is eligible, age
+
+
 def test_tiktok_series_is_shipped_with_a_source_note(client, session, analyst, auth_for):
     _seed(session)
     programs = client.get("/api/v1/programs", headers=auth_for(analyst)).json

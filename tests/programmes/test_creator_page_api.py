@@ -8,7 +8,6 @@ from datetime import date, timedelta
 from sqlalchemy import insert
 
 from agency.metrics.models import MetricSnapshot
-from agency.programmes.models import Program, RuleVersion
 from agency.roster.models import PlatformAccount
 from tests.factories import PASSWORD
 
@@ -26,43 +25,36 @@ def _card(page: str, name: str) -> str:
 
 
 def test_the_page_names_the_account_each_verdict_reads_and_says_no_data(
-    client, session, manager, admin, auth_for, make_creator
+    client, session, manager, admin, auth_for, make_creator, make_program
 ):
-    program = Program(code="personal_only", name="Personal Only", platform="tiktok")
-    session.add(program)
-    session.flush()
-    session.add(
-        RuleVersion(
-            program_id=program.id,
-            version=1,
-            effective_from=date(2020, 1, 1),
-            source_note="test",
-            criteria=[
-                {"kind": "account_type", "platform": "tiktok", "in": ["personal"]},
-                {"kind": "metric", "platform": "tiktok", "metric": "followers", "aggregate": "latest", "min": 1000},
-                {
-                    "kind": "any_of",
-                    "criteria": [
-                        {
-                            "kind": "metric",
-                            "platform": "youtube",
-                            "metric": "watch_hours",
-                            "aggregate": "sum",
-                            "window_days": 30,
-                            "min": 100000,
-                        },
-                        {
-                            "kind": "metric",
-                            "platform": "youtube",
-                            "metric": "shorts_views",
-                            "aggregate": "sum",
-                            "window_days": 30,
-                            "min": 10,
-                        },
-                    ],
-                },  # fmt: skip
-            ],
-        )
+    program = make_program(
+        "personal_only",
+        "Personal Only",
+        [
+            {"kind": "account_type", "platform": "tiktok", "in": ["personal"]},
+            {"kind": "metric", "platform": "tiktok", "metric": "followers", "aggregate": "latest", "min": 1000},
+            {
+                "kind": "any_of",
+                "criteria": [
+                    {
+                        "kind": "metric",
+                        "platform": "youtube",
+                        "metric": "watch_hours",
+                        "aggregate": "sum",
+                        "window_days": 30,
+                        "min": 100000,
+                    },
+                    {
+                        "kind": "metric",
+                        "platform": "youtube",
+                        "metric": "shorts_views",
+                        "aggregate": "sum",
+                        "window_days": 30,
+                        "min": 10,
+                    },
+                ],
+            },  # fmt: skip
+        ],
     )
     creator = make_creator(
         manager=manager, accounts=("tiktok", "youtube"), date_of_birth=date(1995, 1, 1), country="FR"

@@ -5,7 +5,6 @@ from sqlalchemy import insert
 
 from agency.metrics.models import MetricSnapshot
 from agency.programmes.catalogue import seed_catalogue
-from agency.programmes.models import Program, RuleVersion
 
 
 def _seed(session):
@@ -177,19 +176,12 @@ def test_history_lists_transitions(client, session, admin, make_creator, auth_fo
 
 
 def test_windowed_forecasts_need_seven_days_and_count_the_days_that_leave(
-    client, session, manager, make_creator, auth_for
+    client, session, manager, make_creator, auth_for, make_program
 ):
     """10,000 views over 30 days: a forecast once 7 days have data, the first day the trailing
     sum gets there as days come in and leave, and none when the level can never get there."""
-    program = Program(code="views_goal", name="Views goal", platform="tiktok")
-    session.add(program)
-    session.flush()
     criterion = {"kind": "metric", "platform": "tiktok", "metric": "views", "aggregate": "sum", "window_days": 30}
-    session.add(
-        RuleVersion(
-            program_id=program.id, version=1, effective_from=date(2020, 1, 1), criteria=[criterion | {"min": 10_000}]
-        )
-    )
+    make_program("views_goal", "Views goal", [criterion | {"min": 10_000}], source_note="")
     today = date.today()
     creators = {}
     for name, days, views in [("short", 6, 500), ("enough", 8, 500), ("never", 20, 200)]:

@@ -13,7 +13,7 @@ from sqlalchemy import insert, select
 from agency.alerts.models import Alert, AlertKind, AlertStatus, OutboxMessage
 from agency.core.jobs.models import JobRecord
 from agency.metrics.models import MetricSnapshot
-from agency.programmes.models import EligibilityChange, EligibilityRefresh, Program, RuleVersion
+from agency.programmes.models import EligibilityChange, EligibilityRefresh, RuleVersion
 from agency.roster.models import PlatformAccount
 
 TODAY = date.today()
@@ -21,27 +21,18 @@ YESTERDAY = TODAY - timedelta(days=1)
 
 
 @pytest.fixture()
-def partner(session):
+def partner(make_program):
     """Adults in warning standing or better, with a personal TikTok account of 1,000 followers."""
-    program = Program(code="partner", name="Partner Programme", platform="tiktok")
-    session.add(program)
-    session.flush()
-    session.add(
-        RuleVersion(
-            program_id=program.id,
-            version=1,
-            effective_from=date(2020, 1, 1),
-            source_note="test",
-            criteria=[
-                {"kind": "age", "min": 18},
-                {"kind": "standing", "at_least": "warning"},
-                {"kind": "account_type", "platform": "tiktok", "in": ["personal"]},
-                {"kind": "metric", "platform": "tiktok", "metric": "followers", "aggregate": "latest", "min": 1000},
-            ],
-        )
+    return make_program(
+        "partner",
+        "Partner Programme",
+        [
+            {"kind": "age", "min": 18},
+            {"kind": "standing", "at_least": "warning"},
+            {"kind": "account_type", "platform": "tiktok", "in": ["personal"]},
+            {"kind": "metric", "platform": "tiktok", "metric": "followers", "aggregate": "latest", "min": 1000},
+        ],
     )
-    session.commit()
-    return program
 
 
 @pytest.fixture()

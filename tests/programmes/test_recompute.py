@@ -7,7 +7,7 @@ from agency.metrics.models import MetricSnapshot
 from agency.programmes.catalogue import seed_catalogue
 from agency.programmes.eligibility import explain_creator, recompute_eligibility
 from agency.programmes.explanation import explain_many
-from agency.programmes.models import EligibilityChange, EligibilityEvaluation, Program, RuleVersion
+from agency.programmes.models import EligibilityChange, EligibilityEvaluation, RuleVersion
 from tests.programmes.conftest import TODAY
 
 
@@ -218,22 +218,13 @@ def _days_to_cross(views_by_day: dict, level: float, window: int, target: int) -
     return None
 
 
-def test_windowed_sum_crossing_day_before_and_after_the_first_day_with_data(session, make_creator):
+def test_windowed_sum_crossing_day_before_and_after_the_first_day_with_data(session, make_creator, make_program):
     """A window longer than the history crosses in the segment before its first day with data
     (found from the account's totals alone); a window the history covers crosses where the days
     leaving it allow (found from the snapshots). Both agree with the day-by-day definition."""
-    program = Program(code="test_views", name="Test Views", platform="tiktok")
-    session.add(program)
-    session.flush()
     views = {"kind": "metric", "platform": "tiktok", "metric": "views", "aggregate": "sum"}
-    session.add(
-        RuleVersion(
-            program_id=program.id,
-            version=1,
-            effective_from=date(2020, 1, 1),
-            source_note="test",
-            criteria=[views | {"window_days": 60, "min": 1234}, views | {"window_days": 5, "min": 520}],
-        )
+    program = make_program(
+        "test_views", "Test Views", [views | {"window_days": 60, "min": 1234}, views | {"window_days": 5, "min": 520}]
     )
     creator = _adult(make_creator)
     by_day = {TODAY - timedelta(days=offset): (50 if offset >= 5 else 100) for offset in range(10)}
