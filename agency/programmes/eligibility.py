@@ -1,14 +1,16 @@
 """The eligibility engine: for every creator and programme, eligible or not, why, and when.
 
 A recompute works chunk by chunk (creators by id range). For each chunk it fills the base table
-of features once (eligibility_features.py) and evaluates every rule version in force into its own
-temporary table (eligibility_rules.py). It then writes in SQL only what differs from the stored
-evaluations, comparing digests of the per-criterion results, builds the JSON document of the
-results only for the rows it writes (a chunk with nothing stored yet is inserted as computed,
-documents included, without the temporary table), and appends a history row per gain, loss or
-end (a creator's history starts with their first gain or loss). Python reads only the gains and
-losses (to say which criteria changed and when the change took effect), so memory does not grow
-with the roster.
+of features once (features.py) and evaluates every rule version in force (compiler.py). It then
+writes in SQL only what differs from the stored evaluations, comparing digests of the
+per-criterion results. On PostgreSQL one statement compares the evaluations with the stored ones
+as it computes them: only those that differ or are new land in the temporary table of fresh
+rows, and the stored ones no longer computed are marked to go, so an unchanged chunk writes
+nothing at all. The JSON document of the results is built only for the rows written (a chunk
+with nothing stored yet is inserted as computed, documents included, without the temporary
+tables), and a history row is appended per gain, loss or end (a creator's history starts with
+their first gain or loss). Python reads only the gains and losses (to say which criteria changed
+and when the change took effect), so memory does not grow with the roster.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from sqlalchemy import (
     MetaData,
     Table,
     and_,
+    bindparam,
     case,
     delete,
     exists,
@@ -46,6 +49,7 @@ from agency.programmes.features import (
     EngineSettings,
     FeaturePlan,
     base_table,
+    crossing_statements,
     fill_base,
     temporary_table,
     windows_table,
@@ -157,6 +161,8 @@ class Workspace:
             ),
         )
         self._tables = [self.base, self.windows, self.fresh, self.changes]
+        self.crossings = crossing_statements(self.plan, self.base, as_of, settings)
+        self._compare_statements: dict[bool, object] = {}
 
     @property
     def connection(self):
@@ -191,7 +197,7 @@ class Workspace:
         batch_settings(connection, work_mem="64MB")
         for table in self._tables:
             connection.execute(text(f'TRUNCATE "{table.name}"') if postgres else table.delete())
-        fill_base(connection, self.plan, self.base, self.windows, chunk, self.as_of, self.settings)
+        fill_base(connection, self.plan, self.base, self.windows, chunk, self.as_of, self.settings, self.crossings)
 
     def fill(self) -> int:
         """Fill the fresh evaluations from the prepared base table; returns how many."""
@@ -209,6 +215,93 @@ class Workspace:
         selects = [rule.fill_select(self.fresh) for rule in self.compiled]
         rows = selects[0] if len(selects) == 1 else union_all(*selects)
         return insert(self.fresh).from_select([c.name for c in self.fresh.c], rows)
+
+    @cached_property
+    def computed(self):
+        """Every rule version's fresh rows (the columns of the fresh table) as one subquery,
+        built once for all the chunks."""
+        selects = [rule.fill_select(self.fresh) for rule in self.compiled]
+        rows = selects[0] if len(selects) == 1 else union_all(*selects)
+        return rows.subquery("computed")
+
+    def compare(self, chunk: Chunk) -> int:
+        """Compare the prepared chunk's evaluations with the stored ones in one statement
+        (PostgreSQL): the rows that differ from their stored row, or have none, go into the
+        fresh table; the key and state of each of those and of each stored row no longer
+        computed go into the changes table. Nothing else is written: an unchanged chunk leaves
+        both tables empty. Returns how many changes."""
+        if not self.compiled:
+            # No rule in force: every stored evaluation of the chunk goes.
+            return self.connection.execute(
+                insert(self.changes).from_select(
+                    ["creator_id", "program_id", "state"],
+                    select(EVALUATION.c.creator_id, EVALUATION.c.program_id, literal(REMOVED)).where(
+                        chunk.condition(EVALUATION.c.creator_id)
+                    ),
+                )
+            ).rowcount
+        if chunk.creator_ids is not None:
+            statement, parameters = self.compare_statement(True), {"chunk_ids": list(chunk.creator_ids)}
+        else:
+            statement, parameters = (
+                self.compare_statement(False),
+                {"first_id": chunk.first_id, "last_id": chunk.last_id},
+            )
+        return self.connection.execute(statement, parameters).rowcount
+
+    def compare_statement(self, by_ids: bool):
+        """The statement of `compare`, for a chunk given by its creator ids (`chunk_ids`) or by
+        its range of ids (`first_id`, `last_id`): built once for all the chunks."""
+        if by_ids not in self._compare_statements:
+            self._compare_statements[by_ids] = self._build_compare_statement(by_ids)
+        return self._compare_statements[by_ids]
+
+    def _build_compare_statement(self, by_ids: bool):
+        computed, fresh, changes = self.computed, self.fresh, self.changes
+        creator_id = EVALUATION.c.creator_id
+        in_chunk = (
+            creator_id.in_(bindparam("chunk_ids", expanding=True))
+            if by_ids
+            else and_(creator_id >= bindparam("first_id"), creator_id <= bindparam("last_id"))
+        )
+        stored = (
+            select(EVALUATION.c.creator_id, EVALUATION.c.program_id, *[EVALUATION.c[n] for n in (*SUMMARY, "digest")])
+            .where(in_chunk)
+            .subquery("stored")
+        )
+        same = and_(stored.c.creator_id == computed.c.creator_id, stored.c.program_id == computed.c.program_id)
+        differs = or_(*[stored.c[name].is_distinct_from(computed.c[name]) for name in (*SUMMARY, "digest")])
+        state = case(
+            (stored.c.creator_id.is_(None), NEW),
+            (computed.c.creator_id.is_(None), REMOVED),
+            (stored.c.eligible != computed.c.eligible, TRANSITION),
+            else_=CHANGED,
+        )
+        compared = (
+            select(
+                *computed.c,
+                func.coalesce(computed.c.creator_id, stored.c.creator_id).label("key_creator_id"),
+                func.coalesce(computed.c.program_id, stored.c.program_id).label("key_program_id"),
+                state.label("state"),
+            )
+            .select_from(computed.outerjoin(stored, same, full=True))
+            .where(or_(stored.c.creator_id.is_(None), computed.c.creator_id.is_(None), differs))
+            .cte("compared")
+        )
+        names = [c.name for c in fresh.c]
+        fresh_rows = (
+            insert(fresh)
+            .from_select(names, select(*[compared.c[n] for n in names]).where(compared.c.state != REMOVED))
+            .cte("fresh_rows")
+        )
+        return (
+            insert(changes)
+            .from_select(
+                ["creator_id", "program_id", "state"],
+                select(compared.c.key_creator_id, compared.c.key_program_id, compared.c.state),
+            )
+            .add_cte(fresh_rows)
+        )
 
     @cached_property
     def store_statement(self):
@@ -275,7 +368,7 @@ class RecomputeResult:
         }
 
 
-NEW, CHANGED, TRANSITION = 1, 2, 3
+NEW, CHANGED, TRANSITION, REMOVED = 1, 2, 3, 4
 
 
 def write_chunk(workspace: Workspace, chunk: Chunk) -> RecomputeResult:
@@ -284,39 +377,53 @@ def write_chunk(workspace: Workspace, chunk: Chunk) -> RecomputeResult:
 
     A chunk with no stored evaluation (a first recompute, new creators) has nothing to compare
     with and no history to write: its evaluations are inserted as they are computed. Otherwise
-    one pass sorts out what is new, what changed and what gained or lost; the writes then
-    touch only those rows. Each join to the stored rows names the chunk: it reads the chunk's
-    rows through the index, never the whole table, whatever the statistics say."""
+    one pass sorts out what is new, what changed, what gained or lost and what is no longer
+    evaluated; the writes then touch only those rows. On PostgreSQL that pass compares the
+    computed rows with the stored ones as they are computed and keeps only those that differ
+    (`Workspace.compare`): an unchanged chunk writes nothing, not even to its temporary tables.
+    Each join to the stored rows names the chunk: it reads the chunk's rows through the index,
+    never the whole table, whatever the statistics say."""
     connection = workspace.connection
     as_of = workspace.as_of
     workspace.prepare(chunk)
+    postgres = connection.dialect.name == "postgresql"
     # (On PostgreSQL: SQLite's casts would not give the values the fresh table's column types do.)
-    if connection.dialect.name == "postgresql" and not _any_stored(connection, chunk):
+    if postgres and not _any_stored(connection, chunk):
         inserted = workspace.store()
         return RecomputeResult(as_of=as_of, chunks=1, evaluated=inserted, inserted=inserted)
-    evaluated = workspace.fill()
     fresh, changes = workspace.fresh, workspace.changes
-    result = RecomputeResult(as_of=as_of, chunks=1, evaluated=evaluated)
     stored = EVALUATION.alias("stored")
     same = and_(
         stored.c.creator_id == fresh.c.creator_id,
         stored.c.program_id == fresh.c.program_id,
         chunk.condition(stored.c.creator_id),
     )
-    differs = or_(*[stored.c[name].is_distinct_from(fresh.c[name]) for name in (*SUMMARY, "digest")])
-    state = case(
-        (stored.c.creator_id.is_(None), NEW), (stored.c.eligible != fresh.c.eligible, TRANSITION), else_=CHANGED
-    )
-    found = connection.execute(
-        insert(changes).from_select(
-            ["creator_id", "program_id", "state"],
-            select(fresh.c.creator_id, fresh.c.program_id, state)
-            .select_from(fresh.outerjoin(stored, same))
-            .where(or_(stored.c.creator_id.is_(None), differs)),
+    if postgres:
+        evaluated = None  # counted once the writes are done
+        found = workspace.compare(chunk)
+    else:
+        evaluated = workspace.fill()
+        differs = or_(*[stored.c[name].is_distinct_from(fresh.c[name]) for name in (*SUMMARY, "digest")])
+        state = case(
+            (stored.c.creator_id.is_(None), NEW), (stored.c.eligible != fresh.c.eligible, TRANSITION), else_=CHANGED
         )
-    ).rowcount
-    if found and connection.dialect.name == "postgresql" and found > 1000:
+        found = connection.execute(
+            insert(changes).from_select(
+                ["creator_id", "program_id", "state"],
+                select(fresh.c.creator_id, fresh.c.program_id, state)
+                .select_from(fresh.outerjoin(stored, same))
+                .where(or_(stored.c.creator_id.is_(None), differs)),
+            )
+        ).rowcount
+    result = RecomputeResult(as_of=as_of, chunks=1)
+    if not found and postgres:
+        # Nothing differs, nothing to remove: every stored row of the chunk is one of its
+        # evaluations.
+        result.evaluated = result.unchanged = _stored_count(connection, chunk)
+        return result
+    if found > 1000 and postgres:
         connection.exec_driver_sql(f'ANALYZE "{changes.name}"')
+        connection.exec_driver_sql(f'ANALYZE "{fresh.name}" (creator_id, program_id)')
     document = workspace.document()
     changed = and_(changes.c.creator_id == fresh.c.creator_id, changes.c.program_id == fresh.c.program_id)
 
@@ -342,10 +449,8 @@ def write_chunk(workspace: Workspace, chunk: Chunk) -> RecomputeResult:
     result.transitions = len(history)
     if history:
         bulk_insert(connection, CHANGE, history)
-    if not found:
-        result.unchanged = result.evaluated
-    else:
-        # Update what differs (building the document for those rows only), insert what is new.
+    # Update what differs (building the document for those rows only), insert what is new.
+    if found:
         result.updated = connection.execute(
             EVALUATION.update()
             .where(
@@ -354,7 +459,7 @@ def write_chunk(workspace: Workspace, chunk: Chunk) -> RecomputeResult:
                 chunk.condition(EVALUATION.c.creator_id),
                 changes.c.creator_id == fresh.c.creator_id,
                 changes.c.program_id == fresh.c.program_id,
-                changes.c.state != NEW,
+                changes.c.state.in_((CHANGED, TRANSITION)),
             )
             .values(
                 {name: fresh.c[name] for name in (*SUMMARY, "digest")}
@@ -370,28 +475,39 @@ def write_chunk(workspace: Workspace, chunk: Chunk) -> RecomputeResult:
                 .where(changes.c.state == NEW),
             )
         ).rowcount
-        result.unchanged = result.evaluated - result.inserted - result.updated
 
     # Programmes no longer in force for a creator of the chunk (a version ended, the programme
     # closed, a country-scoped version no longer applies): their evaluations go, with those of
     # archived creators, and history says so for creators still on the roster, dated the day the
-    # version ended. After the writes above every fresh row has its stored row: when the chunk
-    # has no more stored rows than fresh ones (counted through the index), nothing is to go.
-    if _stored_count(connection, chunk) == evaluated:
-        return result
-    removed = connection.execute(
-        delete(EVALUATION)
-        .where(
-            chunk.condition(EVALUATION.c.creator_id),
-            ~exists().where(
-                fresh.c.creator_id == EVALUATION.c.creator_id, fresh.c.program_id == EVALUATION.c.program_id
-            ),
+    # version ended. On PostgreSQL the comparison found them; otherwise, after the writes above
+    # every fresh row has its stored row: when the chunk has no more stored rows than fresh ones
+    # (counted through the index), nothing is to go.
+    if postgres:
+        gone = exists().where(
+            changes.c.creator_id == EVALUATION.c.creator_id,
+            changes.c.program_id == EVALUATION.c.program_id,
+            changes.c.state == REMOVED,
         )
-        .returning(EVALUATION.c.creator_id, EVALUATION.c.program_id, EVALUATION.c.rule_version_id)
-    ).all()
-    result.removed = len(removed)
-    if removed:
-        _record_ended(workspace, removed)
+        if connection.scalar(select(changes.c.creator_id).where(changes.c.state == REMOVED).limit(1)) is None:
+            gone = None
+    elif _stored_count(connection, chunk) == evaluated:
+        gone = None
+    else:
+        gone = ~exists().where(
+            fresh.c.creator_id == EVALUATION.c.creator_id, fresh.c.program_id == EVALUATION.c.program_id
+        )
+    if gone is not None:
+        removed = connection.execute(
+            delete(EVALUATION)
+            .where(chunk.condition(EVALUATION.c.creator_id), gone)
+            .returning(EVALUATION.c.creator_id, EVALUATION.c.program_id, EVALUATION.c.rule_version_id)
+        ).all()
+        result.removed = len(removed)
+        if removed:
+            _record_ended(workspace, removed)
+    # Every evaluation of the chunk is now stored, and only those.
+    result.evaluated = evaluated if evaluated is not None else _stored_count(connection, chunk)
+    result.unchanged = result.evaluated - result.inserted - result.updated
     return result
 
 

@@ -215,11 +215,31 @@ def windows_table(plan: FeaturePlan, base: Table) -> Table:
     )
 
 
+def crossing_statements(plan: FeaturePlan, base: Table, as_of: date, settings: EngineSettings) -> list:
+    """The statements filling the crossing days of every windowed feature of the base table (the
+    same for every chunk: a recompute builds them once)."""
+    return [
+        statement
+        for platform, needs in sorted(plan.by_platform.items())
+        for need in needs.values()
+        if need.aggregate != "latest"
+        for statement in _crossing_updates(base, platform, need, as_of, settings)
+    ]
+
+
 def fill_base(
-    connection, plan: FeaturePlan, base: Table, windows: Table, chunk: Chunk, as_of: date, settings: EngineSettings
+    connection,
+    plan: FeaturePlan,
+    base: Table,
+    windows: Table,
+    chunk: Chunk,
+    as_of: date,
+    settings: EngineSettings,
+    crossings: list | None = None,
 ) -> None:
     """Fill the (empty) base and windows tables for the chunk: the windowed aggregates of each
-    platform's accounts, then the base rows, then the crossings."""
+    platform's accounts, then the base rows, then the crossings (`crossing_statements`, built
+    here when not given)."""
     dialect = connection.dialect.name
     for platform, needs in sorted(plan.by_platform.items()):
         if not needs:
@@ -247,11 +267,10 @@ def fill_base(
         )
     if dialect == "postgresql":
         connection.exec_driver_sql(f'ANALYZE "{base.name}" (creator_id, platform, account_id)')
-    for platform, needs in sorted(plan.by_platform.items()):
-        for need in needs.values():
-            if need.aggregate != "latest":
-                for statement in _crossing_updates(base, platform, need, as_of, settings):
-                    connection.execute(statement)
+    if crossings is None:
+        crossings = crossing_statements(plan, base, as_of, settings)
+    for statement in crossings:
+        connection.execute(statement)
 
 
 def _account_range(connection, platform: str, chunk: Chunk) -> tuple[int, int] | None:
@@ -275,8 +294,15 @@ def _platform_rows(
         source = creators
     else:
         accounts = ACCOUNT.alias("account")
+        # The chunk's condition on the accounts too: the planner then reads the chunk's accounts
+        # through the (creator, platform) index rather than every account of the platform.
         source = creators.outerjoin(
-            accounts, and_(accounts.c.creator_id == creators.c.id, accounts.c.platform == platform)
+            accounts,
+            and_(
+                accounts.c.creator_id == creators.c.id,
+                accounts.c.platform == platform,
+                chunk.condition(accounts.c.creator_id),
+            ),
         )
     values: dict[str, ColumnElement] = {
         "creator_id": creators.c.id,
