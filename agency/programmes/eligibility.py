@@ -24,8 +24,6 @@ from functools import cached_property
 from sqlalchemy import (
     Column,
     Integer,
-    MetaData,
-    Table,
     and_,
     bindparam,
     case,
@@ -42,7 +40,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from agency.core.database import batch_settings, bulk_insert, refresh_statistics
+from agency.core.database import batch_settings, bulk_insert, refresh_statistics, temporary, temporary_table
 from agency.core.portable_sql import json_array
 from agency.programmes.compiler import CompiledRule, RuleTarget, fresh_table
 from agency.programmes.features import (
@@ -51,7 +49,6 @@ from agency.programmes.features import (
     base_table,
     crossing_statements,
     fill_base,
-    temporary_table,
     windows_table,
 )
 from agency.programmes.models import EligibilityChange, EligibilityEvaluation, Program, RuleVersion
@@ -149,16 +146,13 @@ class Workspace:
         self.fresh = temporary_table(
             f"{self.base.name}_fresh{slots}", lambda: fresh_table(f"{self.base.name}_fresh{slots}", slots)
         )
-        self.changes = temporary_table(
+        self.changes = temporary(
             f"{self.base.name}_changes",
-            lambda: Table(
-                f"{self.base.name}_changes",
-                MetaData(),
+            lambda: [
                 Column("creator_id", Integer, primary_key=True),
                 Column("program_id", Integer, primary_key=True),
                 Column("state", Integer),
-                prefixes=["TEMPORARY"],
-            ),
+            ],
         )
         self._tables = [self.base, self.windows, self.fresh, self.changes]
         self.crossings = crossing_statements(self.plan, self.base, as_of, settings)

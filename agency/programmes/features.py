@@ -49,7 +49,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.elements import ColumnElement
 
-from agency.core.database import temporary_table
+from agency.core.database import temporary, temporary_table
 from agency.core.portable_sql import ceiling, day_number, greatest, regr_intercept, regr_slope
 from agency.metrics.models import MetricSnapshot
 from agency.programmes.rules import iter_metric_criteria
@@ -203,15 +203,9 @@ def windows_table(plan: FeaturePlan, base: Table) -> Table:
             names.add(f"{need.metric}_history")
             if need.aggregate != "latest":
                 names.update((need.name, f"{need.name}_day", f"{need.name}_first"))
-    return temporary_table(
+    return temporary(
         f"{base.name}_windows",
-        lambda: Table(
-            f"{base.name}_windows",
-            MetaData(),
-            Column("account_id", Integer, primary_key=True),
-            *[Column(name, base.c[name].type) for name in sorted(names)],
-            prefixes=["TEMPORARY"],
-        ),
+        lambda: [Column("account_id", Integer, primary_key=True), *[Column(n, base.c[n].type) for n in sorted(names)]],
     )
 
 
