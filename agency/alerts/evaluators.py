@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import JSON, Date, String, Text, and_, case, cast, exists, func, literal, null, or_, select
+from sqlalchemy import JSON, Date, Integer, String, Text, and_, case, cast, exists, func, literal, null, or_, select
 from sqlalchemy.orm import Session
 
 from agency.alerts.models import AlertKind, Severity
@@ -327,66 +327,77 @@ def _latest_snapshots(in_chunk, creators):
     )
 
 
+def _percent(share):
+    """A share as the whole percent people read ("0.5790" -> 57, truncated): the digits of the
+    share rounded to four places, without its point, divided by 100 (exact on both dialects)."""
+    return cast(cast(func.replace(decimal_text(share, 4), ".", ""), Integer) // 100, String)
+
+
+def _suggested(text, suggestion):
+    """A message followed by the snapshot's suggestion (none: no trailing space)."""
+    return func.rtrim(text + ". " + suggestion)
+
+
 def _concentration(s: AlertSettings, in_chunk, creators):
     snap = _latest_snapshots(in_chunk, creators)
+    name, hhi = snap.c.display_name, decimal_text(snap.c.hhi, 4)
+    effective = decimal_text(snap.c.effective_sources, 2)
+    # Worded here: "<name> depends on one income source".
     return select(
-        *_row(
+        *_worded_row(
             literal(AlertKind.concentration_risk.value),
             literal(Severity.medium.value),
             snap.c.creator_id,
             literal("sources"),
-            name=snap.c.display_name,
-            top_source=snap.c.top_source,
-            share=decimal_text(snap.c.top_source_share, 4),
-            hhi=decimal_text(snap.c.hhi, 4),
-            effective=decimal_text(snap.c.effective_sources, 2),
-            window_days=snap.c.window_days,
-            suggestion=snap.c.suggestion,
+            subject=name + " depends on one income source",
+            message=_suggested(
+                _percent(snap.c.top_source_share)
+                + "% of "
+                + name
+                + "'s income over "
+                + cast(snap.c.window_days, String)
+                + " days comes from "
+                + func.replace(snap.c.top_source, "_", " ")
+                + " (HHI "
+                + hhi
+                + func.coalesce(", worth " + effective + " equal sources", "")
+                + ")",
+                snap.c.suggestion,
+            ),
+            payload={"hhi": hhi, "effective_sources": effective, "top_source": snap.c.top_source},
         )
     ).where(snap.c.hhi >= s.hhi_high)
 
 
-def _word_concentration(facts: dict, _session) -> Wording:
-    name = facts["name"]
-    share = int(Decimal(facts["share"]) * 100)
-    effective = f", worth {facts['effective']} equal sources" if facts.get("effective") else ""
-    return Wording(
-        f"{name} depends on one income source",
-        f"{share}% of {name}'s income over {facts['window_days']} days comes from "
-        f"{facts['top_source'].replace('_', ' ')} (HHI {facts['hhi']}{effective}). {facts['suggestion']}".strip(),
-        {"hhi": facts["hhi"], "effective_sources": facts.get("effective"), "top_source": facts["top_source"]},
-    )
-
-
 def _platform_dependency(s: AlertSettings, in_chunk, creators):
     snap = _latest_snapshots(in_chunk, creators)
+    name, platform = snap.c.display_name, snap.c.top_platform
     # Platform income only: income with no platform (merch, courses...) never makes a platform.
+    # Worded here: "<name> depends on <platform>".
     return select(
-        *_row(
+        *_worded_row(
             literal(AlertKind.platform_dependency.value),
             literal(Severity.medium.value),
             snap.c.creator_id,
-            literal("platform:") + snap.c.top_platform,
-            name=snap.c.display_name,
-            platform=snap.c.top_platform,
-            share=decimal_text(snap.c.top_platform_share, 4),
-            platform_total=decimal_text(snap.c.platform_total, 2),
-            total=decimal_text(snap.c.total, 2),
-            currency=snap.c.currency,
-            suggestion=snap.c.suggestion,
+            literal("platform:") + platform,
+            subject=name + " depends on " + platform,
+            message=_suggested(
+                _percent(snap.c.top_platform_share)
+                + "% of "
+                + name
+                + "'s platform income ("
+                + decimal_text(snap.c.platform_total, 2)
+                + " of "
+                + decimal_text(snap.c.total, 2)
+                + " "
+                + snap.c.currency
+                + " in all) comes from "
+                + platform,
+                snap.c.suggestion,
+            ),
+            payload={"platform": platform, "share": decimal_text(snap.c.top_platform_share, 4)},
         )
-    ).where(snap.c.top_platform.is_not(None), snap.c.top_platform_share >= s.platform_high)
-
-
-def _word_platform(facts: dict, _session) -> Wording:
-    name, platform = facts["name"], facts["platform"]
-    share = int(Decimal(facts["share"]) * 100)
-    return Wording(
-        f"{name} depends on {platform}",
-        f"{share}% of {name}'s platform income ({facts['platform_total']} of {facts['total']} {facts['currency']} "
-        f"in all) comes from {platform}. {facts['suggestion']}".strip(),
-        {"platform": platform, "share": facts["share"]},
-    )
+    ).where(platform.is_not(None), snap.c.top_platform_share >= s.platform_high)
 
 
 # --- deals --------------------------------------------------------------------------------------
@@ -655,8 +666,8 @@ EVALUATORS: tuple[Evaluator, ...] = (
     ),
     Evaluator("near_threshold", (AlertKind.near_threshold,), _near, _word_near, _word_near_many),
     Evaluator("eligible_not_activated", (AlertKind.eligible_not_activated,), _not_activated),
-    Evaluator("revenue_concentration", (AlertKind.concentration_risk,), _concentration, _word_concentration),
-    Evaluator("platform_dependency", (AlertKind.platform_dependency,), _platform_dependency, _word_platform),
+    Evaluator("revenue_concentration", (AlertKind.concentration_risk,), _concentration),
+    Evaluator("platform_dependency", (AlertKind.platform_dependency,), _platform_dependency),
     Evaluator(
         "deliverables", (AlertKind.deliverable_due, AlertKind.deliverable_overdue), _deliverables, _word_deliverable
     ),
