@@ -610,11 +610,19 @@ def _word_strike(facts: dict, _session) -> Wording:
 
 
 def _stale_metrics(s: AlertSettings, in_chunk, creators):
-    # Stale: no snapshot in the last `stale_days` days, one probe of the (account, day) key in the
-    # newest partitions per account; the last day (the message's fact) is read for stale accounts only.
-    recent = exists().where(
-        MetricSnapshot.account_id == PlatformAccount.id,
-        MetricSnapshot.day >= s.today - timedelta(days=s.stale_days),
+    # Stale: no snapshot in the last `stale_days` days: one probe of the (account, day) key in the
+    # newest partitions per account of the chunk (a correlated subquery with a limit is always
+    # probed per account: an EXISTS could be planned as a hash of every account's recent snapshots,
+    # the whole roster's, in every chunk); the last day (the message's fact) is read for stale
+    # accounts only.
+    recent = (
+        select(literal(1))
+        .where(
+            MetricSnapshot.account_id == PlatformAccount.id,
+            MetricSnapshot.day >= s.today - timedelta(days=s.stale_days),
+        )
+        .limit(1)
+        .scalar_subquery()
     )
     last_day = (
         select(func.max(MetricSnapshot.day)).where(MetricSnapshot.account_id == PlatformAccount.id).scalar_subquery()
@@ -638,7 +646,7 @@ def _stale_metrics(s: AlertSettings, in_chunk, creators):
             in_chunk(PlatformAccount.creator_id),
             _active(creators),
             creators.c.status == CreatorStatus.active.value,
-            ~recent,
+            recent.is_(None),
         )
     )
 
