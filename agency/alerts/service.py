@@ -302,8 +302,6 @@ def _evaluate_chunk(
     if emails is not None:
         emails.recipients([(kind, severity, manager_id) for kind, severity, manager_id, _sql, _count in groups])
     opened = 0
-    for kind in sorted({group.kind for group in groups}):
-        ALERTS_OPENED.labels(kind=kind).inc(sum(group[-1] for group in groups if group.kind == kind))
     # Kinds worded in SQL: written straight from the conditions, with one statement.
     in_sql = [(kind, severity, manager_id) for kind, severity, manager_id, sql, _count in groups if sql]
     if in_sql:
@@ -360,6 +358,8 @@ def _evaluate_chunk(
             emails.stamp(rows, [condition.manager_id for condition in conditions_of_kind], now)
         bulk_insert(connection, ALERT, rows)
         opened += len(conditions_of_kind)
+    for kind in sorted({group.kind for group in groups}):
+        ALERTS_OPENED.labels(kind=kind).inc(sum(group[-1] for group in groups if group.kind == kind))
     refresh_statistics(connection, [ALERT], opened, {ALERT.name: PLANNED_COLUMNS})
     result.opened += opened
     # What this chunk opened: the open alerts of its new conditions (matched in SQL, not by a
