@@ -218,10 +218,25 @@ def _conditions_select(settings: AlertSettings, evaluators, in_chunk, creators):
         # (A kind's other columns are typed nulls: see evaluators._row and _worded_row.)
         if evaluator.word is not None:
             built = (case((~already_open, found.c.facts)), found.c.subject, found.c.message, found.c.payload)
+            branch = select(dedup_key, found.c.kind, found.c.severity, found.c.creator_id, *built)
         else:
-            words = (case((~already_open, found.c[name])) for name in ("subject", "message", "payload"))
+            # Three columns depend on it: the open alert is joined once (at most one per key, the
+            # unique partial index), where three EXISTS would each probe it.
+            open_alert = ALERT.alias("open_alert")
+            is_new = open_alert.c.id.is_(None)
+            words = (case((is_new, found.c[name])) for name in ("subject", "message", "payload"))
             built = (found.c.facts, *words)
-        branches.append(select(dedup_key, found.c.kind, found.c.severity, found.c.creator_id, *built))
+            branch = select(dedup_key, found.c.kind, found.c.severity, found.c.creator_id, *built).select_from(
+                found.outerjoin(
+                    open_alert,
+                    and_(
+                        open_alert.c.dedup_key == dedup_key,
+                        open_alert.c.status != AlertStatus.resolved.value,
+                        in_chunk(open_alert.c.creator_id),
+                    ),
+                )
+            )
+        branches.append(branch)
     return union_all(*branches)
 
 
