@@ -2,10 +2,13 @@
 finding every condition true right now, and the words an alert about it says.
 
 An evaluator's statement yields, per condition: its kind, severity, creator, a subject key (what
-the alert is about: a programme, a deliverable, an account...) and the facts its message needs,
-as a small JSON object. service.evaluate_alerts stores the conditions of a chunk, resolves in SQL
-the open alerts whose condition cleared, and asks Python to word only the alerts it opens, so a
-run that changes nothing reads and writes nothing beyond the conditions themselves.
+the alert is about: a programme, a deliverable, an account...) and either the facts its message
+needs, as a small JSON object, worded in Python, or, for a kind whose words are plain text joined
+together (no dates, figures or documents to format), the alert's subject, message and payload
+themselves, worded in SQL. service.evaluate_alerts stores the conditions of a chunk, resolves in
+SQL the open alerts whose condition cleared, and words only the alerts it opens (the statement
+builds facts and words only for conditions without an open alert): a run that changes nothing
+reads and writes nothing beyond the conditions themselves.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import Date, String, and_, case, cast, exists, func, literal, or_, select
+from sqlalchemy import JSON, Date, Integer, String, Text, and_, case, cast, exists, func, literal, null, or_, select
 from sqlalchemy.orm import Session
 
 from agency.alerts.models import AlertKind, Severity
@@ -68,10 +71,11 @@ class Evaluator:
     name: str
     kinds: tuple[AlertKind, ...]
     # (settings, condition on a creator id column, the chunk's creators) -> a select of kind,
-    # severity, creator_id, subject_key, facts
+    # severity, creator_id, subject_key, facts, subject, message, payload (`_row` or `_worded_row`)
     conditions: Callable
-    # (facts, session) -> the alert's wording, for the alerts a run opens
-    word: Callable[[dict, Session], Wording]
+    # (facts, session) -> the alert's wording, for the alerts a run opens; None for a kind whose
+    # statement words its alerts itself (`_worded_row`)
+    word: Callable[[dict, Session], Wording] | None = None
     # (many facts, session) -> their wordings, when wording one reads the database: a run opening
     # thousands of alerts reads what they need once, not once per alert
     word_many: Callable[[list[dict], Session], list[Wording]] | None = None
@@ -84,13 +88,39 @@ class Evaluator:
 
 
 def _row(kind, severity, creator_id, subject_key, **facts):
+    """A condition worded in Python: its facts, as a JSON object."""
+    return (
+        *_key(kind, severity, creator_id, subject_key),
+        json_object(*_pairs(facts)).label("facts"),
+        cast(null(), String(300)).label("subject"),
+        cast(null(), Text).label("message"),
+        cast(null(), JSON).label("payload"),
+    )
+
+
+def _worded_row(kind, severity, creator_id, subject_key, *, subject, message, payload: dict):
+    """A condition worded in SQL: the alert's subject (at most 300 characters), message and
+    payload, from text joined together in the statement."""
+    return (
+        *_key(kind, severity, creator_id, subject_key),
+        cast(null(), JSON).label("facts"),
+        func.substr(subject, 1, 300).label("subject"),
+        message.label("message"),
+        json_object(*_pairs(payload)).label("payload"),
+    )
+
+
+def _key(kind, severity, creator_id, subject_key):
     return (
         cast(kind, String(32)).label("kind"),
         cast(severity, String(16)).label("severity"),
         creator_id.label("creator_id"),
         cast(subject_key, String(120)).label("subject_key"),
-        json_object(*[item for name, value in facts.items() for item in (literal(name), value)]).label("facts"),
     )
+
+
+def _pairs(values: dict) -> list:
+    return [item for name, value in values.items() for item in (literal(name), value)]
 
 
 def _active(creators):
@@ -229,17 +259,24 @@ def _how_estimated(document: list[dict], eta: str) -> str:
 
 def _not_activated(s: AlertSettings, in_chunk, creators):
     activation = ProgramActivation
+    name, program = creators.c.display_name, Program.name
+    # Worded here: "<name> is eligible for <programme> but has not activated it".
+    path = func.coalesce(func.nullif(Program.activation_path, ""), "see the programme page")
     return (
         select(
-            *_row(
+            *_worded_row(
                 literal(AlertKind.eligible_not_activated.value),
                 literal(Severity.medium.value),
                 EligibilityEvaluation.creator_id,
                 literal("program:") + cast(EligibilityEvaluation.program_id, String),
-                name=creators.c.display_name,
-                program=Program.name,
-                program_id=EligibilityEvaluation.program_id,
-                path=Program.activation_path,
+                subject=name + " is eligible for " + program + " but has not activated it",
+                message=name
+                + " qualifies for "
+                + program
+                + " but it is not active: money left on the table. Activate it in the app: "
+                + path
+                + ".",
+                payload={"program_id": EligibilityEvaluation.program_id},
             )
         )
         .join(creators, creators.c.id == EligibilityEvaluation.creator_id)
@@ -261,16 +298,6 @@ def _not_activated(s: AlertSettings, in_chunk, creators):
                 activation.status.in_([ActivationStatus.not_applied, ActivationStatus.rejected]),
             ),
         )
-    )
-
-
-def _word_not_activated(facts: dict, _session) -> Wording:
-    name, program = facts["name"], facts["program"]
-    return Wording(
-        f"{name} is eligible for {program} but has not activated it",
-        f"{name} qualifies for {program} but it is not active: money left on the table. "
-        f"Activate it in the app: {facts.get('path') or 'see the programme page'}.",
-        {"program_id": facts["program_id"]},
     )
 
 
@@ -300,66 +327,77 @@ def _latest_snapshots(in_chunk, creators):
     )
 
 
+def _percent(share):
+    """A share as the whole percent people read ("0.5790" -> 57, truncated): the digits of the
+    share rounded to four places, without its point, divided by 100 (exact on both dialects)."""
+    return cast(cast(func.replace(decimal_text(share, 4), ".", ""), Integer) // 100, String)
+
+
+def _suggested(text, suggestion):
+    """A message followed by the snapshot's suggestion (none: no trailing space)."""
+    return func.rtrim(text + ". " + suggestion)
+
+
 def _concentration(s: AlertSettings, in_chunk, creators):
     snap = _latest_snapshots(in_chunk, creators)
+    name, hhi = snap.c.display_name, decimal_text(snap.c.hhi, 4)
+    effective = decimal_text(snap.c.effective_sources, 2)
+    # Worded here: "<name> depends on one income source".
     return select(
-        *_row(
+        *_worded_row(
             literal(AlertKind.concentration_risk.value),
             literal(Severity.medium.value),
             snap.c.creator_id,
             literal("sources"),
-            name=snap.c.display_name,
-            top_source=snap.c.top_source,
-            share=decimal_text(snap.c.top_source_share, 4),
-            hhi=decimal_text(snap.c.hhi, 4),
-            effective=decimal_text(snap.c.effective_sources, 2),
-            window_days=snap.c.window_days,
-            suggestion=snap.c.suggestion,
+            subject=name + " depends on one income source",
+            message=_suggested(
+                _percent(snap.c.top_source_share)
+                + "% of "
+                + name
+                + "'s income over "
+                + cast(snap.c.window_days, String)
+                + " days comes from "
+                + func.replace(snap.c.top_source, "_", " ")
+                + " (HHI "
+                + hhi
+                + func.coalesce(", worth " + effective + " equal sources", "")
+                + ")",
+                snap.c.suggestion,
+            ),
+            payload={"hhi": hhi, "effective_sources": effective, "top_source": snap.c.top_source},
         )
     ).where(snap.c.hhi >= s.hhi_high)
 
 
-def _word_concentration(facts: dict, _session) -> Wording:
-    name = facts["name"]
-    share = int(Decimal(facts["share"]) * 100)
-    effective = f", worth {facts['effective']} equal sources" if facts.get("effective") else ""
-    return Wording(
-        f"{name} depends on one income source",
-        f"{share}% of {name}'s income over {facts['window_days']} days comes from "
-        f"{facts['top_source'].replace('_', ' ')} (HHI {facts['hhi']}{effective}). {facts['suggestion']}".strip(),
-        {"hhi": facts["hhi"], "effective_sources": facts.get("effective"), "top_source": facts["top_source"]},
-    )
-
-
 def _platform_dependency(s: AlertSettings, in_chunk, creators):
     snap = _latest_snapshots(in_chunk, creators)
+    name, platform = snap.c.display_name, snap.c.top_platform
     # Platform income only: income with no platform (merch, courses...) never makes a platform.
+    # Worded here: "<name> depends on <platform>".
     return select(
-        *_row(
+        *_worded_row(
             literal(AlertKind.platform_dependency.value),
             literal(Severity.medium.value),
             snap.c.creator_id,
-            literal("platform:") + snap.c.top_platform,
-            name=snap.c.display_name,
-            platform=snap.c.top_platform,
-            share=decimal_text(snap.c.top_platform_share, 4),
-            platform_total=decimal_text(snap.c.platform_total, 2),
-            total=decimal_text(snap.c.total, 2),
-            currency=snap.c.currency,
-            suggestion=snap.c.suggestion,
+            literal("platform:") + platform,
+            subject=name + " depends on " + platform,
+            message=_suggested(
+                _percent(snap.c.top_platform_share)
+                + "% of "
+                + name
+                + "'s platform income ("
+                + decimal_text(snap.c.platform_total, 2)
+                + " of "
+                + decimal_text(snap.c.total, 2)
+                + " "
+                + snap.c.currency
+                + " in all) comes from "
+                + platform,
+                snap.c.suggestion,
+            ),
+            payload={"platform": platform, "share": decimal_text(snap.c.top_platform_share, 4)},
         )
-    ).where(snap.c.top_platform.is_not(None), snap.c.top_platform_share >= s.platform_high)
-
-
-def _word_platform(facts: dict, _session) -> Wording:
-    name, platform = facts["name"], facts["platform"]
-    share = int(Decimal(facts["share"]) * 100)
-    return Wording(
-        f"{name} depends on {platform}",
-        f"{share}% of {name}'s platform income ({facts['platform_total']} of {facts['total']} {facts['currency']} "
-        f"in all) comes from {platform}. {facts['suggestion']}".strip(),
-        {"platform": platform, "share": facts["share"]},
-    )
+    ).where(platform.is_not(None), snap.c.top_platform_share >= s.platform_high)
 
 
 # --- deals --------------------------------------------------------------------------------------
@@ -572,11 +610,19 @@ def _word_strike(facts: dict, _session) -> Wording:
 
 
 def _stale_metrics(s: AlertSettings, in_chunk, creators):
-    # Stale: no snapshot in the last `stale_days` days, one probe of the (account, day) key in the
-    # newest partitions per account; the last day (the message's fact) is read for stale accounts only.
-    recent = exists().where(
-        MetricSnapshot.account_id == PlatformAccount.id,
-        MetricSnapshot.day >= s.today - timedelta(days=s.stale_days),
+    # Stale: no snapshot in the last `stale_days` days: one probe of the (account, day) key in the
+    # newest partitions per account of the chunk (a correlated subquery with a limit is always
+    # probed per account: an EXISTS could be planned as a hash of every account's recent snapshots,
+    # the whole roster's, in every chunk); the last day (the message's fact) is read for stale
+    # accounts only.
+    recent = (
+        select(literal(1))
+        .where(
+            MetricSnapshot.account_id == PlatformAccount.id,
+            MetricSnapshot.day >= s.today - timedelta(days=s.stale_days),
+        )
+        .limit(1)
+        .scalar_subquery()
     )
     last_day = (
         select(func.max(MetricSnapshot.day)).where(MetricSnapshot.account_id == PlatformAccount.id).scalar_subquery()
@@ -600,7 +646,7 @@ def _stale_metrics(s: AlertSettings, in_chunk, creators):
             in_chunk(PlatformAccount.creator_id),
             _active(creators),
             creators.c.status == CreatorStatus.active.value,
-            ~recent,
+            recent.is_(None),
         )
     )
 
@@ -627,9 +673,9 @@ EVALUATORS: tuple[Evaluator, ...] = (
         _word_transition,
     ),
     Evaluator("near_threshold", (AlertKind.near_threshold,), _near, _word_near, _word_near_many),
-    Evaluator("eligible_not_activated", (AlertKind.eligible_not_activated,), _not_activated, _word_not_activated),
-    Evaluator("revenue_concentration", (AlertKind.concentration_risk,), _concentration, _word_concentration),
-    Evaluator("platform_dependency", (AlertKind.platform_dependency,), _platform_dependency, _word_platform),
+    Evaluator("eligible_not_activated", (AlertKind.eligible_not_activated,), _not_activated),
+    Evaluator("revenue_concentration", (AlertKind.concentration_risk,), _concentration),
+    Evaluator("platform_dependency", (AlertKind.platform_dependency,), _platform_dependency),
     Evaluator(
         "deliverables", (AlertKind.deliverable_due, AlertKind.deliverable_overdue), _deliverables, _word_deliverable
     ),

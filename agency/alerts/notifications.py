@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from html import escape
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, and_, case, literal, null, or_, select, update
 from sqlalchemy.orm import Session
 
 from agency.alerts.models import (
@@ -25,7 +25,7 @@ from agency.alerts.models import (
     OutboxStatus,
     Severity,
 )
-from agency.core.database import bulk_insert, utcnow
+from agency.core.database import UTCDateTime, bulk_insert, utcnow
 from agency.core.users.models import CreatorInvitation, Role, User
 from agency.roster.chunks import failure_text, savepoint
 from agency.roster.models import Creator
@@ -201,40 +201,62 @@ def queue_immediate(*, db_session: Session, alert_ids: list[int] | Select, publi
 
 class ImmediateEmails:
     """The immediate emails of the alerts an evaluation opens, in two steps around their write:
-    `stamp` marks the new alert rows a manager wants at once as notified before they are written
-    (each alert is written once, already stamped, instead of written and then updated), and
-    `queue` writes those alerts' emails once they have ids (same transaction). The emails are
-    those `queue_immediate` writes for the same alerts."""
+    the new alerts a manager wants at once are marked as notified as they are written (each
+    alert is written once, already stamped, instead of written and then updated): `stamp` on
+    rows worded in Python, `notified_at` in the statement that writes the alerts worded in SQL;
+    then `queue` writes those alerts' emails once they have ids (same transaction). The emails
+    are those `queue_immediate` writes for the same alerts."""
 
     def __init__(self, db_session: Session, public_url: str) -> None:
         self.db_session, self.public_url = db_session, public_url
         self.queued = 0
         self._managers: dict[int, User] = {}  # the recipients of the alerts stamped
+        self._preferences: dict[int, NotificationPreference] = {}
 
-    def stamp(self, rows: list[dict], now: datetime) -> None:
-        """Set `notified_at` to `now` on the alert rows (kind, severity, creator_id) to be mailed
-        at once."""
+    def recipients(self, groups) -> None:
+        """Read, once per chunk, the managers and preferences `stamp` and `notified_at` decide
+        from: of the (kind, severity, manager id) of the alerts to be written, the managers of
+        those of a severity anyone receives at once."""
         wanted = _wanted_severities(self.db_session)
-        creator_ids = {row["creator_id"] for row in rows if row["severity"] in wanted}
-        if not creator_ids:
+        manager_ids = {manager_id for _kind, severity, manager_id in groups if severity in wanted} - {None}
+        if not manager_ids:
             return
-        manager_of = dict(
-            self.db_session.execute(
-                select(Creator.id, Creator.manager_id).where(
-                    Creator.id.in_(creator_ids), Creator.manager_id.is_not(None)
-                )
-            ).all()
-        )
-        managers, preferences = _managers_and_preferences(self.db_session, set(manager_of.values()))
+        managers, preferences = _managers_and_preferences(self.db_session, manager_ids)
         self._managers.update(managers)
-        for row in rows:
-            user = managers.get(manager_of.get(row["creator_id"]))
-            if (
-                row["severity"] in wanted
-                and user is not None
-                and _wants_at_once(preferences[user.id], row["kind"], row["severity"])
-            ):
+        self._preferences.update(preferences)
+
+    def wants(self, manager_id: int | None, kind: str, severity: str) -> bool:
+        """Whether the creator's manager (read by `recipients`) gets this alert at once."""
+        return manager_id in self._managers and _wants_at_once(self._preferences[manager_id], kind, severity)
+
+    def stamp(self, rows: list[dict], manager_ids: list[int | None], now: datetime) -> None:
+        """Set `notified_at` to `now` on the alert rows (kind, severity) to be mailed at once;
+        `manager_ids` are their creators' managers, in the same order."""
+        for row, manager_id in zip(rows, manager_ids):
+            if self.wants(manager_id, row["kind"], row["severity"]):
                 row["notified_at"] = now
+
+    def notified_at(self, kind, severity, manager_id, groups, now: datetime):
+        """The `notified_at` of alerts written by a statement, as an expression of their kind,
+        severity and manager columns: `now` for those to be mailed at once, else null. `groups`
+        are the (kind, severity, manager id) the statement writes."""
+        wanted: dict[tuple[str, str], list[int]] = defaultdict(list)
+        for group_kind, group_severity, group_manager in groups:
+            if self.wants(group_manager, group_kind, group_severity):
+                wanted[(group_kind, group_severity)].append(group_manager)
+        if not wanted:
+            return null()
+        return case(
+            (
+                or_(
+                    *(
+                        and_(kind == group_kind, severity == group_severity, manager_id.in_(sorted(managers)))
+                        for (group_kind, group_severity), managers in sorted(wanted.items())
+                    )
+                ),
+                literal(now, UTCDateTime()),
+            ),
+        )
 
     def queue(self, alert_ids: Select, now: datetime) -> int:
         """Write the emails of the alerts among `alert_ids` stamped at `now`."""

@@ -2,9 +2,10 @@
 
 `evaluate_alerts` works chunk by chunk of creators: the evaluators' conditions (evaluators.py)
 land in a temporary table; open alerts whose condition cleared are resolved in SQL; only new
-conditions are read back, worded and opened (and their immediate emails queued in the same
-transaction); a condition that comes back later opens a new alert. An unchanged roster opens and
-resolves nothing. Users acknowledge and resolve alerts by hand.
+conditions are opened: those worded in SQL straight from that table, the others read back and
+worded in Python (and their immediate emails queued in the same transaction); a condition that
+comes back later opens a new alert. An unchanged roster opens and resolves nothing. Users
+acknowledge and resolve alerts by hand.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     Column,
     Integer,
@@ -20,12 +22,16 @@ from sqlalchemy import (
     Select,
     String,
     Table,
+    Text,
     and_,
     case,
     cast,
     exists,
     func,
     insert,
+    literal,
+    null,
+    or_,
     select,
     union_all,
 )
@@ -88,7 +94,11 @@ def _conditions_table() -> Table:
             Column("kind", String(32)),
             Column("severity", String(16)),
             Column("creator_id", Integer),
-            Column("facts", JSONDocument),
+            Column("facts", JSONDocument),  # a new condition worded in Python: what it is worded from
+            # A new condition worded in SQL: its alert's words
+            Column("subject", String(300)),
+            Column("message", Text),
+            Column("payload", JSON),
             prefixes=["TEMPORARY"],
         ),
     )
@@ -107,6 +117,7 @@ def _creators_table() -> Table:
             Column("status", String(24)),
             Column("guideline_standing", String(24)),
             Column("active", Boolean),  # neither archived nor offboarded
+            Column("manager_id", Integer),  # who gets the immediate emails of its alerts
             prefixes=["TEMPORARY"],
         ),
     )
@@ -154,15 +165,23 @@ def evaluate_alerts(
             for part in parts:
                 result.opened += part.opened
                 result.resolved += part.resolved
+                result.still_open += part.still_open
                 result.opened_ids += part.opened_ids
+            if failed:  # their alerts are as they were: still open, if they were
+                result.still_open += db_session.scalar(
+                    select(func.count())
+                    .select_from(Alert)
+                    .where(
+                        Alert.creator_id.in_([item["creator_id"] for item in failed]),
+                        Alert.status != AlertStatus.resolved,
+                        Alert.kind.in_(kinds),
+                    )
+                )
             result.failed_items += failed
             result.chunks += 1
     finally:
         conditions.drop(connection)
         creators.drop(connection)
-    result.still_open = db_session.scalar(
-        select(func.count()).select_from(Alert).where(Alert.status != AlertStatus.resolved, Alert.kind.in_(kinds))
-    )
     return result
 
 
@@ -178,10 +197,14 @@ def alert_refreshed_creators(sender, *, db_session: Session, creator_ids: list[i
     )
 
 
+CONDITION_COLUMNS = ["dedup_key", "kind", "severity", "creator_id", "facts", "subject", "message", "payload"]
+
+
 def _conditions_select(settings: AlertSettings, evaluators, in_chunk, creators):
     """Every evaluator's conditions over the chunk, in one statement, with their dedup keys. The
-    facts (the documents an alert is worded from) are built only for conditions without an open
-    alert: only those are worded, and an unchanged roster builds none."""
+    facts (the documents an alert is worded from in Python) or the words (of a kind worded in
+    SQL) are built only for conditions without an open alert: only those are opened, and an
+    unchanged roster builds none."""
     branches = []
     for evaluator in evaluators:
         found = evaluator.conditions(settings, in_chunk, creators).subquery()
@@ -192,8 +215,28 @@ def _conditions_select(settings: AlertSettings, evaluators, in_chunk, creators):
             ALERT.c.status != AlertStatus.resolved.value,
             in_chunk(ALERT.c.creator_id),
         )
-        facts = case((~already_open, found.c.facts))
-        branches.append(select(dedup_key, found.c.kind, found.c.severity, found.c.creator_id, facts))
+        # (A kind's other columns are typed nulls: see evaluators._row and _worded_row.)
+        if evaluator.word is not None:
+            built = (case((~already_open, found.c.facts)), found.c.subject, found.c.message, found.c.payload)
+            branch = select(dedup_key, found.c.kind, found.c.severity, found.c.creator_id, *built)
+        else:
+            # Three columns depend on it: the open alert is joined once (at most one per key, the
+            # unique partial index), where three EXISTS would each probe it.
+            open_alert = ALERT.alias("open_alert")
+            is_new = open_alert.c.id.is_(None)
+            words = (case((is_new, found.c[name])) for name in ("subject", "message", "payload"))
+            built = (found.c.facts, *words)
+            branch = select(dedup_key, found.c.kind, found.c.severity, found.c.creator_id, *built).select_from(
+                found.outerjoin(
+                    open_alert,
+                    and_(
+                        open_alert.c.dedup_key == dedup_key,
+                        open_alert.c.status != AlertStatus.resolved.value,
+                        in_chunk(open_alert.c.creator_id),
+                    ),
+                )
+            )
+        branches.append(branch)
     return union_all(*branches)
 
 
@@ -216,13 +259,14 @@ def _evaluate_chunk(
     connection.execute(creators.delete())
     connection.execute(
         insert(creators).from_select(
-            ["id", "display_name", "status", "guideline_standing", "active"],
+            ["id", "display_name", "status", "guideline_standing", "active", "manager_id"],
             select(
                 Creator.id,
                 Creator.display_name,
                 Creator.status,
                 Creator.guideline_standing,
                 and_(Creator.archived_at.is_(None), Creator.status != CreatorStatus.offboarded),
+                Creator.manager_id,
             ).where(in_chunk(Creator.id)),
         )
     )
@@ -232,7 +276,7 @@ def _evaluate_chunk(
     # Every condition of the chunk, found by one statement.
     connection.execute(
         insert(conditions).from_select(
-            ["dedup_key", "kind", "severity", "creator_id", "facts"],
+            CONDITION_COLUMNS,
             _conditions_select(settings, evaluators, in_chunk, creators),
         )
     )
@@ -252,19 +296,73 @@ def _evaluate_chunk(
         )
         .values(status=AlertStatus.resolved.value, resolved_at=now)
     ).rowcount
-    # New conditions: only these are read back, worded and inserted, kind by kind (a kind whose
-    # wording reads the database reads it once per chunk, and only one kind's conditions are held
-    # at a time). They are the conditions with facts: the statement above built facts only where
-    # no alert was open, and the resolving above touched no alert of a condition. (Matching them
-    # against the alerts again let the planner hash every alert of the roster in every chunk.)
-    is_new = conditions.c.facts.is_not(None)
-    new_kinds = connection.execute(select(conditions.c.kind).where(is_new).distinct()).scalars().all()
-    if not new_kinds:
+    # Every open alert of the chunk's kinds now has a condition, and every condition an open
+    # alert (already there, or opened below): the chunk's open alerts are its conditions.
+    result.still_open += connection.execute(select(func.count()).select_from(conditions)).scalar_one()
+    # New conditions: the ones with facts (worded in Python) or words (worded in SQL): the
+    # statement above built them only where no alert was open, and the resolving above touched no
+    # alert of a condition. (Matching them against the alerts again let the planner hash every
+    # alert of the roster in every chunk.) What they are, by kind, severity and manager:
+    worded_in_sql = conditions.c.subject.is_not(None)
+    is_new = or_(conditions.c.facts.is_not(None), worded_in_sql)
+    manager = creators.c.manager_id
+    groups = connection.execute(
+        select(conditions.c.kind, conditions.c.severity, manager, worded_in_sql, func.count())
+        .join(creators, creators.c.id == conditions.c.creator_id)
+        .where(is_new)
+        .group_by(conditions.c.kind, conditions.c.severity, manager, worded_in_sql)
+    ).all()
+    if not groups:
         return None
-    by_kind = {evaluator_kind.value: evaluator for evaluator in evaluators for evaluator_kind in evaluator.kinds}
+    if emails is not None:
+        emails.recipients([(kind, severity, manager_id) for kind, severity, manager_id, _sql, _count in groups])
     opened = 0
-    for kind in sorted(new_kinds):
-        conditions_of_kind = connection.execute(select(conditions).where(conditions.c.kind == kind, is_new)).all()
+    # Kinds worded in SQL: written straight from the conditions, with one statement.
+    in_sql = [(kind, severity, manager_id) for kind, severity, manager_id, sql, _count in groups if sql]
+    if in_sql:
+        now_value = literal(now, Alert.opened_at.type)
+        notified_at = (
+            emails.notified_at(conditions.c.kind, conditions.c.severity, creators.c.manager_id, in_sql, now)
+            if emails is not None
+            else null()
+        )
+        opened += connection.execute(
+            insert(ALERT).from_select(
+                ["kind", "severity", "creator_id", "dedup_key", "subject", "message", "payload", "status"]
+                + ["opened_at", "notified_at"],
+                select(
+                    conditions.c.kind,
+                    conditions.c.severity,
+                    conditions.c.creator_id,
+                    conditions.c.dedup_key,
+                    conditions.c.subject,
+                    conditions.c.message,
+                    conditions.c.payload,
+                    literal(AlertStatus.open.value),
+                    now_value,
+                    notified_at,
+                )
+                .join(creators, creators.c.id == conditions.c.creator_id)
+                .where(worded_in_sql),
+            )
+        ).rowcount
+    # Kinds worded in Python: read back, worded and inserted kind by kind (a kind whose wording
+    # reads the database reads it once per chunk, and only one kind's conditions are held at a
+    # time).
+    by_kind = {evaluator_kind.value: evaluator for evaluator in evaluators for evaluator_kind in evaluator.kinds}
+    for kind in sorted({group.kind for group in groups if not group[3]}):
+        conditions_of_kind = connection.execute(
+            select(
+                conditions.c.dedup_key,
+                conditions.c.kind,
+                conditions.c.severity,
+                conditions.c.creator_id,
+                conditions.c.facts,
+                creators.c.manager_id,
+            )
+            .join(creators, creators.c.id == conditions.c.creator_id)
+            .where(conditions.c.kind == kind, conditions.c.facts.is_not(None))
+        ).all()
         facts = []
         for condition in conditions_of_kind:
             condition.facts["kind"] = kind  # the decoded facts are this run's own
@@ -272,10 +370,11 @@ def _evaluate_chunk(
         wordings = by_kind[kind].word_all(facts, db_session)
         rows = [_alert_row(condition, words, now) for condition, words in zip(conditions_of_kind, wordings)]
         if emails is not None:
-            emails.stamp(rows, now)
+            emails.stamp(rows, [condition.manager_id for condition in conditions_of_kind], now)
         bulk_insert(connection, ALERT, rows)
-        ALERTS_OPENED.labels(kind=kind).inc(len(conditions_of_kind))
         opened += len(conditions_of_kind)
+    for kind in sorted({group.kind for group in groups}):
+        ALERTS_OPENED.labels(kind=kind).inc(sum(group[-1] for group in groups if group.kind == kind))
     refresh_statistics(connection, [ALERT], opened, {ALERT.name: PLANNED_COLUMNS})
     result.opened += opened
     # What this chunk opened: the open alerts of its new conditions (matched in SQL, not by a
