@@ -18,7 +18,6 @@ from sqlalchemy import (
     Boolean,
     Column,
     Integer,
-    MetaData,
     Select,
     String,
     Table,
@@ -41,7 +40,7 @@ from agency.alerts.evaluators import EVALUATORS, AlertSettings, Evaluator
 from agency.alerts.models import Alert, AlertKind, AlertStatus
 from agency.alerts.notifications import ImmediateEmails
 from agency.core.audit.service import Actor, record_audit
-from agency.core.database import JSONDocument, batch_settings, bulk_insert, refresh_statistics, temporary_table, utcnow
+from agency.core.database import JSONDocument, batch_settings, bulk_insert, refresh_statistics, temporary, utcnow
 from agency.core.errors import Conflict, Forbidden, NotFound
 from agency.core.prometheus import ALERTS_OPENED
 from agency.core.users.models import Role, User
@@ -85,11 +84,9 @@ class AlertRunResult:
 def _conditions_table() -> Table:
     # One definition per process (temporary_table): the statements over it are compiled once, not
     # at every evaluation (a write's refresh evaluates its creators' alerts at once).
-    return temporary_table(
+    return temporary(
         "alert_conditions",
-        lambda: Table(
-            "alert_conditions",
-            MetaData(),
+        lambda: [
             Column("dedup_key", String(200), primary_key=True),
             Column("kind", String(32)),
             Column("severity", String(16)),
@@ -99,27 +96,23 @@ def _conditions_table() -> Table:
             Column("subject", String(300)),
             Column("message", Text),
             Column("payload", JSON),
-            prefixes=["TEMPORARY"],
-        ),
+        ],
     )
 
 
 def _creators_table() -> Table:
     """The chunk's creators, with what the alerts say of them: every kind joins these instead of
     the roster's creators table."""
-    return temporary_table(
+    return temporary(
         "alert_creators",
-        lambda: Table(
-            "alert_creators",
-            MetaData(),
+        lambda: [
             Column("id", Integer, primary_key=True, autoincrement=False),
             Column("display_name", String(120)),
             Column("status", String(24)),
             Column("guideline_standing", String(24)),
             Column("active", Boolean),  # neither archived nor offboarded
             Column("manager_id", Integer),  # who gets the immediate emails of its alerts
-            prefixes=["TEMPORARY"],
-        ),
+        ],
     )
 
 
