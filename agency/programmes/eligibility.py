@@ -203,20 +203,22 @@ class Workspace:
         return self.connection.execute(self.store_statement).rowcount if self.compiled else 0
 
     @cached_property
-    def fill_statement(self):
-        """Every rule version's fresh rows in one statement, built once for all the chunks (and
-        compiled once per process, see temporary_table)."""
+    def rows(self):
+        """Every rule version's fresh rows (the columns of the fresh table) as one select, built
+        once for all the chunks."""
         selects = [rule.fill_select(self.fresh) for rule in self.compiled]
-        rows = selects[0] if len(selects) == 1 else union_all(*selects)
-        return insert(self.fresh).from_select([c.name for c in self.fresh.c], rows)
+        return selects[0] if len(selects) == 1 else union_all(*selects)
+
+    @cached_property
+    def fill_statement(self):
+        """Every rule version's fresh rows in one statement (compiled once per process, see
+        temporary_table)."""
+        return insert(self.fresh).from_select([c.name for c in self.fresh.c], self.rows)
 
     @cached_property
     def computed(self):
-        """Every rule version's fresh rows (the columns of the fresh table) as one subquery,
-        built once for all the chunks."""
-        selects = [rule.fill_select(self.fresh) for rule in self.compiled]
-        rows = selects[0] if len(selects) == 1 else union_all(*selects)
-        return rows.subquery("computed")
+        """Every rule version's fresh rows as one subquery (see `compare`)."""
+        return self.rows.subquery("computed")
 
     def compare(self, chunk: Chunk) -> int:
         """Compare the prepared chunk's evaluations with the stored ones in one statement
@@ -264,13 +266,8 @@ class Workspace:
             .subquery("stored")
         )
         same = and_(stored.c.creator_id == computed.c.creator_id, stored.c.program_id == computed.c.program_id)
-        differs = or_(*[stored.c[name].is_distinct_from(computed.c[name]) for name in (*SUMMARY, "digest")])
-        state = case(
-            (stored.c.creator_id.is_(None), NEW),
-            (computed.c.creator_id.is_(None), REMOVED),
-            (stored.c.eligible != computed.c.eligible, TRANSITION),
-            else_=CHANGED,
-        )
+        differs = _differs(stored, computed)
+        state = _change_state(stored, computed, (computed.c.creator_id.is_(None), REMOVED))
         compared = (
             select(
                 *computed.c,
@@ -365,6 +362,22 @@ class RecomputeResult:
 NEW, CHANGED, TRANSITION, REMOVED = 1, 2, 3, 4
 
 
+def _differs(stored, computed) -> ColumnElement[bool]:
+    """Whether a computed evaluation differs from its stored row (summary or digest of results)."""
+    return or_(*[stored.c[name].is_distinct_from(computed.c[name]) for name in (*SUMMARY, "digest")])
+
+
+def _change_state(stored, computed, *whens):
+    """The change of a computed evaluation against its stored row: NEW without one, then `whens`,
+    then TRANSITION when the verdict flips, else CHANGED."""
+    return case(
+        (stored.c.creator_id.is_(None), NEW),
+        *whens,
+        (stored.c.eligible != computed.c.eligible, TRANSITION),
+        else_=CHANGED,
+    )
+
+
 def write_chunk(workspace: Workspace, chunk: Chunk) -> RecomputeResult:
     """Evaluate the chunk, compare its fresh evaluations with the stored ones and write the
     differences.
@@ -397,10 +410,7 @@ def write_chunk(workspace: Workspace, chunk: Chunk) -> RecomputeResult:
         found = workspace.compare(chunk)
     else:
         evaluated = workspace.fill()
-        differs = or_(*[stored.c[name].is_distinct_from(fresh.c[name]) for name in (*SUMMARY, "digest")])
-        state = case(
-            (stored.c.creator_id.is_(None), NEW), (stored.c.eligible != fresh.c.eligible, TRANSITION), else_=CHANGED
-        )
+        differs, state = _differs(stored, fresh), _change_state(stored, fresh)
         found = connection.execute(
             insert(changes).from_select(
                 ["creator_id", "program_id", "state"],

@@ -229,11 +229,10 @@ def fill_base(
     chunk: Chunk,
     as_of: date,
     settings: EngineSettings,
-    crossings: list | None = None,
+    crossings: list,
 ) -> None:
     """Fill the (empty) base and windows tables for the chunk: the windowed aggregates of each
-    platform's accounts, then the base rows, then the crossings (`crossing_statements`, built
-    here when not given)."""
+    platform's accounts, then the base rows, then the crossings (`crossing_statements`)."""
     dialect = connection.dialect.name
     for platform, needs in sorted(plan.by_platform.items()):
         if not needs:
@@ -261,8 +260,6 @@ def fill_base(
         )
     if dialect == "postgresql":
         connection.exec_driver_sql(f'ANALYZE "{base.name}" (creator_id, platform, account_id)')
-    if crossings is None:
-        crossings = crossing_statements(plan, base, as_of, settings)
     for statement in crossings:
         connection.execute(statement)
 
