@@ -300,7 +300,13 @@ def _evaluate_chunk(
     is_new = or_(conditions.c.facts.is_not(None), worded_in_sql)
     manager = creators.c.manager_id
     groups = connection.execute(
-        select(conditions.c.kind, conditions.c.severity, manager, worded_in_sql, func.count())
+        select(
+            conditions.c.kind,
+            conditions.c.severity,
+            manager,
+            worded_in_sql.label("in_sql"),
+            func.count().label("alerts"),
+        )
         .join(creators, creators.c.id == conditions.c.creator_id)
         .where(is_new)
         .group_by(conditions.c.kind, conditions.c.severity, manager, worded_in_sql)
@@ -308,10 +314,10 @@ def _evaluate_chunk(
     if not groups:
         return None
     if emails is not None:
-        emails.recipients([(kind, severity, manager_id) for kind, severity, manager_id, _sql, _count in groups])
+        emails.recipients([(group.kind, group.severity, group.manager_id) for group in groups])
     opened = 0
     # Kinds worded in SQL: written straight from the conditions, with one statement.
-    in_sql = [(kind, severity, manager_id) for kind, severity, manager_id, sql, _count in groups if sql]
+    in_sql = [(group.kind, group.severity, group.manager_id) for group in groups if group.in_sql]
     if in_sql:
         now_value = literal(now, Alert.opened_at.type)
         notified_at = (
@@ -343,7 +349,7 @@ def _evaluate_chunk(
     # reads the database reads it once per chunk, and only one kind's conditions are held at a
     # time).
     by_kind = {evaluator_kind.value: evaluator for evaluator in evaluators for evaluator_kind in evaluator.kinds}
-    for kind in sorted({group.kind for group in groups if not group[3]}):
+    for kind in sorted({group.kind for group in groups if not group.in_sql}):
         conditions_of_kind = connection.execute(
             select(
                 conditions.c.dedup_key,
@@ -367,7 +373,7 @@ def _evaluate_chunk(
         bulk_insert(connection, ALERT, rows)
         opened += len(conditions_of_kind)
     for kind in sorted({group.kind for group in groups}):
-        ALERTS_OPENED.labels(kind=kind).inc(sum(group[-1] for group in groups if group.kind == kind))
+        ALERTS_OPENED.labels(kind=kind).inc(sum(group.alerts for group in groups if group.kind == kind))
     refresh_statistics(connection, [ALERT], opened, {ALERT.name: PLANNED_COLUMNS})
     result.opened += opened
     # What this chunk opened: the open alerts of its new conditions (matched in SQL, not by a
