@@ -100,6 +100,13 @@ def _conditions_table() -> Table:
     )
 
 
+def _open_alerts_table() -> Table:
+    """The dedup keys of the chunk's open alerts (unique: one open alert per key), which every
+    kind's statement left-joins: hashed once per kind, where a lookup in `alerts` per condition
+    was an index probe each. No index: nothing probes it."""
+    return temporary("alert_open", lambda: [Column("dedup_key", String(200), nullable=False)])
+
+
 def _creators_table() -> Table:
     """The chunk's creators, with what the alerts say of them: every kind joins these instead of
     the roster's creators table."""
@@ -135,16 +142,24 @@ def evaluate_alerts(
     kinds = [kind.value for evaluator in evaluators for kind in evaluator.kinds]
     connection = db_session.connection().execution_options(preserve_rowcount=True)
     batch_settings(connection)  # one transaction for every chunk (see batch_settings)
-    conditions, creators = _conditions_table(), _creators_table()
-    conditions.create(connection)
-    creators.create(connection)
+    conditions, creators, open_keys = _conditions_table(), _creators_table(), _open_alerts_table()
+    for table in (conditions, creators, open_keys):
+        table.create(connection)
     try:
         for chunk in chunks_of(db_session, creator_ids, chunk_size):
 
             def work(part: Chunk) -> AlertRunResult:
                 counts = AlertRunResult()
                 opened = _evaluate_chunk(
-                    db_session, connection, conditions, creators, settings, evaluators, kinds, part, counts, emails
+                    db_session,
+                    connection,
+                    (conditions, creators, open_keys),
+                    settings,
+                    evaluators,
+                    kinds,
+                    part,
+                    counts,
+                    emails,
                 )
                 if opened is not None:
                     if on_opened is not None:
@@ -173,8 +188,8 @@ def evaluate_alerts(
             result.failed_items += failed
             result.chunks += 1
     finally:
-        conditions.drop(connection)
-        creators.drop(connection)
+        for table in (conditions, creators, open_keys):
+            table.drop(connection)
     return result
 
 
@@ -193,42 +208,25 @@ def alert_refreshed_creators(sender, *, db_session: Session, creator_ids: list[i
 CONDITION_COLUMNS = ["dedup_key", "kind", "severity", "creator_id", "facts", "subject", "message", "payload"]
 
 
-def _conditions_select(settings: AlertSettings, evaluators, in_chunk, creators):
+def _conditions_select(settings: AlertSettings, evaluators, in_chunk, creators, open_keys):
     """Every evaluator's conditions over the chunk, in one statement, with their dedup keys. The
     facts (the documents an alert is worded from in Python) or the words (of a kind worded in
-    SQL) are built only for conditions without an open alert: only those are opened, and an
-    unchanged roster builds none."""
+    SQL) are built only for conditions without an open alert (none in `open_keys`, the chunk's
+    open alerts): only those are opened, and an unchanged roster builds none."""
     branches = []
     for evaluator in evaluators:
         found = evaluator.conditions(settings, in_chunk, creators).subquery()
         dedup_key = found.c.kind + ":" + cast(found.c.creator_id, String) + ":" + found.c.subject_key
-        # The chunk's open alerts only: hashed or probed, the lookup never reads the whole roster's.
-        already_open = exists().where(
-            ALERT.c.dedup_key == dedup_key,
-            ALERT.c.status != AlertStatus.resolved.value,
-            in_chunk(ALERT.c.creator_id),
-        )
-        # (A kind's other columns are typed nulls: see evaluators._row and _worded_row.)
+        # At most one open alert per key (the unique partial index): the join keeps one row per
+        # condition. (A kind's other columns are typed nulls: see evaluators._row and _worded_row.)
+        is_new = open_keys.c.dedup_key.is_(None)
         if evaluator.word is not None:
-            built = (case((~already_open, found.c.facts)), found.c.subject, found.c.message, found.c.payload)
-            branch = select(dedup_key, found.c.kind, found.c.severity, found.c.creator_id, *built)
+            built = (case((is_new, found.c.facts)), found.c.subject, found.c.message, found.c.payload)
         else:
-            # Three columns depend on it: the open alert is joined once (at most one per key, the
-            # unique partial index), where three EXISTS would each probe it.
-            open_alert = ALERT.alias("open_alert")
-            is_new = open_alert.c.id.is_(None)
-            words = (case((is_new, found.c[name])) for name in ("subject", "message", "payload"))
-            built = (found.c.facts, *words)
-            branch = select(dedup_key, found.c.kind, found.c.severity, found.c.creator_id, *built).select_from(
-                found.outerjoin(
-                    open_alert,
-                    and_(
-                        open_alert.c.dedup_key == dedup_key,
-                        open_alert.c.status != AlertStatus.resolved.value,
-                        in_chunk(open_alert.c.creator_id),
-                    ),
-                )
-            )
+            built = (found.c.facts, *(case((is_new, found.c[name])) for name in ("subject", "message", "payload")))
+        branch = select(dedup_key, found.c.kind, found.c.severity, found.c.creator_id, *built).select_from(
+            found.outerjoin(open_keys, open_keys.c.dedup_key == dedup_key)
+        )
         branches.append(branch)
     return union_all(*branches)
 
@@ -236,8 +234,7 @@ def _conditions_select(settings: AlertSettings, evaluators, in_chunk, creators):
 def _evaluate_chunk(
     db_session,
     connection,
-    conditions,
-    creators,
+    tables: tuple[Table, Table, Table],
     settings,
     evaluators,
     kinds,
@@ -246,6 +243,7 @@ def _evaluate_chunk(
     emails: ImmediateEmails | None,
 ) -> Select | None:
     in_chunk = chunk.condition
+    conditions, creators, open_keys = tables
 
     # The chunk's creators first, analysed: the kinds join them with their real size (a range of
     # the roster's creators is misestimated when they were analysed before a bulk import).
@@ -263,14 +261,24 @@ def _evaluate_chunk(
             ).where(in_chunk(Creator.id)),
         )
     )
+    # And the keys of its open alerts, of the kinds evaluated.
+    connection.execute(open_keys.delete())
+    connection.execute(
+        insert(open_keys).from_select(
+            ["dedup_key"],
+            select(ALERT.c.dedup_key).where(
+                ALERT.c.status != AlertStatus.resolved.value, in_chunk(ALERT.c.creator_id), ALERT.c.kind.in_(kinds)
+            ),
+        )
+    )
     if connection.dialect.name == "postgresql":
-        connection.exec_driver_sql(f'ANALYZE "{creators.name}"')
+        connection.exec_driver_sql(f'ANALYZE "{creators.name}", "{open_keys.name}"')
     connection.execute(conditions.delete())
     # Every condition of the chunk, found by one statement.
     connection.execute(
         insert(conditions).from_select(
             CONDITION_COLUMNS,
-            _conditions_select(settings, evaluators, in_chunk, creators),
+            _conditions_select(settings, evaluators, in_chunk, creators, open_keys),
         )
     )
     # The conditions are joined to the alerts below: planned with their real size (the columns

@@ -65,6 +65,32 @@ def test_one_open_alert_per_condition_auto_resolve_and_reopen(session, manager, 
     assert len(session.scalars(select(Alert)).all()) == 2
 
 
+def test_an_acknowledged_alert_stays_its_conditions_open_alert_chunk_by_chunk(session, manager, make_creator):
+    """The open alerts a chunk matches its conditions with are its own creators' open or
+    acknowledged ones: acknowledging keeps the alert (nothing reopened or resolved), another
+    chunk's open alert of the same kind does not hide a condition, and a resolved one does not
+    either."""
+    first_creator = make_creator(manager=manager, status="paused")
+    second_creator = make_creator(manager=manager, status="paused")
+    for creator in (first_creator, second_creator):
+        _overdue_deliverable(session, creator)
+    assert evaluate_alerts(db_session=session, settings=AlertSettings(today=TODAY), chunk_size=1).opened == 2
+    session.commit()
+    first, second = session.scalars(select(Alert).order_by(Alert.creator_id)).all()
+    first.status = AlertStatus.acknowledged
+    second.status, second.resolved_at = AlertStatus.resolved, datetime.now(UTC)  # by hand: the condition holds
+    session.commit()
+    again = evaluate_alerts(db_session=session, settings=AlertSettings(today=TODAY), chunk_size=1)
+    session.commit()
+    assert (again.opened, again.resolved, again.still_open) == (1, 0, 2)
+    statuses = session.execute(select(Alert.creator_id, Alert.status).order_by(Alert.id)).all()
+    assert statuses == [
+        (first_creator.id, AlertStatus.acknowledged),
+        (second_creator.id, AlertStatus.resolved),
+        (second_creator.id, AlertStatus.open),
+    ]
+
+
 def test_acknowledge_resolve_bulk_and_rbac(client, session, manager, make_user, make_creator, auth_for, analyst):
     creator = make_creator(manager=manager, status="paused")
     _overdue_deliverable(session, creator)
