@@ -12,11 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 from sqlalchemy import (
     JSON,
     Boolean,
     Column,
+    Insert,
     Integer,
     Select,
     String,
@@ -145,6 +147,18 @@ def evaluate_alerts(
     conditions, creators, open_keys = _conditions_table(), _creators_table(), _open_alerts_table()
     for table in (conditions, creators, open_keys):
         table.create(connection)
+    statements: dict[bool, Insert] = {}
+
+    def find_conditions(by_ids: bool) -> Insert:
+        """The statement writing a chunk's conditions, built once per evaluation (a chunk by its
+        range of ids, or by its ids: the parts of a failing chunk) and run with each chunk's
+        bound parameters: building it took longer than running it for a small chunk."""
+        if by_ids not in statements:
+            in_chunk = partial(Chunk.bound_condition, by_ids=by_ids)
+            found = _conditions_select(settings, evaluators, in_chunk, creators, open_keys)
+            statements[by_ids] = insert(conditions).from_select(CONDITION_COLUMNS, found)
+        return statements[by_ids]
+
     try:
         for chunk in chunks_of(db_session, creator_ids, chunk_size):
 
@@ -154,7 +168,7 @@ def evaluate_alerts(
                     db_session,
                     connection,
                     (conditions, creators, open_keys),
-                    settings,
+                    find_conditions,
                     evaluators,
                     kinds,
                     part,
@@ -235,7 +249,7 @@ def _evaluate_chunk(
     db_session,
     connection,
     tables: tuple[Table, Table, Table],
-    settings,
+    find_conditions: Callable[[bool], Insert],
     evaluators,
     kinds,
     chunk: Chunk,
@@ -275,12 +289,7 @@ def _evaluate_chunk(
         connection.exec_driver_sql(f'ANALYZE "{creators.name}", "{open_keys.name}"')
     connection.execute(conditions.delete())
     # Every condition of the chunk, found by one statement.
-    connection.execute(
-        insert(conditions).from_select(
-            CONDITION_COLUMNS,
-            _conditions_select(settings, evaluators, in_chunk, creators, open_keys),
-        )
-    )
+    connection.execute(find_conditions(chunk.by_ids), chunk.bound_parameters())
     # The conditions are joined to the alerts below: planned with their real size (the columns
     # the joins read; sampling the facts documents would cost more than the joins).
     if connection.dialect.name == "postgresql":

@@ -25,7 +25,6 @@ from sqlalchemy import (
     Column,
     Integer,
     and_,
-    bindparam,
     case,
     delete,
     exists,
@@ -236,14 +235,7 @@ class Workspace:
                     ),
                 )
             ).rowcount
-        if chunk.creator_ids is not None:
-            statement, parameters = self.compare_statement(True), {"chunk_ids": list(chunk.creator_ids)}
-        else:
-            statement, parameters = (
-                self.compare_statement(False),
-                {"first_id": chunk.first_id, "last_id": chunk.last_id},
-            )
-        return self.connection.execute(statement, parameters).rowcount
+        return self.connection.execute(self.compare_statement(chunk.by_ids), chunk.bound_parameters()).rowcount
 
     def compare_statement(self, by_ids: bool):
         """The statement of `compare`, for a chunk given by its creator ids (`chunk_ids`) or by
@@ -254,12 +246,7 @@ class Workspace:
 
     def _build_compare_statement(self, by_ids: bool):
         computed, fresh, changes = self.computed, self.fresh, self.changes
-        creator_id = EVALUATION.c.creator_id
-        in_chunk = (
-            creator_id.in_(bindparam("chunk_ids", expanding=True))
-            if by_ids
-            else and_(creator_id >= bindparam("first_id"), creator_id <= bindparam("last_id"))
-        )
+        in_chunk = Chunk.bound_condition(EVALUATION.c.creator_id, by_ids)
         stored = (
             select(EVALUATION.c.creator_id, EVALUATION.c.program_id, *[EVALUATION.c[n] for n in (*SUMMARY, "digest")])
             .where(in_chunk)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 import structlog
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import ColumnElement
 
@@ -33,6 +33,24 @@ class Chunk:
         if self.creator_ids is not None:
             return creator_id_column.in_(self.creator_ids)
         return and_(creator_id_column >= self.first_id, creator_id_column <= self.last_id)
+
+    @property
+    def by_ids(self) -> bool:
+        return self.creator_ids is not None
+
+    @staticmethod
+    def bound_condition(creator_id_column, by_ids: bool) -> ColumnElement[bool]:
+        """`condition` with the chunk left as parameters (`bound_parameters`), for a statement
+        built once and run for every chunk: by its creator ids, or by its range of ids."""
+        if by_ids:
+            return creator_id_column.in_(bindparam("chunk_ids", expanding=True))
+        return and_(creator_id_column >= bindparam("first_id"), creator_id_column <= bindparam("last_id"))
+
+    def bound_parameters(self) -> dict:
+        """The values of `bound_condition`'s parameters for this chunk."""
+        if self.by_ids:
+            return {"chunk_ids": list(self.creator_ids)}
+        return {"first_id": self.first_id, "last_id": self.last_id}
 
     def as_arguments(self) -> dict:
         """The chunk as JSON job arguments."""
