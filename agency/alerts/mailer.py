@@ -97,7 +97,9 @@ class SmtpConnection:
     """One SMTP connection for a batch of emails (connecting, securing and logging in once, not
     once per email): opened by the first email, closed by `close` and by any failed email (it may
     have left the connection unusable: the next email opens a new one). A reused connection the
-    server has since dropped is opened again once for the email that found it closed."""
+    server has since dropped is opened again once for the email that found it closed (should the
+    server have taken that email before dropping, it arrives twice with the same Message-ID: the
+    outbox's at-least-once edge)."""
 
     def __init__(self) -> None:
         self._smtp: smtplib.SMTP | None = None
