@@ -3,7 +3,9 @@
 Claiming uses FOR UPDATE SKIP LOCKED on PostgreSQL, so several workers never take the same
 message. The attempt is committed before sending; a message left in `sending` by a killed worker
 is retried after `STUCK_AFTER` with the same Message-ID (the one at-least-once edge). Failures
-back off (1, 2, 4... minutes) and end `dead` after `MAX_ATTEMPTS`, visible in the outbox.
+back off (1, 2, 4... minutes) and end `dead` after `MAX_ATTEMPTS`, visible in the outbox. A
+claimed batch is sent over one SMTP connection, each email still marked sent (or failed) on its
+own as soon as the server answered.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from email.message import EmailMessage
 from email.utils import formatdate
 
 import structlog
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from agency.alerts.models import OutboxMessage, OutboxStatus
@@ -73,23 +75,69 @@ def attachment_files(bind, message: OutboxMessage) -> list[tuple[str, bytes]]:
     return files
 
 
-def smtp_send(config, email: EmailMessage) -> None:
+def smtp_connect(config) -> smtplib.SMTP:
+    """An SMTP connection to the configured server, secured and logged in as configured."""
     if not config.smtp_host:
         raise RuntimeError("SMTP_HOST is not set")
     factory = smtplib.SMTP_SSL if config.smtp_use_ssl else smtplib.SMTP
     kwargs = {"context": ssl.create_default_context()} if config.smtp_use_ssl else {}
-    with factory(config.smtp_host, config.smtp_port, timeout=30, **kwargs) as smtp:
+    smtp = factory(config.smtp_host, config.smtp_port, timeout=30, **kwargs)
+    try:
         if config.smtp_use_tls and not config.smtp_use_ssl:
             smtp.starttls(context=ssl.create_default_context())
         if config.smtp_username:
             smtp.login(config.smtp_username, config.smtp_password)
-        smtp.send_message(email)
+    except BaseException:
+        smtp.close()
+        raise
+    return smtp
 
 
-def _claim(bind, limit: int) -> list[int]:
-    """Take up to `limit` due messages and record the attempt, in one short transaction."""
+class SmtpConnection:
+    """One SMTP connection for a batch of emails (connecting, securing and logging in once, not
+    once per email): opened by the first email, closed by `close` and by any failed email (it may
+    have left the connection unusable: the next email opens a new one). A reused connection the
+    server has since dropped is opened again once for the email that found it closed (should the
+    server have taken that email before dropping, it arrives twice with the same Message-ID: the
+    outbox's at-least-once edge)."""
+
+    def __init__(self) -> None:
+        self._smtp: smtplib.SMTP | None = None
+        self._used = False
+
+    def __call__(self, config, email: EmailMessage) -> None:
+        if self._smtp is None:
+            self._smtp, self._used = smtp_connect(config), False
+        try:
+            self._smtp.send_message(email)
+        except smtplib.SMTPServerDisconnected:
+            reused = self._used
+            self.close()
+            if not reused:
+                raise
+            self(config, email)
+            return
+        except BaseException:
+            self.close()
+            raise
+        self._used = True
+
+    def close(self) -> None:
+        smtp, self._smtp = self._smtp, None
+        if smtp is None:
+            return
+        try:
+            smtp.quit()
+        except (smtplib.SMTPException, OSError):
+            smtp.close()
+
+
+def _claim(bind, limit: int) -> list[OutboxMessage]:
+    """Take up to `limit` due messages and record the attempt, in one short transaction. The
+    messages are returned loaded (detached): claimed, no other sender takes them before
+    `STUCK_AFTER`."""
     now = utcnow()
-    with Session(bind) as session, session.begin():
+    with Session(bind, expire_on_commit=False) as session, session.begin():
         stmt = (
             select(OutboxMessage)
             .where(
@@ -107,35 +155,44 @@ def _claim(bind, limit: int) -> list[int]:
         claimed = session.scalars(stmt).all()
         for message in claimed:
             message.status, message.attempts, message.last_attempt_at = OutboxStatus.sending, message.attempts + 1, now
-        return [m.id for m in claimed]
+        return list(claimed)
 
 
-def send_pending(bind, config, send=smtp_send) -> dict:
-    """Send every due message; returns counts. Safe to run from several workers at once."""
+def send_pending(bind, config, send=None) -> dict:
+    """Send every due message; returns counts. Safe to run from several workers at once. Each
+    claimed batch goes over one SMTP connection (`send`, when given, sends one email instead)."""
     counts = {"sent": 0, "failed": 0, "dead": 0}
-    if send is smtp_send and not config.smtp_host:
+    if send is None and not config.smtp_host:
         # Nowhere to send: leave the outbox untouched instead of burning attempts.
         log.warning("smtp_host_not_set_emails_wait")
         return counts | {"rows_changed": 0, "skipped": "SMTP_HOST is not set"}
-    while ids := _claim(bind, BATCH):
+    while messages := _claim(bind, BATCH):
         sent_before = counts["sent"]
-        for message_id in ids:
-            with Session(bind, expire_on_commit=False) as session, session.begin():
-                message = session.get(OutboxMessage, message_id)
-            try:
-                send(config, build_email(message, config.smtp_from, attachment_files(bind, message)))
-            except Exception as exc:  # unbuildable emails, SMTP errors, refused connections, timeouts
-                _record_failure(bind, message_id, exc, counts)
-                continue
-            with Session(bind) as session, session.begin():
-                message = session.get(OutboxMessage, message_id)
-                message.status, message.sent_at, message.last_error = OutboxStatus.sent, utcnow(), None
-                message.forget_secret()
-            counts["sent"] += 1
-            EMAILS.labels(outcome="sent").inc()
+        connection = SmtpConnection() if send is None else None
+        try:
+            for message in messages:
+                try:
+                    email = build_email(message, config.smtp_from, attachment_files(bind, message))
+                    (send or connection)(config, email)
+                except Exception as exc:  # unbuildable emails, SMTP errors, refused connections, timeouts
+                    _record_failure(bind, message.id, exc, counts)
+                    continue
+                _record_sent(bind, message)
+                counts["sent"] += 1
+                EMAILS.labels(outcome="sent").inc()
+        finally:
+            if connection is not None:
+                connection.close()
         if counts["sent"] == sent_before:
             break  # a whole batch failed (the server is down?): the rest waits for the next pass
     return counts | {"rows_changed": counts["sent"]}
+
+
+def _record_sent(bind, message: OutboxMessage) -> None:
+    """Mark a message sent (one UPDATE, committed at once); a secret's body is forgotten."""
+    values = {"status": OutboxStatus.sent, "sent_at": utcnow(), "last_error": None} | message.secret_forgotten()
+    with Session(bind) as session, session.begin():
+        session.execute(update(OutboxMessage).where(OutboxMessage.id == message.id).values(**values))
 
 
 def _record_failure(bind, message_id: int, exc: Exception, counts: dict) -> None:

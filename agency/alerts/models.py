@@ -134,5 +134,12 @@ class OutboxMessage(Base):
 
     def forget_secret(self) -> None:
         """Drop the body of an email that carried a secret, once it no longer needs sending."""
+        for name, value in self.secret_forgotten().items():
+            setattr(self, name, value)
+
+    def secret_forgotten(self) -> dict[str, str]:
+        """The columns `forget_secret` replaces, with their new values (none unless the email
+        carried a secret): for an UPDATE that does not load the row."""
         if self.kind in SECRET_KINDS:
-            self.body_text = self.body_html = SECRET_BODY_REMOVED
+            return {"body_text": SECRET_BODY_REMOVED, "body_html": SECRET_BODY_REMOVED}
+        return {}

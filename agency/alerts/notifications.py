@@ -9,11 +9,13 @@ the same ID: that one edge is at-least-once, and mail systems de-duplicate on Me
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from html import escape
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, case, literal, null, or_, select, update
+from sqlalchemy import Row, Select, and_, case, func, literal, null, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from agency.alerts.models import (
@@ -56,9 +58,10 @@ def _recipients(db_session: Session, creator_ids: set[int]) -> dict[int, User]:
     return {creator_id: user for creator_id, user in rows}
 
 
-def _render(user: User, alerts: list, names: dict[int, str], public_url: str, title: str) -> tuple[str, str]:
-    """Plain text and HTML bodies, grouped by creator then severity, each alert linking to the UI."""
-    by_creator: dict[int, list[Alert]] = defaultdict(list)
+def _render(user, alerts: list, names: dict[int, str], public_url: str, title: str) -> tuple[str, str]:
+    """Plain text and HTML bodies, grouped by creator then severity, each alert linking to the UI.
+    `user` (a `User` or a row) has the recipient's `email` and `full_name`; `alerts` are rows."""
+    by_creator: dict[int, list] = defaultdict(list)
     for alert in alerts:
         by_creator[alert.creator_id].append(alert)
     text_parts = [f"Hello {user.full_name or user.email},", "", title, ""]
@@ -101,10 +104,6 @@ def invoice_attachments(alerts: list[Alert]) -> list[dict]:
         if alert.kind is AlertKind.invoice_reminder and invoice_id is not None and invoice_id not in ids:
             ids.append(invoice_id)
     return [{"kind": "invoice_pdf", "invoice_id": invoice_id} for invoice_id in ids[:10]]
-
-
-def _names(db_session: Session, creator_ids) -> dict[int, str]:
-    return dict(db_session.execute(select(Creator.id, Creator.display_name).where(Creator.id.in_(creator_ids))).all())
 
 
 def _wanted_severities(db_session: Session) -> set[str]:
@@ -273,60 +272,214 @@ class ImmediateEmails:
         return len(messages)
 
 
+# How many managers a digest run reads at a time, and how many alerts it reads, words and stamps
+# at a time (a manager with more alerts than that is read alone): memory and statement sizes stay
+# bounded however large the roster, a manager's list of alerts, or the number of managers.
+DIGEST_MANAGERS = 500
+DIGEST_ALERTS = 5000
+STAMP_IDS = 10000  # alert ids per stamping statement
+
+
+@dataclass
+class _Digest:
+    """A manager whose digest is due: whom it goes to, their local time and what they muted."""
+
+    user: Row  # id, email, full_name
+    local: datetime
+    message_id: str
+    muted: tuple[str, ...]
+    alerts: int = 0
+
+
 def queue_due_digests(
     *, db_session: Session, now: datetime, public_url: str, force: bool = False, failed: list[dict] | None = None
 ) -> int:
     """One digest per manager per local day, once their digest hour has passed (or at once with
-    `force`), covering their creators' open alerts not yet mailed. Each manager's digest is
-    written in a savepoint: one that fails is appended to `failed` (`{"user_id", "error"}`) and
-    the other managers still get theirs."""
-    managers = db_session.scalars(
-        select(User).where(User.is_active.is_(True), User.role.in_([Role.manager, Role.admin])).order_by(User.id)
-    ).all()
-    queued = 0
-    for user_id in [user.id for user in managers]:
-        try:
-            with savepoint(db_session):
-                queued += _queue_digest(db_session, db_session.get(User, user_id), now, public_url, force)
-        except Exception as exc:  # recorded against this manager; the others go on
-            if failed is None:
-                raise
-            failed.append({"user_id": user_id, "error": failure_text(exc)})
+    `force`), covering their creators' open alerts not yet mailed. Managers are read
+    `DIGEST_MANAGERS` at a time with their preferences (a manager without any gets the defaults,
+    stored); the due digests' alerts are read, worded, written (one COPY) and stamped batch by
+    batch, a batch holding at most `DIGEST_ALERTS` alerts (or one manager's): a bounded number of
+    statements per batch, not per manager or alert. Each batch is written in a savepoint: one that
+    fails is split in halves down to the managers that fail alone, each appended to `failed`
+    (`{"user_id", "error"}`), and the other managers still get theirs (without `failed`, the
+    first failure is raised)."""
+    queued, after = 0, 0
+    while managers := _digest_managers(db_session, after):
+        after = managers[-1].id
+        for batch in _digest_batches(db_session, _due_digests(db_session, managers, now, force)):
+            queued += _queue_isolated(db_session, batch, public_url, failed)
     db_session.flush()
     return queued
 
 
-def _queue_digest(db_session: Session, user: User, now: datetime, public_url: str, force: bool) -> int:
-    prefs = preferences_for(db_session, user)
-    if not prefs.email_enabled:
-        return 0
-    try:
-        local = now.astimezone(ZoneInfo(user.timezone))
-    except (KeyError, ValueError):
-        local = now.astimezone(ZoneInfo("UTC"))
-    if not force and local.hour < prefs.digest_hour:
-        return 0
-    message_id = f"<digest-{user.id}-{local.date().isoformat()}@agency>"
-    if db_session.scalar(select(OutboxMessage.id).where(OutboxMessage.message_id == message_id)) is not None:
-        return 0  # today's digest is already queued (or sent)
-    alerts = db_session.execute(
-        select(*ALERT_FIELDS)
-        .join(Creator, Creator.id == Alert.creator_id)
-        .where(
-            Creator.manager_id == user.id,
-            Alert.notified_at.is_(None),
-            Alert.status != AlertStatus.resolved,
-            Alert.kind.not_in(prefs.muted_kinds or ["-"]),
+def _digest_managers(db_session: Session, after: int) -> list[Row]:
+    """The next active managers and admins (by id, after `after`) with their preferences; those
+    without preferences get the defaults, stored (as `preferences_for` does, for all at once)."""
+    columns = (
+        NotificationPreference.id.label("preferences_id"),
+        NotificationPreference.email_enabled,
+        NotificationPreference.digest_hour,
+        NotificationPreference.muted_kinds,
+    )
+    managers = (
+        select(User.id, User.email, User.full_name, User.timezone, *columns)
+        .outerjoin(NotificationPreference, NotificationPreference.user_id == User.id)
+        .where(User.is_active.is_(True), User.role.in_([Role.manager, Role.admin]), User.id > after)
+        .order_by(User.id)
+        .limit(DIGEST_MANAGERS)
+    )
+    rows = db_session.execute(managers).all()
+    missing = [row.id for row in rows if row.preferences_id is None]
+    if missing:
+        dialect = db_session.get_bind().dialect.name
+        insert_fn = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        defaults = {"email_enabled": True, "digest_hour": 8, "immediate_severities": ["high"], "muted_kinds": []}
+        db_session.execute(
+            insert_fn(NotificationPreference)
+            .values([{"user_id": user_id, **defaults} for user_id in missing])
+            .on_conflict_do_nothing(index_elements=["user_id"])
         )
-        .order_by(Alert.id)
+        rows = db_session.execute(managers).all()  # as stored (a concurrent writer may have won)
+    return rows
+
+
+def _due_digests(db_session: Session, managers: list[Row], now: datetime, force: bool) -> list[_Digest]:
+    """The managers whose digest is due (email on, digest hour passed) and not queued yet today."""
+    due = []
+    for manager in managers:
+        if not manager.email_enabled:
+            continue
+        try:
+            local = now.astimezone(ZoneInfo(manager.timezone))
+        except (KeyError, ValueError):
+            local = now.astimezone(ZoneInfo("UTC"))
+        if not force and local.hour < manager.digest_hour:
+            continue
+        message_id = f"<digest-{manager.id}-{local.date().isoformat()}@agency>"
+        due.append(_Digest(manager, local, message_id, tuple(manager.muted_kinds or ["-"])))
+    if not due:
+        return []
+    queued = set(
+        db_session.scalars(
+            select(OutboxMessage.message_id).where(OutboxMessage.message_id.in_([d.message_id for d in due]))
+        )
+    )  # today's digest already queued (or sent)
+    return [digest for digest in due if digest.message_id not in queued]
+
+
+def _unmailed(digests: list[_Digest]):
+    """The open alerts not yet mailed of these managers' creators, of kinds they did not mute."""
+    by_muted: dict[tuple[str, ...], list[int]] = defaultdict(list)
+    for digest in digests:
+        by_muted[digest.muted].append(digest.user.id)
+    return and_(
+        Alert.notified_at.is_(None),
+        Alert.status != AlertStatus.resolved,
+        or_(
+            *(
+                and_(Creator.manager_id.in_(managers), Alert.kind.not_in(muted))
+                for muted, managers in sorted(by_muted.items())
+            )
+        ),
+    )
+
+
+def _digest_batches(db_session: Session, due: list[_Digest]) -> list[list[_Digest]]:
+    """The due digests with any alert, in batches of at most `DIGEST_ALERTS` alerts (a manager
+    with more is a batch alone), counted with one query."""
+    if not due:
+        return []
+    counts = dict(
+        db_session.execute(
+            select(Creator.manager_id, func.count())
+            .select_from(Alert)
+            .join(Creator, Creator.id == Alert.creator_id)
+            .where(_unmailed(due))
+            .group_by(Creator.manager_id)
+        ).all()
+    )
+    batches: list[list[_Digest]] = []
+    size = 0
+    for digest in due:
+        digest.alerts = counts.get(digest.user.id, 0)
+        if not digest.alerts:
+            continue
+        if batches and size + digest.alerts <= DIGEST_ALERTS:
+            batches[-1].append(digest)
+            size += digest.alerts
+        else:
+            batches.append([digest])
+            size = digest.alerts
+    return batches
+
+
+def _queue_isolated(db_session: Session, batch: list[_Digest], public_url: str, failed: list[dict] | None) -> int:
+    """Write a batch's digests in a savepoint; if that fails, each half again, down to the
+    managers that fail alone (recorded in `failed`)."""
+    errors: list[dict] = []
+    try:
+        with savepoint(db_session):
+            queued = _queue_digests(db_session, batch, public_url, errors if failed is not None else None)
+    except Exception as exc:
+        if failed is None:
+            raise
+        if len(batch) == 1:
+            failed.append({"user_id": batch[0].user.id, "error": failure_text(exc)})
+            return 0
+        middle = len(batch) // 2
+        return _queue_isolated(db_session, batch[:middle], public_url, failed) + _queue_isolated(
+            db_session, batch[middle:], public_url, failed
+        )
+    if failed is not None:
+        failed.extend(errors)
+    return queued
+
+
+def _queue_digests(db_session: Session, batch: list[_Digest], public_url: str, failed: list[dict] | None) -> int:
+    """The batch's digests: its alerts read with one query (as rows, with their creator's name
+    and manager), worded in Python (a manager whose wording fails is recorded in `failed`), the
+    emails written with one COPY and their alerts stamped."""
+    rows = db_session.execute(
+        select(*ALERT_FIELDS, Creator.manager_id, Creator.display_name)
+        .join(Creator, Creator.id == Alert.creator_id)
+        .where(_unmailed(batch))
+        .order_by(Creator.manager_id, Alert.id)
     ).all()
-    if not alerts:
-        return 0
-    names = _names(db_session, {a.creator_id for a in alerts})
-    counts = defaultdict(int)
+    by_manager: dict[int, list[Row]] = defaultdict(list)
+    for row in rows:
+        by_manager[row.manager_id].append(row)
+    del rows
+    messages, mailed = [], []
+    for digest in batch:
+        alerts = by_manager.pop(digest.user.id, [])
+        if not alerts:
+            continue
+        try:
+            messages.append(_digest_message(digest, alerts, public_url))
+        except Exception as exc:  # recorded against this manager; the others go on
+            if failed is None:
+                raise
+            failed.append({"user_id": digest.user.id, "error": failure_text(exc)})
+            continue
+        mailed.extend(alert.id for alert in alerts)
+    if messages:
+        bulk_insert(db_session.connection(), OutboxMessage.__table__, messages)
+        stamped = utcnow()
+        for start in range(0, len(mailed), STAMP_IDS):
+            db_session.execute(
+                update(Alert).where(Alert.id.in_(mailed[start : start + STAMP_IDS])).values(notified_at=stamped)
+            )
+    return len(messages)
+
+
+def _digest_message(digest: _Digest, alerts: list[Row], public_url: str) -> dict:
+    """The outbox row of one manager's digest of `alerts` (in id order)."""
+    names = {alert.creator_id: alert.display_name for alert in alerts}
+    counts: dict[str, int] = defaultdict(int)
     for alert in alerts:
         counts[alert.severity.value] += 1
     summary = ", ".join(f"{counts[s]} {s}" for s in ("high", "medium", "low") if counts[s])
+    local, user = digest.local, digest.user
     text, html = _render(
         user,
         alerts,
@@ -337,21 +490,19 @@ def _queue_digest(db_session: Session, user: User, now: datetime, public_url: st
     files = invoice_attachments(alerts)
     if files:
         text, html = text + ATTACHED_TEXT, html + ATTACHED_HTML
-    db_session.add(
-        OutboxMessage(
-            user_id=user.id,
-            kind="digest",
-            message_id=message_id,
-            recipient=user.email,
-            subject=f"Agency digest {local:%d %b}: {len(alerts)} alert(s), {summary}",
-            body_text=text,
-            body_html=html,
-            alert_ids=[a.id for a in alerts],
-            attachments=files,
-        )
-    )
-    db_session.execute(update(Alert).where(Alert.id.in_([a.id for a in alerts])).values(notified_at=utcnow()))
-    return 1
+    return {
+        "user_id": user.id,
+        "kind": "digest",
+        "message_id": digest.message_id,
+        "recipient": user.email,
+        "subject": f"Agency digest {local:%d %b}: {len(alerts)} alert(s), {summary}",
+        "body_text": text,
+        "body_html": html,
+        "alert_ids": [alert.id for alert in alerts],
+        "attachments": files,
+        "status": OutboxStatus.pending.value,
+        "attempts": 0,
+    }
 
 
 def queue_invitation_email(
