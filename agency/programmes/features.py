@@ -517,7 +517,8 @@ def _crossing_updates(base: Table, platform: str, need: FeatureNeed, as_of: date
             func.coalesce(day_number(func.lead(SNAPSHOT.c.day).over(**order)) - today + window, window + 1).label(
                 "next_k"
             ),
-            func.sum(SNAPSHOT.c[need.metric]).over(**order).label("cumulative"),
+            # What has left the window by this row's day: 0 while the metric was not reported.
+            func.coalesce(func.sum(SNAPSHOT.c[need.metric]).over(**order), 0).label("cumulative"),
         )
         .select_from(candidates.join(SNAPSHOT, SNAPSHOT.c.account_id == candidates.c.account_id))
         .where(wanted(candidates), needs_segments(candidates), SNAPSHOT.c.day >= start, SNAPSHOT.c.day <= as_of)

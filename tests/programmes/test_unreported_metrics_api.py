@@ -123,3 +123,26 @@ def test_a_trend_is_fitted_to_and_counts_only_the_days_the_metric_was_reported(
     for key in [("views", "latest"), ("views", "sum")]:
         assert criteria[key]["passed"] is False and criteria[key]["eta"] is None and "forecast" not in criteria[key]
     assert criteria[("views", "latest")]["actual"] == 1_000
+
+
+def test_unreported_first_days_of_a_window_leave_nothing_and_keep_their_crossing_days(
+    client, session, admin, analyst, auth_for, make_creator, make_program
+):
+    """1,000 views over 10 days. Views unreported nine and eight days ago, then 40, 60, ... 160 a
+    day: 700 so far, a line growing 20 a day, fitted at 180 today. Tomorrow the window drops the
+    first unreported day and adds 180 (880); the day after it drops the second and adds 180 again:
+    1,060, the first day the sum gets there."""
+    window = {"kind": "metric", "platform": "tiktok", "metric": "views", "aggregate": "sum", "window_days": 10}
+    make_program("views_10", "Views over 10 days", [window | {"min": 1_000}])
+    creator = make_creator()
+    views = {7: 40, 6: 60, 5: 80, 4: 100, 3: 120, 2: 140, 1: 160}
+    _record(
+        session, creator.accounts[0], {back: {"views": views[back]} if back in views else {} for back in range(1, 10)}
+    )
+    ids = {"creator_ids": [creator.id]}
+    assert client.post("/api/v1/eligibility/recompute", json=ids, headers=auth_for(admin)).status_code == 200
+
+    windowed = _answers(client, auth_for(analyst), creator, "views_10")[("views", "sum")]
+    assert windowed["actual"] == 700 and windowed["passed"] is False
+    assert windowed["eta"] == (date.today() + timedelta(days=2)).isoformat()
+    assert windowed["forecast"]["history_days"] == 7
