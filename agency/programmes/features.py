@@ -3,10 +3,11 @@
 One row per creator and platform account (a creator with no account on a platform the rules read
 gets one row with no account, so that criteria can say "no TikTok account"): the creator's own
 facts (country, birth date, standing, parental agreement), and the account's metric features: the
-latest value of each metric the rules read and its day, windowed sums and averages with the last
-day with data in the window, the least-squares trend of each metric over the last `trend_days`
-days, and for windowed sums the number of days until the trailing sum crosses each threshold the
-rules use, given the days that will leave the window.
+latest reported value of each metric the rules read and its day, windowed sums and averages with
+the last day with data in the window, the least-squares trend of each metric over the last
+`trend_days` days (fitted to the days the metric was reported), and for windowed sums the number
+of days until the trailing sum crosses each threshold the rules use, given the days that will
+leave the window.
 
 Every rule version of a recompute reads this one table (eligibility_rules.py), so each snapshot
 is read once per chunk whatever the number of programmes. Snapshots are read through the primary
@@ -73,7 +74,7 @@ class EngineSettings:
     margin: Decimal = Decimal("0.90")  # "near" a threshold from this fraction of it
     stale_days: int = 7  # a latest value older than this does not count
     trend_days: int = 28  # forecasts fit a line to at most this many past days
-    min_history_days: int = 7  # ... and need at least this many days with data
+    min_history_days: int = 7  # ... and need at least this many days with a value of the metric
     horizon_days: int = 365  # no forecast further out than this
 
     @classmethod
@@ -308,10 +309,12 @@ def _platform_rows(
     latest_needs = [n for n in needs.values() if n.aggregate == "latest"]
     if latest_needs:
         latest = _latest_values(accounts, chunk, platform, sorted({n.metric for n in latest_needs}), as_of, dialect)
-        source = source.outerjoin(latest, true() if dialect == "postgresql" else latest.c.account_id == accounts.c.id)
+        for joined in latest.sources:
+            source = source.outerjoin(
+                joined, true() if dialect == "postgresql" else joined.c.account_id == accounts.c.id
+            )
         for need in latest_needs:
-            values[need.name] = latest.c[need.metric]
-            values[f"{need.name}_day"] = latest.c.day
+            values[need.name], values[f"{need.name}_day"] = latest.columns[need.metric]
     if needs:
         source = source.outerjoin(windows, windows.c.account_id == accounts.c.id)
         for column in windows.c:
@@ -323,32 +326,65 @@ def _platform_rows(
     return select(*columns).select_from(source).where(chunk.condition(creators.c.id), creators.c.archived_at.is_(None))
 
 
-def _latest_values(accounts, chunk: Chunk, platform: str, metrics: list[str], as_of: date, dialect: str):
-    """Each account's most recent snapshot on or before `as_of`: its day and the metrics."""
-    columns = [SNAPSHOT.c.account_id, SNAPSHOT.c.day, *[SNAPSHOT.c[m] for m in metrics]]
+@dataclass
+class _Latest:
+    """What the base rows join to read the latest values: the joined selects (LATERALs on
+    PostgreSQL, joined with no condition; subqueries with an `account_id` elsewhere), and each
+    metric's value and day."""
+
+    sources: list = field(default_factory=list)
+    columns: dict[str, tuple[ColumnElement, ColumnElement]] = field(default_factory=dict)
+
+
+def _latest_values(accounts, chunk: Chunk, platform: str, metrics: list[str], as_of: date, dialect: str) -> _Latest:
+    """Each account's most recent reported value of each metric on or before `as_of`, and its day.
+
+    A metric every snapshot carries (followers) is read from the newest snapshot, one read for all
+    of them. A metric that may be unreported (NULL) on a day is read from the newest snapshot
+    that reports it, each such metric on its own: on one day views may be reported and likes not."""
+    required = [m for m in metrics if not SNAPSHOT.c[m].nullable]
+    groups = ([("latest", required)] if required else []) + [(f"latest_{m}", [m]) for m in metrics if m not in required]
+    out = _Latest()
     if dialect == "postgresql":
-        return (
-            select(*columns)
-            .where(SNAPSHOT.c.account_id == accounts.c.id, SNAPSHOT.c.day <= as_of)
-            .order_by(SNAPSHOT.c.day.desc())
-            .limit(1)
-            .lateral("latest")
-        )
+        for name, group in groups:
+            reported = [SNAPSHOT.c[m].is_not(None) for m in group if SNAPSHOT.c[m].nullable]
+            lateral = (
+                select(SNAPSHOT.c.day, *[SNAPSHOT.c[m] for m in group])
+                .where(SNAPSHOT.c.account_id == accounts.c.id, SNAPSHOT.c.day <= as_of, *reported)
+                .order_by(SNAPSHOT.c.day.desc())
+                .limit(1)
+                .lateral(name)
+            )
+            out.sources.append(lateral)
+            out.columns |= {m: (lateral.c[m], lateral.c.day) for m in group}
+        return out
+    # SQLite: each group's newest day in one pass over the chunk's snapshots, then the snapshot of
+    # that day through the (account, day) key.
     owners = ACCOUNT.alias("latest_owner")
+    days = {
+        name: func.max(
+            SNAPSHOT.c.day if name == "latest" else case((SNAPSHOT.c[group[0]].is_not(None), SNAPSHOT.c.day))
+        ).label(f"{name}_day")
+        for name, group in groups
+    }
     newest = (
-        select(SNAPSHOT.c.account_id, func.max(SNAPSHOT.c.day).label("day"))
+        select(SNAPSHOT.c.account_id, *days.values())
         .select_from(SNAPSHOT.join(owners, owners.c.id == SNAPSHOT.c.account_id))
         .where(SNAPSHOT.c.day <= as_of, chunk.condition(owners.c.creator_id), owners.c.platform == platform)
         .group_by(SNAPSHOT.c.account_id)
         .subquery("newest")
     )
-    return (
-        select(*columns)
-        .select_from(
-            SNAPSHOT.join(newest, and_(newest.c.account_id == SNAPSHOT.c.account_id, newest.c.day == SNAPSHOT.c.day))
-        )
-        .subquery("latest")
-    )
+    joined, columns = newest, [newest.c.account_id]
+    for name, group in groups:
+        snapshot = SNAPSHOT.alias(f"{name}_snapshot")
+        day = newest.c[f"{name}_day"]
+        joined = joined.outerjoin(snapshot, and_(snapshot.c.account_id == newest.c.account_id, snapshot.c.day == day))
+        columns += [day, *[snapshot.c[m] for m in group]]
+    latest = select(*columns).select_from(joined).subquery("latest")
+    out.sources.append(latest)
+    for name, group in groups:
+        out.columns |= {m: (latest.c[m], latest.c[f"{name}_day"]) for m in group}
+    return out
 
 
 def _window_values(
@@ -363,23 +399,26 @@ def _window_values(
 ):
     """A select of each account's windowed sums and averages with the last day with data in each
     window, and the least-squares line through each metric's last `trend_days` days (slope per
-    day, and the fitted value today) when at least `min_history_days` days have data."""
+    day, and the fitted value today) when the metric was reported on at least `min_history_days`
+    of them."""
     longest = max([n.window for n in needs] + [settings.trend_days])
     trend_start = as_of - timedelta(days=settings.trend_days - 1)
     in_trend = SNAPSHOT.c.day >= trend_start
-    # The least-squares line through the days of the trend (every metric has a value on each
-    # snapshot; days outside the trend have no x and are left out): PostgreSQL's regr_slope and
-    # regr_intercept aggregates, spelled out in sums on SQLite (portable_sql).
+    # The least-squares line through the days of the trend where the metric was reported (days
+    # outside the trend have no x, days the metric was not reported no y: both are left out):
+    # PostgreSQL's regr_slope and regr_intercept aggregates, spelled out in sums on SQLite
+    # (portable_sql). A metric every snapshot carries (followers) has the days with a snapshot.
     x = case((in_trend, cast(day_number(SNAPSHOT.c.day) - day_number(literal(as_of)), Float)))
-    n = func.count(x)
-    enough = n >= settings.min_history_days
+    snapshot_days = func.count(x)
     columns = []
     for metric in trend_metrics:
         y = cast(SNAPSHOT.c[metric], Float)
+        n = func.count(case((in_trend, SNAPSHOT.c[metric]))) if SNAPSHOT.c[metric].nullable else snapshot_days
+        enough = n >= settings.min_history_days
         columns += [
             case((enough, regr_slope(y, x))).label(f"{metric}_slope"),
             case((enough, regr_intercept(y, x))).label(f"{metric}_level"),  # the fitted value today (x = 0)
-            n.label(f"{metric}_history"),  # days with data the line is fitted to
+            n.label(f"{metric}_history"),  # days with a value the line is fitted to
         ]
     for need in needs:
         in_window = SNAPSHOT.c.day >= as_of - timedelta(days=need.window - 1)
@@ -478,7 +517,8 @@ def _crossing_updates(base: Table, platform: str, need: FeatureNeed, as_of: date
             func.coalesce(day_number(func.lead(SNAPSHOT.c.day).over(**order)) - today + window, window + 1).label(
                 "next_k"
             ),
-            func.sum(SNAPSHOT.c[need.metric]).over(**order).label("cumulative"),
+            # What has left the window by this row's day: 0 while the metric was not reported.
+            func.coalesce(func.sum(SNAPSHOT.c[need.metric]).over(**order), 0).label("cumulative"),
         )
         .select_from(candidates.join(SNAPSHOT, SNAPSHOT.c.account_id == candidates.c.account_id))
         .where(wanted(candidates), needs_segments(candidates), SNAPSHOT.c.day >= start, SNAPSHOT.c.day <= as_of)

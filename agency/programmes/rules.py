@@ -3,7 +3,7 @@
 A rule version holds a list of criteria, all of which must pass. A criterion is one of:
 
 - `{"kind": "metric", "metric": "followers", "platform": "tiktok", "aggregate": "latest", "min": 10000}`
-  `aggregate` is `latest` (value on the latest snapshot), `sum` or `avg` over `window_days`.
+  `aggregate` is `latest` (the most recent reported value), `sum` or `avg` over `window_days`.
   A platform's metric and account-type criteria are met by one and the same account.
 - `{"kind": "age", "min": 18, "parental_agreement_suffices": false, "by_country": {"KR": 19}}`
   (`by_country` raises the minimum where the age of majority is higher).

@@ -1,5 +1,6 @@
 """The engine's SQL and an independent Python reading of the rules agree, on generated creators
-(several accounts per platform included), metrics and rules (hypothesis).
+(several accounts per platform included), metrics (some unreported on some days) and rules
+(hypothesis).
 
 The Python reading below enumerates every assignment of one account per platform the rule reads
 ("one account, one verdict"), evaluates each criterion on it as DOMAIN.md states the rules, and
@@ -75,14 +76,15 @@ account_strategy = st.fixed_dictionaries(
         "platform": st.sampled_from(PLATFORMS),
         "account_type": st.sampled_from(["personal", "business"]),
         # day offsets back from AS_OF (some after it, which must be ignored) -> metric values
+        # (followers every day, the others unreported, None, on some days)
         "snapshots": st.dictionaries(
             st.integers(-3, 25),
             st.fixed_dictionaries(
                 {
                     "followers": st.integers(0, 500),
-                    "views": st.integers(0, 100),
-                    "qualified_videos": st.integers(0, 3),
-                    "watch_hours": st.decimals(0, 50, places=2),
+                    "views": st.none() | st.integers(0, 100),
+                    "qualified_videos": st.none() | st.integers(0, 3),
+                    "watch_hours": st.none() | st.decimals(0, 50, places=2),
                 }
             ),
             max_size=12,
@@ -112,21 +114,26 @@ def _years_before(day: date, years: int) -> date:
 
 
 def _metric_value(account: dict | None, c: dict):
-    """(value or None, stale) of a metric criterion on one account."""
+    """(value or None, the day of the figure, stale) of a metric criterion on one account: the
+    days the metric was not reported do not count."""
     if account is None:
-        return None, False
-    days = {AS_OF - timedelta(days=offset): m for offset, m in account["snapshots"].items() if offset >= 0}
+        return None, None, False
+    days = {
+        AS_OF - timedelta(days=offset): Decimal(str(m[c["metric"]]))
+        for offset, m in account["snapshots"].items()
+        if offset >= 0 and m[c["metric"]] is not None
+    }
     if c["aggregate"] == "latest":
         if not days:
-            return None, False
+            return None, None, False
         last = max(days)
-        return Decimal(str(days[last][c["metric"]])), last < AS_OF - timedelta(days=STALE_DAYS)
+        return days[last], last, last < AS_OF - timedelta(days=STALE_DAYS)
     start = AS_OF - timedelta(days=c["window_days"] - 1)
-    window = [Decimal(str(m[c["metric"]])) for d, m in days.items() if d >= start]
+    window = {d: value for d, value in days.items() if d >= start}
     if not window:
-        return None, False
-    total = sum(window, Decimal(0))
-    return (total if c["aggregate"] == "sum" else total / len(window)), False
+        return None, None, False
+    total = sum(window.values(), Decimal(0))
+    return (total if c["aggregate"] == "sum" else total / len(window)), max(window), False
 
 
 def _evaluate(c: dict, spec: dict, assignment: dict) -> dict:
@@ -134,14 +141,14 @@ def _evaluate(c: dict, spec: dict, assignment: dict) -> dict:
     kind = c["kind"]
     if kind == "metric":
         account = assignment[c["platform"]]
-        value, stale = _metric_value(account, c)
+        value, day, stale = _metric_value(account, c)
         usable = value is not None and not stale
         passed = usable and value >= c["min"]
         if c["min"] <= 0:
             progress = 1.0
         else:
             progress = 1.0 if passed else (float(value) / c["min"] if usable else 0.0)
-        return {"passed": passed, "actual": value, "account": account, "progress": progress}
+        return {"passed": passed, "actual": value, "day": day, "account": account, "progress": progress}
     if kind == "age":
         minimum = max(c["min"], (c.get("by_country") or {}).get(spec["country"], 0))
         dob = AS_OF - timedelta(days=spec["age_days"]) if spec["age_days"] else None
@@ -217,6 +224,8 @@ def _matches(readings: list[dict], results: list, account_index: dict) -> bool:
             actual = _cents(result[1])
             if expected != actual:
                 return False
+            if result[2] != (reading["day"].isoformat() if reading["day"] else None):
+                return False
             expected_account = reading["account"]["index"] if reading["account"] is not None else None
             if account_index.get(result[5]) != expected_account:
                 return False
@@ -261,6 +270,27 @@ def _matches(readings: list[dict], results: list, account_index: dict) -> bool:
             "window_days": 2,
         }
     ],
+)
+@example(  # views unreported on the newest snapshot: the latest is the day before's
+    creators=[
+        {
+            "country": "FR",
+            "age_days": None,
+            "parental": False,
+            "standing": "good",
+            "accounts": [
+                {
+                    "platform": "tiktok",
+                    "account_type": "personal",
+                    "snapshots": {
+                        0: {"followers": 5, "views": None, "qualified_videos": 1, "watch_hours": None},
+                        1: {"followers": 4, "views": 60, "qualified_videos": None, "watch_hours": None},
+                    },
+                }
+            ],
+        }
+    ],
+    raw_criteria=[{"kind": "metric", "platform": "tiktok", "metric": "views", "aggregate": "latest", "min": 50}],
 )
 @given(creators=st.lists(creator_strategy, min_size=1, max_size=4), raw_criteria=criteria_strategy)
 def test_sql_evaluation_matches_an_independent_reading(session, raw_criteria, creators):
