@@ -140,6 +140,8 @@ class FeaturePlan:
                     for threshold in need.thresholds:
                         column = eta_column(need.name, threshold)
                         out.setdefault(column, Column(column, Integer))
+                if need.aggregate == "avg":
+                    out.setdefault(f"{need.name}_count", Column(f"{need.name}_count", Integer))
         return [out[key] for key in sorted(out)]
 
 
@@ -204,6 +206,8 @@ def windows_table(plan: FeaturePlan, base: Table) -> Table:
             names.add(f"{need.metric}_history")
             if need.aggregate != "latest":
                 names.update((need.name, f"{need.name}_day", f"{need.name}_first"))
+            if need.aggregate == "avg":
+                names.add(f"{need.name}_count")
     return temporary(
         f"{base.name}_windows",
         lambda: [Column("account_id", Integer, primary_key=True), *[Column(n, base.c[n].type) for n in sorted(names)]],
@@ -430,6 +434,8 @@ def _window_values(
             # The first day of the window with a snapshot: where the crossings' segments begin.
             func.min(case((in_window, SNAPSHOT.c.day))).label(f"{need.name}_first"),
         ]
+        if need.aggregate == "avg":  # the days the average is over: those with a value
+            columns.append(func.count(value).label(f"{need.name}_count"))
     in_range = and_(SNAPSHOT.c.day <= as_of, SNAPSHOT.c.day >= as_of - timedelta(days=longest - 1))
     owners = ACCOUNT.alias("owner")
     chunk_accounts = and_(chunk.condition(owners.c.creator_id), owners.c.platform == platform)
@@ -463,6 +469,11 @@ def _crossing_updates(base: Table, platform: str, need: FeatureNeed, as_of: date
     with data included) is the answer; none within the window means never, since after `window`
     days the sum is the level times the window.
 
+    An average reaches its threshold t when the sum over the window's days with a value of
+    (value - t) reaches 0: the same walk over the values less t (each future day adding the level
+    less t, a day leaving with its value less t, an unreported day with nothing), so one walk
+    serves both (`shifted`).
+
     The segment before the first day with data needs no snapshot: when the projection suffices
     there for every threshold the account can reach (the usual case for a window longer than the
     history, e.g. 365 days of watch hours over 30 days of snapshots), the days are computed from
@@ -470,44 +481,67 @@ def _crossing_updates(base: Table, platform: str, need: FeatureNeed, as_of: date
     window = need.window
     start = as_of - timedelta(days=window - 1)
     today = day_number(literal(as_of))
-    targets = {t: (t if need.aggregate == "sum" else t * window) for t in sorted(need.thresholds)}
+    average = need.aggregate == "avg"
+    thresholds = sorted(need.thresholds)
+
+    def shifted(total, level, count, threshold):
+        """(the window's sum, the daily level, the target) of the walk for `threshold`: as they
+        are for a sum; for an average, over the values less the threshold (`count` days)."""
+        if average:
+            return (total - threshold) * count, level - threshold, Decimal(0)
+        return total, level, threshold
+
+    def reachable(total, level, target) -> list:
+        """Below the target, and reached within a window at the level."""
+        if average:
+            return [total < target, level > 0]
+        return [total < target, level * window >= target]
+
+    def walk(table, threshold):
+        count = table.c[f"{need.name}_count"] if average else None
+        return shifted(table.c[need.name], table.c[f"{need.metric}_level"], count, threshold)
 
     def wanted(table) -> ColumnElement:
         """Accounts below a threshold whose level could reach it within the window."""
-        total, level = table.c[need.name], table.c[f"{need.metric}_level"]
+        level = table.c[f"{need.metric}_level"]
         return and_(
             table.c.platform == platform,
             level > 0,
             table.c[f"{need.metric}_slope"].is_not(None),
-            or_(*[and_(total < target, level * window >= target) for target in targets.values()]),
+            or_(*[and_(*reachable(*walk(table, threshold))) for threshold in thresholds]),
         )
 
-    def before_first(table, target) -> ColumnElement:
+    def before_first(table, threshold) -> ColumnElement:
         """The first day the projection suffices, counting the segment before the first day with
         data, and whether it lies in that segment."""
-        total, level = table.c[need.name], table.c[f"{need.metric}_level"]
+        total, level, target = walk(table, threshold)
         days = greatest(literal(1), ceiling((target - total) / level))
         first_k = day_number(table.c[f"{need.name}_first"]) - today + window
         return days, and_(total < target, days <= first_k - 1)
 
     def needs_segments(table) -> ColumnElement:
-        total, level = table.c[need.name], table.c[f"{need.metric}_level"]
         return or_(
             *[
-                and_(total < target, level * window >= target, not_(before_first(table, target)[1]))
-                for target in targets.values()
+                and_(*reachable(*walk(table, threshold)), not_(before_first(table, threshold)[1]))
+                for threshold in thresholds
             ]
         )
 
     direct = {}
-    for threshold, target in targets.items():
-        days, in_first_segment = before_first(base, target)
+    for threshold in thresholds:
+        days, in_first_segment = before_first(base, threshold)
         direct[eta_column(need.name, threshold)] = case((and_(in_first_segment, days <= settings.horizon_days), days))
     from_base = base.update().where(wanted(base), not_(needs_segments(base))).values(direct)
     candidates = base.alias("candidate")
     # One window for the next day and the running sum (lead ignores the frame): PostgreSQL then
     # computes both in one pass over the sorted rows instead of two.
     order = {"partition_by": SNAPSHOT.c.account_id, "order_by": SNAPSHOT.c.day, "rows": (None, 0)}
+    counted = []
+    if average:  # the days with a value, in the window and left behind
+        counted = [
+            candidates.c[f"{need.name}_count"].label("count"),
+            func.count(SNAPSHOT.c[need.metric]).over(**order).label("cumulative_count"),
+        ]
     rows = (
         select(
             SNAPSHOT.c.account_id,
@@ -519,20 +553,27 @@ def _crossing_updates(base: Table, platform: str, need: FeatureNeed, as_of: date
             ),
             # What has left the window by this row's day: 0 while the metric was not reported.
             func.coalesce(func.sum(SNAPSHOT.c[need.metric]).over(**order), 0).label("cumulative"),
+            *counted,
         )
         .select_from(candidates.join(SNAPSHOT, SNAPSHOT.c.account_id == candidates.c.account_id))
         .where(wanted(candidates), needs_segments(candidates), SNAPSHOT.c.day >= start, SNAPSHOT.c.day <= as_of)
         .subquery("crossing_rows")
     )
     days = []
-    for threshold, target in targets.items():
-        usable = and_(rows.c.total < target, rows.c.level * window >= target)
-        left_behind = target - rows.c.total + rows.c.cumulative
-        candidate = case((left_behind <= 0, rows.c.k), else_=greatest(rows.c.k, ceiling(left_behind / rows.c.level)))
-        before_first = greatest(literal(1), ceiling((target - func.max(rows.c.total)) / func.max(rows.c.level)))
+    for threshold in thresholds:
+        total, level, target = shifted(rows.c.total, rows.c.level, rows.c.count if average else None, threshold)
+        cumulative = rows.c.cumulative - threshold * rows.c.cumulative_count if average else rows.c.cumulative
+        usable = and_(*reachable(total, level, target))
+        left_behind = target - total + cumulative
+        candidate = case((left_behind <= 0, rows.c.k), else_=greatest(rows.c.k, ceiling(left_behind / level)))
+        # The account's own figures (the same on each of its rows).
+        account_total, account_level, _ = shifted(
+            func.max(rows.c.total), func.max(rows.c.level), func.max(rows.c.count) if average else None, threshold
+        )
+        before_first = greatest(literal(1), ceiling((target - account_total) / account_level))
         by_segment = func.min(case((and_(usable, candidate <= rows.c.next_k - 1), candidate)))
         first = case(
-            (and_(func.max(rows.c.total) < target, before_first <= func.min(rows.c.k) - 1), before_first),
+            (and_(account_total < target, before_first <= func.min(rows.c.k) - 1), before_first),
             else_=by_segment,
         )
         days.append(case((first <= settings.horizon_days, first)).label(eta_column(need.name, threshold)))
@@ -540,6 +581,6 @@ def _crossing_updates(base: Table, platform: str, need: FeatureNeed, as_of: date
     from_snapshots = (
         base.update()
         .where(base.c.account_id == crossing.c.account_id, base.c.platform == platform)
-        .values({eta_column(need.name, t): crossing.c[eta_column(need.name, t)] for t in targets})
+        .values({eta_column(need.name, t): crossing.c[eta_column(need.name, t)] for t in thresholds})
     )
     return [from_base, from_snapshots]
