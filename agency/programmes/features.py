@@ -5,9 +5,9 @@ gets one row with no account, so that criteria can say "no TikTok account"): the
 facts (country, birth date, standing, parental agreement), and the account's metric features: the
 latest reported value of each metric the rules read and its day, windowed sums and averages with
 the last day with data in the window, the least-squares trend of each metric over the last
-`trend_days` days (fitted to the days the metric was reported), and for windowed sums the number
-of days until the trailing sum crosses each threshold the rules use, given the days that will
-leave the window.
+`trend_days` days (fitted to the days the metric was reported), and for windowed sums and
+averages the number of days until the trailing sum or average crosses each threshold the rules
+use, given the days that will leave the window.
 
 Every rule version of a recompute reads this one table (eligibility_rules.py), so each snapshot
 is read once per chunk whatever the number of programmes. Snapshots are read through the primary
