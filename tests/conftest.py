@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -20,6 +20,7 @@ from agency.core.config import Config, normalise_database_url
 from agency.core.extensions import limiter
 from agency.core.users.models import CreatorLogin, Role
 from agency.core.users.service import issue_token, use_password_profile
+from agency.programmes.models import Program, RuleVersion
 from tests import factories
 
 DEFAULT_TEST_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -195,6 +196,30 @@ def make_portal_user(make_user, factory_session):
         factory_session.add(CreatorLogin(user_id=user.id, creator_id=creator.id))
         factory_session.commit()
         return user
+
+    return _make
+
+
+@pytest.fixture()
+def make_program(session):
+    """A programme with one rule version (version 1, in force since 1 January 2020) holding
+    `criteria`, committed."""
+
+    def _make(code: str, name: str, criteria: list[dict], *, platform: str = "tiktok", source_note: str = "test"):
+        program = Program(code=code, name=name, platform=platform)
+        session.add(program)
+        session.flush()
+        session.add(
+            RuleVersion(
+                program_id=program.id,
+                version=1,
+                effective_from=date(2020, 1, 1),
+                source_note=source_note,
+                criteria=criteria,
+            )
+        )
+        session.commit()
+        return program
 
     return _make
 

@@ -12,7 +12,6 @@ from datetime import date
 from agency.core.http import safe_cell
 from agency.money.diversification import MixSettings, recompute_diversification
 from agency.programmes.eligibility import recompute_eligibility
-from agency.programmes.models import Program, RuleVersion
 from tests.factories import PASSWORD
 
 NAME = '=HYPERLINK("http://evil.example","open")'
@@ -78,21 +77,9 @@ def test_diversification_export(app, client, session, manager, make_creator, aut
     _no_formula(rows)
 
 
-def test_eligibility_export(client, session, manager, make_creator, auth_for):
+def test_eligibility_export(client, session, manager, make_creator, auth_for, make_program):
     _creator(make_creator, manager)
-    program = Program(code="test_fund", name="Test Fund", platform="tiktok")
-    session.add(program)
-    session.flush()
-    session.add(
-        RuleVersion(
-            program_id=program.id,
-            version=1,
-            effective_from=date(2020, 1, 1),
-            source_note="test",
-            criteria=[{"kind": "age", "min": 18}],
-        )
-    )
-    session.commit()
+    make_program("test_fund", "Test Fund", [{"kind": "age", "min": 18}])
     recompute_eligibility(db_session=session)
     session.commit()
     rows = _cells(client.get("/api/v1/eligibility?format=csv", headers=auth_for(manager)))

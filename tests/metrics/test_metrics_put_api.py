@@ -6,7 +6,6 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from agency.metrics.models import MetricSnapshot
-from agency.programmes.models import Program, RuleVersion
 
 DAY = (date.today() - timedelta(days=2)).isoformat()
 
@@ -66,23 +65,11 @@ def test_a_new_day_needs_followers(client, session, manager, make_creator, auth_
     assert _stored(session, account.id) is None
 
 
-def test_an_unknown_metric_does_not_drag_an_average_down(client, session, admin, make_creator, auth_for):
+def test_an_unknown_metric_does_not_drag_an_average_down(client, admin, make_creator, auth_for, make_program):
     """A day that reported followers only must not count as a day with 0 views: a 7-day average
     of views over days reported at 1,000 stays 1,000 and passes a 1,000 threshold."""
-    program = Program(code="avg_views_test", name="Average views test", platform="tiktok")
-    session.add(program)
-    session.flush()
     criterion = {"kind": "metric", "platform": "tiktok", "metric": "views", "aggregate": "avg", "window_days": 7}
-    session.add(
-        RuleVersion(
-            program_id=program.id,
-            version=1,
-            effective_from=date(2020, 1, 1),
-            source_note="test",
-            criteria=[criterion | {"min": 1000}],
-        )
-    )
-    session.commit()
+    program = make_program("avg_views_test", "Average views test", [criterion | {"min": 1000}])
     headers = auth_for(admin)
     account = make_creator(manager=admin).accounts[0]
     today = date.today()

@@ -24,7 +24,7 @@ from agency.programmes.models import EligibilityEvaluation
 from tests.alerts.test_alerts import _overdue_deliverable
 from tests.factories import PASSWORD
 from tests.money.test_diversification_api import _income
-from tests.programmes.conftest import TODAY, add_days, fund, make_program  # noqa: F401  (fixtures)
+from tests.programmes.conftest import TODAY, add_days, fund  # noqa: F401  (fixtures)
 
 
 @pytest.fixture()

@@ -4,33 +4,8 @@ import pytest
 from sqlalchemy import insert
 
 from agency.metrics.models import MetricSnapshot
-from agency.programmes.models import Program, RuleVersion
 
 TODAY = date(2026, 6, 30)
-
-
-@pytest.fixture()
-def make_program(session):
-    """A programme with one rule version (version 1, in force since 1 January 2020) holding
-    `criteria`, committed."""
-
-    def _make(code: str, name: str, criteria: list[dict], *, platform: str = "tiktok", source_note: str = "test"):
-        program = Program(code=code, name=name, platform=platform)
-        session.add(program)
-        session.flush()
-        session.add(
-            RuleVersion(
-                program_id=program.id,
-                version=1,
-                effective_from=date(2020, 1, 1),
-                source_note=source_note,
-                criteria=criteria,
-            )
-        )
-        session.commit()
-        return program
-
-    return _make
 
 
 @pytest.fixture()
