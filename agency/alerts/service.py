@@ -84,7 +84,7 @@ class AlertRunResult:
 
 
 def _conditions_table() -> Table:
-    # One definition per process (temporary_table): the statements over it are compiled once, not
+    # One definition per process (temporary): the statements over it are compiled once, not
     # at every evaluation (a write's refresh evaluates its creators' alerts at once).
     return temporary(
         "alert_conditions",
@@ -289,7 +289,7 @@ def _evaluate_chunk(
         connection.exec_driver_sql(f'ANALYZE "{creators.name}", "{open_keys.name}"')
     connection.execute(conditions.delete())
     # Every condition of the chunk, found by one statement.
-    connection.execute(find_conditions(chunk.by_ids), chunk.bound_parameters())
+    connection.execute(find_conditions(chunk.by_ids), chunk.as_arguments())
     # The conditions are joined to the alerts below: planned with their real size (the columns
     # the joins read; sampling the facts documents would cost more than the joins).
     if connection.dialect.name == "postgresql":

@@ -235,10 +235,10 @@ class Workspace:
                     ),
                 )
             ).rowcount
-        return self.connection.execute(self.compare_statement(chunk.by_ids), chunk.bound_parameters()).rowcount
+        return self.connection.execute(self.compare_statement(chunk.by_ids), chunk.as_arguments()).rowcount
 
     def compare_statement(self, by_ids: bool):
-        """The statement of `compare`, for a chunk given by its creator ids (`chunk_ids`) or by
+        """The statement of `compare`, for a chunk given by its creator ids (`creator_ids`) or by
         its range of ids (`first_id`, `last_id`): built once for all the chunks."""
         if by_ids not in self._compare_statements:
             self._compare_statements[by_ids] = self._build_compare_statement(by_ids)

@@ -30,7 +30,7 @@ class Chunk:
     creator_ids: tuple[int, ...] | None = None
 
     def condition(self, creator_id_column) -> ColumnElement[bool]:
-        if self.creator_ids is not None:
+        if self.by_ids:
             return creator_id_column.in_(self.creator_ids)
         return and_(creator_id_column >= self.first_id, creator_id_column <= self.last_id)
 
@@ -40,21 +40,16 @@ class Chunk:
 
     @staticmethod
     def bound_condition(creator_id_column, by_ids: bool) -> ColumnElement[bool]:
-        """`condition` with the chunk left as parameters (`bound_parameters`), for a statement
-        built once and run for every chunk: by its creator ids, or by its range of ids."""
+        """`condition` with the chunk left as parameters (a chunk's `as_arguments` are their
+        values), for a statement built once and run for every chunk: by its creator ids, or by
+        its range of ids."""
         if by_ids:
-            return creator_id_column.in_(bindparam("chunk_ids", expanding=True))
+            return creator_id_column.in_(bindparam("creator_ids", expanding=True))
         return and_(creator_id_column >= bindparam("first_id"), creator_id_column <= bindparam("last_id"))
 
-    def bound_parameters(self) -> dict:
-        """The values of `bound_condition`'s parameters for this chunk."""
-        if self.by_ids:
-            return {"chunk_ids": list(self.creator_ids)}
-        return {"first_id": self.first_id, "last_id": self.last_id}
-
     def as_arguments(self) -> dict:
-        """The chunk as JSON job arguments."""
-        if self.creator_ids is not None:
+        """The chunk as JSON job arguments, and the values of `bound_condition`'s parameters."""
+        if self.by_ids:
             return {"creator_ids": list(self.creator_ids)}
         return {"first_id": self.first_id, "last_id": self.last_id}
 
