@@ -29,7 +29,7 @@ from agency.alerts.models import (
 )
 from agency.core.database import UTCDateTime, bulk_insert, utcnow
 from agency.core.users.models import CreatorInvitation, Role, User
-from agency.roster.chunks import failure_text, savepoint
+from agency.roster.chunks import bisect_failures, failure_text, savepoint
 from agency.roster.models import Creator
 
 # What an email says of an alert (read as rows: a run may mail thousands).
@@ -415,24 +415,22 @@ def _digest_batches(db_session: Session, due: list[_Digest]) -> list[list[_Diges
 
 def _queue_isolated(db_session: Session, batch: list[_Digest], public_url: str, failed: list[dict] | None) -> int:
     """Write a batch's digests in a savepoint; if that fails, each half again, down to the
-    managers that fail alone (recorded in `failed`)."""
-    errors: list[dict] = []
-    try:
+    managers that fail alone (`bisect_failures`), recorded in `failed`. Without `failed`, the
+    first failure is raised."""
+    if failed is None:
         with savepoint(db_session):
-            queued = _queue_digests(db_session, batch, public_url, errors if failed is not None else None)
-    except Exception as exc:
-        if failed is None:
-            raise
-        if len(batch) == 1:
-            failed.append({"user_id": batch[0].user.id, "error": failure_text(exc)})
-            return 0
-        middle = len(batch) // 2
-        return _queue_isolated(db_session, batch[:middle], public_url, failed) + _queue_isolated(
-            db_session, batch[middle:], public_url, failed
-        )
-    if failed is not None:
-        failed.extend(errors)
-    return queued
+            return _queue_digests(db_session, batch, public_url, None)
+
+    def work(part: list[_Digest]) -> int:
+        errors: list[dict] = []
+        queued = _queue_digests(db_session, part, public_url, errors)
+        failed.extend(errors)  # the part is written: its managers whose wording failed stand
+        return queued
+
+    def record(digest: _Digest, exc: Exception) -> None:
+        failed.append({"user_id": digest.user.id, "error": failure_text(exc)})
+
+    return sum(bisect_failures(db_session, batch, work, record))
 
 
 def _queue_digests(db_session: Session, batch: list[_Digest], public_url: str, failed: list[dict] | None) -> int:

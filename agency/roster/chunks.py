@@ -18,6 +18,7 @@ from agency.roster.models import Creator
 
 CHUNK_SIZE = 5000
 T = TypeVar("T")
+Item = TypeVar("Item")
 log = structlog.get_logger(__name__)
 
 
@@ -77,11 +78,11 @@ def chunks_of(db_session: Session, creator_ids: list[int] | None, chunk_size: in
 
 def run_isolated(db_session: Session, chunk: Chunk, work: Callable[[Chunk], T]) -> tuple[list[T], list[dict]]:
     """Run `work` over a chunk in a savepoint; if it fails, split the chunk in halves, again and
-    again, down to the creators that fail on their own. Returns the results of the parts that
-    succeeded and the creators that failed, each with its error (`{"creator_id", "error"}`): one
-    creator whose data breaks a statement never stops the others of its chunk. When nothing at
-    all succeeds the first error is raised (the chunk itself is broken: the job fails, is retried
-    and parked like any failing job)."""
+    again, down to the creators that fail on their own (`bisect_failures`). Returns the results of
+    the parts that succeeded and the creators that failed, each with its error (`{"creator_id",
+    "error"}`): one creator whose data breaks a statement never stops the others of its chunk.
+    When nothing at all succeeds the first error is raised (the chunk itself is broken: the job
+    fails, is retried and parked like any failing job)."""
     try:
         with savepoint(db_session):
             return [work(chunk)], []
@@ -90,25 +91,44 @@ def run_isolated(db_session: Session, chunk: Chunk, work: Callable[[Chunk], T]) 
     ids = sorted(db_session.scalars(select(Creator.id).where(chunk.condition(Creator.id))))
     results: list[T] = []
     failed: list[dict] = []
+    if len(ids) > 1:
+        results = bisect_failures(
+            db_session,
+            ids,
+            lambda part: work(Chunk(creator_ids=tuple(part))),
+            lambda creator_id, exc: failed.append({"creator_id": creator_id, "error": failure_text(exc)}),
+        )
+    if not results:
+        raise first_error
+    log.warning("chunk_items_failed", failed=failed)
+    return results, failed
 
-    def attempt(part: list[int]) -> None:
+
+def bisect_failures(
+    db_session: Session,
+    items: list[Item],
+    work: Callable[[list[Item]], T],
+    on_failure: Callable[[Item, Exception], None],
+) -> list[T]:
+    """Run `work` over `items` in a savepoint; a part that fails is split in halves, again and
+    again, down to the items that fail on their own, each passed to `on_failure` with its error as
+    it is found. Returns the results of the parts that succeeded, in order."""
+    results: list[T] = []
+
+    def attempt(part: list[Item]) -> None:
         try:
             with savepoint(db_session):
-                results.append(work(Chunk(creator_ids=tuple(part))))
+                results.append(work(part))
         except Exception as exc:
             if len(part) > 1:
                 middle = len(part) // 2
                 attempt(part[:middle])
                 attempt(part[middle:])
             else:
-                failed.append({"creator_id": part[0], "error": failure_text(exc)})
+                on_failure(part[0], exc)
 
-    if len(ids) > 1:
-        attempt(ids)
-    if not results:
-        raise first_error
-    log.warning("chunk_items_failed", failed=failed)
-    return results, failed
+    attempt(items)
+    return results
 
 
 @contextmanager
