@@ -27,6 +27,7 @@ from agency.demo.money_chain import load_demo_money_chain, reset_demo_money_chai
 from agency.metrics.models import MetricSnapshot
 from agency.money.models import RevenueRecord
 from agency.programmes.catalogue import seed_catalogue
+from agency.programmes.models import EligibilityEvaluation
 from agency.roster.models import AccountType, Creator, CreatorStatus, Niche, Platform, PlatformAccount, Standing
 
 DEMO_PASSWORD = "demo-password-2026"
@@ -220,7 +221,8 @@ def _ensure_portal_creator(session: Session, manager: User, password_hash: str) 
 def reset_demo(session: Session) -> None:
     """Remove creators (and everything hanging off them) and demo staff."""
     reset_demo_money_chain(session)
-    for model in (RevenueRecord, Deal, Brand, FxRate):
+    # Evaluations have no foreign key to cascade from their creator (see EligibilityEvaluation).
+    for model in (RevenueRecord, Deal, Brand, FxRate, EligibilityEvaluation):
         session.execute(delete(model))
     session.execute(delete(Creator))
     session.execute(delete(AuditEntry))

@@ -71,15 +71,21 @@ class EligibilityEvaluation(Base):
     """The current answer for one creator and programme: the verdict, the qualifying (or closest)
     account, and each criterion's result (read with the rule version's criteria, see
     explanation.py). A derived row, rewritten by the engine only when something changed (the
-    digest of the results says so): only the creator is a foreign key, so that writing a roster's
-    evaluations checks nothing else per row (programmes and rule versions are never deleted; an
-    account's deletion refreshes its creator). Keyed by (creator, programme): one answer each,
-    no surrogate id to draw from a sequence and index for every row written."""
+    digest of the results says so). Keyed by (creator, programme): one answer each, no surrogate
+    id to draw from a sequence and index for every row written.
+
+    No foreign key, so that writing a roster's evaluations checks nothing per row: a foreign key
+    to the creator was a trigger probing `creators` for every row, about a quarter of the
+    statement that writes a chunk. Every row is written by the engine from the creators it read
+    in the same transaction (the chunk's base table), so it names an existing creator; creators
+    are archived, never deleted, by the product (their money rows forbid it), and the demo reset,
+    which deletes its creators, deletes their evaluations with them. Programmes and rule versions
+    are never deleted; an account's deletion refreshes its creator."""
 
     __tablename__ = "eligibility_evaluations"
     __table_args__ = (Index("ix_eligibility_evaluations_program_eligible", "program_id", "eligible"),)
 
-    creator_id: Mapped[int] = mapped_column(ForeignKey("creators.id", ondelete="CASCADE"), primary_key=True)
+    creator_id: Mapped[int] = mapped_column(primary_key=True)
     program_id: Mapped[int] = mapped_column(primary_key=True)
     rule_version_id: Mapped[int]
     # The account of the programme's platform that qualifies, or the one closest to qualifying.

@@ -8,6 +8,7 @@ from sqlalchemy import create_engine, delete, text
 from agency.core.audit.models import AuditEntry
 from agency.core.users.models import Role
 from agency.core.users.service import create_user
+from agency.programmes.models import EligibilityEvaluation
 from agency.roster.models import Creator
 from tests.factories import PASSWORD
 from tests.ops.conftest import make_app as _app
@@ -51,6 +52,7 @@ def test_requests_succeed_after_postgres_backends_are_killed(database_url, commi
     # Archiving keeps the row: remove it (and its audit rows) so later tests start from an empty roster.
     with app.extensions["agency_db"].session_scope() as s:
         s.execute(delete(AuditEntry).where(AuditEntry.entity_id == created.json["id"]))
+        s.execute(delete(EligibilityEvaluation).where(EligibilityEvaluation.creator_id == created.json["id"]))
         s.execute(delete(Creator).where(Creator.id == created.json["id"]))
     app.extensions["agency_db"].dispose()
 

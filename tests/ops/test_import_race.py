@@ -11,6 +11,7 @@ from sqlalchemy import delete, func, select
 
 from agency.money.models import RevenueRecord
 from agency.money.revenue import import_revenue
+from agency.programmes.models import EligibilityEvaluation
 from agency.roster.models import Creator
 
 
@@ -57,4 +58,5 @@ def test_two_identical_imports_racing_write_once_and_report_what_they_wrote(app,
         first.close()
         with database.session_scope() as s:
             s.execute(delete(RevenueRecord).where(RevenueRecord.creator_id == creator_id))
+            s.execute(delete(EligibilityEvaluation).where(EligibilityEvaluation.creator_id == creator_id))
             s.execute(delete(Creator).where(Creator.id == creator_id))
