@@ -77,9 +77,10 @@ class EligibilityEvaluation(Base):
     No foreign key, so that writing a roster's evaluations checks nothing per row: a foreign key
     to the creator was a trigger probing `creators` for every row, about a quarter of the
     statement that writes a chunk. Every row is written by the engine from the creators it read
-    in the same transaction (the chunk's base table), so it names an existing creator; creators
-    are archived, never deleted, by the product (their money rows forbid it), and the demo reset,
-    which deletes its creators, deletes their evaluations with them. Programmes and rule versions
+    in the same transaction (the chunk's base table), so it names an existing creator; the
+    product archives creators and has no way to delete one (their revenue records, deals and
+    invoices would forbid it anyway), and the demo reset, which deletes its creators, deletes
+    their evaluations with them. A query joining evaluations to creators states the join. Programmes and rule versions
     are never deleted; an account's deletion refreshes its creator."""
 
     __tablename__ = "eligibility_evaluations"

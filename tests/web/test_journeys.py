@@ -31,7 +31,7 @@ def test_find_a_creator_and_read_why_they_are_not_eligible(page, live_server):
     with database.session_scope() as session:
         creator_id, name = session.execute(
             select(Creator.id, Creator.display_name)
-            .join(EligibilityEvaluation)
+            .join(EligibilityEvaluation, EligibilityEvaluation.creator_id == Creator.id)
             .join(User, User.id == Creator.manager_id)
             .where(EligibilityEvaluation.eligible.is_(False), User.email == "manager1@agency.example")
             .limit(1)
