@@ -87,11 +87,12 @@ def _explain_one(criterion: dict, result: list, accounts: dict[int, dict]) -> di
         if account_id is None:
             out["reason"] = f"no {platform} account"
         elif actual is None:
-            out["reason"] = (
-                f"no {platform} metrics"
-                if criterion["aggregate"] == "latest"
-                else f"no {platform} snapshot in the last {criterion['window_days']} days"
-            )
+            # No figure of this metric: no snapshot at all, or snapshots that did not report it
+            # (an unreported metric is unknown, not zero).
+            what = f"no {platform} {criterion['metric'].replace('_', ' ')} reported"
+            if criterion["aggregate"] != "latest":
+                what += f" in the last {criterion['window_days']} days"
+            out["reason"] = what
         elif stale:
             out["reason"] = f"stale: the last value is from {value_day}"
     elif kind == "age":

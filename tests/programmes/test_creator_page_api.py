@@ -85,4 +85,6 @@ def test_the_page_names_the_account_each_verdict_reads_and_says_no_data(
     _page_login(client, manager)
     card = _card(client.get(f"/creators/{creator.id}").get_data(as_text=True), "Personal Only")
     assert "@big_business" in card and "@small_personal" not in card
-    assert "None" not in card and card.count("no youtube snapshot in the last 30 days") == 2
+    assert "None" not in card
+    assert "no youtube watch hours reported in the last 30 days" in card
+    assert "no youtube shorts views reported in the last 30 days" in card

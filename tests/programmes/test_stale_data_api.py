@@ -52,7 +52,7 @@ def test_an_old_value_is_stale_with_its_date_and_an_empty_window_is_no_data(
     assert followers["reason"] == f"stale: the last value is from {last.isoformat()}"
     views = metrics["views"]  # a 7-day sum with no snapshot in the window
     assert views["passed"] is False and views["actual"] is None and views["actual"] != 0
-    assert views["reason"] == "no tiktok snapshot in the last 7 days"
+    assert views["reason"] == "no tiktok views reported in the last 7 days"
 
     monkeypatch.setattr(app.config["AGENCY"], "stale_metric_days", 14)  # the threshold is configuration
     _answer, metrics = _read(client, headers, old, fund)
@@ -74,5 +74,5 @@ def test_the_roster_export_names_the_account_and_says_what_is_stale(
     failing = row["failing_criteria"].split("; ")
     assert failing == [
         f"tiktok followers >= 1,000 (stale: the last value is from {last.isoformat()})",
-        "tiktok views (sum over 7 days) >= 500 (no tiktok snapshot in the last 7 days)",
+        "tiktok views (sum over 7 days) >= 500 (no tiktok views reported in the last 7 days)",
     ]

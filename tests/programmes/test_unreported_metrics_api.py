@@ -77,7 +77,7 @@ def test_latest_reads_the_most_recent_reported_value_of_each_metric_with_its_day
     assert shares["value_day"] == ten_days_ago and shares["reason"] == f"stale: the last value is from {ten_days_ago}"
     comments = criteria[("comments", "latest")]
     assert comments["passed"] is False and comments["actual"] is None and comments["value_day"] is None
-    assert comments["reason"] == "no tiktok metrics"
+    assert comments["reason"] == "no tiktok comments reported"
 
 
 # Views reported on ten of the last fourteen days (none three, six, nine and twelve days ago).
@@ -146,3 +146,23 @@ def test_unreported_first_days_of_a_window_leave_nothing_and_keep_their_crossing
     assert windowed["actual"] == 700 and windowed["passed"] is False
     assert windowed["eta"] == (date.today() + timedelta(days=2)).isoformat()
     assert windowed["forecast"]["history_days"] == 7
+
+
+def test_a_window_whose_snapshots_never_report_the_metric_says_so_not_that_there_are_none(
+    client, session, admin, analyst, auth_for, make_creator, make_program
+):
+    views_sum = {"kind": "metric", "platform": "tiktok", "metric": "views", "aggregate": "sum", "window_days": 7}
+    make_program("quiet_views", "Quiet views", [views_sum | {"min": 500}])
+    reported, silent, empty = make_creator(), make_creator(), make_creator()
+    _record(session, reported.accounts[0], {back: {"views": 100} for back in range(1, 7)})
+    _record(session, silent.accounts[0], {back: {} for back in range(1, 7)})  # followers only, every day
+    _record(session, empty.accounts[0], {20: {"views": 900}})  # a snapshot, but outside the window
+    ids = {"creator_ids": [reported.id, silent.id, empty.id]}
+    assert client.post("/api/v1/eligibility/recompute", json=ids, headers=auth_for(admin)).status_code == 200
+
+    views = _answers(client, auth_for(analyst), reported, "quiet_views")[("views", "sum")]
+    assert views["passed"] is True and views["actual"] == 600 and "reason" not in views
+    for creator in (silent, empty):
+        views = _answers(client, auth_for(analyst), creator, "quiet_views")[("views", "sum")]
+        assert views["passed"] is False and views["actual"] is None and views["value_day"] is None
+        assert views["reason"] == "no tiktok views reported in the last 7 days"
