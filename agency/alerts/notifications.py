@@ -15,7 +15,6 @@ from html import escape
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Row, Select, and_, case, func, literal, null, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from agency.alerts.models import (
@@ -27,7 +26,7 @@ from agency.alerts.models import (
     OutboxStatus,
     Severity,
 )
-from agency.core.database import UTCDateTime, bulk_insert, utcnow
+from agency.core.database import UTCDateTime, bulk_insert, conflict_insert, utcnow
 from agency.core.users.models import CreatorInvitation, Role, User
 from agency.roster.chunks import bisect_failures, failure_text, savepoint
 from agency.roster.models import Creator
@@ -331,11 +330,9 @@ def _digest_managers(db_session: Session, after: int) -> list[Row]:
     rows = db_session.execute(managers).all()
     missing = [row.id for row in rows if row.preferences_id is None]
     if missing:
-        dialect = db_session.get_bind().dialect.name
-        insert_fn = postgresql.insert if dialect == "postgresql" else sqlite.insert
         defaults = {"email_enabled": True, "digest_hour": 8, "immediate_severities": ["high"], "muted_kinds": []}
         db_session.execute(
-            insert_fn(NotificationPreference)
+            conflict_insert(db_session.get_bind().dialect.name, NotificationPreference)
             .values([{"user_id": user_id, **defaults} for user_id in missing])
             .on_conflict_do_nothing(index_elements=["user_id"])
         )

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import orjson
 from sqlalchemy import JSON, DateTime, Enum, MetaData, Table, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
@@ -170,6 +171,12 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def conflict_insert(dialect_name: str, table):
+    """An INSERT into `table` that can say ON CONFLICT: PostgreSQL's or SQLite's, by the name of
+    the dialect the statement will run on (the two databases the product runs on)."""
+    return (postgresql.insert if dialect_name == "postgresql" else sqlite.insert)(table)
 
 
 def bulk_insert(connection, table, rows: list[dict]) -> None:

@@ -16,11 +16,10 @@ import pycountry
 from babel.core import get_global
 from babel.numbers import get_currency_precision
 from sqlalchemy import Numeric, case, cast, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from agency.core.audit.service import Actor, record_audit
-from agency.core.database import refresh_statistics
+from agency.core.database import conflict_insert, refresh_statistics
 from agency.core.errors import InvalidInput
 from agency.core.imports import ImportReport, chunks, read_rows
 from agency.core.users.models import Role
@@ -149,8 +148,7 @@ def parse_rate(value) -> Decimal:
 
 
 def upsert_rates(db_session: Session, rows: list[dict]) -> None:
-    insert_fn = postgresql.insert if db_session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    stmt = insert_fn(FxRate).values(rows)
+    stmt = conflict_insert(db_session.get_bind().dialect.name, FxRate).values(rows)
     db_session.execute(
         stmt.on_conflict_do_update(
             index_elements=["base", "quote", "day"], set_={"rate": stmt.excluded.rate, "source": stmt.excluded.source}

@@ -21,10 +21,9 @@ from sqlalchemy import (
     true,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from agency.core.database import refresh_statistics
+from agency.core.database import conflict_insert, refresh_statistics
 from agency.core.errors import InvalidInput, NotFound
 from agency.core.events import evaluation_inputs_changed
 from agency.core.imports import ImportReport, chunks, parse_id, read_rows, stage_rows, staging_table, whole_number
@@ -72,8 +71,7 @@ def parse_day(value, today: date) -> date:
 
 
 def _insert_ignoring_conflicts(dialect_name: str, table, columns: list[str], source):
-    insert_fn = postgresql.insert if dialect_name == "postgresql" else sqlite.insert
-    return insert_fn(table).from_select(columns, source).on_conflict_do_nothing()
+    return conflict_insert(dialect_name, table).from_select(columns, source).on_conflict_do_nothing()
 
 
 def put_snapshot(

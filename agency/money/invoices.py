@@ -10,11 +10,11 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from sqlalchemy import Select, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from agency.core.audit.service import Actor, record_audit, snapshot
 from agency.core.config import Config
+from agency.core.database import conflict_insert
 from agency.core.errors import Conflict, InvalidInput, NotFound
 from agency.currencies.service import RateBook, format_money
 from agency.deals.models import Deal, DealStage
@@ -102,10 +102,8 @@ def rate_to_base(db_session: Session, currency: str, on: date, base_currency: st
 def next_number(db_session: Session, series: str, year: int) -> str:
     """The next number of a series and year, gapless: the counter row is created if missing (a
     concurrent creation does nothing) and then locked FOR UPDATE until the transaction ends."""
-    dialect = db_session.get_bind().dialect.name
-    insert_fn = postgresql.insert if dialect == "postgresql" else sqlite.insert
     db_session.execute(
-        insert_fn(InvoiceCounter)
+        conflict_insert(db_session.get_bind().dialect.name, InvoiceCounter)
         .values(series=series, year=year, last_number=0)
         .on_conflict_do_nothing(index_elements=["series", "year"])
     )

@@ -14,10 +14,10 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import Select, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from agency.core.database import conflict_insert
 from agency.core.errors import Conflict, InvalidInput, NotFound
 from agency.currencies.service import MAX_MINOR_UNIT, format_money, round_money
 from agency.money.chain_models import AccountKind, JournalEntry, JournalLine, LedgerAccount
@@ -210,8 +210,8 @@ def ensure_accounts(db_session: Session) -> None:
     known = set(db_session.scalars(select(LedgerAccount.code)))
     missing = [{"code": c, "name": n, "kind": k.value} for c, (n, k) in ACCOUNTS.items() if c not in known]
     if missing:
-        insert_fn = postgresql.insert if db_session.get_bind().dialect.name == "postgresql" else sqlite.insert
-        db_session.execute(insert_fn(LedgerAccount).values(missing).on_conflict_do_nothing(index_elements=["code"]))
+        statement = conflict_insert(db_session.get_bind().dialect.name, LedgerAccount)
+        db_session.execute(statement.values(missing).on_conflict_do_nothing(index_elements=["code"]))
 
 
 # --- reading the ledger -----------------------------------------------------------------------

@@ -23,12 +23,11 @@ from sqlalchemy import (
     func,
     select,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from agency.core.audit.service import Actor, record_audit, snapshot
-from agency.core.database import add_unique, refresh_statistics, utcnow
+from agency.core.database import add_unique, conflict_insert, refresh_statistics, utcnow
 from agency.core.errors import Conflict, Forbidden, InvalidInput, NotFound, stale_version
 from agency.core.imports import ImportReport, chunks, parse_id, read_rows, stage_rows, staging_table
 from agency.core.users.models import Role
@@ -637,13 +636,12 @@ def import_revenue(
             "external_ref",
             "notes",
         ]
-        insert_fn = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
         source = select(*[staging.c[c] for c in columns], func.now(), func.now(), 1).where(~and_(with_ref, already))
         to_insert = db_session.scalar(select(func.count()).select_from(staging).where(~and_(with_ref, already)))
         # DO NOTHING only matters for a concurrent import of the same refs: theirs wins, ours is
         # skipped, and the report counts what this import really wrote.
         written = db_session.execute(
-            insert_fn(records)
+            conflict_insert(connection.dialect.name, records)
             .from_select(columns + ["created_at", "updated_at", "version"], source)
             .on_conflict_do_nothing(),
             execution_options={"preserve_rowcount": True},

@@ -31,10 +31,9 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import delete, exists, func, literal, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from agency.core.database import utcnow
+from agency.core.database import conflict_insert, utcnow
 from agency.core.events import evaluations_refreshed
 from agency.programmes.eligibility import recompute_eligibility
 from agency.programmes.features import EngineSettings
@@ -61,8 +60,7 @@ SESSION_FLAG = "eligibility_refresh_requested"
 
 
 def _insert_ignoring_conflicts(connection, source, columns: list[str]):
-    insert_fn = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
-    return insert_fn(REFRESH).from_select(columns, source).on_conflict_do_nothing()
+    return conflict_insert(connection.dialect.name, REFRESH).from_select(columns, source).on_conflict_do_nothing()
 
 
 def request_refresh(
