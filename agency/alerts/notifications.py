@@ -36,12 +36,16 @@ ALERT_FIELDS = (Alert.id, Alert.kind, Alert.severity, Alert.creator_id, Alert.su
 SEVERITY_ORDER = {Severity.high: 0, Severity.medium: 1, Severity.low: 2}
 
 
+def _default_preferences() -> dict:
+    """What a manager who never set their preferences receives: every email, the digest at 8,
+    high severity at once, nothing muted (stored as such the first time they are needed)."""
+    return {"email_enabled": True, "digest_hour": 8, "immediate_severities": ["high"], "muted_kinds": []}
+
+
 def preferences_for(db_session: Session, user: User) -> NotificationPreference:
     prefs = db_session.scalar(select(NotificationPreference).where(NotificationPreference.user_id == user.id))
     if prefs is None:
-        prefs = NotificationPreference(
-            user_id=user.id, email_enabled=True, digest_hour=8, immediate_severities=["high"], muted_kinds=[]
-        )
+        prefs = NotificationPreference(user_id=user.id, **_default_preferences())
         db_session.add(prefs)
         db_session.flush()
     return prefs
@@ -330,10 +334,9 @@ def _digest_managers(db_session: Session, after: int) -> list[Row]:
     rows = db_session.execute(managers).all()
     missing = [row.id for row in rows if row.preferences_id is None]
     if missing:
-        defaults = {"email_enabled": True, "digest_hour": 8, "immediate_severities": ["high"], "muted_kinds": []}
         db_session.execute(
             conflict_insert(db_session.get_bind().dialect.name, NotificationPreference)
-            .values([{"user_id": user_id, **defaults} for user_id in missing])
+            .values([{"user_id": user_id, **_default_preferences()} for user_id in missing])
             .on_conflict_do_nothing(index_elements=["user_id"])
         )
         rows = db_session.execute(managers).all()  # as stored (a concurrent writer may have won)
