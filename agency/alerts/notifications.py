@@ -144,24 +144,60 @@ def _wants_at_once(prefs: NotificationPreference, kind: str, severity: str) -> b
     return prefs.email_enabled and kind not in prefs.muted_kinds and severity in prefs.immediate_severities
 
 
-def _immediate_message(user: User, alert, names: dict[int, str], public_url: str) -> dict:
-    text, html = _render(user, [alert], names, public_url, "A new alert needs your attention:")
-    files = invoice_attachments([alert])
-    if files:
-        text, html = text + ATTACHED_TEXT, html + ATTACHED_HTML
-    return {
-        "user_id": user.id,
-        "kind": "immediate",
-        "message_id": f"<alert-{alert.id}@agency>",
-        "recipient": user.email,
-        "subject": f"[{alert.severity.value.upper()}] {alert.subject}"[:300],
-        "body_text": text,
-        "body_html": html,
-        "alert_ids": [alert.id],
-        "attachments": files,
-        "status": OutboxStatus.pending.value,
-        "attempts": 0,
-    }
+# Alerts per immediate email at most: the alerts a run opens for one manager go out together, in
+# emails of this many (a rule change that drops forty creators from a programme is one email, not
+# forty; a list longer than this is split rather than cut).
+IMMEDIATE_ALERTS = 50
+
+
+def _immediate_messages(user: User, alerts: list, names: dict[int, str], public_url: str) -> list[dict]:
+    """The immediate emails to `user` for `alerts` (rows, in id order), the alerts one run opens
+    for them: one email per `IMMEDIATE_ALERTS` alerts. An email of one alert is titled with it
+    and identified by it (`<alert-ID@agency>`); one of several says how many, about how many
+    creators, at the highest severity among them (`<alerts-FIRST_ID-COUNT@agency>`: an alert is
+    in one email only, so its first alert identifies it)."""
+    messages = []
+    for start in range(0, len(alerts), IMMEDIATE_ALERTS):
+        batch = alerts[start : start + IMMEDIATE_ALERTS]
+        first = batch[0]
+        if len(batch) == 1:
+            subject, title = f"[{first.severity.value.upper()}] {first.subject}", "A new alert needs your attention:"
+            message_id = f"<alert-{first.id}@agency>"
+        else:
+            severity = min((alert.severity for alert in batch), key=SEVERITY_ORDER.__getitem__)
+            creators = len({alert.creator_id for alert in batch})
+            about = "1 creator" if creators == 1 else f"{creators} creators"
+            subject = f"[{severity.value.upper()}] {len(batch)} new alerts about {about}"
+            title = f"{len(batch)} new alerts need your attention:"
+            message_id = f"<alerts-{first.id}-{len(batch)}@agency>"
+        text, html = _render(user, batch, names, public_url, title)
+        files = invoice_attachments(batch)
+        if files:
+            text, html = text + ATTACHED_TEXT, html + ATTACHED_HTML
+        messages.append(
+            {
+                "user_id": user.id,
+                "kind": "immediate",
+                "message_id": message_id,
+                "recipient": user.email,
+                "subject": subject[:300],
+                "body_text": text,
+                "body_html": html,
+                "alert_ids": [alert.id for alert in batch],
+                "attachments": files,
+                "status": OutboxStatus.pending.value,
+                "attempts": 0,
+            }
+        )
+    return messages
+
+
+def _by_manager(alerts: list) -> dict[int, list]:
+    """Alert rows (with `manager_id`) grouped by manager, each in id order."""
+    grouped: dict[int, list] = defaultdict(list)
+    for alert in sorted(alerts, key=lambda a: a.id):
+        grouped[alert.manager_id].append(alert)
+    return grouped
 
 
 def queue_immediate(*, db_session: Session, alert_ids: list[int] | Select, public_url: str) -> int:
@@ -187,13 +223,18 @@ def queue_immediate(*, db_session: Session, alert_ids: list[int] | Select, publi
         return 0
     managers, preferences = _managers_and_preferences(db_session, {a.manager_id for a in alerts})
     names = {a.creator_id: a.display_name for a in alerts}
-    messages, notified = [], []
-    for alert in alerts:
-        user = managers.get(alert.manager_id)
-        if user is None or not _wants_at_once(preferences[user.id], alert.kind.value, alert.severity.value):
-            continue
-        messages.append(_immediate_message(user, alert, names, public_url))
-        notified.append(alert.id)
+    wanted = [
+        alert
+        for alert in alerts
+        if alert.manager_id in managers
+        and _wants_at_once(preferences[alert.manager_id], alert.kind.value, alert.severity.value)
+    ]
+    messages = [
+        message
+        for manager_id, theirs in _by_manager(wanted).items()
+        for message in _immediate_messages(managers[manager_id], theirs, names, public_url)
+    ]
+    notified = [alert.id for alert in wanted]
     if messages:
         # One COPY for every email (the outbox's send time and creation default to now).
         bulk_insert(db_session.connection(), OutboxMessage.__table__, messages)
@@ -268,7 +309,11 @@ class ImmediateEmails:
             .where(Alert.id.in_(alert_ids), Alert.notified_at == now)
         ).all()
         names = {a.creator_id: a.display_name for a in alerts}
-        messages = [_immediate_message(self._managers[a.manager_id], a, names, self.public_url) for a in alerts]
+        messages = [
+            message
+            for manager_id, theirs in _by_manager(alerts).items()
+            for message in _immediate_messages(self._managers[manager_id], theirs, names, self.public_url)
+        ]
         if messages:
             bulk_insert(self.db_session.connection(), OutboxMessage.__table__, messages)
         self.queued += len(messages)

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from sqlalchemy import delete, event, select
 
+from agency.alerts import notifications
 from agency.alerts.models import Alert, AlertStatus, OutboxMessage
 from agency.alerts.notifications import ImmediateEmails, queue_immediate
 from agency.alerts.service import AlertSettings, evaluate_alerts
@@ -265,3 +266,44 @@ def test_evaluation_writes_each_alert_once_with_the_emails_a_manager_wants_at_on
     assert queue_immediate(db_session=session, alert_ids=[stamped.id], public_url="http://ui") == 1
     again = session.scalars(select(OutboxMessage)).one()
     assert (again.subject, again.body_text, again.body_html) == (message.subject, message.body_text, message.body_html)
+
+
+def test_the_alerts_a_run_opens_for_a_manager_go_out_in_one_email_not_one_each(
+    session, manager, make_creator, make_user, monkeypatch
+):
+    """A run that opens several high alerts for one manager's creators sends that manager one
+    email listing them all (at the highest severity, saying how many and about how many
+    creators); another manager with one alert gets the one-alert email; a list longer than
+    `IMMEDIATE_ALERTS` is split, not cut, and no alert is in two emails."""
+    mine_creators = [make_creator(manager=manager, display_name=n, status="paused") for n in ("Ben", "Ada", "Dan")]
+    other_manager = make_user("manager")
+    alone = make_creator(manager=other_manager, display_name="Cleo", status="paused")
+    for creator in (*mine_creators, alone):
+        _overdue_deliverable(session, creator)
+    emails = ImmediateEmails(session, "http://ui")
+    result = evaluate_alerts(db_session=session, settings=AlertSettings(today=TODAY), emails=emails)
+    session.commit()
+    assert result.opened == 4 and emails.queued == 2
+    mine = session.scalars(select(OutboxMessage).where(OutboxMessage.recipient == manager.email)).one()
+    ids = sorted(
+        a.id for a in session.scalars(select(Alert).where(Alert.creator_id.in_([c.id for c in mine_creators])))
+    )
+    assert mine.alert_ids == ids and mine.message_id == f"<alerts-{ids[0]}-3@agency>"
+    assert mine.subject == "[HIGH] 3 new alerts about 3 creators"
+    assert "3 new alerts need your attention:" in mine.body_text
+    assert all(f"http://ui/alerts/{alert_id}" in mine.body_text for alert_id in ids)
+    assert mine.body_text.index("== Ada") < mine.body_text.index("== Ben") < mine.body_text.index("== Dan")
+    theirs = session.scalars(select(OutboxMessage).where(OutboxMessage.recipient == other_manager.email)).one()
+    assert theirs.subject.startswith("[HIGH] Cleo: video for 'Launch' is overdue") and len(theirs.alert_ids) == 1
+
+    # Split, not cut: two at most per email here.
+    monkeypatch.setattr(notifications, "IMMEDIATE_ALERTS", 2)
+    session.execute(delete(OutboxMessage))
+    for alert in session.scalars(select(Alert)):
+        alert.notified_at = None
+    session.commit()
+    assert queue_immediate(db_session=session, alert_ids=ids, public_url="http://ui") == 2
+    split = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+    assert [m.alert_ids for m in split] == [ids[:2], ids[2:]]
+    assert split[0].subject == "[HIGH] 2 new alerts about 2 creators"
+    assert split[1].message_id == f"<alert-{ids[2]}@agency>"
