@@ -42,7 +42,15 @@ from agency.alerts.evaluators import EVALUATORS, AlertSettings, Evaluator
 from agency.alerts.models import Alert, AlertKind, AlertStatus
 from agency.alerts.notifications import ImmediateEmails
 from agency.core.audit.service import Actor, record_audit
-from agency.core.database import JSONDocument, batch_settings, bulk_insert, refresh_statistics, temporary, utcnow
+from agency.core.database import (
+    JSONDocument,
+    batch_settings,
+    bulk_insert,
+    empty_tables,
+    refresh_statistics,
+    temporary,
+    utcnow,
+)
 from agency.core.errors import Conflict, Forbidden, NotFound
 from agency.core.prometheus import ALERTS_OPENED
 from agency.core.users.models import Role, User
@@ -264,7 +272,7 @@ def _evaluate_chunk(
 
     # The chunk's creators first, analysed: the kinds join them with their real size (a range of
     # the roster's creators is misestimated when they were analysed before a bulk import).
-    connection.execute(creators.delete())
+    empty_tables(connection, tables)
     connection.execute(
         insert(creators).from_select(
             ["id", "display_name", "status", "guideline_standing", "active", "manager_id"],
@@ -279,7 +287,6 @@ def _evaluate_chunk(
         )
     )
     # And the keys of its open alerts, of the kinds evaluated.
-    connection.execute(open_keys.delete())
     connection.execute(
         insert(open_keys).from_select(
             ["dedup_key"],
@@ -290,7 +297,6 @@ def _evaluate_chunk(
     )
     if connection.dialect.name == "postgresql":
         connection.exec_driver_sql(f'ANALYZE "{creators.name}", "{open_keys.name}"')
-    connection.execute(conditions.delete())
     # Every condition of the chunk, found by one statement.
     connection.execute(find_conditions(chunk.by_ids), chunk.as_arguments())
     # The conditions are joined to the alerts below: planned with their real size (the columns

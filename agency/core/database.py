@@ -262,6 +262,19 @@ def temporary(name: str, columns: Callable[[], Sequence[SchemaItem]]) -> Table:
     return temporary_table(name, lambda: Table(name, MetaData(), *columns(), prefixes=["TEMPORARY"]))
 
 
+def empty_tables(connection, tables: Sequence[Table]) -> None:
+    """Empty a batch's temporary work tables before its next chunk: one TRUNCATE on PostgreSQL,
+    where a DELETE leaves the deleted rows in the table (temporary tables are never vacuumed), so
+    every chunk would scan all earlier chunks' rows again (at 100,000 creators, counting an alert
+    chunk's 13,000 conditions took 17 ms instead of 2); a DELETE on SQLite, which truncates a
+    table deleted without a condition."""
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("TRUNCATE " + ", ".join(f'"{table.name}"' for table in tables))
+        return
+    for table in tables:
+        connection.execute(table.delete())
+
+
 def batch_settings(connection, work_mem: str | None = None) -> None:
     """Settings of a batch chunk's transaction (PostgreSQL; nothing on SQLite): no JIT, and more
     memory for its sorts when `work_mem` is given (e.g. '64MB').

@@ -39,7 +39,14 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from agency.core.database import batch_settings, bulk_insert, refresh_statistics, temporary, temporary_table
+from agency.core.database import (
+    batch_settings,
+    bulk_insert,
+    empty_tables,
+    refresh_statistics,
+    temporary,
+    temporary_table,
+)
 from agency.core.portable_sql import json_array
 from agency.programmes.compiler import CompiledRule, RuleTarget, fresh_table
 from agency.programmes.features import (
@@ -184,12 +191,10 @@ class Workspace:
     def prepare(self, chunk: Chunk) -> None:
         """Empty the tables and fill the base table (the chunk's features)."""
         connection = self.connection
-        postgres = connection.dialect.name == "postgresql"
         # For each chunk: a recompute that commits after each chunk runs every later chunk in a
         # new transaction. Sorts of a chunk's snapshots fit in 64 MB.
         batch_settings(connection, work_mem="64MB")
-        for table in self._tables:
-            connection.execute(text(f'TRUNCATE "{table.name}"') if postgres else table.delete())
+        empty_tables(connection, self._tables)
         fill_base(connection, self.plan, self.base, self.windows, chunk, self.as_of, self.settings, self.crossings)
 
     def fill(self) -> int:
