@@ -11,9 +11,11 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from html import escape
 from zoneinfo import ZoneInfo
 
+import structlog
 from sqlalchemy import Row, Select, and_, case, func, literal, null, or_, select, update
 from sqlalchemy.orm import Session
 
@@ -144,10 +146,13 @@ def _wants_at_once(prefs: NotificationPreference, kind: str, severity: str) -> b
     return prefs.email_enabled and kind not in prefs.muted_kinds and severity in prefs.immediate_severities
 
 
+log = structlog.get_logger(__name__)
+
 # Alerts per immediate email at most: the alerts a run opens for one manager go out together, in
 # emails of this many (a rule change that drops forty creators from a programme is one email, not
 # forty; a list longer than this is split rather than cut).
 IMMEDIATE_ALERTS = 50
+IMMEDIATE_MANAGERS = 500  # managers whose emails an evaluation writes at a time
 
 
 def _immediate_messages(user: User, alerts: list, names: dict[int, str], public_url: str) -> list[dict]:
@@ -247,14 +252,18 @@ class ImmediateEmails:
     the new alerts a manager wants at once are marked as notified as they are written (each
     alert is written once, already stamped, instead of written and then updated): `stamp` on
     rows worded in Python, `notified_at` in the statement that writes the alerts worded in SQL;
-    then `queue` writes those alerts' emails once they have ids (same transaction). The emails
-    are those `queue_immediate` writes for the same alerts."""
+    then, once every chunk is done, `queue` writes the emails of the alerts stamped (same
+    transaction): each manager's alerts of the whole run together, as `queue_immediate` writes
+    them for the same alerts. A manager whose emails fail is recorded in `failed`
+    (`{"user_id", "error"}`) and their alerts are left for the next digest."""
 
     def __init__(self, db_session: Session, public_url: str) -> None:
         self.db_session, self.public_url = db_session, public_url
         self.queued = 0
+        self.failed: list[dict] = []
         self._managers: dict[int, User] = {}  # the recipients of the alerts stamped
         self._preferences: dict[int, NotificationPreference] = {}
+        self._stamped: set[int] = set()  # the managers of the alerts stamped
 
     def recipients(self, groups) -> None:
         """Read, once per chunk, the managers and preferences `stamp` and `notified_at` decide
@@ -278,6 +287,7 @@ class ImmediateEmails:
         for row, manager_id in zip(rows, manager_ids):
             if self.wants(manager_id, row["kind"], row["severity"]):
                 row["notified_at"] = now
+                self._stamped.add(manager_id)
 
     def notified_at(self, kind, severity, manager_id, groups, now: datetime):
         """The `notified_at` of alerts written by a statement, as an expression of their kind,
@@ -289,6 +299,7 @@ class ImmediateEmails:
                 wanted[(group_kind, group_severity)].append(group_manager)
         if not wanted:
             return null()
+        self._stamped.update(manager for managers in wanted.values() for manager in managers)
         return case(
             (
                 or_(
@@ -301,12 +312,40 @@ class ImmediateEmails:
             ),
         )
 
-    def queue(self, alert_ids: Select, now: datetime) -> int:
-        """Write the emails of the alerts among `alert_ids` stamped at `now`."""
+    def queue(self, now: datetime) -> int:
+        """Write the emails of the alerts stamped at `now` (the evaluation's time), once every
+        chunk is done: `IMMEDIATE_MANAGERS` managers at a time, each manager's alerts in id
+        order, `IMMEDIATE_ALERTS` to an email. A batch that fails is split down to the managers
+        that fail alone (`bisect_failures`): each is recorded in `failed` and their alerts lose
+        their stamp, so the next digest carries them."""
+        managers = sorted(self._stamped)
+        self._stamped.clear()
+
+        def unstamp(manager_id: int, exc: Exception) -> None:
+            self.failed.append({"user_id": manager_id, "error": failure_text(exc)})
+            self.db_session.execute(
+                update(Alert)
+                .where(Alert.creator_id.in_(select(Creator.id).where(Creator.manager_id == manager_id)))
+                .where(Alert.opened_at == now, Alert.notified_at == now)
+                .values(notified_at=None)
+            )
+
+        queued = 0
+        for start in range(0, len(managers), IMMEDIATE_MANAGERS):
+            batch = managers[start : start + IMMEDIATE_MANAGERS]
+            queued += sum(bisect_failures(self.db_session, batch, partial(self._queue_managers, now=now), unstamp))
+        self.queued += queued
+        if self.failed:
+            log.warning("immediate_emails_failed", failed=self.failed)
+        return queued
+
+    def _queue_managers(self, manager_ids: list[int], now: datetime) -> int:
+        """The emails of these managers' alerts stamped at `now`, written with one COPY."""
         alerts = self.db_session.execute(
             select(*ALERT_FIELDS, Creator.display_name, Creator.manager_id)
             .join(Creator, Creator.id == Alert.creator_id)
-            .where(Alert.id.in_(alert_ids), Alert.notified_at == now)
+            # Opened and stamped by this evaluation: read through the creator's alerts by opening time.
+            .where(Creator.manager_id.in_(manager_ids), Alert.opened_at == now, Alert.notified_at == now)
         ).all()
         names = {a.creator_id: a.display_name for a in alerts}
         messages = [
@@ -316,7 +355,6 @@ class ImmediateEmails:
         ]
         if messages:
             bulk_insert(self.db_session.connection(), OutboxMessage.__table__, messages)
-        self.queued += len(messages)
         return len(messages)
 
 

@@ -3,15 +3,16 @@
 `evaluate_alerts` works chunk by chunk of creators: the evaluators' conditions (evaluators.py)
 land in a temporary table; open alerts whose condition cleared are resolved in SQL; only new
 conditions are opened: those worded in SQL straight from that table, the others read back and
-worded in Python (and their immediate emails queued in the same transaction); a condition that
-comes back later opens a new alert. An unchanged roster opens and resolves nothing. Users
-acknowledge and resolve alerts by hand.
+worded in Python; after the last chunk, each manager's immediate emails for the whole run are
+queued in the same transaction; a condition that comes back later opens a new alert. An
+unchanged roster opens and resolves nothing. Users acknowledge and resolve alerts by hand.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import partial
 
 from sqlalchemy import (
@@ -148,9 +149,11 @@ def evaluate_alerts(
 ) -> AlertRunResult:
     """Open alerts for new conditions, resolve those whose condition cleared, chunk by chunk of
     creators (the roster, or `creator_ids`); idempotent. With `emails`, the new alerts a manager
-    wants at once are written stamped as notified and their immediate emails queued, in the same
-    transaction. `on_opened(alert_ids)` is called with each chunk's new alerts, as a select of
-    their ids; without either, `opened_ids` lists them."""
+    wants at once are written stamped as notified, and after the last chunk each manager's
+    immediate emails for the whole run are queued, in the same transaction (a manager whose emails
+    fail is in `emails.failed`, their alerts left to the digest). `on_opened(alert_ids)` is
+    called with each chunk's new alerts, as a select of their ids; without either, `opened_ids`
+    lists them."""
     result = AlertRunResult()
     kinds = [kind.value for evaluator in evaluators for kind in evaluator.kinds]
     connection = db_session.connection().execution_options(preserve_rowcount=True)
@@ -158,6 +161,9 @@ def evaluate_alerts(
     conditions, creators, open_keys = _conditions_table(), _creators_table(), _open_alerts_table()
     for table in (conditions, creators, open_keys):
         table.create(connection)
+    # When this evaluation opens and resolves alerts, in every chunk (and stamps those mailed at
+    # once: their emails are written after the last chunk, from the alerts opened at this time).
+    now = utcnow()
     statements: dict[bool, Insert] = {}
 
     def find_conditions(by_ids: bool) -> Insert:
@@ -185,6 +191,7 @@ def evaluate_alerts(
                     part,
                     counts,
                     emails,
+                    now,
                 )
                 if opened is not None:
                     if on_opened is not None:
@@ -212,6 +219,8 @@ def evaluate_alerts(
                 )
             result.failed_items += failed
             result.chunks += 1
+        if emails is not None:  # each manager's alerts of the whole run together
+            emails.queue(now)
     finally:
         for table in (conditions, creators, open_keys):
             table.drop(connection)
@@ -266,6 +275,7 @@ def _evaluate_chunk(
     chunk: Chunk,
     result: AlertRunResult,
     emails: ImmediateEmails | None,
+    now: datetime,
 ) -> Select | None:
     in_chunk = chunk.condition
     conditions, creators, open_keys = tables
@@ -304,7 +314,6 @@ def _evaluate_chunk(
     if connection.dialect.name == "postgresql":
         connection.exec_driver_sql(f'ANALYZE "{conditions.name}" (dedup_key, creator_id)')
     # Cleared conditions resolve their alerts, in SQL.
-    now = utcnow()
     result.resolved += connection.execute(
         ALERT.update()
         .where(
@@ -410,8 +419,6 @@ def _evaluate_chunk(
         .where(is_new, in_chunk(Alert.creator_id), Alert.status == AlertStatus.open, Alert.opened_at == now)
         .correlate(None)  # used inside queries of alerts: it reads its own alerts table
     )
-    if emails is not None:
-        emails.queue(opened_ids, now)
     return opened_ids
 
 

@@ -16,7 +16,11 @@ def evaluate_alerts_job(session, config, arguments, record) -> dict:
     result = evaluate_alerts(
         db_session=session, settings=settings, chunk_size=config.recompute_chunk_size, emails=emails
     )
-    return result.as_dict() | {"immediate_emails": emails.queued, "rows_changed": result.opened + result.resolved}
+    return result.as_dict() | {
+        "immediate_emails": emails.queued,
+        "failed_emails": emails.failed,  # managers whose immediate emails failed: their alerts wait for the digest
+        "rows_changed": result.opened + result.resolved,
+    }
 
 
 @job("queue_digests", queue="notifications")

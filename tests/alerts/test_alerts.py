@@ -271,8 +271,8 @@ def test_evaluation_writes_each_alert_once_with_the_emails_a_manager_wants_at_on
 def test_the_alerts_a_run_opens_for_a_manager_go_out_in_one_email_not_one_each(
     session, manager, make_creator, make_user, monkeypatch
 ):
-    """A run that opens several high alerts for one manager's creators sends that manager one
-    email listing them all (at the highest severity, saying how many and about how many
+    """A run that opens several high alerts for one manager's creators, in any of its chunks,
+    sends that manager one email listing them all (at the highest severity, saying how many and about how many
     creators); another manager with one alert gets the one-alert email; a list longer than
     `IMMEDIATE_ALERTS` is split, not cut, and no alert is in two emails."""
     mine_creators = [make_creator(manager=manager, display_name=n, status="paused") for n in ("Ben", "Ada", "Dan")]
@@ -281,9 +281,10 @@ def test_the_alerts_a_run_opens_for_a_manager_go_out_in_one_email_not_one_each(
     for creator in (*mine_creators, alone):
         _overdue_deliverable(session, creator)
     emails = ImmediateEmails(session, "http://ui")
-    result = evaluate_alerts(db_session=session, settings=AlertSettings(today=TODAY), emails=emails)
+    # One creator per chunk: a manager's alerts of the whole run go out together all the same.
+    result = evaluate_alerts(db_session=session, settings=AlertSettings(today=TODAY), emails=emails, chunk_size=1)
     session.commit()
-    assert result.opened == 4 and emails.queued == 2
+    assert result.opened == 4 and emails.queued == 2 and result.chunks == 4
     mine = session.scalars(select(OutboxMessage).where(OutboxMessage.recipient == manager.email)).one()
     ids = sorted(
         a.id for a in session.scalars(select(Alert).where(Alert.creator_id.in_([c.id for c in mine_creators])))
@@ -307,3 +308,41 @@ def test_the_alerts_a_run_opens_for_a_manager_go_out_in_one_email_not_one_each(
     assert [m.alert_ids for m in split] == [ids[:2], ids[2:]]
     assert split[0].subject == "[HIGH] 2 new alerts about 2 creators"
     assert split[1].message_id == f"<alert-{ids[2]}@agency>"
+
+
+def test_a_manager_whose_immediate_emails_fail_is_reported_and_their_alerts_wait_for_the_digest(
+    session, manager, make_creator, make_user, monkeypatch
+):
+    """Writing one manager's immediate emails fails: the other managers still get theirs, the
+    evaluation stands, the failing manager is reported with the error, and their alerts are left
+    unmailed, so the next digest carries them."""
+    other_manager = make_user("manager")
+    failing = make_creator(manager=manager, display_name="Failing Creator", status="paused")
+    fine = make_creator(manager=other_manager, display_name="Fine Creator", status="paused")
+    for creator in (failing, fine):
+        _overdue_deliverable(session, creator)
+    render = notifications._render
+
+    def render_or_fail(user, *args):
+        if user.id == manager.id:
+            raise ValueError("cannot render this email")
+        return render(user, *args)
+
+    monkeypatch.setattr(notifications, "_render", render_or_fail)
+    emails = ImmediateEmails(session, "http://ui")
+    result = evaluate_alerts(db_session=session, settings=AlertSettings(today=TODAY), emails=emails)
+    session.commit()
+    assert result.opened == 2 and emails.queued == 1
+    assert emails.failed == [{"user_id": manager.id, "error": "ValueError: cannot render this email"}]
+    assert [m.recipient for m in session.scalars(select(OutboxMessage))] == [other_manager.email]
+    alerts = {a.creator_id: a for a in session.scalars(select(Alert))}
+    assert alerts[failing.id].notified_at is None and alerts[fine.id].notified_at is not None
+
+    monkeypatch.setattr(notifications, "_render", render)
+    session.execute(delete(OutboxMessage))
+    session.commit()
+    assert notifications.queue_due_digests(
+        db_session=session, now=datetime.now(UTC), public_url="http://ui", force=True
+    )
+    digest = session.scalars(select(OutboxMessage).where(OutboxMessage.recipient == manager.email)).one()
+    assert digest.alert_ids == [alerts[failing.id].id]
