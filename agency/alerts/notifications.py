@@ -152,7 +152,7 @@ log = structlog.get_logger(__name__)
 # emails of this many (a rule change that drops forty creators from a programme is one email, not
 # forty; a list longer than this is split rather than cut).
 IMMEDIATE_ALERTS = 50
-IMMEDIATE_MANAGERS = 500  # managers whose emails an evaluation writes at a time
+IMMEDIATE_MANAGERS = 100  # managers whose emails an evaluation writes at a time
 
 
 def _immediate_messages(user: User, alerts: list, names: dict[int, str], public_url: str) -> list[dict]:
