@@ -257,9 +257,9 @@ def main() -> None:
     line("ANALYZE (whole database)", f"{analyse(url):8.2f} s")
     print("analysed data:", flush=True)
     with engine.begin() as conn:
-        conn.execute(text("TRUNCATE floor_alerts"))
-        conn.execute(text("DELETE FROM email_outbox"))
-        conn.execute(text("DELETE FROM alerts"))
+        # Both sides start from empty tables (a DELETE would leave the product's unique index
+        # holding every deleted key, which each new alert's insert then checks).
+        conn.execute(text("TRUNCATE floor_alerts, email_outbox, alerts"))
     floor_seconds, _ = floor_statement(engine, FLOOR_WRITE, params)
     with engine.connect() as conn:
         floor_rows = conn.execute(text("SELECT count(*) FROM floor_alerts")).scalar()

@@ -113,6 +113,13 @@ def make_engine(url: str, **kwargs) -> Engine:
     # JSON columns (documents, a roster page's account lists) parsed by orjson: about five times
     # faster than the standard library for the same values.
     kwargs.setdefault("json_deserializer", orjson.loads)
+    # Every statement is planned for the values it is run with: psycopg would otherwise prepare a
+    # statement run five times on a connection, and PostgreSQL may then settle on one generic plan
+    # for every later run, which estimates a batch chunk's range of creator ids without its bounds
+    # (at one row: at 100,000 creators an alert evaluation's anti-join became a nested loop that
+    # took 16 s per chunk instead of milliseconds). Planning each run costs little beside a batch
+    # statement, and a web request's statements are small.
+    kwargs.setdefault("connect_args", {"prepare_threshold": None})
     return create_engine(url, **kwargs)
 
 
@@ -283,17 +290,13 @@ def batch_settings(connection, work_mem: str | None = None) -> None:
     them to machine code (JIT) worth it once the rows it estimates to read are many (a large
     roster, never analysed), and that compilation then costs seconds per statement.
 
-    Every statement is planned for its own chunk's values (`plan_cache_mode`): the driver
-    prepares a statement run five times on a connection, and PostgreSQL may then settle on one
-    generic plan for every later chunk, which estimates a range of creator ids without its bounds
-    (at one row: at 100,000 creators an alert evaluation's anti-join became a nested loop that took
-    16 s per chunk instead of a few milliseconds).
+    Each chunk's statements are planned for its own ids: the engine's connections never prepare
+    them (see `make_engine`).
 
     SET LOCAL ends with its transaction (or the savepoint it ran in, when that rolls back): a batch
     that commits after each chunk calls this at the start of every chunk."""
     if connection.dialect.name != "postgresql":
         return
     connection.exec_driver_sql("SET LOCAL jit = off")
-    connection.exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
     if work_mem is not None:
         connection.exec_driver_sql(f"SET LOCAL work_mem = '{work_mem}'")
