@@ -3,9 +3,9 @@ finding every condition true right now, and the words an alert about it says.
 
 An evaluator's statement yields, per condition: its kind, severity, creator, a subject key (what
 the alert is about: a programme, a deliverable, an account...) and either the facts its message
-needs, as a small JSON object, worded in Python, or, for a kind whose words are plain text joined
-together (no dates, figures or documents to format), the alert's subject, message and payload
-themselves, worded in SQL. service.evaluate_alerts stores the conditions of a chunk, resolves in
+needs, as a small JSON object, worded in Python, or, for a kind whose words are text joined
+together (names, days, shares, criterion labels: no documents to explain), the alert's subject,
+message and payload themselves, worded in SQL. service.evaluate_alerts stores the conditions of a chunk, resolves in
 SQL the open alerts whose condition cleared, and words only the alerts it opens (the statement
 builds facts and words only for conditions without an open alert): a run that changes nothing
 reads and writes nothing beyond the conditions themselves.
@@ -22,7 +22,7 @@ from sqlalchemy import JSON, Date, Integer, String, Text, and_, case, cast, exis
 from sqlalchemy.orm import Session
 
 from agency.alerts.models import AlertKind, Severity
-from agency.core.portable_sql import day_number, decimal_text, json_object, json_value
+from agency.core.portable_sql import day_number, day_text, decimal_text, joined_labels, json_object, json_value
 from agency.currencies.service import minor_unit_sql
 from agency.deals.models import Brand, Deal, DealStage, Deliverable, DeliverableStatus
 from agency.metrics.models import MetricSnapshot
@@ -145,18 +145,30 @@ def _transitions(s: AlertSettings, in_chunk, creators):
         .group_by(changes.c.creator_id, changes.c.program_id)
     )
     gained = EligibilityChange.change == "gained"
+    name, program = creators.c.display_name, Program.name
+    # What changed: the labels of the criteria that flipped, in order.
+    criteria = func.coalesce(joined_labels(EligibilityChange.changed_criteria, ", "), "rules or data changed")
+    # Worded here: "<name> is now eligible for <programme>" / "<name> lost <programme>".
     return (
         select(
-            *_row(
+            *_worded_row(
                 case((gained, AlertKind.eligibility_gained.value), else_=AlertKind.eligibility_lost.value),
                 case((gained, Severity.medium.value), else_=Severity.high.value),
                 EligibilityChange.creator_id,
                 literal("program:") + cast(EligibilityChange.program_id, String),
-                name=creators.c.display_name,
-                program=Program.name,
-                program_id=EligibilityChange.program_id,
-                effective_on=cast(EligibilityChange.effective_on, String),
-                criteria=json_value(EligibilityChange.changed_criteria),
+                subject=name + case((gained, " is now eligible for "), else_=" lost ") + program,
+                message=name
+                + case((gained, " became eligible for "), else_=" is no longer eligible for ")
+                + program
+                + " on "
+                + func.coalesce(day_text(EligibilityChange.effective_on), "an unknown day")
+                + " ("
+                + criteria
+                + ").",
+                payload={
+                    "program_id": EligibilityChange.program_id,
+                    "effective_on": cast(EligibilityChange.effective_on, String),
+                },
             )
         )
         .join(creators, creators.c.id == EligibilityChange.creator_id)
@@ -166,18 +178,6 @@ def _transitions(s: AlertSettings, in_chunk, creators):
             _active(creators),
             EligibilityChange.as_of > s.today - timedelta(days=s.transition_days),
         )
-    )
-
-
-def _word_transition(facts: dict, _session) -> Wording:
-    gained = facts["kind"] == AlertKind.eligibility_gained.value
-    criteria = ", ".join(c["label"] for c in facts.get("criteria") or []) or "rules or data changed"
-    name, program = facts["name"], facts["program"]
-    return Wording(
-        f"{name} {'is now eligible for' if gained else 'lost'} {program}",
-        f"{name} {'became eligible for' if gained else 'is no longer eligible for'} {program} on "
-        f"{_day(facts['effective_on'])} ({criteria}).",
-        {"program_id": facts["program_id"], "effective_on": facts["effective_on"]},
     )
 
 
@@ -666,12 +666,7 @@ def _word_stale(facts: dict, _session) -> Wording:
 
 
 EVALUATORS: tuple[Evaluator, ...] = (
-    Evaluator(
-        "eligibility_transitions",
-        (AlertKind.eligibility_gained, AlertKind.eligibility_lost),
-        _transitions,
-        _word_transition,
-    ),
+    Evaluator("eligibility_transitions", (AlertKind.eligibility_gained, AlertKind.eligibility_lost), _transitions),
     Evaluator("near_threshold", (AlertKind.near_threshold,), _near, _word_near, _word_near_many),
     Evaluator("eligible_not_activated", (AlertKind.eligible_not_activated,), _not_activated),
     Evaluator("revenue_concentration", (AlertKind.concentration_risk,), _concentration),

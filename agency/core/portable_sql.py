@@ -399,3 +399,48 @@ def _json_list_default(element, compiler, **kw):
 def _json_list_pg(element, compiler, **kw):
     value, key = (compiler.process(clause, **kw) for clause in element.clauses)
     return f"coalesce(json_agg({value} ORDER BY {key}), '[]'::json)"
+
+
+class day_text(FunctionElement):  # noqa: N801
+    """day_text(date): the day as messages write it, "05 Mar 2026" (Python's "%d %b %Y", with
+    English month names whatever the server's locale); NULL for no date."""
+
+    type = Text()
+    inherit_cache = True
+
+
+@compiles(day_text)
+def _day_text_default(element, compiler, **kw):
+    day = compiler.process(element.clauses, **kw)
+    month = f"substr('JanFebMarAprMayJunJulAugSepOctNovDec', CAST(strftime('%m', {day}) AS INTEGER) * 3 - 2, 3)"
+    return f"(strftime('%d', {day}) || ' ' || {month} || ' ' || strftime('%Y', {day}))"
+
+
+@compiles(day_text, "postgresql")
+def _day_text_pg(element, compiler, **kw):
+    # 'Mon' without the TM prefix: English abbreviations, not the server's locale.
+    return f"to_char({compiler.process(element.clauses, **kw)}, 'DD Mon YYYY')"
+
+
+class joined_labels(FunctionElement):  # noqa: N801
+    """joined_labels(list, separator): the "label" of each object of a JSON array, in the array's
+    order, joined by `separator`; NULL for an empty array or none. PostgreSQL orders inside the
+    aggregate; SQLite's group_concat keeps the order of json_each, the array's (as `json_list`)."""
+
+    type = Text()
+    inherit_cache = True
+
+
+@compiles(joined_labels)
+def _joined_labels_default(element, compiler, **kw):
+    document, separator = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"(SELECT group_concat(json_extract(value, '$.label'), {separator}) FROM json_each({document}))"
+
+
+@compiles(joined_labels, "postgresql")
+def _joined_labels_pg(element, compiler, **kw):
+    document, separator = (compiler.process(clause, **kw) for clause in element.clauses)
+    return (
+        f"(SELECT string_agg(item ->> 'label', {separator} ORDER BY position) "
+        f"FROM json_array_elements(CAST({document} AS json)) WITH ORDINALITY AS items(item, position))"
+    )

@@ -1,5 +1,5 @@
-"""The words of the alerts worded in SQL (eligible but not activated, income concentration,
-platform dependency), exactly, on PostgreSQL and SQLite: every figure, the fallbacks, a
+"""The words of the alerts worded in SQL (eligibility gained or lost, eligible but not activated,
+income concentration, platform dependency), exactly, on PostgreSQL and SQLite: every figure, the fallbacks, a
 suggestion left empty and a number of equal sources left unknown."""
 
 from datetime import date, timedelta
@@ -10,7 +10,7 @@ from agency.alerts.models import Alert, AlertKind, OutboxMessage
 from agency.alerts.notifications import ImmediateEmails
 from agency.alerts.service import AlertSettings, evaluate_alerts
 from agency.money.models import DiversificationSnapshot
-from agency.programmes.models import EligibilityEvaluation, Program
+from agency.programmes.models import EligibilityChange, EligibilityEvaluation, Program
 
 TODAY = date.today()
 
@@ -157,3 +157,44 @@ def test_alerts_worded_in_sql_are_mailed_at_once_to_a_manager_who_wants_them(
     assert message.alert_ids == [concentration.id] and message.recipient == manager.email
     assert message.subject == "[MEDIUM] Cy depends on one income source"
     assert concentration.message in message.body_text
+
+
+def test_a_gain_and_a_loss_say_who_which_programme_the_day_and_what_changed_in_order(session, manager, make_creator):
+    """Worded in SQL: the day in the messages' format, the labels of the criteria that changed in
+    the order they were recorded (not sorted), and a change with none recorded says so."""
+    program = _program(session, "fund", "Creator Fund", "")
+    gainer = make_creator(manager=manager, display_name="Gail Ng", status="paused")
+    loser = make_creator(manager=manager, display_name="Lou Ortiz", status="paused")
+    criteria = [{"label": "Views in 30 days ≥ 100,000"}, {"label": "Followers ≥ 10,000"}, {"label": "Age ≥ 18"}]
+    for creator, change, effective_on, changed in (
+        (gainer, "gained", date(2026, 3, 5), criteria),
+        (loser, "lost", date(2026, 12, 28), []),
+    ):
+        session.add(
+            EligibilityChange(
+                creator_id=creator.id,
+                program_id=program.id,
+                rule_version_id=1,
+                change=change,
+                eligible=change == "gained",
+                as_of=TODAY,
+                effective_on=effective_on,
+                changed_criteria=changed,
+            )
+        )
+    session.commit()
+    evaluate_alerts(db_session=session, settings=AlertSettings(today=TODAY))
+    session.commit()
+    alerts = {a.creator_id: a for a in session.scalars(select(Alert))}
+    gained, lost = alerts[gainer.id], alerts[loser.id]
+    assert (gained.kind, gained.severity.value) == (AlertKind.eligibility_gained, "medium")
+    assert gained.subject == "Gail Ng is now eligible for Creator Fund"
+    assert gained.message == (
+        "Gail Ng became eligible for Creator Fund on 05 Mar 2026 "
+        "(Views in 30 days ≥ 100,000, Followers ≥ 10,000, Age ≥ 18)."
+    )
+    assert gained.payload == {"program_id": program.id, "effective_on": "2026-03-05"}
+    assert (lost.kind, lost.severity.value) == (AlertKind.eligibility_lost, "high")
+    assert lost.subject == "Lou Ortiz lost Creator Fund"
+    assert lost.message == "Lou Ortiz is no longer eligible for Creator Fund on 28 Dec 2026 (rules or data changed)."
+    assert lost.payload == {"program_id": program.id, "effective_on": "2026-12-28"}
