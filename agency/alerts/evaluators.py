@@ -5,10 +5,10 @@ An evaluator's statement yields, per condition: its kind, severity, creator, a s
 the alert is about: a programme, a deliverable, an account...) and either the facts its message
 needs, as a small JSON object, worded in Python, or, for a kind whose words are text joined
 together (names, days, shares, criterion labels: no documents to explain), the alert's subject,
-message and payload themselves, worded in SQL. service.evaluate_alerts stores the conditions of a chunk, resolves in
-SQL the open alerts whose condition cleared, and words only the alerts it opens (the statement
-builds facts and words only for conditions without an open alert): a run that changes nothing
-reads and writes nothing beyond the conditions themselves.
+message and payload themselves, worded in SQL. service.evaluate_alerts stores the conditions of
+a chunk, resolves in SQL the open alerts whose condition cleared, and words only the alerts it
+opens (the statement builds facts and words only for conditions without an open alert): a run
+that changes nothing reads and writes nothing beyond the conditions themselves.
 """
 
 from __future__ import annotations

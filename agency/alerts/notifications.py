@@ -197,12 +197,18 @@ def _immediate_messages(user: User, alerts: list, names: dict[int, str], public_
     return messages
 
 
-def _by_manager(alerts: list) -> dict[int, list]:
-    """Alert rows (with `manager_id`) grouped by manager, each in id order."""
-    grouped: dict[int, list] = defaultdict(list)
+def _immediate_emails_of(alerts: list, managers: dict[int, User], public_url: str) -> list[dict]:
+    """The immediate emails of alert rows (with `manager_id` and `display_name`): each manager's
+    alerts together, in id order (`_immediate_messages`); `managers` are their recipients."""
+    by_manager: dict[int, list] = defaultdict(list)
     for alert in sorted(alerts, key=lambda a: a.id):
-        grouped[alert.manager_id].append(alert)
-    return grouped
+        by_manager[alert.manager_id].append(alert)
+    names = {alert.creator_id: alert.display_name for alert in alerts}
+    return [
+        message
+        for manager_id, theirs in by_manager.items()
+        for message in _immediate_messages(managers[manager_id], theirs, names, public_url)
+    ]
 
 
 def queue_immediate(*, db_session: Session, alert_ids: list[int] | Select, public_url: str) -> int:
@@ -227,18 +233,13 @@ def queue_immediate(*, db_session: Session, alert_ids: list[int] | Select, publi
     if not alerts:
         return 0
     managers, preferences = _managers_and_preferences(db_session, {a.manager_id for a in alerts})
-    names = {a.creator_id: a.display_name for a in alerts}
     wanted = [
         alert
         for alert in alerts
         if alert.manager_id in managers
         and _wants_at_once(preferences[alert.manager_id], alert.kind.value, alert.severity.value)
     ]
-    messages = [
-        message
-        for manager_id, theirs in _by_manager(wanted).items()
-        for message in _immediate_messages(managers[manager_id], theirs, names, public_url)
-    ]
+    messages = _immediate_emails_of(wanted, managers, public_url)
     notified = [alert.id for alert in wanted]
     if messages:
         # One COPY for every email (the outbox's send time and creation default to now).
@@ -347,12 +348,7 @@ class ImmediateEmails:
             # Opened and stamped by this evaluation: read through the creator's alerts by opening time.
             .where(Creator.manager_id.in_(manager_ids), Alert.opened_at == now, Alert.notified_at == now)
         ).all()
-        names = {a.creator_id: a.display_name for a in alerts}
-        messages = [
-            message
-            for manager_id, theirs in _by_manager(alerts).items()
-            for message in _immediate_messages(self._managers[manager_id], theirs, names, self.public_url)
-        ]
+        messages = _immediate_emails_of(alerts, self._managers, self.public_url)
         if messages:
             bulk_insert(self.db_session.connection(), OutboxMessage.__table__, messages)
         return len(messages)

@@ -80,8 +80,8 @@ class EligibilityEvaluation(Base):
     in the same transaction (the chunk's base table), so it names an existing creator; the
     product archives creators and has no way to delete one (their revenue records, deals and
     invoices would forbid it anyway), and the demo reset, which deletes its creators, deletes
-    their evaluations with them. A query joining evaluations to creators states the join. Programmes and rule versions
-    are never deleted; an account's deletion refreshes its creator."""
+    their evaluations with them. A query joining evaluations to creators states the join.
+    Programmes and rule versions are never deleted; an account's deletion refreshes its creator."""
 
     __tablename__ = "eligibility_evaluations"
     __table_args__ = (Index("ix_eligibility_evaluations_program_eligible", "program_id", "eligible"),)
