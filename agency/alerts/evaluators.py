@@ -18,7 +18,24 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import JSON, Date, Integer, String, Text, and_, case, cast, exists, func, literal, null, or_, select
+from sqlalchemy import (
+    CTE,
+    JSON,
+    Date,
+    Integer,
+    String,
+    Table,
+    Text,
+    and_,
+    case,
+    cast,
+    exists,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Session
 
 from agency.alerts.models import AlertKind, Severity
@@ -65,13 +82,43 @@ class Wording:
 
 
 @dataclass(frozen=True)
+class ChunkSources:
+    """What every kind's statement reads of the chunk, shared by the kinds of one statement."""
+
+    in_chunk: Callable  # a column of creator ids -> the condition that it is in the chunk
+    creators: Table  # the chunk's creators, with what alerts say of them (service.py)
+    # The chunk's evaluations eligible or near a threshold, read once for the two kinds about them
+    # (a chunk's evaluations are wide rows: one read of them was a fifth of an unchanged run)
+    evaluations: CTE
+
+    @classmethod
+    def of(cls, in_chunk: Callable, creators: Table) -> ChunkSources:
+        evaluation = EligibilityEvaluation
+        near = and_(evaluation.near_threshold.is_(True), evaluation.eligible.is_(False))
+        evaluations = (
+            select(
+                evaluation.creator_id,
+                evaluation.program_id,
+                evaluation.eligible,
+                near.label("near"),
+                evaluation.eta,
+                evaluation.rule_version_id,
+                case((near, evaluation.details)).label("details"),  # what a near alert explains
+            )
+            .where(in_chunk(evaluation.creator_id), or_(evaluation.eligible.is_(True), near))
+            .cte("chunk_evaluations")
+        )
+        return cls(in_chunk, creators, evaluations)
+
+
+@dataclass(frozen=True)
 class Evaluator:
     """One kind of condition (or two sides of one, such as due and overdue)."""
 
     name: str
     kinds: tuple[AlertKind, ...]
-    # (settings, condition on a creator id column, the chunk's creators) -> a select of kind,
-    # severity, creator_id, subject_key, facts, subject, message, payload (`_row` or `_worded_row`)
+    # (settings, the chunk's sources) -> a select of kind, severity, creator_id, subject_key,
+    # facts, subject, message, payload (`_row` or `_worded_row`)
     conditions: Callable
     # (facts, session) -> the alert's wording, for the alerts a run opens; None for a kind whose
     # statement words its alerts itself (`_worded_row`)
@@ -123,11 +170,11 @@ def _pairs(values: dict) -> list:
     return [item for name, value in values.items() for item in (literal(name), value)]
 
 
-def _active(creators):
+def _active(chunk: ChunkSources):
     # The chunk is stated on the table each statement starts from; its creators are joined from
-    # `creators`, the chunk's own (a small table analysed per chunk, service.py), so no kind reads
-    # or hashes the whole roster's creators, and the join is planned with the chunk's real size.
-    return creators.c.active.is_(True)
+    # `chunk.creators`, the chunk's own (a small table analysed per chunk, service.py), so no kind
+    # reads or hashes the whole roster's creators, and the join is planned with the chunk's real size.
+    return chunk.creators.c.active.is_(True)
 
 
 def _day(value) -> str:
@@ -137,15 +184,15 @@ def _day(value) -> str:
 # --- eligibility --------------------------------------------------------------------------------
 
 
-def _transitions(s: AlertSettings, in_chunk, creators):
+def _transitions(s: AlertSettings, chunk: ChunkSources):
     changes = EligibilityChange.__table__.alias("changes")
     latest = (
         select(func.max(changes.c.id))
-        .where(in_chunk(changes.c.creator_id), changes.c.change.in_(["gained", "lost"]))
+        .where(chunk.in_chunk(changes.c.creator_id), changes.c.change.in_(["gained", "lost"]))
         .group_by(changes.c.creator_id, changes.c.program_id)
     )
     gained = EligibilityChange.change == "gained"
-    name, program = creators.c.display_name, Program.name
+    name, program = chunk.creators.c.display_name, Program.name
     # What changed: the labels of the criteria that flipped, in order.
     criteria = func.coalesce(joined_labels(EligibilityChange.changed_criteria, ", "), "rules or data changed")
     # Worded here: "<name> is now eligible for <programme>" / "<name> lost <programme>".
@@ -171,40 +218,36 @@ def _transitions(s: AlertSettings, in_chunk, creators):
                 },
             )
         )
-        .join(creators, creators.c.id == EligibilityChange.creator_id)
+        .join(chunk.creators, chunk.creators.c.id == EligibilityChange.creator_id)
         .join(Program, Program.id == EligibilityChange.program_id)
         .where(
             EligibilityChange.id.in_(latest),
-            _active(creators),
+            _active(chunk),
             EligibilityChange.as_of > s.today - timedelta(days=s.transition_days),
         )
     )
 
 
-def _near(s: AlertSettings, in_chunk, creators):
+def _near(s: AlertSettings, chunk: ChunkSources):
+    evaluation = chunk.evaluations.c
     return (
         select(
             *_row(
                 literal(AlertKind.near_threshold.value),
                 literal(Severity.low.value),
-                EligibilityEvaluation.creator_id,
-                literal("program:") + cast(EligibilityEvaluation.program_id, String),
-                name=creators.c.display_name,
+                evaluation.creator_id,
+                literal("program:") + cast(evaluation.program_id, String),
+                name=chunk.creators.c.display_name,
                 program=Program.name,
-                program_id=EligibilityEvaluation.program_id,
-                eta=cast(EligibilityEvaluation.eta, String),
-                rule_version_id=EligibilityEvaluation.rule_version_id,
-                results=json_value(EligibilityEvaluation.details),
+                program_id=evaluation.program_id,
+                eta=cast(evaluation.eta, String),
+                rule_version_id=evaluation.rule_version_id,
+                results=json_value(evaluation.details),
             )
         )
-        .join(creators, creators.c.id == EligibilityEvaluation.creator_id)
-        .join(Program, Program.id == EligibilityEvaluation.program_id)
-        .where(
-            in_chunk(EligibilityEvaluation.creator_id),
-            _active(creators),
-            EligibilityEvaluation.near_threshold.is_(True),
-            EligibilityEvaluation.eligible.is_(False),
-        )
+        .join(chunk.creators, chunk.creators.c.id == evaluation.creator_id)
+        .join(Program, Program.id == evaluation.program_id)
+        .where(_active(chunk), evaluation.near.is_(True))
     )
 
 
@@ -257,9 +300,9 @@ def _how_estimated(document: list[dict], eta: str) -> str:
     return ""
 
 
-def _not_activated(s: AlertSettings, in_chunk, creators):
-    activation = ProgramActivation
-    name, program = creators.c.display_name, Program.name
+def _not_activated(s: AlertSettings, chunk: ChunkSources):
+    activation, evaluation = ProgramActivation, chunk.evaluations.c
+    name, program = chunk.creators.c.display_name, Program.name
     # Worded here: "<name> is eligible for <programme> but has not activated it".
     path = func.coalesce(func.nullif(Program.activation_path, ""), "see the programme page")
     return (
@@ -267,8 +310,8 @@ def _not_activated(s: AlertSettings, in_chunk, creators):
             *_worded_row(
                 literal(AlertKind.eligible_not_activated.value),
                 literal(Severity.medium.value),
-                EligibilityEvaluation.creator_id,
-                literal("program:") + cast(EligibilityEvaluation.program_id, String),
+                evaluation.creator_id,
+                literal("program:") + cast(evaluation.program_id, String),
                 subject=name + " is eligible for " + program + " but has not activated it",
                 message=name
                 + " qualifies for "
@@ -276,23 +319,22 @@ def _not_activated(s: AlertSettings, in_chunk, creators):
                 + " but it is not active: money left on the table. Activate it in the app: "
                 + path
                 + ".",
-                payload={"program_id": EligibilityEvaluation.program_id},
+                payload={"program_id": evaluation.program_id},
             )
         )
-        .join(creators, creators.c.id == EligibilityEvaluation.creator_id)
-        .join(Program, Program.id == EligibilityEvaluation.program_id)
+        .join(chunk.creators, chunk.creators.c.id == evaluation.creator_id)
+        .join(Program, Program.id == evaluation.program_id)
         .outerjoin(
             activation,
             and_(
-                activation.creator_id == EligibilityEvaluation.creator_id,
-                activation.program_id == EligibilityEvaluation.program_id,
-                in_chunk(activation.creator_id),
+                activation.creator_id == evaluation.creator_id,
+                activation.program_id == evaluation.program_id,
+                chunk.in_chunk(activation.creator_id),
             ),
         )
         .where(
-            in_chunk(EligibilityEvaluation.creator_id),
-            _active(creators),
-            EligibilityEvaluation.eligible.is_(True),
+            _active(chunk),
+            evaluation.eligible.is_(True),
             or_(
                 activation.id.is_(None),
                 activation.status.in_([ActivationStatus.not_applied, ActivationStatus.rejected]),
@@ -304,22 +346,22 @@ def _not_activated(s: AlertSettings, in_chunk, creators):
 # --- income mix ---------------------------------------------------------------------------------
 
 
-def _latest_snapshots(in_chunk, creators):
+def _latest_snapshots(chunk: ChunkSources):
     # Each creator's latest snapshot: the chunk's snapshots with no later one for their creator,
     # an anti-join through the (creator, day) key, within the chunk (hashed, it reads the chunk's
     # snapshots, not the roster's).
     later = DiversificationSnapshot.__table__.alias("later")
     is_latest = ~exists().where(
         later.c.creator_id == DiversificationSnapshot.creator_id,
-        in_chunk(later.c.creator_id),
+        chunk.in_chunk(later.c.creator_id),
         later.c.as_of > DiversificationSnapshot.as_of,
     )
     return (
-        select(DiversificationSnapshot.__table__, creators.c.display_name)
-        .join(creators, creators.c.id == DiversificationSnapshot.creator_id)
+        select(DiversificationSnapshot.__table__, chunk.creators.c.display_name)
+        .join(chunk.creators, chunk.creators.c.id == DiversificationSnapshot.creator_id)
         .where(
-            in_chunk(DiversificationSnapshot.creator_id),
-            _active(creators),
+            chunk.in_chunk(DiversificationSnapshot.creator_id),
+            _active(chunk),
             is_latest,
             DiversificationSnapshot.risk_level != RiskLevel.no_data,
         )
@@ -338,8 +380,8 @@ def _suggested(text, suggestion):
     return func.rtrim(text + ". " + suggestion)
 
 
-def _concentration(s: AlertSettings, in_chunk, creators):
-    snap = _latest_snapshots(in_chunk, creators)
+def _concentration(s: AlertSettings, chunk: ChunkSources):
+    snap = _latest_snapshots(chunk)
     name, hhi = snap.c.display_name, decimal_text(snap.c.hhi, 4)
     effective = decimal_text(snap.c.effective_sources, 2)
     # Worded here: "<name> depends on one income source".
@@ -369,8 +411,8 @@ def _concentration(s: AlertSettings, in_chunk, creators):
     ).where(snap.c.hhi >= s.hhi_high)
 
 
-def _platform_dependency(s: AlertSettings, in_chunk, creators):
-    snap = _latest_snapshots(in_chunk, creators)
+def _platform_dependency(s: AlertSettings, chunk: ChunkSources):
+    snap = _latest_snapshots(chunk)
     name, platform = snap.c.display_name, snap.c.top_platform
     # Platform income only: income with no platform (merch, courses...) never makes a platform.
     # Worded here: "<name> depends on <platform>".
@@ -403,7 +445,7 @@ def _platform_dependency(s: AlertSettings, in_chunk, creators):
 # --- deals --------------------------------------------------------------------------------------
 
 
-def _deliverables(s: AlertSettings, in_chunk, creators):
+def _deliverables(s: AlertSettings, chunk: ChunkSources):
     overdue = Deliverable.due_date < s.today
     return (
         select(
@@ -412,7 +454,7 @@ def _deliverables(s: AlertSettings, in_chunk, creators):
                 case((overdue, Severity.high.value), else_=Severity.medium.value),
                 Deal.creator_id,
                 literal("deliverable:") + cast(Deliverable.id, String),
-                name=creators.c.display_name,
+                name=chunk.creators.c.display_name,
                 title=Deal.title,
                 deliverable=cast(Deliverable.kind, String),
                 platform=cast(Deliverable.platform, String),
@@ -422,10 +464,10 @@ def _deliverables(s: AlertSettings, in_chunk, creators):
             )
         )
         .join(Deal, Deal.id == Deliverable.deal_id)
-        .join(creators, creators.c.id == Deal.creator_id)
+        .join(chunk.creators, chunk.creators.c.id == Deal.creator_id)
         .where(
-            in_chunk(Deal.creator_id),
-            _active(creators),
+            chunk.in_chunk(Deal.creator_id),
+            _active(chunk),
             Deal.stage.not_in([DealStage.cancelled, DealStage.lost, DealStage.paid]),
             Deal.archived_at.is_(None),
             Deliverable.status.not_in([DeliverableStatus.published, DeliverableStatus.cancelled]),
@@ -444,7 +486,7 @@ def _word_deliverable(facts: dict, _session) -> Wording:
     )
 
 
-def _invoices(s: AlertSettings, in_chunk, creators):
+def _invoices(s: AlertSettings, chunk: ChunkSources):
     return (
         select(
             *_row(
@@ -452,7 +494,7 @@ def _invoices(s: AlertSettings, in_chunk, creators):
                 literal(Severity.high.value),
                 Deal.creator_id,
                 literal("deal:") + cast(Deal.id, String),
-                name=creators.c.display_name,
+                name=chunk.creators.c.display_name,
                 title=Deal.title,
                 brand=Brand.name,
                 invoiced_on=cast(Deal.invoiced_on, String),
@@ -461,11 +503,11 @@ def _invoices(s: AlertSettings, in_chunk, creators):
                 deal_id=Deal.id,
             )
         )
-        .join(creators, creators.c.id == Deal.creator_id)
+        .join(chunk.creators, chunk.creators.c.id == Deal.creator_id)
         .join(Brand, Brand.id == Deal.brand_id)
         .where(
-            in_chunk(Deal.creator_id),
-            _active(creators),
+            chunk.in_chunk(Deal.creator_id),
+            _active(chunk),
             Deal.archived_at.is_(None),
             Deal.stage == DealStage.invoiced,
             Deal.invoiced_on < s.today - timedelta(days=s.invoice_overdue_days),
@@ -492,7 +534,7 @@ def _word_invoice(facts: dict, _session) -> Wording:
 REMINDER_DAYS = (30, 14, 7)  # days after the due date; one alert at each, the later replacing the earlier
 
 
-def _invoice_reminders(s: AlertSettings, in_chunk, creators):
+def _invoice_reminders(s: AlertSettings, chunk: ChunkSources):
     """An issued invoice still owing money 7, 14 and 30 days after its due date: one alert per
     step (its subject key names the step), so each reminder is opened, and emailed, once."""
     step = case(
@@ -506,7 +548,7 @@ def _invoice_reminders(s: AlertSettings, in_chunk, creators):
                 literal(Severity.high.value),
                 Invoice.creator_id,
                 literal("invoice:") + cast(Invoice.id, String) + literal(":") + step,
-                name=creators.c.display_name,
+                name=chunk.creators.c.display_name,
                 number=Invoice.number,
                 brand=Brand.name,
                 due=cast(Invoice.due_on, String),
@@ -518,10 +560,10 @@ def _invoice_reminders(s: AlertSettings, in_chunk, creators):
                 invoice_id=Invoice.id,
             )
         )
-        .join(creators, creators.c.id == Invoice.creator_id)
+        .join(chunk.creators, chunk.creators.c.id == Invoice.creator_id)
         .join(Brand, Brand.id == Invoice.brand_id)
         .where(
-            in_chunk(Invoice.creator_id),
+            chunk.in_chunk(Invoice.creator_id),
             Invoice.kind == InvoiceKind.invoice,
             Invoice.status.in_([InvoiceStatus.issued, InvoiceStatus.partially_paid]),
             Invoice.due_on <= s.today - timedelta(days=REMINDER_DAYS[-1]),
@@ -539,7 +581,7 @@ def _word_invoice_reminder(facts: dict, _session) -> Wording:
     )
 
 
-def _agreement_renewals(s: AlertSettings, in_chunk, creators):
+def _agreement_renewals(s: AlertSettings, chunk: ChunkSources):
     days_left = day_number(Agreement.ends_on) - day_number(literal(s.today, Date))
     return (
         select(
@@ -548,15 +590,15 @@ def _agreement_renewals(s: AlertSettings, in_chunk, creators):
                 literal(Severity.medium.value),
                 Agreement.creator_id,
                 literal("agreement:") + cast(Agreement.id, String),
-                name=creators.c.display_name,
+                name=chunk.creators.c.display_name,
                 ends=cast(Agreement.ends_on, String),
                 agreement_id=Agreement.id,
             )
         )
-        .join(creators, creators.c.id == Agreement.creator_id)
+        .join(chunk.creators, chunk.creators.c.id == Agreement.creator_id)
         .where(
-            in_chunk(Agreement.creator_id),
-            _active(creators),
+            chunk.in_chunk(Agreement.creator_id),
+            _active(chunk),
             Agreement.archived_at.is_(None),
             Agreement.ends_on >= s.today,
             days_left <= Agreement.renewal_notice_days,
@@ -576,7 +618,7 @@ def _word_renewal(facts: dict, _session) -> Wording:
 # --- roster -------------------------------------------------------------------------------------
 
 
-def _strikes(s: AlertSettings, in_chunk, creators):
+def _strikes(s: AlertSettings, chunk: ChunkSources):
     return (
         select(
             *_row(
@@ -584,17 +626,17 @@ def _strikes(s: AlertSettings, in_chunk, creators):
                 literal(Severity.high.value),
                 GuidelineStrike.creator_id,
                 literal("strike:") + cast(GuidelineStrike.id, String),
-                name=creators.c.display_name,
+                name=chunk.creators.c.display_name,
                 occurred_on=cast(GuidelineStrike.occurred_on, String),
                 reason=GuidelineStrike.reason,
-                standing=creators.c.guideline_standing,
+                standing=chunk.creators.c.guideline_standing,
                 strike_id=GuidelineStrike.id,
             )
         )
-        .join(creators, creators.c.id == GuidelineStrike.creator_id)
+        .join(chunk.creators, chunk.creators.c.id == GuidelineStrike.creator_id)
         .where(
-            in_chunk(GuidelineStrike.creator_id),
-            _active(creators),
+            chunk.in_chunk(GuidelineStrike.creator_id),
+            _active(chunk),
             GuidelineStrike.occurred_on > s.today - timedelta(days=s.strike_days),
         )
     )
@@ -609,7 +651,7 @@ def _word_strike(facts: dict, _session) -> Wording:
     )
 
 
-def _stale_metrics(s: AlertSettings, in_chunk, creators):
+def _stale_metrics(s: AlertSettings, chunk: ChunkSources):
     # Stale: no snapshot in the last `stale_days` days: one probe of the (account, day) key in the
     # newest partitions per account of the chunk (a correlated subquery with a limit is always
     # probed per account: an EXISTS could be planned as a hash of every account's recent snapshots,
@@ -634,18 +676,18 @@ def _stale_metrics(s: AlertSettings, in_chunk, creators):
                 literal(Severity.low.value),
                 PlatformAccount.creator_id,
                 literal("account:") + cast(PlatformAccount.id, String),
-                name=creators.c.display_name,
+                name=chunk.creators.c.display_name,
                 platform=cast(PlatformAccount.platform, String),
                 handle=PlatformAccount.handle,
                 last_day=cast(last_day, String),
                 account_id=PlatformAccount.id,
             )
         )
-        .join(creators, creators.c.id == PlatformAccount.creator_id)
+        .join(chunk.creators, chunk.creators.c.id == PlatformAccount.creator_id)
         .where(
-            in_chunk(PlatformAccount.creator_id),
-            _active(creators),
-            creators.c.status == CreatorStatus.active.value,
+            chunk.in_chunk(PlatformAccount.creator_id),
+            _active(chunk),
+            chunk.creators.c.status == CreatorStatus.active.value,
             recent.is_(None),
         )
     )
