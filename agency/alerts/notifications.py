@@ -264,16 +264,24 @@ class ImmediateEmails:
         self.failed: list[dict] = []
         self._managers: dict[int, User] = {}  # the recipients of the alerts stamped
         self._preferences: dict[int, NotificationPreference] = {}
+        # What the evaluation has read (once: a roster's chunks share most managers): the
+        # severities anyone receives at once, and the managers looked up, active or not.
+        self._wanted: set[str] | None = None
+        self._looked_up: set[int] = set()
         self._stamped: set[int] = set()  # the managers of the alerts stamped
 
     def recipients(self, groups) -> None:
-        """Read, once per chunk, the managers and preferences `stamp` and `notified_at` decide
-        from: of the (kind, severity, manager id) of the alerts to be written, the managers of
-        those of a severity anyone receives at once."""
-        wanted = _wanted_severities(self.db_session)
-        manager_ids = {manager_id for _kind, severity, manager_id in groups if severity in wanted} - {None}
+        """Read, per chunk, the managers and preferences `stamp` and `notified_at` decide from:
+        of the (kind, severity, manager id) of the alerts to be written, the managers of those of
+        a severity anyone receives at once, each read once per evaluation (reading a thousand
+        managers again in each of 20 chunks was 0.7 s of a run at 100,000 creators)."""
+        if self._wanted is None:
+            self._wanted = _wanted_severities(self.db_session)
+        manager_ids = {manager_id for _kind, severity, manager_id in groups if severity in self._wanted}
+        manager_ids -= self._looked_up | {None}
         if not manager_ids:
             return
+        self._looked_up |= manager_ids
         managers, preferences = _managers_and_preferences(self.db_session, manager_ids)
         self._managers.update(managers)
         self._preferences.update(preferences)
