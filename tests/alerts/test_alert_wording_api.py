@@ -1,16 +1,21 @@
-"""The words of the alerts worded in SQL (eligibility gained or lost, eligible but not activated,
-income concentration, platform dependency), exactly, on PostgreSQL and SQLite: every figure, the fallbacks, a
-suggestion left empty and a number of equal sources left unknown."""
+"""The words of the alerts worded in SQL (every kind but near-threshold, whose explanation is worded
+in Python), exactly, on PostgreSQL and SQLite: every figure, the fallbacks, a suggestion left empty
+and a number of equal sources left unknown."""
 
 from datetime import date, timedelta
+from decimal import Decimal
 
 from sqlalchemy import select
 
 from agency.alerts.models import Alert, AlertKind, OutboxMessage
 from agency.alerts.notifications import ImmediateEmails
 from agency.alerts.service import AlertSettings, evaluate_alerts
+from agency.deals.models import Brand, Deal, Deliverable
+from agency.metrics.models import MetricSnapshot
+from agency.money.chain_models import Agreement, Invoice
 from agency.money.models import DiversificationSnapshot
 from agency.programmes.models import EligibilityChange, EligibilityEvaluation, Program
+from agency.roster.models import GuidelineStrike, PlatformAccount
 
 TODAY = date.today()
 
@@ -59,11 +64,11 @@ def _eligible(session, creator, program):
     )
 
 
-def _words(session, creator):
+def _words(session, creator, stale=False):
     return {
         (a.kind.value, a.dedup_key.split(":", 2)[2]): (a.subject, a.message, a.payload)
         for a in session.scalars(select(Alert).where(Alert.creator_id == creator.id))
-        if a.kind.value != "metrics_stale"
+        if stale or a.kind.value != "metrics_stale"
     }
 
 
@@ -198,3 +203,123 @@ def test_a_gain_and_a_loss_say_who_which_programme_the_day_and_what_changed_in_o
     assert lost.subject == "Lou Ortiz lost Creator Fund"
     assert lost.message == "Lou Ortiz is no longer eligible for Creator Fund on 28 Dec 2026 (rules or data changed)."
     assert lost.payload == {"program_id": program.id, "effective_on": "2026-12-28"}
+
+
+def test_deal_money_strike_and_stale_metrics_alerts_say_exactly_what_they_said(session, manager, make_creator):
+    """Every fact in its place: the deliverable due and overdue, the unpaid deal (its fee in its
+    currency's minor unit), the invoice reminder (what is still owed, the step), the renewal, the
+    strike without a reason, and an account never measured beside one measured long ago."""
+    dee = make_creator(manager=manager, display_name="Dee O'Hara", accounts=(), status="paused")
+    dee.guideline_standing = "warning"
+    brand = Brand(name="Acme & Co")
+    session.add(brand)
+    session.flush()
+
+    def deal(title, **fields):
+        made = Deal(
+            creator_id=dee.id,
+            brand_id=brand.id,
+            title=title,
+            source="direct",
+            fee_amount=fields.pop("fee_amount", "100.00"),
+            fee_currency=fields.pop("fee_currency", "EUR"),
+            commission_percent="20.00",
+            stage=fields.pop("stage", "in_progress"),
+            **fields,
+        )
+        session.add(made)
+        session.flush()
+        return made
+
+    launch = deal("Launch")
+    late = Deliverable(deal_id=launch.id, kind="video", platform="tiktok", due_date=date(2026, 3, 5))
+    soon = Deliverable(deal_id=launch.id, kind="story", platform="instagram", due_date=TODAY + timedelta(days=2))
+    unpaid = deal(
+        "Spring", stage="invoiced", invoiced_on=TODAY - timedelta(days=45), fee_amount="1500", fee_currency="JPY"
+    )
+    invoiced = deal("Summer", stage="invoiced", invoiced_on=TODAY - timedelta(days=20))
+    invoice = Invoice(
+        number="INV-2026-00042",
+        deal_id=invoiced.id,
+        creator_id=dee.id,
+        brand_id=brand.id,
+        status="partially_paid",
+        currency="EUR",
+        issued_on=TODAY - timedelta(days=20),
+        due_on=TODAY - timedelta(days=15),
+        subtotal=Decimal("1000.00"),
+        total=Decimal("1210.00"),
+        amount_paid=Decimal("200.00"),
+        amount_credited=Decimal("10.50"),
+        commission_percent=Decimal("20.00"),
+    )
+    ends_on = TODAY + timedelta(days=30)
+    agreement = Agreement(
+        creator_id=dee.id,
+        starts_on=date(2025, 1, 1),
+        ends_on=ends_on,
+        default_commission_percent=Decimal("20.00"),
+        payout_currency="EUR",
+    )
+    strike = GuidelineStrike(creator_id=dee.id, occurred_on=TODAY - timedelta(days=2), reason="")
+    session.add_all([late, soon, invoice, agreement, strike])
+    # Stale metrics are about active creators' accounts.
+    eve = make_creator(manager=manager, display_name="Eve", accounts=("tiktok", "youtube"), status="active")
+    session.flush()
+    accounts = {a.platform.value: a for a in session.scalars(select(PlatformAccount).filter_by(creator_id=eve.id))}
+    session.add(MetricSnapshot(account_id=accounts["youtube"].id, day=date(2026, 1, 9), followers=10))
+    session.commit()
+
+    evaluate_alerts(db_session=session, settings=AlertSettings(today=TODAY))
+    session.commit()
+    day = ends_on.strftime("%d %b %Y")
+    assert _words(session, dee) == {
+        ("deliverable_overdue", f"deliverable:{late.id}"): (
+            "Dee O'Hara: video for 'Launch' is overdue",
+            "The tiktok video for 'Launch' was due on 05 Mar 2026.",
+            {"deal_id": launch.id, "deliverable_id": late.id, "due_date": "2026-03-05"},
+        ),
+        ("deliverable_due", f"deliverable:{soon.id}"): (
+            "Dee O'Hara: story for 'Launch' is due soon",
+            f"The instagram story for 'Launch' is due on {soon.due_date.strftime('%d %b %Y')}.",
+            {"deal_id": launch.id, "deliverable_id": soon.id, "due_date": soon.due_date.isoformat()},
+        ),
+        ("invoice_overdue", f"deal:{unpaid.id}"): (
+            "Invoice for 'Spring' (Dee O'Hara) is unpaid",
+            f"'Spring' with Acme & Co was invoiced on {unpaid.invoiced_on.strftime('%d %b %Y')} (1500 JPY) "
+            "and is still unpaid.",
+            {"deal_id": unpaid.id},
+        ),
+        ("invoice_reminder", f"invoice:{invoice.id}:14"): (
+            "Chase invoice INV-2026-00042 (Acme & Co): 14 days past due",
+            f"Invoice INV-2026-00042 to Acme & Co for Dee O'Hara was due on "
+            f"{invoice.due_on.strftime('%d %b %Y')}; 999.50 EUR is still owed, 14 days later. "
+            f"Open it at /money/invoices/{invoice.id} to print it or record the payment.",
+            {"invoice_id": invoice.id, "step_days": 14, "due_on": invoice.due_on.isoformat()},
+        ),
+        ("agreement_renewal", f"agreement:{agreement.id}"): (
+            f"Dee O'Hara's representation agreement ends on {day}",
+            f"The representation agreement with Dee O'Hara ends on {day}: agree a renewal (or its end) before then.",
+            {"agreement_id": agreement.id, "ends_on": ends_on.isoformat()},
+        ),
+        ("guideline_strike", f"strike:{strike.id}"): (
+            "Dee O'Hara received a community-guidelines strike",
+            f"Strike on {strike.occurred_on.strftime('%d %b %Y')}: no reason recorded. Standing is now warning; "
+            "monetisation programmes may be at risk.",
+            {"strike_id": strike.id},
+        ),
+    }
+    stale = {key: words for (kind, key), words in _words(session, eve, stale=True).items() if kind == "metrics_stale"}
+    tiktok, youtube = accounts["tiktok"], accounts["youtube"]
+    assert stale == {
+        f"account:{tiktok.id}": (
+            "No recent metrics for Eve on tiktok",
+            f"@{tiktok.handle} on tiktok has no metrics yet.",
+            {"account_id": tiktok.id, "last_day": None},
+        ),
+        f"account:{youtube.id}": (
+            "No recent metrics for Eve on youtube",
+            f"The last youtube snapshot for @{youtube.handle} is from 09 Jan 2026.",
+            {"account_id": youtube.id, "last_day": "2026-01-09"},
+        ),
+    }
