@@ -2,10 +2,10 @@
 finding every condition true right now, and the words an alert about it says.
 
 An evaluator's statement yields, per condition: its kind, severity, creator, a subject key (what
-the alert is about: a programme, a deliverable, an account...) and either the facts its message
-needs, as a small JSON object, worded in Python, or, for a kind whose words are text joined
-together (names, days, shares, criterion labels: no documents to explain), the alert's subject,
-message and payload themselves, worded in SQL. service.evaluate_alerts stores the conditions of
+the alert is about: a programme, a deliverable, an account...) and the alert's subject, message
+and payload themselves, worded in SQL from text joined together (names, titles, days, amounts,
+shares, criterion labels), or, for near-threshold alerts, whose message explains the criteria of a
+rule version, the facts it is worded from in Python, as a small JSON object. service.evaluate_alerts stores the conditions of
 a chunk, resolves in SQL the open alerts whose condition cleared, and words only the alerts it
 opens (the statement builds facts and words only for conditions without an open alert): a run
 that changes nothing reads and writes nothing beyond the conditions themselves.
@@ -178,7 +178,13 @@ def _active(chunk: ChunkSources):
 
 
 def _day(value) -> str:
+    """A day (ISO text) as messages write it, "05 Mar 2026": the near-threshold crossing worded in
+    Python; `_day_sql` is the same words in SQL."""
     return date.fromisoformat(value).strftime("%d %b %Y") if value else "an unknown day"
+
+
+def _day_sql(value):
+    return func.coalesce(day_text(value), "an unknown day")
 
 
 # --- eligibility --------------------------------------------------------------------------------
@@ -208,7 +214,7 @@ def _transitions(s: AlertSettings, chunk: ChunkSources):
                 + case((gained, " became eligible for "), else_=" is no longer eligible for ")
                 + program
                 + " on "
-                + func.coalesce(day_text(EligibilityChange.effective_on), "an unknown day")
+                + _day_sql(EligibilityChange.effective_on)
                 + " ("
                 + criteria
                 + ").",
@@ -447,20 +453,39 @@ def _platform_dependency(s: AlertSettings, chunk: ChunkSources):
 
 def _deliverables(s: AlertSettings, chunk: ChunkSources):
     overdue = Deliverable.due_date < s.today
+    name, title = chunk.creators.c.display_name, Deal.title
+    deliverable, platform = cast(Deliverable.kind, String), cast(Deliverable.platform, String)
+    # Worded here: "<name>: video for '<deal>' is overdue" / "is due soon".
     return (
         select(
-            *_row(
+            *_worded_row(
                 case((overdue, AlertKind.deliverable_overdue.value), else_=AlertKind.deliverable_due.value),
                 case((overdue, Severity.high.value), else_=Severity.medium.value),
                 Deal.creator_id,
                 literal("deliverable:") + cast(Deliverable.id, String),
-                name=chunk.creators.c.display_name,
-                title=Deal.title,
-                deliverable=cast(Deliverable.kind, String),
-                platform=cast(Deliverable.platform, String),
-                due=cast(Deliverable.due_date, String),
-                deal_id=Deal.id,
-                deliverable_id=Deliverable.id,
+                subject=name
+                + ": "
+                + deliverable
+                + " for '"
+                + title
+                + "' "
+                + case((overdue, "is overdue"), else_="is due soon"),
+                message="The "
+                + platform
+                + " "
+                + deliverable
+                + " for '"
+                + title
+                + "' "
+                + case((overdue, "was"), else_="is")
+                + " due on "
+                + _day_sql(Deliverable.due_date)
+                + ".",
+                payload={
+                    "deal_id": Deal.id,
+                    "deliverable_id": Deliverable.id,
+                    "due_date": cast(Deliverable.due_date, String),
+                },
             )
         )
         .join(Deal, Deal.id == Deliverable.deal_id)
@@ -476,31 +501,30 @@ def _deliverables(s: AlertSettings, chunk: ChunkSources):
     )
 
 
-def _word_deliverable(facts: dict, _session) -> Wording:
-    overdue = facts["kind"] == AlertKind.deliverable_overdue.value
-    what = f"The {facts['platform']} {facts['deliverable']} for '{facts['title']}'"
-    return Wording(
-        f"{facts['name']}: {facts['deliverable']} for '{facts['title']}' {'is overdue' if overdue else 'is due soon'}",
-        f"{what} {'was' if overdue else 'is'} due on {_day(facts['due'])}.",
-        {"deal_id": facts["deal_id"], "deliverable_id": facts["deliverable_id"], "due_date": facts["due"]},
-    )
-
-
 def _invoices(s: AlertSettings, chunk: ChunkSources):
+    name, title = chunk.creators.c.display_name, Deal.title
+    fee = decimal_text(Deal.fee_amount, minor_unit_sql(Deal.fee_currency))
+    # Worded here: "Invoice for '<deal>' (<name>) is unpaid".
     return (
         select(
-            *_row(
+            *_worded_row(
                 literal(AlertKind.invoice_overdue.value),
                 literal(Severity.high.value),
                 Deal.creator_id,
                 literal("deal:") + cast(Deal.id, String),
-                name=chunk.creators.c.display_name,
-                title=Deal.title,
-                brand=Brand.name,
-                invoiced_on=cast(Deal.invoiced_on, String),
-                fee=decimal_text(Deal.fee_amount, minor_unit_sql(Deal.fee_currency)),
-                currency=Deal.fee_currency,
-                deal_id=Deal.id,
+                subject="Invoice for '" + title + "' (" + name + ") is unpaid",
+                message="'"
+                + title
+                + "' with "
+                + Brand.name
+                + " was invoiced on "
+                + _day_sql(Deal.invoiced_on)
+                + " ("
+                + fee
+                + " "
+                + Deal.fee_currency
+                + ") and is still unpaid.",
+                payload={"deal_id": Deal.id},
             )
         )
         .join(chunk.creators, chunk.creators.c.id == Deal.creator_id)
@@ -522,15 +546,6 @@ def _invoices(s: AlertSettings, chunk: ChunkSources):
     )
 
 
-def _word_invoice(facts: dict, _session) -> Wording:
-    return Wording(
-        f"Invoice for '{facts['title']}' ({facts['name']}) is unpaid",
-        f"'{facts['title']}' with {facts['brand']} was invoiced on {_day(facts['invoiced_on'])} "
-        f"({facts['fee']} {facts['currency']}) and is still unpaid.",
-        {"deal_id": facts["deal_id"]},
-    )
-
-
 REMINDER_DAYS = (30, 14, 7)  # days after the due date; one alert at each, the later replacing the earlier
 
 
@@ -541,23 +556,39 @@ def _invoice_reminders(s: AlertSettings, chunk: ChunkSources):
         *[(Invoice.due_on <= s.today - timedelta(days=days), literal(str(days))) for days in REMINDER_DAYS[:-1]],
         else_=literal(str(REMINDER_DAYS[-1])),
     )
+    number, brand = func.coalesce(Invoice.number, "(unnumbered)"), Brand.name
+    owed = decimal_text(Invoice.total - Invoice.amount_paid - Invoice.amount_credited, minor_unit_sql(Invoice.currency))
+    # Worded here: "Chase invoice <number> (<brand>): <step> days past due".
     return (
         select(
-            *_row(
+            *_worded_row(
                 literal(AlertKind.invoice_reminder.value),
                 literal(Severity.high.value),
                 Invoice.creator_id,
                 literal("invoice:") + cast(Invoice.id, String) + literal(":") + step,
-                name=chunk.creators.c.display_name,
-                number=Invoice.number,
-                brand=Brand.name,
-                due=cast(Invoice.due_on, String),
-                owed=decimal_text(
-                    Invoice.total - Invoice.amount_paid - Invoice.amount_credited, minor_unit_sql(Invoice.currency)
-                ),
-                currency=Invoice.currency,
-                step=step,
-                invoice_id=Invoice.id,
+                subject="Chase invoice " + number + " (" + brand + "): " + step + " days past due",
+                message="Invoice "
+                + number
+                + " to "
+                + brand
+                + " for "
+                + chunk.creators.c.display_name
+                + " was due on "
+                + _day_sql(Invoice.due_on)
+                + "; "
+                + owed
+                + " "
+                + Invoice.currency
+                + " is still owed, "
+                + step
+                + " days later. Open it at /money/invoices/"
+                + cast(Invoice.id, String)
+                + " to print it or record the payment.",
+                payload={
+                    "invoice_id": Invoice.id,
+                    "step_days": cast(step, Integer),
+                    "due_on": cast(Invoice.due_on, String),
+                },
             )
         )
         .join(chunk.creators, chunk.creators.c.id == Invoice.creator_id)
@@ -571,28 +602,24 @@ def _invoice_reminders(s: AlertSettings, chunk: ChunkSources):
     )
 
 
-def _word_invoice_reminder(facts: dict, _session) -> Wording:
-    return Wording(
-        f"Chase invoice {facts['number']} ({facts['brand']}): {facts['step']} days past due",
-        f"Invoice {facts['number']} to {facts['brand']} for {facts['name']} was due on {_day(facts['due'])}; "
-        f"{facts['owed']} {facts['currency']} is still owed, {facts['step']} days later. "
-        f"Open it at /money/invoices/{facts['invoice_id']} to print it or record the payment.",
-        {"invoice_id": facts["invoice_id"], "step_days": int(facts["step"]), "due_on": facts["due"]},
-    )
-
-
 def _agreement_renewals(s: AlertSettings, chunk: ChunkSources):
     days_left = day_number(Agreement.ends_on) - day_number(literal(s.today, Date))
+    name, ends = chunk.creators.c.display_name, _day_sql(Agreement.ends_on)
+    # Worded here: "<name>'s representation agreement ends on <day>".
     return (
         select(
-            *_row(
+            *_worded_row(
                 literal(AlertKind.agreement_renewal.value),
                 literal(Severity.medium.value),
                 Agreement.creator_id,
                 literal("agreement:") + cast(Agreement.id, String),
-                name=chunk.creators.c.display_name,
-                ends=cast(Agreement.ends_on, String),
-                agreement_id=Agreement.id,
+                subject=name + "'s representation agreement ends on " + ends,
+                message="The representation agreement with "
+                + name
+                + " ends on "
+                + ends
+                + ": agree a renewal (or its end) before then.",
+                payload={"agreement_id": Agreement.id, "ends_on": cast(Agreement.ends_on, String)},
             )
         )
         .join(chunk.creators, chunk.creators.c.id == Agreement.creator_id)
@@ -606,31 +633,29 @@ def _agreement_renewals(s: AlertSettings, chunk: ChunkSources):
     )
 
 
-def _word_renewal(facts: dict, _session) -> Wording:
-    return Wording(
-        f"{facts['name']}'s representation agreement ends on {_day(facts['ends'])}",
-        f"The representation agreement with {facts['name']} ends on {_day(facts['ends'])}: "
-        "agree a renewal (or its end) before then.",
-        {"agreement_id": facts["agreement_id"], "ends_on": facts["ends"]},
-    )
-
-
 # --- roster -------------------------------------------------------------------------------------
 
 
 def _strikes(s: AlertSettings, chunk: ChunkSources):
+    name = chunk.creators.c.display_name
+    reason = func.coalesce(func.nullif(GuidelineStrike.reason, ""), "no reason recorded")
+    # Worded here: "<name> received a community-guidelines strike".
     return (
         select(
-            *_row(
+            *_worded_row(
                 literal(AlertKind.guideline_strike.value),
                 literal(Severity.high.value),
                 GuidelineStrike.creator_id,
                 literal("strike:") + cast(GuidelineStrike.id, String),
-                name=chunk.creators.c.display_name,
-                occurred_on=cast(GuidelineStrike.occurred_on, String),
-                reason=GuidelineStrike.reason,
-                standing=chunk.creators.c.guideline_standing,
-                strike_id=GuidelineStrike.id,
+                subject=name + " received a community-guidelines strike",
+                message="Strike on "
+                + _day_sql(GuidelineStrike.occurred_on)
+                + ": "
+                + reason
+                + ". Standing is now "
+                + chunk.creators.c.guideline_standing
+                + "; monetisation programmes may be at risk.",
+                payload={"strike_id": GuidelineStrike.id},
             )
         )
         .join(chunk.creators, chunk.creators.c.id == GuidelineStrike.creator_id)
@@ -642,21 +667,12 @@ def _strikes(s: AlertSettings, chunk: ChunkSources):
     )
 
 
-def _word_strike(facts: dict, _session) -> Wording:
-    return Wording(
-        f"{facts['name']} received a community-guidelines strike",
-        f"Strike on {_day(facts['occurred_on'])}: {facts.get('reason') or 'no reason recorded'}. "
-        f"Standing is now {facts['standing']}; monetisation programmes may be at risk.",
-        {"strike_id": facts["strike_id"]},
-    )
-
-
 def _stale_metrics(s: AlertSettings, chunk: ChunkSources):
     # Stale: no snapshot in the last `stale_days` days: one probe of the (account, day) key in the
     # newest partitions per account of the chunk (a correlated subquery with a limit is always
     # probed per account: an EXISTS could be planned as a hash of every account's recent snapshots,
-    # the whole roster's, in every chunk); the last day (the message's fact) is read for stale
-    # accounts only.
+    # the whole roster's, in every chunk); the last day (the message's fact) is read for the stale
+    # accounts without an open alert only (service._conditions_select).
     recent = (
         select(literal(1))
         .where(
@@ -669,18 +685,21 @@ def _stale_metrics(s: AlertSettings, chunk: ChunkSources):
     last_day = (
         select(func.max(MetricSnapshot.day)).where(MetricSnapshot.account_id == PlatformAccount.id).scalar_subquery()
     )
+    platform, handle = cast(PlatformAccount.platform, String), PlatformAccount.handle
+    # Worded here: "No recent metrics for <name> on <platform>".
     return (
         select(
-            *_row(
+            *_worded_row(
                 literal(AlertKind.metrics_stale.value),
                 literal(Severity.low.value),
                 PlatformAccount.creator_id,
                 literal("account:") + cast(PlatformAccount.id, String),
-                name=chunk.creators.c.display_name,
-                platform=cast(PlatformAccount.platform, String),
-                handle=PlatformAccount.handle,
-                last_day=cast(last_day, String),
-                account_id=PlatformAccount.id,
+                subject="No recent metrics for " + chunk.creators.c.display_name + " on " + platform,
+                message=func.coalesce(
+                    "The last " + platform + " snapshot for @" + handle + " is from " + day_text(last_day) + ".",
+                    "@" + handle + " on " + platform + " has no metrics yet.",
+                ),
+                payload={"account_id": PlatformAccount.id, "last_day": cast(last_day, String)},
             )
         )
         .join(chunk.creators, chunk.creators.c.id == PlatformAccount.creator_id)
@@ -693,32 +712,16 @@ def _stale_metrics(s: AlertSettings, chunk: ChunkSources):
     )
 
 
-def _word_stale(facts: dict, _session) -> Wording:
-    platform, handle = facts["platform"], facts["handle"]
-    message = (
-        f"The last {platform} snapshot for @{handle} is from {_day(facts['last_day'])}."
-        if facts.get("last_day")
-        else f"@{handle} on {platform} has no metrics yet."
-    )
-    return Wording(
-        f"No recent metrics for {facts['name']} on {platform}",
-        message,
-        {"account_id": facts["account_id"], "last_day": facts.get("last_day")},
-    )
-
-
 EVALUATORS: tuple[Evaluator, ...] = (
     Evaluator("eligibility_transitions", (AlertKind.eligibility_gained, AlertKind.eligibility_lost), _transitions),
     Evaluator("near_threshold", (AlertKind.near_threshold,), _near, _word_near, _word_near_many),
     Evaluator("eligible_not_activated", (AlertKind.eligible_not_activated,), _not_activated),
     Evaluator("revenue_concentration", (AlertKind.concentration_risk,), _concentration),
     Evaluator("platform_dependency", (AlertKind.platform_dependency,), _platform_dependency),
-    Evaluator(
-        "deliverables", (AlertKind.deliverable_due, AlertKind.deliverable_overdue), _deliverables, _word_deliverable
-    ),
-    Evaluator("invoices", (AlertKind.invoice_overdue,), _invoices, _word_invoice),
-    Evaluator("invoice_reminders", (AlertKind.invoice_reminder,), _invoice_reminders, _word_invoice_reminder),
-    Evaluator("agreement_renewals", (AlertKind.agreement_renewal,), _agreement_renewals, _word_renewal),
-    Evaluator("guideline_strikes", (AlertKind.guideline_strike,), _strikes, _word_strike),
-    Evaluator("stale_metrics", (AlertKind.metrics_stale,), _stale_metrics, _word_stale),
+    Evaluator("deliverables", (AlertKind.deliverable_due, AlertKind.deliverable_overdue), _deliverables),
+    Evaluator("invoices", (AlertKind.invoice_overdue,), _invoices),
+    Evaluator("invoice_reminders", (AlertKind.invoice_reminder,), _invoice_reminders),
+    Evaluator("agreement_renewals", (AlertKind.agreement_renewal,), _agreement_renewals),
+    Evaluator("guideline_strikes", (AlertKind.guideline_strike,), _strikes),
+    Evaluator("stale_metrics", (AlertKind.metrics_stale,), _stale_metrics),
 )
