@@ -5,10 +5,11 @@ An evaluator's statement yields, per condition: its kind, severity, creator, a s
 the alert is about: a programme, a deliverable, an account...) and the alert's subject, message
 and payload themselves, worded in SQL from text joined together (names, titles, days, amounts,
 shares, criterion labels), or, for near-threshold alerts, whose message explains the criteria of a
-rule version, the facts it is worded from in Python, as a small JSON object. service.evaluate_alerts stores the conditions of
-a chunk, resolves in SQL the open alerts whose condition cleared, and words only the alerts it
-opens (the statement builds facts and words only for conditions without an open alert): a run
-that changes nothing reads and writes nothing beyond the conditions themselves.
+rule version, the facts it is worded from in Python, as a small JSON object.
+service.evaluate_alerts stores the conditions of a chunk, resolves in SQL the open alerts whose
+condition cleared, and words only the alerts it opens (the statement builds facts and words only
+for conditions without an open alert): a run that changes nothing reads and writes nothing beyond
+the conditions themselves.
 """
 
 from __future__ import annotations
