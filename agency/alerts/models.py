@@ -53,8 +53,16 @@ class Alert(Base):
             sqlite_where=text("status <> 'resolved'"),
         ),
         Index("ix_alerts_status_kind", "status", "kind"),
-        # A creator's alerts, newest first; also the foreign key's and a chunk's (creator id range).
+        # A creator's alerts, newest first; also the foreign key's.
         Index("ix_alerts_creator_id_opened_at", "creator_id", "opened_at"),
+        # The open alerts of a chunk (a creator id range), which each evaluation reads, without
+        # the resolved history beside them.
+        Index(
+            "ix_alerts_open_creator_id",
+            "creator_id",
+            postgresql_where=text("status <> 'resolved'"),
+            sqlite_where=text("status <> 'resolved'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
