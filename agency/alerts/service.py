@@ -119,10 +119,11 @@ def _conditions_table() -> Table:
 def _open_alerts_table() -> Table:
     """The dedup keys and ids of the chunk's open alerts (unique: one open alert per key), which
     every kind's statement left-joins: hashed once per kind, where a lookup in `alerts` per
-    condition was an index probe each. Keyed all the same: a kind whose conditions the planner expects to be
-    one row (a left join filtered on its outer side, misestimated) is joined by a nested loop,
-    which then probes the key per condition instead of scanning every open key per condition (at
-    100,000 creators, 4,254 conditions against 13,201 keys took 34 s in one chunk)."""
+    condition was an index probe each. Keyed all the same: a kind whose conditions the planner
+    expects to be one row (a left join filtered on its outer side, misestimated) is joined by a
+    nested loop, which then probes the key per condition instead of scanning every open key per
+    condition (at 100,000 creators, 4,254 conditions against 13,201 keys took 34 s in one chunk).
+    The ids resolve the alerts whose condition cleared."""
     return temporary(
         "alert_open",
         lambda: [Column("dedup_key", KEY, primary_key=True), Column("id", Integer, nullable=False)],
