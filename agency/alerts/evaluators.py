@@ -89,7 +89,8 @@ class ChunkSources:
     in_chunk: Callable  # a column of creator ids -> the condition that it is in the chunk
     creators: Table  # the chunk's creators, with what alerts say of them (service.py)
     # The chunk's evaluations eligible or near a threshold, read once for the two kinds about them
-    # (a chunk's evaluations are wide rows: one read of them was a fifth of an unchanged run)
+    # (wide rows, with their documents: reading them once rather than once per kind saved a tenth
+    # of an unchanged run at 100,000 creators)
     evaluations: CTE
 
     @classmethod
