@@ -122,18 +122,10 @@ class Evaluator:
     # (settings, the chunk's sources) -> a select of kind, severity, creator_id, subject_key,
     # facts, subject, message, payload (`_row` or `_worded_row`)
     conditions: Callable
-    # (facts, session) -> the alert's wording, for the alerts a run opens; None for a kind whose
-    # statement words its alerts itself (`_worded_row`)
-    word: Callable[[dict, Session], Wording] | None = None
-    # (many facts, session) -> their wordings, when wording one reads the database: a run opening
-    # thousands of alerts reads what they need once, not once per alert
-    word_many: Callable[[list[dict], Session], list[Wording]] | None = None
-
-    def word_all(self, facts: list[dict], session: Session) -> list[Wording]:
-        """The wording of every condition in `facts`, in order."""
-        if self.word_many is not None:
-            return self.word_many(facts, session)
-        return [self.word(one, session) for one in facts]
+    # (the facts of the alerts a run opens, session) -> their wordings, in order, reading what they
+    # need once for all (a run opens thousands); None for a kind whose statement words its alerts
+    # itself (`_worded_row`)
+    word: Callable[[list[dict], Session], list[Wording]] | None = None
 
 
 def _row(kind, severity, creator_id, subject_key, **facts):
@@ -259,11 +251,7 @@ def _near(s: AlertSettings, chunk: ChunkSources):
     )
 
 
-def _word_near(facts: dict, session) -> Wording:
-    return _word_near_many([facts], session)[0]
-
-
-def _word_near_many(many: list[dict], session) -> list[Wording]:
+def _word_near(many: list[dict], session) -> list[Wording]:
     # The explanations of every condition at once: rule versions and accounts read in bulk.
     documents = explain_many(session, [(facts["rule_version_id"], facts["results"]) for facts in many])
     return [_near_wording(facts, document) for facts, document in zip(many, documents)]
@@ -716,7 +704,7 @@ def _stale_metrics(s: AlertSettings, chunk: ChunkSources):
 
 EVALUATORS: tuple[Evaluator, ...] = (
     Evaluator("eligibility_transitions", (AlertKind.eligibility_gained, AlertKind.eligibility_lost), _transitions),
-    Evaluator("near_threshold", (AlertKind.near_threshold,), _near, _word_near, _word_near_many),
+    Evaluator("near_threshold", (AlertKind.near_threshold,), _near, _word_near),
     Evaluator("eligible_not_activated", (AlertKind.eligible_not_activated,), _not_activated),
     Evaluator("revenue_concentration", (AlertKind.concentration_risk,), _concentration),
     Evaluator("platform_dependency", (AlertKind.platform_dependency,), _platform_dependency),

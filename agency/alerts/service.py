@@ -407,7 +407,7 @@ def _evaluate_chunk(
         for condition in conditions_of_kind:
             condition.facts["kind"] = kind  # the decoded facts are this run's own
             facts.append(condition.facts)
-        wordings = by_kind[kind].word_all(facts, db_session)
+        wordings = by_kind[kind].word(facts, db_session)
         rows = [_alert_row(condition, words, now) for condition, words in zip(conditions_of_kind, wordings)]
         if emails is not None:
             emails.stamp(rows, [condition.manager_id for condition in conditions_of_kind], now)
