@@ -66,6 +66,26 @@ def test_one_open_alert_per_condition_auto_resolve_and_reopen(session, manager, 
     assert len(session.scalars(select(Alert)).all()) == 2
 
 
+def test_a_run_that_keeps_clears_and_opens_alerts_counts_each_once(session, manager, make_creator):
+    """In one chunk: an alert whose condition holds stays open, one whose condition cleared is
+    resolved, a new condition opens one; the run reports each once, and what stays open."""
+    kept, cleared, new = (make_creator(manager=manager, status="paused") for _ in range(3))
+    kept_deliverable = _overdue_deliverable(session, kept)
+    cleared_deliverable = _overdue_deliverable(session, cleared)
+    assert (_evaluate(session).opened, _evaluate(session).opened) == (2, 0)
+    cleared_deliverable.status = DeliverableStatus.cancelled
+    _overdue_deliverable(session, new)
+    run = _evaluate(session)
+    assert (run.opened, run.resolved, run.still_open) == (1, 1, 2)
+    open_alerts = session.execute(
+        select(Alert.creator_id, Alert.payload).where(Alert.status != AlertStatus.resolved).order_by(Alert.creator_id)
+    ).all()
+    assert [creator_id for creator_id, _payload in open_alerts] == [kept.id, new.id]
+    assert open_alerts[0].payload["deliverable_id"] == kept_deliverable.id
+    unchanged = _evaluate(session)
+    assert (unchanged.opened, unchanged.resolved, unchanged.still_open) == (0, 0, 2)
+
+
 def test_an_acknowledged_alert_stays_its_conditions_open_alert_chunk_by_chunk(session, manager, make_creator):
     """The open alerts a chunk matches its conditions with are its own creators' open or
     acknowledged ones: acknowledging keeps the alert (nothing reopened or resolved), another
