@@ -125,9 +125,12 @@ SELECT c.id AS creator_id, round(COALESCE(m.total, 0), 2) AS total,
        round(COALESCE(m.tiktok_share, 0), 4) AS tiktok_share, round(COALESCE(m.hhi, 0), 4) AS hhi,
        CASE WHEN m.previous_total > 0 THEN round(m.previous_hhi, 4) END AS previous_hhi,
        CASE WHEN m.hhi > 0 THEN round(1 / m.hhi, 2) END AS effective_sources,
+       -- The level follows the HHI and share as stored and shown (four places), as the product's:
+       -- a TikTok share of 0.69996 is shown as 0.7000 and is at the 70% threshold.
        CASE WHEN COALESCE(m.total, 0) <= 0 THEN 'no_data'
-            WHEN m.hhi >= 0.5 OR COALESCE(m.top_platform_share, 0) >= 0.7 THEN 'high'
-            WHEN m.hhi >= 0.25 OR COALESCE(m.top_platform_share, 0) >= 0.5 THEN 'medium' ELSE 'low' END AS risk_level,
+            WHEN round(m.hhi, 4) >= 0.5 OR round(COALESCE(m.top_platform_share, 0), 4) >= 0.7 THEN 'high'
+            WHEN round(m.hhi, 4) >= 0.25 OR round(COALESCE(m.top_platform_share, 0), 4) >= 0.5 THEN 'medium'
+            ELSE 'low' END AS risk_level,
        COALESCE(m.unconverted, 0)::int AS unconverted_records
 FROM creators c LEFT JOIN per_creator m ON m.creator_id = c.id
 WHERE c.archived_at IS NULL

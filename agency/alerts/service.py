@@ -1,11 +1,12 @@
 """Alerts: keep one open alert per condition, and their lifecycle.
 
-`evaluate_alerts` works chunk by chunk of creators: the evaluators' conditions (evaluators.py)
-land in a temporary table; open alerts whose condition cleared are resolved in SQL; only new
-conditions are opened: those worded in SQL straight from that table, the others read back and
-worded in Python; after the last chunk, each manager's immediate emails for the whole run are
-queued in the same transaction; a condition that comes back later opens a new alert. An
-unchanged roster opens and resolves nothing. Users acknowledge and resolve alerts by hand.
+`evaluate_alerts` works chunk by chunk of creators: one statement finds the evaluators'
+conditions (evaluators.py) and writes what changed to a temporary table: the new conditions, and
+the open alerts whose condition cleared, which are then resolved in SQL; the new conditions are
+opened: those worded in SQL straight from that table, the others read back and worded in
+Python; after the last chunk, each manager's immediate emails for the whole run are queued in the
+same transaction; a condition that comes back later opens a new alert. An unchanged roster opens
+and resolves nothing, and writes no row. Users acknowledge and resolve alerts by hand.
 """
 
 from __future__ import annotations
