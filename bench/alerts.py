@@ -278,8 +278,20 @@ def main() -> None:
     after = alert_counts()
     line("  alerts (total, resolved) before -> after the re-run", f"{before} -> {after}")
     with engine.connect() as conn:
-        product_rows = conn.execute(text("SELECT count(*) FROM alerts WHERE status <> 'resolved'")).scalar()
-    line("floor agrees with the product (open alerts)", f"{floor_rows:,} floor vs {product_rows:,} product")
+        # Key by key: the floor's open alerts and the product's (the same dedup keys).
+        product_rows, both, floor_only, product_only = conn.execute(
+            text(
+                "SELECT count(p.dedup_key), count(*) FILTER (WHERE f.dedup_key = p.dedup_key), "
+                "count(*) FILTER (WHERE p.dedup_key IS NULL), count(*) FILTER (WHERE f.dedup_key IS NULL) "
+                "FROM (SELECT dedup_key FROM floor_alerts WHERE NOT resolved) f "
+                "FULL JOIN (SELECT dedup_key FROM alerts WHERE status <> 'resolved') p USING (dedup_key)"
+            )
+        ).one()
+    line(
+        "floor agrees with the product (open alerts)",
+        f"{floor_rows:,} floor vs {product_rows:,} product: {both:,} keys in both, "
+        f"{floor_only:,} only in the floor, {product_only:,} only in the product",
+    )
     print("ratios:", flush=True)
     line("evaluation / floor (target <= 2x)", f"{full / floor_seconds:8.2f}x")
     line("unchanged re-evaluation / read-only floor", f"{again / read_seconds:8.2f}x")
