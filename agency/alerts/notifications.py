@@ -142,8 +142,19 @@ def _managers_and_preferences(
     return managers, preferences
 
 
-def _wants_at_once(prefs: NotificationPreference, kind: str, severity: str) -> bool:
-    return prefs.email_enabled and kind not in prefs.muted_kinds and severity in prefs.immediate_severities
+# What a manager receives at once, read off their preferences: the severities (none with email
+# off) and the kinds muted.
+AtOnce = tuple[frozenset[str], frozenset[str]]
+
+
+def _at_once(prefs: NotificationPreference) -> AtOnce:
+    severities = frozenset(prefs.immediate_severities or ()) if prefs.email_enabled else frozenset()
+    return severities, frozenset(prefs.muted_kinds or ())
+
+
+def _wants_at_once(at_once: AtOnce, kind: str, severity: str) -> bool:
+    severities, muted = at_once
+    return severity in severities and kind not in muted
 
 
 log = structlog.get_logger(__name__)
@@ -248,7 +259,7 @@ def queue_immediate(*, db_session: Session, alert_ids: list[int] | Select, publi
         alert
         for alert in alerts
         if alert.manager_id in managers
-        and _wants_at_once(preferences[alert.manager_id], alert.kind.value, alert.severity.value)
+        and _wants_at_once(_at_once(preferences[alert.manager_id]), alert.kind.value, alert.severity.value)
     ]
     messages = _immediate_emails_of(wanted, managers, public_url)
     notified = [alert.id for alert in wanted]
@@ -274,7 +285,9 @@ class ImmediateEmails:
         self.queued = 0
         self.failed: list[dict] = []
         self._managers: dict[int, User] = {}  # the recipients of the alerts stamped
-        self._preferences: dict[int, NotificationPreference] = {}
+        # What each manager receives at once, read off their preferences once (`wants` is asked
+        # for every kind, severity and manager of every chunk's new alerts: thousands of times).
+        self._at_once: dict[int, AtOnce] = {}
         # What the evaluation has read (once: a roster's chunks share most managers): the
         # severities anyone receives at once, and the managers looked up, active or not.
         self._wanted: set[str] | None = None
@@ -295,11 +308,12 @@ class ImmediateEmails:
         self._looked_up |= manager_ids
         managers, preferences = _managers_and_preferences(self.db_session, manager_ids)
         self._managers.update(managers)
-        self._preferences.update(preferences)
+        self._at_once.update((manager_id, _at_once(preferences[manager_id])) for manager_id in managers)
 
     def wants(self, manager_id: int | None, kind: str, severity: str) -> bool:
         """Whether the creator's manager (read by `recipients`) gets this alert at once."""
-        return manager_id in self._managers and _wants_at_once(self._preferences[manager_id], kind, severity)
+        at_once = self._at_once.get(manager_id)
+        return at_once is not None and _wants_at_once(at_once, kind, severity)
 
     def stamp(self, rows: list[dict], manager_ids: list[int | None], now: datetime) -> None:
         """Set `notified_at` to `now` on the alert rows (kind, severity) to be mailed at once;

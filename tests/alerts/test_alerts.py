@@ -5,11 +5,13 @@ from decimal import Decimal
 from sqlalchemy import delete, event, select
 
 from agency.alerts import notifications
-from agency.alerts.models import Alert, AlertStatus, OutboxMessage
+from agency.alerts.models import Alert, AlertStatus, NotificationPreference, OutboxMessage
 from agency.alerts.notifications import ImmediateEmails, queue_immediate
 from agency.alerts.service import AlertSettings, evaluate_alerts
+from agency.core.users.models import User
 from agency.deals.models import Brand, Deal, Deliverable, DeliverableStatus
 from agency.money.models import DiversificationSnapshot
+from agency.roster.models import Creator
 
 TODAY = date.today()
 
@@ -286,6 +288,40 @@ def test_evaluation_writes_each_alert_once_with_the_emails_a_manager_wants_at_on
     assert queue_immediate(db_session=session, alert_ids=[stamped.id], public_url="http://ui") == 1
     again = session.scalars(select(OutboxMessage)).one()
     assert (again.subject, again.body_text, again.body_html) == (message.subject, message.body_text, message.body_html)
+
+
+def test_an_evaluation_mails_at_once_what_each_managers_preferences_ask_for(session, make_creator, make_user):
+    """Through an evaluation, each manager's own preferences decide what is stamped and mailed at
+    once: a manager with email off gets nothing, one who muted the kind gets nothing, one who
+    asked for medium alerts at once gets the deliverable due soon as well as the overdue one."""
+    quiet, muting, eager = (make_user("manager") for _ in range(3))
+    session.add_all(
+        [
+            NotificationPreference(user_id=quiet.id, email_enabled=False, immediate_severities=["high"]),
+            NotificationPreference(user_id=muting.id, muted_kinds=["deliverable_overdue"]),
+            NotificationPreference(user_id=eager.id, immediate_severities=["high", "medium"]),
+        ]
+    )
+    session.commit()
+    for manager in (quiet, muting, eager):
+        overdue = make_creator(manager=manager, status="paused")
+        _overdue_deliverable(session, overdue)  # high
+        due = make_creator(manager=manager, status="paused")
+        _overdue_deliverable(session, due, days_late=-1)  # due soon: medium
+    emails = ImmediateEmails(session, "http://ui")
+    result = evaluate_alerts(db_session=session, settings=AlertSettings(today=TODAY), emails=emails)
+    session.commit()
+    assert result.opened == 6
+    stamped = session.execute(
+        select(Alert.kind, User.email)
+        .join(Creator, Creator.id == Alert.creator_id)
+        .join(User, User.id == Creator.manager_id)
+        .where(Alert.notified_at.is_not(None))
+        .order_by(Alert.kind)
+    ).all()
+    assert [tuple(row) for row in stamped] == [("deliverable_due", eager.email), ("deliverable_overdue", eager.email)]
+    message = session.scalars(select(OutboxMessage)).one()
+    assert message.recipient == eager.email and len(message.alert_ids) == 2
 
 
 def test_the_alerts_a_run_opens_for_a_manager_go_out_in_one_email_not_one_each(
