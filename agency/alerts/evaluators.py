@@ -6,10 +6,10 @@ the alert is about: a programme, a deliverable, an account...) and the alert's s
 and payload themselves, worded in SQL from text joined together (names, titles, days, amounts,
 shares, criterion labels), or, for near-threshold alerts, whose message explains the criteria of a
 rule version, the facts it is worded from in Python, as a small JSON object.
-service.evaluate_alerts stores the conditions of a chunk, resolves in SQL the open alerts whose
-condition cleared, and words only the alerts it opens (the statement builds facts and words only
-for conditions without an open alert): a run that changes nothing reads and writes nothing beyond
-the conditions themselves.
+service.evaluate_alerts keeps only what changed in a chunk (its new conditions, and its open alerts
+whose condition cleared, which it resolves in SQL) and words only the alerts it opens (the
+statement builds facts and words only for conditions without an open alert): a run that changes
+nothing reads the conditions and writes no row.
 """
 
 from __future__ import annotations

@@ -255,11 +255,12 @@ def queue_immediate(*, db_session: Session, alert_ids: list[int] | Select, publi
     if not alerts:
         return 0
     managers, preferences = _managers_and_preferences(db_session, {a.manager_id for a in alerts})
+    at_once = {manager_id: _at_once(preferences[manager_id]) for manager_id in managers}  # once per manager
     wanted = [
         alert
         for alert in alerts
-        if alert.manager_id in managers
-        and _wants_at_once(_at_once(preferences[alert.manager_id]), alert.kind.value, alert.severity.value)
+        if alert.manager_id in at_once
+        and _wants_at_once(at_once[alert.manager_id], alert.kind.value, alert.severity.value)
     ]
     messages = _immediate_emails_of(wanted, managers, public_url)
     notified = [alert.id for alert in wanted]
