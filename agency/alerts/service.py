@@ -232,6 +232,9 @@ def evaluate_alerts(
                 )
             result.failed_items += failed
             result.chunks += 1
+        # The statistics of what the run wrote, refreshed once it is all written (see
+        # `_evaluate_chunk`: no chunk's statement needs them refreshed on the way).
+        refresh_statistics(connection, [ALERT], result.opened + result.resolved, {ALERT.name: PLANNED_COLUMNS})
         if emails is not None:  # each manager's alerts of the whole run together
             emails.queue(now)
     finally:
@@ -439,7 +442,6 @@ def _evaluate_chunk(
         opened_by_kind[group.kind] += group.alerts
     for kind, count in sorted(opened_by_kind.items()):
         ALERTS_OPENED.labels(kind=kind).inc(count)
-    refresh_statistics(connection, [ALERT], opened, {ALERT.name: PLANNED_COLUMNS})
     result.opened += opened
     result.still_open += opened
     # What this chunk opened: the open alerts of its new conditions (matched in SQL, not by a
