@@ -252,8 +252,12 @@ def _near(s: AlertSettings, chunk: ChunkSources):
 
 
 def _word_near(many: list[dict], session) -> list[Wording]:
-    # The explanations of every condition at once: rule versions and accounts read in bulk.
-    documents = explain_many(session, [(facts["rule_version_id"], facts["results"]) for facts in many])
+    # The explanations of every condition at once, their rule versions read in bulk; without the
+    # accounts, which the words never name (reading them was about 0.35 s of a run opening 17,542
+    # near-threshold alerts at 100,000 creators).
+    documents = explain_many(
+        session, [(facts["rule_version_id"], facts["results"]) for facts in many], with_accounts=False
+    )
     return [_near_wording(facts, document) for facts, document in zip(many, documents)]
 
 

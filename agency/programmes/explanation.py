@@ -134,9 +134,13 @@ def _account_ids(criteria: list[dict], results: list) -> Iterator[int]:
             yield from _account_ids(criterion["criteria"], result[3])
 
 
-def explain_many(db_session: Session, evaluations: Iterable[tuple[int, list]]) -> list[list[dict]]:
+def explain_many(
+    db_session: Session, evaluations: Iterable[tuple[int, list]], *, with_accounts: bool = True
+) -> list[list[dict]]:
     """Documents of many evaluations, given as (rule_version_id, results): the rule versions and
-    the accounts they name are read once, in bulk."""
+    the accounts they name are read once, in bulk. Without `with_accounts`, the accounts are not
+    read and each criterion's `account` is None: for words that name no account (the
+    near-threshold alerts' messages)."""
     evaluations = list(evaluations)
     rule_ids = {rule_version_id for rule_version_id, _ in evaluations}
     criteria = (
@@ -144,11 +148,15 @@ def explain_many(db_session: Session, evaluations: Iterable[tuple[int, list]]) -
         if rule_ids
         else {}
     )
-    account_ids = {
-        account_id
-        for rule_version_id, results in evaluations
-        for account_id in _account_ids(criteria.get(rule_version_id, []), results or [])
-    }
+    account_ids = (
+        {
+            account_id
+            for rule_version_id, results in evaluations
+            for account_id in _account_ids(criteria.get(rule_version_id, []), results or [])
+        }
+        if with_accounts
+        else set()
+    )
     accounts = {}
     if account_ids:
         for account in db_session.execute(
