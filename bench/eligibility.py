@@ -16,7 +16,8 @@ shipped programmes, and measures:
 3. With `--redis`: a full recompute fanned out by the product's job (`recompute_eligibility`,
    one `recompute_eligibility_chunk` job per chunk on the `recompute` queue) and run by 1, then 2,
    burst worker processes (`agency worker --burst --queues recompute` under `/usr/bin/time -v`):
-   wall time and the peak RSS of each worker (its forked work horses included).
+   wall time and the peak RSS of each worker (its forked work horses included). With
+   `--never-analysed-only` (large rosters), step 2 is skipped and the worker runs follow step 1.
 
 Prints every time, the ratios and the peak RSS; asserts nothing about time. `--keep` keeps the
 database (dropped otherwise).
@@ -319,7 +320,9 @@ def main() -> None:
     parser.add_argument("--workers", default="1,2", help="worker counts to measure (with --redis)")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
     parser.add_argument(
-        "--never-analysed-only", action="store_true", help="stop after the never-analysed run (large rosters)"
+        "--never-analysed-only",
+        action="store_true",
+        help="stop after the never-analysed run (large rosters); with --redis, the worker runs follow it",
     )
     args = parser.parse_args()
     as_of = date.today()
@@ -358,6 +361,7 @@ def main() -> None:
     line("ratio never-analysed full / floor", f"{fresh_seconds / fresh_floor:8.2f}x")
     release_autovacuum(url)
     if args.never_analysed_only:
+        measure_workers(url, args, as_of)
         _finish(engine, name, args.keep)
         return
 
@@ -399,21 +403,27 @@ def main() -> None:
     line("unchanged re-run / read-only floor (target <= 1.5x, 0 rows)", f"{again_seconds / read_seconds:8.2f}x")
     line("peak RSS of the recompute process (target < 512 MB)", f"{max(full_kb, again_kb, fresh_kb) / 1024:8.0f} MB")
 
-    if args.redis:
-        print(f"workers (burst, queue recompute, {args.redis}):", flush=True)
-        by_count = {}
-        for count in [int(n) for n in args.workers.split(",")]:
-            outcome = run_workers(url, args.redis, as_of, count)
-            by_count[count] = outcome["seconds"]
-            peaks = ", ".join(f"{kb / 1024:.0f}" for kb in outcome["peaks_kb"])
-            line(
-                f"{count} worker process(es), full recompute",
-                f"{outcome['seconds']:8.2f} s  peak RSS per worker {peaks} MB; chunks {outcome['chunks']}, "
-                f"finished {outcome['finished']}, evaluations {outcome['evaluations']:,}",
-            )
-        if 1 in by_count and 2 in by_count:
-            line("speed-up of 2 workers over 1", f"{by_count[1] / by_count[2]:8.2f}x")
+    measure_workers(url, args, as_of)
     _finish(engine, name, args.keep)
+
+
+def measure_workers(url: str, args, as_of: date) -> None:
+    """With --redis: a full recompute through the fan-out, by each number of burst workers."""
+    if not args.redis:
+        return
+    print(f"workers (burst, queue recompute, {args.redis}):", flush=True)
+    by_count = {}
+    for count in [int(n) for n in args.workers.split(",")]:
+        outcome = run_workers(url, args.redis, as_of, count)
+        by_count[count] = outcome["seconds"]
+        peaks = ", ".join(f"{kb / 1024:.0f}" for kb in outcome["peaks_kb"])
+        line(
+            f"{count} worker process(es), full recompute",
+            f"{outcome['seconds']:8.2f} s  peak RSS per worker {peaks} MB; chunks {outcome['chunks']}, "
+            f"finished {outcome['finished']}, evaluations {outcome['evaluations']:,}",
+        )
+    if 1 in by_count and 2 in by_count:
+        line("speed-up of 2 workers over 1", f"{by_count[1] / by_count[2]:8.2f}x")
 
 
 def _finish(engine, name: str, keep: bool) -> None:
