@@ -56,6 +56,7 @@ AGENCY = str(ROOT / ".venv" / "bin" / "agency")
 MARGIN = 0.9
 STALE_DAYS = 7
 TREND_DAYS = 28
+HORIZON_DAYS = EngineSettings().horizon_days  # the product's furthest forecast
 
 # --- the floor --------------------------------------------------------------------------------
 
@@ -181,9 +182,12 @@ def floor_select(targets: list[dict]) -> str:
         for criterion in target["criteria"]:
             if criterion["kind"] == "metric" and criterion["aggregate"] == "latest":
                 m, feature = criterion["metric"], _feature(criterion)
+                # As the product: no forecast beyond the horizon (a slope near zero would give a
+                # day count past any date, and out of an integer's range).
+                days = f"ceil(({criterion['min']} - f.{feature}) / f.{m}_slope)"
                 etas.append(
                     f"CASE WHEN f.{m}_slope > 0 AND f.{feature} < {criterion['min']} "
-                    f"THEN :as_of + ceil(({criterion['min']} - f.{feature}) / f.{m}_slope)::int END"
+                    f"THEN CASE WHEN {days} <= {HORIZON_DAYS} THEN :as_of + {days}::int END END"
                 )
         eta = f"LEAST({', '.join(etas)})" if etas else "NULL::date"
         selects.append(
