@@ -120,28 +120,6 @@ def _wanted_severities(db_session: Session) -> set[str]:
     return wanted
 
 
-def _managers_and_preferences(
-    db_session: Session, manager_ids
-) -> tuple[dict[int, User], dict[int, NotificationPreference]]:
-    """The active managers among `manager_ids`, and their preferences. Every manager's preferences
-    are read at once, not once per alert (a recompute opens thousands); a manager without any gets
-    the defaults, stored."""
-    managers = {
-        user.id: user
-        for user in db_session.scalars(select(User).where(User.id.in_(set(manager_ids)), User.is_active.is_(True)))
-    }
-    preferences = {
-        prefs.user_id: prefs
-        for prefs in db_session.scalars(
-            select(NotificationPreference).where(NotificationPreference.user_id.in_(managers))
-        )
-    }
-    for user_id, user in managers.items():
-        if user_id not in preferences:
-            preferences[user_id] = preferences_for(db_session, user)
-    return managers, preferences
-
-
 # What a manager receives at once, read off their preferences: the severities (none with email
 # off) and the kinds muted.
 AtOnce = tuple[frozenset[str], frozenset[str]]
@@ -155,6 +133,26 @@ def _at_once(prefs: NotificationPreference) -> AtOnce:
 def _wants_at_once(at_once: AtOnce, kind: str, severity: str) -> bool:
     severities, muted = at_once
     return severity in severities and kind not in muted
+
+
+def _managers_and_at_once(db_session: Session, manager_ids) -> tuple[dict[int, User], dict[int, AtOnce]]:
+    """The active managers among `manager_ids`, and what each receives at once. Every manager's
+    preferences are read at once, not once per alert (a recompute opens thousands), and turned
+    into sets once per manager; a manager without any gets the defaults, stored."""
+    managers = {
+        user.id: user
+        for user in db_session.scalars(select(User).where(User.id.in_(set(manager_ids)), User.is_active.is_(True)))
+    }
+    preferences = {
+        prefs.user_id: prefs
+        for prefs in db_session.scalars(
+            select(NotificationPreference).where(NotificationPreference.user_id.in_(managers))
+        )
+    }
+    for user_id, user in managers.items():
+        if user_id not in preferences:
+            preferences[user_id] = preferences_for(db_session, user)
+    return managers, {user_id: _at_once(preferences[user_id]) for user_id in managers}
 
 
 log = structlog.get_logger(__name__)
@@ -254,8 +252,7 @@ def queue_immediate(*, db_session: Session, alert_ids: list[int] | Select, publi
     ).all()
     if not alerts:
         return 0
-    managers, preferences = _managers_and_preferences(db_session, {a.manager_id for a in alerts})
-    at_once = {manager_id: _at_once(preferences[manager_id]) for manager_id in managers}  # once per manager
+    managers, at_once = _managers_and_at_once(db_session, {a.manager_id for a in alerts})
     wanted = [
         alert
         for alert in alerts
@@ -307,9 +304,9 @@ class ImmediateEmails:
         if not manager_ids:
             return
         self._looked_up |= manager_ids
-        managers, preferences = _managers_and_preferences(self.db_session, manager_ids)
+        managers, at_once = _managers_and_at_once(self.db_session, manager_ids)
         self._managers.update(managers)
-        self._at_once.update((manager_id, _at_once(preferences[manager_id])) for manager_id in managers)
+        self._at_once.update(at_once)
 
     def wants(self, manager_id: int | None, kind: str, severity: str) -> bool:
         """Whether the creator's manager (read by `recipients`) gets this alert at once."""
