@@ -451,7 +451,10 @@ def _evaluate_chunk(
     # list of thousands of keys sent back), among the chunk's alerts opened now.
     opened_ids = (
         select(Alert.id)
-        .join(conditions, conditions.c.dedup_key == Alert.dedup_key)
+        .join(
+            conditions,
+            and_(conditions.c.creator_id == Alert.creator_id, conditions.c.dedup_key == Alert.dedup_key),
+        )
         .where(is_new, in_chunk(Alert.creator_id), Alert.status == AlertStatus.open, Alert.opened_at == now)
         .correlate(None)  # used inside queries of alerts: it reads its own alerts table
     )
