@@ -135,16 +135,16 @@ def test_a_manager_whose_digest_cannot_be_worded_is_recorded_and_the_others_get_
     session, make_user, make_creator
 ):
     managers = [make_user("manager", timezone="UTC") for _ in range(3)]
-    alerts = [_alert(session, make_creator(manager=m), "metrics_stale", "low", "Stale", "No data") for m in managers]
+    alerts = [_alert(session, make_creator(manager=m), "invoice_reminder", "high", "Chase", "Unpaid") for m in managers]
     bad = managers[1]
-    alerts[1].payload = ["not", "a", "document"]  # data the wording cannot read
+    alerts[1].payload = {"invoice_id": "INV-7"}  # data the wording cannot read: not an invoice's id
     session.commit()
 
     failed: list[dict] = []
     assert queue_due_digests(db_session=session, now=NOW, public_url="http://ui", failed=failed) == 2
     session.commit()
     assert [f["user_id"] for f in failed] == [bad.id]
-    assert failed[0]["error"].startswith("AttributeError")
+    assert failed[0]["error"].startswith("DataError")
     assert set(_digests(session)) == {managers[0].id, managers[2].id}
     session.refresh(alerts[1])
     assert alerts[1].notified_at is None  # still waiting for a digest
