@@ -13,8 +13,9 @@ Then, on that data and again after ANALYZE: the product's evaluation of every al
 process under `/usr/bin/time -v`); the floor: one statement finding every condition of the nine
 kinds with the facts an alert needs, inserting the new ones and resolving the cleared ones; the
 same SELECT without the writes (read-only floor); and the product's re-evaluation with nothing
-changed (alerts opened and resolved, counted in the table). Then digests for every manager sent
-to a local SMTP server (aiosmtpd): emails per second.
+changed (alerts opened and resolved, counted in the table); and what writing those alerts costs
+by itself, into copies of the table with and without its indexes and foreign key. Then digests
+for every manager sent to a local SMTP server (aiosmtpd): emails per second.
 """
 
 from __future__ import annotations
@@ -292,6 +293,7 @@ def main() -> None:
         f"{floor_rows:,} floor vs {product_rows:,} product: {both:,} keys in both, "
         f"{floor_only:,} only in the floor, {product_only:,} only in the product",
     )
+    table_cost(engine)
     print("ratios:", flush=True)
     line("evaluation / floor (target <= 2x)", f"{full / floor_seconds:8.2f}x")
     line("unchanged re-evaluation / read-only floor", f"{again / read_seconds:8.2f}x")
@@ -302,6 +304,34 @@ def main() -> None:
     engine.dispose()
     if not args.keep:
         drop_database(name)
+
+
+COPY_COLUMNS = "kind, severity, creator_id, dedup_key, subject, message, payload, status, opened_at, notified_at"
+
+
+def table_cost(engine) -> None:
+    """What writing the product's alerts costs by itself: the alerts of the evaluation written
+    again, in their order, into a copy of `alerts` with its indexes and foreign key, and into a
+    copy with its primary key only (the floor writes a table keyed by its dedup key alone). Both
+    copies are rolled back."""
+    timings = {}
+    for name, shape in (
+        ("bench_alerts_keyed", "(LIKE alerts INCLUDING DEFAULTS, PRIMARY KEY (id))"),
+        ("bench_alerts_whole", "(LIKE alerts INCLUDING ALL, FOREIGN KEY (creator_id) REFERENCES creators (id))"),
+    ):
+        with engine.connect() as conn:
+            conn.exec_driver_sql(f"CREATE TABLE {name} {shape}")
+            started = time.perf_counter()
+            rows = conn.exec_driver_sql(
+                f"INSERT INTO {name} ({COPY_COLUMNS}) SELECT {COPY_COLUMNS} FROM alerts ORDER BY id"
+            ).rowcount
+            timings[name] = time.perf_counter() - started
+            conn.rollback()
+    line(
+        f"the {rows:,} alerts written again into a copy of alerts",
+        f"{timings['bench_alerts_whole']:8.2f} s  (its indexes and foreign key; "
+        f"{timings['bench_alerts_keyed']:.2f} s with a primary key only)",
+    )
 
 
 def digests(url: str) -> None:
