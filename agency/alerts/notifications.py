@@ -9,10 +9,12 @@ the same ID: that one edge is at-least-once, and mail systems de-duplicate on Me
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 from html import escape
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import structlog
@@ -182,7 +184,11 @@ def _ids(ids) -> BindParameter:
 # emails of this many (a rule change that drops forty creators from a programme is one email, not
 # forty; a list longer than this is split rather than cut).
 IMMEDIATE_ALERTS = 50
-IMMEDIATE_MANAGERS = 100  # managers whose emails an evaluation writes at a time
+# Alerts whose emails an evaluation writes at a time (a manager with more is written alone): each
+# batch reads its managers' alerts of the run in one scan of the run's alerts, so fewer, larger
+# batches read less (at 100,000 creators, 45,724 alerts mailed at once: ten batches of 100
+# managers read them in 0.39 s), while what a batch holds stays bounded however large the roster.
+IMMEDIATE_BATCH_ALERTS = 25_000
 
 
 def _immediate_messages(user: User, alerts: list, names: dict[int, str], public_url: str) -> list[dict]:
@@ -356,10 +362,11 @@ class ImmediateEmails:
 
     def queue(self, now: datetime) -> int:
         """Write the emails of the alerts stamped at `now` (the evaluation's time), once every
-        chunk is done: `IMMEDIATE_MANAGERS` managers at a time, each manager's alerts in id
-        order, `IMMEDIATE_ALERTS` to an email. A batch that fails is split down to the managers
-        that fail alone (`bisect_failures`): each is recorded in `failed` and their alerts lose
-        their stamp, so the next digest carries them."""
+        chunk is done: managers in batches of at most `IMMEDIATE_BATCH_ALERTS` alerts (counted
+        with one query), each manager's alerts in id order, `IMMEDIATE_ALERTS` to an email. A
+        batch that fails is split down to the managers that fail alone (`bisect_failures`): each
+        is recorded in `failed` and their alerts lose their stamp, so the next digest carries
+        them."""
         managers = sorted(self._stamped)
         self._stamped.clear()
 
@@ -372,9 +379,17 @@ class ImmediateEmails:
                 .values(notified_at=None)
             )
 
+        counts = dict(
+            self.db_session.execute(
+                select(Creator.manager_id, func.count())
+                .select_from(Alert)
+                .join(Creator, Creator.id == Alert.creator_id)
+                .where(Alert.opened_at == now, Alert.notified_at == now)
+                .group_by(Creator.manager_id)
+            ).all()
+        )
         queued = 0
-        for start in range(0, len(managers), IMMEDIATE_MANAGERS):
-            batch = managers[start : start + IMMEDIATE_MANAGERS]
+        for batch in _packed(managers, lambda manager_id: counts.get(manager_id, 0), IMMEDIATE_BATCH_ALERTS):
             queued += sum(bisect_failures(self.db_session, batch, partial(self._queue_managers, now=now), unstamp))
         self.queued += queued
         if self.failed:
@@ -518,18 +533,25 @@ def _digest_batches(db_session: Session, due: list[_Digest]) -> list[list[_Diges
             .group_by(Creator.manager_id)
         ).all()
     )
-    batches: list[list[_Digest]] = []
-    size = 0
     for digest in due:
         digest.alerts = counts.get(digest.user.id, 0)
-        if not digest.alerts:
+    return _packed(due, lambda digest: digest.alerts, DIGEST_ALERTS)
+
+
+def _packed(items: list, size: Callable[[Any], int], limit: int) -> list[list]:
+    """`items` in order, in batches whose sizes add up to at most `limit` (an item larger than
+    that is a batch alone); items of size 0 are left out."""
+    batches: list[list] = []
+    total = 0
+    for item in items:
+        if not (count := size(item)):
             continue
-        if batches and size + digest.alerts <= DIGEST_ALERTS:
-            batches[-1].append(digest)
-            size += digest.alerts
+        if batches and total + count <= limit:
+            batches[-1].append(item)
+            total += count
         else:
-            batches.append([digest])
-            size = digest.alerts
+            batches.append([item])
+            total = count
     return batches
 
 

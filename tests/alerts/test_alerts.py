@@ -366,6 +366,43 @@ def test_the_alerts_a_run_opens_for_a_manager_go_out_in_one_email_not_one_each(
     assert split[1].message_id == f"<alert-{ids[2]}@agency>"
 
 
+def test_immediate_emails_are_the_same_however_managers_are_batched(session, make_creator, make_user, monkeypatch):
+    """The managers' emails of a run are written in batches of at most `IMMEDIATE_BATCH_ALERTS`
+    alerts: three managers with two alerts each, batched three alerts at a time (one manager per
+    batch), get exactly the emails they get in one batch."""
+    managers = [make_user("manager") for _ in range(3)]
+    for manager in managers:
+        for _ in range(2):
+            _overdue_deliverable(session, make_creator(manager=manager, status="paused"))
+
+    def emails_of_a_run() -> list[tuple]:
+        session.execute(delete(OutboxMessage))
+        session.execute(delete(Alert))
+        session.commit()
+        emails = ImmediateEmails(session, "http://ui")
+        evaluate_alerts(db_session=session, settings=AlertSettings(today=TODAY), emails=emails)
+        session.commit()
+        assert emails.queued == 3 and not emails.failed
+        alerts = {a.id: (a.creator_id, a.kind.value) for a in session.scalars(select(Alert))}
+        return sorted(
+            (m.recipient, m.subject, [alerts[i] for i in m.alert_ids], m.body_text.count("http://ui/alerts/"))
+            for m in session.scalars(select(OutboxMessage))
+        )
+
+    together = emails_of_a_run()
+    assert [(recipient, len(alerts)) for recipient, _, alerts, _ in together] == sorted((m.email, 2) for m in managers)
+    monkeypatch.setattr(notifications, "IMMEDIATE_BATCH_ALERTS", 3)
+    statements = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(session.get_bind(), "before_cursor_execute", listener)
+    try:
+        assert emails_of_a_run() == together
+    finally:
+        event.remove(session.get_bind(), "before_cursor_execute", listener)
+    # One read of the run's mailed alerts per batch: one manager each.
+    assert len([s for s in statements if s.lstrip().startswith("SELECT alerts.id") and "JOIN creators" in s]) == 3
+
+
 def test_a_manager_whose_immediate_emails_fail_is_reported_and_their_alerts_wait_for_the_digest(
     session, manager, make_creator, make_user, monkeypatch
 ):
