@@ -447,10 +447,16 @@ def _window_values(
             .select_from(owners.join(per_account, true()))
             .where(chunk_accounts)
         )
+    # The chunk's accounts in id order (a subquery with an ORDER BY is planned on its own): each
+    # account's snapshots, joined to them account by account, come out grouped by account, so the
+    # aggregate needs no sort of them. (The planner expects far fewer snapshot rows than a chunk
+    # has, 164,610 at 5,000 creators, so with the accounts joined as a table it sorted them all:
+    # an eighth of the statement.)
+    ordered = select(owners.c.id).where(chunk_accounts).order_by(owners.c.id).subquery("chunk_accounts")
     scan = (
         select(SNAPSHOT.c.account_id, *columns)
-        .select_from(SNAPSHOT.join(owners, owners.c.id == SNAPSHOT.c.account_id))
-        .where(in_range, chunk_accounts)
+        .select_from(SNAPSHOT.join(ordered, ordered.c.id == SNAPSHOT.c.account_id))
+        .where(in_range)
     )
     if account_range is not None:
         # Dense account ids: one range of the (account, day) key, read in key order.
