@@ -370,7 +370,11 @@ def _evaluate_chunk(
     # alert of the roster in every chunk.) What they are, by kind, severity and manager:
     worded_in_sql = conditions.c.subject.is_not(None)
     is_new = or_(conditions.c.facts.is_not(None), worded_in_sql)
-    manager = creators.c.manager_id
+    # The manager counts only for a severity someone receives at once (what `emails` decides
+    # from): the other alerts are grouped by kind and severity alone (at 100,000 creators with
+    # the default preferences, the first chunk's groups go from 3,845 to 808).
+    wanted = sorted(emails.severities()) if emails is not None else []
+    manager = case((conditions.c.severity.in_(wanted), creators.c.manager_id)).label("manager_id")
     groups = connection.execute(
         select(
             conditions.c.kind,
