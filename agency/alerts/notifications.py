@@ -384,15 +384,7 @@ class ImmediateEmails:
                 .values(notified_at=None)
             )
 
-        counts = dict(
-            self.db_session.execute(
-                select(Creator.manager_id, func.count())
-                .select_from(Alert)
-                .join(Creator, Creator.id == Alert.creator_id)
-                .where(Alert.opened_at == now, Alert.notified_at == now)
-                .group_by(Creator.manager_id)
-            ).all()
-        )
+        counts = _alerts_by_manager(self.db_session, and_(Alert.opened_at == now, Alert.notified_at == now))
         queued = 0
         for batch in _packed(managers, lambda manager_id: counts.get(manager_id, 0), IMMEDIATE_BATCH_ALERTS):
             queued += sum(bisect_failures(self.db_session, batch, partial(self._queue_managers, now=now), unstamp))
@@ -529,18 +521,24 @@ def _digest_batches(db_session: Session, due: list[_Digest]) -> list[list[_Diges
     with more is a batch alone), counted with one query."""
     if not due:
         return []
-    counts = dict(
+    counts = _alerts_by_manager(db_session, _unmailed(due))
+    for digest in due:
+        digest.alerts = counts.get(digest.user.id, 0)
+    return _packed(due, lambda digest: digest.alerts, DIGEST_ALERTS)
+
+
+def _alerts_by_manager(db_session: Session, condition) -> dict[int, int]:
+    """How many alerts meet `condition`, by their creator's manager (one query): what the
+    batches of emails are packed by (`_packed`)."""
+    return dict(
         db_session.execute(
             select(Creator.manager_id, func.count())
             .select_from(Alert)
             .join(Creator, Creator.id == Alert.creator_id)
-            .where(_unmailed(due))
+            .where(condition)
             .group_by(Creator.manager_id)
         ).all()
     )
-    for digest in due:
-        digest.alerts = counts.get(digest.user.id, 0)
-    return _packed(due, lambda digest: digest.alerts, DIGEST_ALERTS)
 
 
 def _packed(items: list, size: Callable[[Any], int], limit: int) -> list[list]:
