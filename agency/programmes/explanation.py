@@ -52,15 +52,38 @@ def forecast(criterion: dict, history_days: int | None) -> dict:
     }
 
 
-def explain(criteria: list[dict], results: list, accounts: dict[int, dict]) -> list[dict]:
-    """The document of one evaluation: `results` as the engine wrote them for `criteria`."""
-    return [_explain_one(criterion, result, accounts) for criterion, result in zip(criteria, results)]
+# What a criterion's entry starts with, whatever its result: its key, kind and label, and the same
+# of its own criteria (any_of).
+Heading = tuple[dict, list]
 
 
-def _explain_one(criterion: dict, result: list, accounts: dict[int, dict]) -> dict:
+def headings(criteria: list[dict]) -> list[Heading]:
+    """The headings of a rule version's criteria, worked out once for all its evaluations (a run
+    of alerts explains thousands of evaluations of the same few rule versions)."""
+    return [
+        (
+            {"key": criterion_key(criterion), "kind": criterion["kind"], "label": describe(criterion)},
+            headings(criterion["criteria"]) if criterion["kind"] == "any_of" else [],
+        )
+        for criterion in criteria
+    ]
+
+
+def explain(
+    criteria: list[dict], results: list, accounts: dict[int, dict], heads: list[Heading] | None = None
+) -> list[dict]:
+    """The document of one evaluation: `results` as the engine wrote them for `criteria` (whose
+    `headings` may be given)."""
+    heads = headings(criteria) if heads is None else heads
+    return [
+        _explain_one(criterion, head, result, accounts) for criterion, head, result in zip(criteria, heads, results)
+    ]
+
+
+def _explain_one(criterion: dict, head: Heading, result: list, accounts: dict[int, dict]) -> dict:
     kind = criterion["kind"]
     passed = bool(result[0])
-    out = {"key": criterion_key(criterion), "kind": kind, "label": describe(criterion), "passed": passed}
+    out = {**head[0], "passed": passed}
     if kind == "metric":
         _passed, actual, value_day, near, eta, account_id, stale = result[:7]
         history_days = result[7] if len(result) > 7 else None  # (documents stored before it was kept)
@@ -120,7 +143,8 @@ def _explain_one(criterion: dict, result: list, accounts: dict[int, dict]) -> di
             out["reason"] = f"no {criterion['platform']} account"
     elif kind == "any_of":
         _passed, near, eta, children = result
-        out |= {"near": bool(near), "eta": eta, "criteria": explain(criterion["criteria"], children, accounts)}
+        criteria = explain(criterion["criteria"], children, accounts, head[1])
+        out |= {"near": bool(near), "eta": eta, "criteria": criteria}
     return out
 
 
@@ -170,8 +194,10 @@ def explain_many(
                 "platform": account.platform.value,
                 "account_type": account.account_type.value,
             }
+    heads = {rule_version_id: headings(rule_criteria) for rule_version_id, rule_criteria in criteria.items()}
     return [
-        explain(criteria.get(rule_version_id, []), results or [], accounts) for rule_version_id, results in evaluations
+        explain(criteria.get(rule_version_id, []), results or [], accounts, heads.get(rule_version_id, []))
+        for rule_version_id, results in evaluations
     ]
 
 
